@@ -1,0 +1,3 @@
+from opsgraph.cli import main
+
+main()

@@ -1,0 +1,124 @@
+"""Settings: `OPSGRAPH_*` environment variables over an optional `opsgraph.toml`, over defaults.
+
+This module imports nothing else of ours, so every layer may take a `Settings` as a parameter.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["Role", "Settings", "default_data_dir", "load_settings"]
+
+Role = Literal["admin", "operator", "readonly"]
+
+
+def default_data_dir() -> Path:
+    """Where opsgraph keeps its checkpoint database and the sandbox kubeconfig."""
+    return Path(platformdirs.user_data_dir("opsgraph", appauthor=False))
+
+
+def _toml_file() -> Path:
+    return Path(os.environ.get("OPSGRAPH_CONFIG_FILE", "opsgraph.toml"))
+
+
+class Settings(BaseSettings):
+    """Everything a user can configure. Unset fields mean the embedded defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="OPSGRAPH_", extra="forbid", validate_default=True)
+
+    model: str = Field(
+        default="",
+        description=(
+            "Chat model: `offline` (the built-in deterministic model), `openai:<name>`, or a model name "
+            "served by `base_url`. Empty means `openai:gpt-4o-mini` when an API key is set, else `offline`."
+        ),
+    )
+    base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint (vLLM, Ollama, LM Studio), e.g. http://localhost:11434/v1",
+    )
+    api_key: SecretStr | None = Field(default=None, description="API key; OPENAI_API_KEY is used when unset.")
+    model_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout for a remote model.")
+    kubeconfig: Path | None = Field(
+        default=None, description="Kubeconfig file; KUBECONFIG is honoured when unset."
+    )
+    kube_context: str | None = Field(default=None, description="Kubeconfig context to use.")
+    sandbox: bool = Field(
+        default=True,
+        description="Start the local sandbox cluster when no kubeconfig or context is configured.",
+    )
+    checkpoint_url: str = Field(
+        default="",
+        description="`memory`, `sqlite:///path.db`, or `postgresql://...`. Empty means SQLite under data_dir.",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir)
+    read_only: bool = Field(default=False, description="Refuse every tool that changes anything.")
+    user: str = Field(
+        default_factory=lambda: os.environ.get("USER", "local"), description="Who the CLI acts as."
+    )
+    api_tokens: str = Field(
+        default="", description='Server bearer tokens: "token1=alice:admin,token2=bob:readonly".'
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_file())
+        return (init_settings, env_settings, toml, file_secret_settings)
+
+    @field_validator("checkpoint_url")
+    @classmethod
+    def _known_scheme(cls, value: str) -> str:
+        ok = ("", "memory", "sqlite://", "postgres://", "postgresql://")
+        if value and not any(value == p or (p.endswith("://") and value.startswith(p)) for p in ok):
+            raise ValueError("checkpoint_url must be `memory`, `sqlite:///path` or `postgresql://...`")
+        return value
+
+    def resolved_api_key(self) -> str | None:
+        if self.api_key is not None:
+            return self.api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY") or None
+
+    def resolved_model(self) -> str:
+        if self.model:
+            return self.model
+        if self.base_url:
+            raise ValueError("OPSGRAPH_MODEL must name the model served at OPSGRAPH_BASE_URL")
+        return "openai:gpt-4o-mini" if self.resolved_api_key() else "offline"
+
+    def resolved_checkpoint_url(self) -> str:
+        return self.checkpoint_url or f"sqlite:///{self.data_dir / 'opsgraph.sqlite'}"
+
+    def resolved_kubeconfig(self) -> Path | None:
+        if self.kubeconfig is not None:
+            return self.kubeconfig
+        env = os.environ.get("KUBECONFIG")
+        return Path(env.split(os.pathsep)[0]) if env else None
+
+    def wants_sandbox(self) -> bool:
+        """True when no cluster is configured and the sandbox should stand in for one."""
+        if self.kube_context or self.resolved_kubeconfig() is not None:
+            return False
+        return self.sandbox and not Path.home().joinpath(".kube", "config").exists()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment and `opsgraph.toml`, with explicit overrides on top."""
+    return Settings(**overrides)

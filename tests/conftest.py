@@ -1,0 +1,47 @@
+"""Suite-wide guards: no real model calls, no network beyond loopback, no user settings leaking in."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: Any) -> Any:
+    if isinstance(address, tuple) and self.family in (socket.AF_INET, socket.AF_INET6):
+        host = address[0]
+        try:
+            ok = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            ok = host == "localhost"
+        if not ok:
+            raise ConnectionRefusedError(f"tests may only reach loopback, not {host}")
+    return _real_connect(self, address)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Each test gets its own data dir and no API keys or cluster config from the developer's shell."""
+    for var in (
+        "OPENAI_API_KEY",
+        "KUBECONFIG",
+        "OPSGRAPH_MODEL",
+        "OPSGRAPH_BASE_URL",
+        "OPSGRAPH_API_KEY",
+        "OPSGRAPH_CHECKPOINT_URL",
+        "OPSGRAPH_KUBECONFIG",
+        "OPSGRAPH_KUBE_CONTEXT",
+        "OPSGRAPH_READ_ONLY",
+        "OPSGRAPH_API_TOKENS",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("OPSGRAPH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("OPSGRAPH_CONFIG_FILE", str(tmp_path / "absent-opsgraph.toml"))
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+    yield
