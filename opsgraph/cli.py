@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import sys
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Literal
 
 import typer
 
-from opsgraph import __version__, cli_cost, cli_eval, cli_iam, cli_sandbox
+from opsgraph import __version__, cli_cost, cli_eval, cli_iam, cli_sandbox, cli_threads
+
+if TYPE_CHECKING:
+    from agents.events import Event
+    from opsgraph.sdk import Assistant
 
 __all__ = ["app", "main"]
 
@@ -17,24 +25,117 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _name, _module in (("iam", cli_iam), ("sandbox", cli_sandbox), ("cost", cli_cost), ("eval", cli_eval)):
+_SUBCOMMANDS = (
+    ("threads", cli_threads),
+    ("iam", cli_iam),
+    ("sandbox", cli_sandbox),
+    ("cost", cli_cost),
+    ("eval", cli_eval),
+)
+for _name, _module in _SUBCOMMANDS:
     if _module.app.registered_commands or _module.app.registered_groups:
         app.add_typer(_module.app, name=_name)
 
 
-class _State:
-    debug = False
-
-
 @app.callback()
 def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors.")) -> None:
-    _State.debug = debug
+    """Global options."""
+
+
+def _assistant() -> Assistant:
+    from opsgraph.sdk import Assistant
+
+    return Assistant()
 
 
 @app.command()
 def version() -> None:
     """Print the version."""
     typer.echo(f"opsgraph {__version__}")
+
+
+@app.command()
+def ask(
+    text: str = typer.Argument(..., help="The request, e.g. 'list pods in payments'."),
+    thread: str | None = typer.Option(None, "--thread", "-t", help="Continue this thread."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Approve every change without asking."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Ask once and print the answer. Changes wait for approval (prompted, or --yes)."""
+    from rich.console import Console
+
+    from agents.gate import ApprovalDecision
+    from opsgraph.render import ask_decision, render_approval, render_events
+
+    console = Console(stderr=as_json)
+    with _assistant() as assistant:
+        runtime = assistant.runtime
+        thread_id = thread or uuid.uuid4().hex
+
+        def show(events: Iterable[Event]) -> None:
+            if as_json:
+                for _ in events:
+                    pass
+            else:
+                render_events(console, events)
+
+        show(runtime.stream(text, thread_id=thread_id))
+        while (request := runtime.pending(thread_id)) is not None:
+            if yes:
+                decision = ApprovalDecision(decision="approve", comment="--yes")
+            elif sys.stdin.isatty() and not as_json:
+                decision = ask_decision(console, request)
+            else:
+                if not as_json:
+                    render_approval(console, request)
+                    console.print(f"waiting for approval: opsgraph approve {thread_id} [--reject]")
+                break
+            show(runtime.stream_resume(thread_id, decision))
+        if as_json:
+            typer.echo(json.dumps(runtime.result(thread_id).model_dump(mode="json"), indent=2))
+
+
+@app.command()
+def approve(
+    thread_id: str = typer.Argument(..., help="The thread waiting for approval."),
+    reject: bool = typer.Option(False, "--reject", help="Reject instead of approving."),
+    edit: str | None = typer.Option(None, "--edit", help="Approve with these arguments (a JSON object)."),
+    comment: str | None = typer.Option(None, "--comment", help="Why (kept in the audit log)."),
+) -> None:
+    """Answer the approval a thread is waiting on, and let it run on."""
+    from rich.console import Console
+
+    from agents.gate import ApprovalDecision
+    from opsgraph.render import render_events
+
+    if reject and edit is not None:
+        raise typer.BadParameter("--reject and --edit exclude each other")
+    args = None
+    if edit is not None:
+        try:
+            args = json.loads(edit)
+        except json.JSONDecodeError as exc:
+            raise typer.BadParameter(f"--edit is not JSON: {exc}") from exc
+        if not isinstance(args, dict):
+            raise typer.BadParameter("--edit must be a JSON object")
+    kind: Literal["approve", "reject", "edit"] = (
+        "reject" if reject else ("edit" if args is not None else "approve")
+    )
+    decision = ApprovalDecision(decision=kind, args=args, comment=comment)
+    with _assistant() as assistant:
+        render_events(Console(), assistant.runtime.stream_resume(thread_id, decision))
+
+
+@app.command()
+def chat(
+    thread: str | None = typer.Option(None, "--thread", "-t", help="Continue this thread."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Approve every change without asking."),
+) -> None:
+    """Chat in the terminal: streamed answers, approval prompts. Ctrl-D or 'exit' quits."""
+    from opsgraph.repl import run_repl
+
+    with _assistant() as assistant:
+        run_repl(assistant, thread_id=thread, auto_approve=yes)
 
 
 def main() -> None:
@@ -50,5 +151,6 @@ def main() -> None:
     except Exception as exc:
         if debug:
             raise
-        typer.echo(f"error: {exc}", err=True)
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        typer.echo(f"error: {message}", err=True)
         sys.exit(1)

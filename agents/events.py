@@ -1,0 +1,70 @@
+"""What a run streams to its caller (CLI, SSE, Slack): one small model per kind of event."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from agents.gate import ApprovalRequest
+
+__all__ = [
+    "ErrorEvent",
+    "Event",
+    "FinalEvent",
+    "InterruptEvent",
+    "RouteEvent",
+    "TokenEvent",
+    "ToolCallEvent",
+    "ToolResultEvent",
+]
+
+
+class RouteEvent(BaseModel):
+    type: Literal["route"] = "route"
+    agents: list[str]
+
+
+class TokenEvent(BaseModel):
+    type: Literal["token"] = "token"
+    agent: str
+    text: str
+
+
+class ToolCallEvent(BaseModel):
+    type: Literal["tool_call"] = "tool_call"
+    agent: str
+    id: str
+    tool: str
+    args: dict[str, Any]
+
+
+class ToolResultEvent(BaseModel):
+    type: Literal["tool_result"] = "tool_result"
+    agent: str
+    id: str
+    tool: str
+    content: str
+
+
+class InterruptEvent(BaseModel):
+    type: Literal["interrupt"] = "interrupt"
+    thread_id: str
+    approval: ApprovalRequest
+
+
+class FinalEvent(BaseModel):
+    type: Literal["final"] = "final"
+    thread_id: str
+    answer: str
+
+
+class ErrorEvent(BaseModel):
+    type: Literal["error"] = "error"
+    message: str
+
+
+Event = Annotated[
+    RouteEvent | TokenEvent | ToolCallEvent | ToolResultEvent | InterruptEvent | FinalEvent | ErrorEvent,
+    Field(discriminator="type"),
+]

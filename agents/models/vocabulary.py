@@ -1,0 +1,153 @@
+"""The command vocabulary the offline model understands, parsed into the tool calls a real model would make.
+
+Each phrase maps to one domain agent and one tool call. A request may chain phrases with "and", "then"
+or ";", which makes it a cross-domain request handled by several agents in sequence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = ["AGENTS", "VOCABULARY", "AgentName", "Intent", "help_text", "parse_intents"]
+
+AgentName = Literal["kubernetes", "iam", "cost"]
+AGENTS: tuple[AgentName, ...] = ("kubernetes", "iam", "cost")
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One understood phrase: which agent handles it and the tool call it becomes."""
+
+    agent: AgentName
+    tool: str
+    args: dict[str, Any] = field(default_factory=dict)
+    phrase: str = ""
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    example: str
+    agent: AgentName
+    tool: str
+    pattern: re.Pattern[str]
+    args: Callable[[re.Match[str]], dict[str, Any]]
+
+
+_NS = r"(?:\s+(?:in|in namespace|-n)\s+(?P<ns>[a-z0-9][-a-z0-9]*))?"
+_FILE = r"(?P<{}>[^\s;,]+)"
+
+
+def _p(regex: str) -> re.Pattern[str]:
+    return re.compile(r"^\s*(?:please\s+)?" + regex + r"\s*[.?!]?\s*$", re.IGNORECASE)
+
+
+def _ns(m: re.Match[str]) -> str:
+    return m.group("ns") or "default"
+
+
+VOCABULARY: tuple[_Phrase, ...] = (
+    _Phrase(
+        "list pods in payments",
+        "kubernetes",
+        "list_pods",
+        _p(r"(?:list|show|get)\s+(?:all\s+)?(?:the\s+)?pods" + _NS),
+        lambda m: {"namespace": _ns(m)},
+    ),
+    _Phrase(
+        "why is pod web-1 failing",
+        "kubernetes",
+        "diagnose_pod",
+        _p(
+            r"(?:why\s+is\s+(?:the\s+)?pod\s+(?P<name>[a-z0-9][-.a-z0-9]*)\s+(?:failing|crashing|pending|broken|not\s+running)"
+            r"|(?:diagnose|debug|troubleshoot)\s+(?:the\s+)?pod\s+(?P<name2>[a-z0-9][-.a-z0-9]*))" + _NS
+        ),
+        lambda m: {"name": m.group("name") or m.group("name2"), "namespace": _ns(m)},
+    ),
+    _Phrase(
+        "scale deploy web to 3 in shop",
+        "kubernetes",
+        "scale_deployment",
+        _p(
+            r"scale\s+(?:the\s+)?(?:deploy|deployment|deployments)(?:/|\s+)(?P<name>[a-z0-9][-.a-z0-9]*)"
+            r"\s+to\s+(?P<n>\d{1,6})(?:\s+replicas?)?" + _NS
+        ),
+        lambda m: {"name": m.group("name"), "replicas": int(m.group("n")), "namespace": _ns(m)},
+    ),
+    _Phrase(
+        "compare policy a.json with b.json",
+        "iam",
+        "compare_policies",
+        _p(
+            r"compare\s+(?:the\s+)?polic(?:y|ies)\s+"
+            + _FILE.format("a")
+            + r"\s+(?:with|and|to|against)\s+"
+            + _FILE.format("b")
+        ),
+        lambda m: {"policy_a": m.group("a"), "policy_b": m.group("b")},
+    ),
+    _Phrase(
+        "repair policy p.json with requests r.json",
+        "iam",
+        "repair_policy",
+        _p(
+            r"(?:repair|fix)\s+(?:the\s+)?policy\s+"
+            + _FILE.format("p")
+            + r"\s+(?:with|using|against)\s+(?:the\s+)?(?:requests|spec)\s+"
+            + _FILE.format("r")
+        ),
+        lambda m: {"policy": m.group("p"), "spec": m.group("r")},
+    ),
+    _Phrase(
+        "explain policy p.json",
+        "iam",
+        "explain_policy",
+        _p(r"(?:explain|summari[sz]e|describe)\s+(?:the\s+)?policy\s+" + _FILE.format("p")),
+        lambda m: {"policy": m.group("p")},
+    ),
+    _Phrase(
+        "optimize cost",
+        "cost",
+        "optimize_cost",
+        _p(r"optimi[sz]e\s+(?:the\s+)?(?:cluster\s+)?costs?" + _NS.replace("default", "")),
+        lambda m: {"namespace": m.group("ns")},
+    ),
+)
+
+_SPLIT = re.compile(
+    r"\s*(?:;|,?\s+and\s+then\s+|,?\s+then\s+|,?\s+and\s+also\s+|,?\s+and\s+)\s*", re.IGNORECASE
+)
+
+
+def _parse_one(text: str) -> Intent | None:
+    for phrase in VOCABULARY:
+        m = phrase.pattern.match(text)
+        if m:
+            return Intent(phrase.agent, phrase.tool, phrase.args(m), text.strip())
+    return None
+
+
+def parse_intents(text: str) -> list[Intent]:
+    """The intents in `text`, in order; empty when any part is outside the vocabulary."""
+    whole = _parse_one(text)
+    if whole is not None:
+        return [whole]
+    parts = [p for p in _SPLIT.split(text) if p.strip()]
+    intents = [_parse_one(p) for p in parts]
+    if len(parts) < 2 or any(i is None for i in intents):
+        return []
+    return [i for i in intents if i is not None]
+
+
+def help_text(text: str) -> str:
+    """The answer to a request outside the vocabulary: what is understood and how to get a real model."""
+    examples = "\n".join(f"  - {p.example}" for p in VOCABULARY)
+    return (
+        f"The offline model did not understand {text.strip()!r}. It understands these commands "
+        f"(combine them with 'and' / 'then' for a cross-domain request):\n{examples}\n"
+        "For free-form requests configure a real model: set OPENAI_API_KEY (and optionally "
+        "OPSGRAPH_MODEL=openai:gpt-4o-mini), or OPSGRAPH_BASE_URL plus OPSGRAPH_MODEL for an "
+        "OpenAI-compatible server such as vLLM, Ollama or LM Studio."
+    )

@@ -1,0 +1,84 @@
+"""How the CLI shows a run: streamed tokens, tool steps, approval previews, and the decision prompt."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.prompt import Prompt
+
+from agents.events import (
+    Event,
+    FinalEvent,
+    InterruptEvent,
+    RouteEvent,
+    TokenEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+)
+from agents.gate import ApprovalDecision, ApprovalRequest
+
+__all__ = ["ask_decision", "render_approval", "render_events"]
+
+
+def _short(text: str, limit: int = 400) -> str:
+    return text if len(text) <= limit else text[:limit] + " …"
+
+
+def render_events(console: Console, events: Iterable[Event]) -> InterruptEvent | FinalEvent | None:
+    """Print events as they come; return the run's last interrupt or final event."""
+    streaming = False
+    last: InterruptEvent | FinalEvent | None = None
+    for event in events:
+        if isinstance(event, TokenEvent):
+            console.print(event.text, end="", markup=False, highlight=False)
+            streaming = True
+            continue
+        if streaming:
+            console.print()
+            streaming = False
+        if isinstance(event, RouteEvent):
+            console.print(f"[dim]→ {' then '.join(event.agents)}[/dim]")
+        elif isinstance(event, ToolCallEvent):
+            console.print(
+                f"[dim]  {event.agent}: {event.tool}({json.dumps(event.args)})[/dim]", highlight=False
+            )
+        elif isinstance(event, ToolResultEvent):
+            console.print(f"[dim]  ↳ {_short(event.content)}[/dim]", markup=False, highlight=False)
+        elif isinstance(event, InterruptEvent | FinalEvent):
+            last = event
+    if streaming:
+        console.print()
+    return last
+
+
+def render_approval(console: Console, request: ApprovalRequest) -> None:
+    body = json.dumps({"args": request.args, "preview": request.preview}, indent=2, default=str)
+    console.print(
+        Panel(body, title=f"approval needed: {request.agent}.{request.tool}", border_style="yellow")
+    )
+
+
+def ask_decision(console: Console, request: ApprovalRequest) -> ApprovalDecision:
+    """Prompt for approve / reject / edit; edit takes new arguments as JSON."""
+    render_approval(console, request)
+    choice = Prompt.ask("approve, reject or edit?", choices=["a", "r", "e"], default="r", console=console)
+    if choice == "a":
+        return ApprovalDecision(decision="approve")
+    if choice == "r":
+        return ApprovalDecision(
+            decision="reject", comment=Prompt.ask("why (optional)", default="", console=console) or None
+        )
+    while True:
+        raw = Prompt.ask("new arguments as JSON", default=json.dumps(request.args), console=console)
+        try:
+            args: Any = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            console.print(f"[red]not JSON: {exc}[/red]")
+            continue
+        if isinstance(args, dict):
+            return ApprovalDecision(decision="edit", args=args)
+        console.print("[red]arguments must be a JSON object[/red]")

@@ -1,0 +1,58 @@
+"""`opsgraph chat`: a terminal conversation with streamed answers and approval prompts."""
+
+from __future__ import annotations
+
+import sys
+import uuid
+
+from rich.console import Console
+
+from agents.gate import ApprovalDecision
+from agents.runtime import PendingApprovalError, ThreadNotFoundError
+from opsgraph.render import ask_decision, render_events
+from opsgraph.sdk import Assistant
+
+__all__ = ["run_repl"]
+
+_BANNER = (
+    "opsgraph chat: model {model}, checkpoints {db}\n"
+    "thread {thread} · type a request ('list pods in payments'), 'exit' to quit"
+)
+
+
+def run_repl(assistant: Assistant, *, thread_id: str | None = None, auto_approve: bool = False) -> None:
+    console = Console()
+    thread_id = thread_id or uuid.uuid4().hex
+    settings = assistant.settings
+    console.print(
+        _BANNER.format(
+            model=settings.resolved_model(), db=settings.resolved_checkpoint_url(), thread=thread_id
+        ),
+        style="dim",
+        highlight=False,
+    )
+    runtime = assistant.runtime
+    while True:
+        try:
+            console.print("[bold]you>[/bold] ", end="")
+            line = sys.stdin.readline()
+        except KeyboardInterrupt:
+            console.print()
+            return
+        if not line or line.strip() in ("exit", "quit"):
+            return
+        if not line.strip():
+            continue
+        try:
+            render_events(console, runtime.stream(line.strip(), thread_id=thread_id))
+            while (request := runtime.pending(thread_id)) is not None:
+                if auto_approve:
+                    decision = ApprovalDecision(decision="approve", comment="--yes")
+                elif sys.stdin.isatty():
+                    decision = ask_decision(console, request)
+                else:
+                    console.print("[yellow]approval needed but stdin is not a terminal: rejecting[/yellow]")
+                    decision = ApprovalDecision(decision="reject", comment="no terminal to ask")
+                render_events(console, runtime.stream_resume(thread_id, decision))
+        except (PendingApprovalError, ThreadNotFoundError) as exc:
+            console.print(f"[red]error: {exc}[/red]")

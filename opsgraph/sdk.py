@@ -1,0 +1,114 @@
+"""The Python SDK: `Assistant` runs opsgraph in-process on the configured model, cluster and database.
+
+from opsgraph import Assistant
+
+with Assistant() as assistant:
+    result = assistant.ask("list pods in payments")
+    print(result.answer)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.tools import BaseTool
+
+from agents.events import Event
+from agents.gate import ApprovalDecision, ApprovalRequest
+from agents.models.vocabulary import AgentName
+from agents.runtime import Checkpoint, RunResult, Runtime
+from agents.store import AuditEntry, ThreadInfo
+from opsgraph.settings import Settings
+from tools.base import ToolContext
+
+__all__ = ["ApprovalDecision", "ApprovalRequest", "Assistant", "AuditEntry", "RunResult", "ThreadInfo"]
+
+
+class Assistant:
+    """opsgraph in-process. Uses the sandbox cluster when no kubeconfig is configured (and the sandbox exists)."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        model: BaseChatModel | None = None,
+        tools: Mapping[AgentName, Sequence[BaseTool]] | None = None,
+        workdir: Path | None = None,
+        start_sandbox: bool | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._stack = ExitStack()
+        kubeconfig = self.settings.resolved_kubeconfig()
+        if (start_sandbox if start_sandbox is not None else self.settings.wants_sandbox()) and tools is None:
+            kubeconfig = self._start_sandbox()
+        ctx = ToolContext(
+            workdir=workdir or Path.cwd(),
+            kubeconfig=kubeconfig,
+            kube_context=self.settings.kube_context,
+            read_only=self.settings.read_only,
+        )
+        self.runtime = Runtime(self.settings, model=model, tools=tools, tool_context=ctx)
+        self._stack.callback(self.runtime.close)
+
+    def _start_sandbox(self) -> Path:
+        from sandbox.process import SandboxProcess
+
+        proc = SandboxProcess(kubeconfig=self.settings.data_dir / "sandbox" / "kubeconfig")
+        self._stack.enter_context(proc)
+        return Path(proc.kubeconfig)
+
+    @property
+    def user(self) -> str:
+        return self.settings.user
+
+    def ask(self, text: str, *, thread_id: str | None = None, user: str | None = None) -> RunResult:
+        """Send a message; returns the answer, or the approval request a mutating call is waiting on."""
+        return self.runtime.run(text, thread_id=thread_id, user=user)
+
+    def stream(self, text: str, *, thread_id: str | None = None, user: str | None = None) -> Iterator[Event]:
+        return self.runtime.stream(text, thread_id=thread_id, user=user)
+
+    def decide(
+        self,
+        thread_id: str,
+        decision: Literal["approve", "reject", "edit"],
+        *,
+        args: dict[str, Any] | None = None,
+        comment: str | None = None,
+        user: str | None = None,
+    ) -> RunResult:
+        """Answer the pending approval on a thread and run on."""
+        answer = ApprovalDecision(decision=decision, args=args, comment=comment, user=user)
+        return self.runtime.resume(thread_id, answer, user=user)
+
+    def approve(self, thread_id: str, *, user: str | None = None) -> RunResult:
+        return self.decide(thread_id, "approve", user=user)
+
+    def reject(self, thread_id: str, *, comment: str | None = None, user: str | None = None) -> RunResult:
+        return self.decide(thread_id, "reject", comment=comment, user=user)
+
+    def threads(self, *, user: str | None = None) -> list[ThreadInfo]:
+        return self.runtime.store.threads(owner=user or self.user)
+
+    def audit(self, thread_id: str, *, user: str | None = None) -> list[AuditEntry]:
+        self.runtime.messages(thread_id, user=user)  # ownership check
+        return self.runtime.store.audit(thread_id)
+
+    def history(self, thread_id: str, *, user: str | None = None) -> list[Checkpoint]:
+        return self.runtime.history(thread_id, user=user)
+
+    def replay(self, thread_id: str, checkpoint_id: str, *, user: str | None = None) -> RunResult:
+        return self.runtime.replay(thread_id, checkpoint_id, user=user)
+
+    def close(self) -> None:
+        self._stack.close()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
