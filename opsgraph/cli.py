@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 import typer
 
-from opsgraph import __version__, cli_cost, cli_eval, cli_iam, cli_sandbox, cli_threads
+from opsgraph import __version__, cli_cost, cli_eval, cli_iam, cli_sandbox, cli_serve, cli_threads
 
 if TYPE_CHECKING:
     from agents.events import Event
@@ -35,6 +35,8 @@ _SUBCOMMANDS = (
 for _name, _module in _SUBCOMMANDS:
     if _module.app.registered_commands or _module.app.registered_groups:
         app.add_typer(_module.app, name=_name)
+if hasattr(cli_serve, "serve"):
+    app.command("serve")(cli_serve.serve)
 
 
 @app.callback()
