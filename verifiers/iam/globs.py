@@ -1,0 +1,220 @@
+"""IAM wildcard patterns as small automata: matching, and deciding inclusion, disjointness and witnesses.
+
+A `Glob` is a sequence of tokens, each one character from a `CharSet` or a star (any number of them).
+`*` and `?` in policy text become tokens over any character, except inside the first five segments of an
+ARN pattern, where they stop at `:` (AWS matches each ARN segment separately; the resource segment, and a
+trailing `*` of a shorter ARN, may span colons). Substituted policy-variable values and `${*}` escapes are
+literal characters. Case-insensitive matching (actions, `StringEqualsIgnoreCase`) makes each literal a
+two-character set.
+
+The symbolic engine gives Z3 only one Boolean per (field, pattern) and decides here, in Python, whether a
+combination of pattern memberships has a real witness string: a breadth-first search over the product of
+the patterns' subset automata, bounded by a state budget so that no pattern can hang a query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+__all__ = [
+    "ANY",
+    "ARN_SHAPE",
+    "NEVER",
+    "CharSet",
+    "Glob",
+    "WitnessBudgetExceeded",
+    "disjoint",
+    "find_witness",
+    "find_witnesses",
+    "glob_from_pieces",
+    "included",
+    "literal_glob",
+    "matches",
+    "pattern_glob",
+]
+
+
+@dataclass(frozen=True)
+class CharSet:
+    chars: frozenset[str]
+    negated: bool = False
+
+    def __contains__(self, c: str) -> bool:
+        return (c in self.chars) != self.negated
+
+
+ANY = CharSet(frozenset(), True)
+_NO_COLON = CharSet(frozenset(":"), True)
+Token = tuple[bool, CharSet]
+"""(is_star, charset)."""
+
+
+@dataclass(frozen=True)
+class Glob:
+    tokens: tuple[Token, ...]
+    text: str = ""
+    never: bool = False
+    """True for a pattern that matches nothing (an invalid ARN pattern, an unresolvable variable)."""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+NEVER = Glob((), "<matches nothing>", never=True)
+
+
+class WitnessBudgetExceeded(RuntimeError):
+    """The search for a witness string ran past its state budget; the question stays undecided."""
+
+
+def _literal(c: str, ignore_case: bool) -> CharSet:
+    return CharSet(frozenset({c, c.lower(), c.upper()}) if ignore_case else frozenset(c))
+
+
+def glob_from_pieces(pieces: Sequence[tuple[str, bool]], *, ignore_case: bool = False, arn: bool = False) -> Glob:
+    """Build a glob from (text, wildcards_active) pieces; `arn` applies ARN segment rules when it starts with `arn:`."""
+    chars = [(c, active) for text, active in pieces for c in text]
+    text = "".join(c for c, _ in chars)
+    display = "".join(t if a else t.replace("*", "${*}").replace("?", "${?}") for t, a in pieces)
+    segmented = arn and text.startswith("arn:")
+    colons = text.count(":")
+    if segmented and colons < 5 and not (chars and chars[-1] == ("*", True)):
+        return Glob((), display, never=True)
+    tokens: list[Token] = []
+    seen_colons = 0
+    for i, (c, active) in enumerate(chars):
+        wildcard = CharSet(ANY.chars, True)
+        if segmented and seen_colons < 5 and not (colons < 5 and i == len(chars) - 1):
+            wildcard = _NO_COLON
+        if active and c == "*":
+            if not (tokens and tokens[-1] == (True, wildcard)):  # `**` is `*`
+                tokens.append((True, wildcard))
+        elif active and c == "?":
+            tokens.append((False, wildcard))
+        else:
+            tokens.append((False, _literal(c, ignore_case)))
+        if c == ":":
+            seen_colons += 1
+    return Glob(tuple(tokens), display)
+
+
+def pattern_glob(text: str, *, ignore_case: bool = False, arn: bool = False) -> Glob:
+    return glob_from_pieces([(text, True)], ignore_case=ignore_case, arn=arn)
+
+
+def literal_glob(text: str, *, ignore_case: bool = False) -> Glob:
+    return glob_from_pieces([(text, False)], ignore_case=ignore_case)
+
+
+ARN_SHAPE = pattern_glob("arn:*:*:*:*:*", arn=True)
+"""What ARN condition operators require of a request value: six colon-separated parts."""
+
+
+def _charset_regex(cs: CharSet) -> str:
+    if cs.negated and not cs.chars:
+        return "."
+    body = "".join(re.escape(c) if c not in "]^-\\" else "\\" + c for c in sorted(cs.chars))
+    if not cs.negated and len(cs.chars) == 1:
+        return re.escape(next(iter(cs.chars)))
+    return f"[{'^' if cs.negated else ''}{body}]"
+
+
+@cache
+def _regex(glob: Glob) -> re.Pattern[str]:
+    parts = [_charset_regex(cs) + ("*" if star else "") for star, cs in glob.tokens]
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def matches(glob: Glob, value: str) -> bool:
+    return not glob.never and _regex(glob).fullmatch(value) is not None
+
+
+# --- automata -------------------------------------------------------------------------------------
+
+
+def _closure(glob: Glob, positions: Iterable[int]) -> frozenset[int]:
+    out = set()
+    for p in positions:
+        while True:
+            out.add(p)
+            if p < len(glob.tokens) and glob.tokens[p][0]:
+                p += 1
+            else:
+                break
+    return frozenset(out)
+
+
+def _step(glob: Glob, state: frozenset[int], c: str) -> frozenset[int]:
+    nxt = []
+    for p in state:
+        if p < len(glob.tokens):
+            star, cs = glob.tokens[p]
+            if c in cs:
+                nxt.append(p if star else p + 1)
+    return _closure(glob, nxt) if nxt else frozenset()
+
+
+def _alphabet(globs: Sequence[Glob]) -> list[str]:
+    mentioned = {c for g in globs for _, cs in g.tokens for c in cs.chars}
+    other = next((c for c in "xyzqwabc0123456789-_" if c not in mentioned), "\u2603")
+    return [other, *sorted(mentioned - {other})]
+
+
+def find_witnesses(pos: Sequence[Glob], neg: Sequence[Glob], *, limit: int = 1, budget: int = 50_000) -> list[str]:
+    """Up to `limit` strings matching every glob in `pos` and none in `neg`, shortest first.
+
+    An empty list proves that no such string exists. Raises `WitnessBudgetExceeded` after `budget` states.
+    """
+    if any(g.never for g in pos):
+        return []
+    neg = [g for g in neg if not g.never]
+    globs = [*pos, *neg]
+    npos = len(pos)
+    alphabet = _alphabet(globs)
+    start = tuple(_closure(g, [0]) for g in globs)
+    ends = [len(g.tokens) for g in globs]
+
+    def accepting(state: tuple[frozenset[int], ...]) -> bool:
+        return all(ends[i] in state[i] for i in range(npos)) and not any(
+            ends[i] in state[i] for i in range(npos, len(globs))
+        )
+
+    found: list[str] = []
+    seen = {start}
+    queue: deque[tuple[tuple[frozenset[int], ...], str]] = deque([(start, "")])
+    while queue:
+        state, text = queue.popleft()
+        if accepting(state):
+            found.append(text)
+            if len(found) >= limit:
+                return found
+        for c in alphabet:
+            nxt = tuple(_step(g, s, c) for g, s in zip(globs, state, strict=True))
+            if any(not nxt[i] for i in range(npos)) or nxt in seen:
+                continue
+            if len(seen) >= budget:
+                raise WitnessBudgetExceeded(f"witness search over {len(globs)} patterns ran past {budget} states")
+            seen.add(nxt)
+            queue.append((nxt, text + c))
+    return found
+
+
+def find_witness(pos: Sequence[Glob], neg: Sequence[Glob], *, budget: int = 50_000) -> str | None:
+    found = find_witnesses(pos, neg, limit=1, budget=budget)
+    return found[0] if found else None
+
+
+@cache
+def included(a: Glob, b: Glob) -> bool:
+    """L(a) ⊆ L(b)."""
+    return find_witness([a], [b]) is None
+
+
+@cache
+def disjoint(a: Glob, b: Glob) -> bool:
+    """L(a) ∩ L(b) = ∅."""
+    return find_witness([a, b], []) is None
