@@ -136,7 +136,7 @@ def load_quacky_pairs() -> list[QuackyPair]:
         labels = {"quacky-icse22": row.pop("label")}
         if row["id"] in acp:
             labels["acp-2025"] = acp[row["id"]]
-        pairs.append(QuackyPair(**row, labels=labels))
+        pairs.append(QuackyPair.model_validate({**row, "labels": labels}))
     return pairs
 
 

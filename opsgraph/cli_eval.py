@@ -1,12 +1,120 @@
-"""`opsgraph eval ...`: The offline eval suite.
+"""`opsgraph eval ...`: the offline eval suite (datasets, runs, comparisons).
 
 Only typer is imported at module level; everything heavy loads inside the commands.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 __all__ = ["app"]
 
-app = typer.Typer(help="The offline eval suite.", no_args_is_help=True)
+app = typer.Typer(help="The offline eval suite: datasets, suite runs and reports.", no_args_is_help=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+@app.command("datasets")
+def datasets() -> None:
+    """List the datasets shipped with opsgraph, with counts and licences."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from eval.datasets import list_datasets
+
+    table = Table("dataset", "count", "licence", "detail")
+    for info in list_datasets():
+        table.add_row(info.name, f"{info.count} {info.unit}", info.licence, info.detail)
+    Console().print(table)
+
+
+@app.command("suites")
+def suites() -> None:
+    """List the suites and whether each can run here."""
+    from eval.suite import RunOptions
+    from eval.suites import SUITE_NAMES, get_suite
+
+    for name in SUITE_NAMES:
+        suite = get_suite(name)
+        reason = suite.unavailable_reason(RunOptions())
+        state = "ready" if reason is None else f"cannot run: {reason}"
+        typer.echo(f"{name:14} {state}\n{'':14} {suite.description}")
+
+
+@app.command("run")
+def run(
+    suite: str = typer.Argument(..., help="Suite name (see `opsgraph eval suites`)."),
+    dataset: str | None = typer.Option(
+        None, "--dataset", help="Restrict to one dataset or slice of the suite."
+    ),
+    model: str | None = typer.Option(
+        None, "--model", help="Model for suites that use one (default: settings)."
+    ),
+    workers: int = typer.Option(1, "--workers", min=1, help="Parallel worker processes."),
+    out: Path = typer.Option(Path("eval-out"), "--out", help="Output folder for results and reports."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Run only the first K cases."),
+    time_limit: float = typer.Option(120.0, "--time-limit", min=0.1, help="Per-case limit in seconds."),
+    replay: Path | None = typer.Option(None, "--replay", help="Answer model calls from this cassette."),
+    resume: bool = typer.Option(False, "--resume", help="Skip cases already in OUT/results.jsonl."),
+    backend: str = typer.Option("local", "--backend", help="`local` (process pool) or `ray`."),
+    seed: int = typer.Option(0, "--seed", help="Seed for generated cases."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Run a suite and write results.jsonl, summary.json, report.md and report.html to OUT."""
+    import json
+
+    from eval.runner import SuiteUnavailableError, run_suite
+    from eval.suite import RunOptions
+
+    if backend not in ("local", "ray"):
+        raise _fail(f"--backend must be `local` or `ray`, not {backend!r}")
+    if replay is not None and not replay.is_file():
+        raise _fail(f"--replay {replay}: no such file")
+    options = RunOptions(
+        dataset=dataset,
+        model=model,
+        workers=workers,
+        limit=limit,
+        time_limit_s=time_limit,
+        replay=replay,
+        resume=resume,
+        backend=backend,
+        seed=seed,
+    )
+    try:
+        outcome = run_suite(suite, options, out, progress=not quiet)
+    except KeyError as exc:
+        raise _fail(str(exc.args[0])) from None
+    except (SuiteUnavailableError, ValueError, ImportError) as exc:
+        raise _fail(str(exc)) from None
+    summary = outcome.summary
+    typer.echo(
+        json.dumps(
+            {k: summary[k] for k in ("suite", "cases", "status", "pass_rate", "wall_s", "metrics")},
+            default=str,
+        )
+    )
+    typer.echo(f"reports: {out / 'report.md'}, {out / 'report.html'}")
+
+
+@app.command("compare")
+def compare(
+    run_a: Path = typer.Argument(..., help="Output folder of the first run."),
+    run_b: Path = typer.Argument(..., help="Output folder of the second run."),
+    json_output: bool = typer.Option(False, "--json", help="Machine-readable output."),
+) -> None:
+    """Show what changed between two runs: headline figures and cases whose outcome differs."""
+    import json
+
+    from eval.compare_runs import compare_runs, format_comparison
+
+    try:
+        diff = compare_runs(run_a, run_b)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(json.dumps(diff, indent=1, default=str) if json_output else format_comparison(diff))
