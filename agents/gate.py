@@ -70,7 +70,7 @@ class _GatedCall:
             actor=str(configurable.get("user", "")),
         )
         if self.predicate(self.tool, args):
-            if self.read_only:
+            if self.read_only or configurable.get("read_only"):  # per run: e.g. a readonly API role
                 message = (
                     f"refused: {self.tool.name} changes the infrastructure and opsgraph is in read-only mode"
                 )

@@ -123,7 +123,9 @@ class Runtime:
             pass
         return self.result(thread_id)
 
-    def stream(self, text: str, *, thread_id: str | None = None, user: str | None = None) -> Iterator[Event]:
+    def stream(
+        self, text: str, *, thread_id: str | None = None, user: str | None = None, read_only: bool = False
+    ) -> Iterator[Event]:
         user = user or self.settings.user
         thread_id = thread_id or uuid.uuid4().hex
         self._claim(thread_id, user, title=text)
@@ -131,7 +133,7 @@ class Runtime:
             raise PendingApprovalError(
                 f"thread {thread_id} is waiting for an approval: approve or reject it first"
             )
-        yield from self._drive({"messages": [HumanMessage(text)]}, thread_id, user)
+        yield from self._drive({"messages": [HumanMessage(text)]}, thread_id, user, read_only=read_only)
 
     def stream_resume(
         self, thread_id: str, decision: ApprovalDecision, *, user: str | None = None
@@ -143,8 +145,9 @@ class Runtime:
         decision = decision.model_copy(update={"user": decision.user or user})
         yield from self._drive(Command(resume=decision.model_dump()), thread_id, user)
 
-    def _drive(self, payload: Any, thread_id: str, user: str) -> Iterator[Event]:
+    def _drive(self, payload: Any, thread_id: str, user: str, *, read_only: bool = False) -> Iterator[Event]:
         config = self._config(thread_id, user)
+        config["configurable"]["read_only"] = read_only  # the gate refuses mutating calls for this run
         self.store.touch_thread(thread_id, user, "", "running")
         status = "error"
         try:
