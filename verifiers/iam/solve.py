@@ -1,0 +1,315 @@
+"""The lazy loop: Z3 proposes a combination of pattern memberships, Python finds witness strings.
+
+Each round, Z3 gives a model of the formula over Booleans, reals and bit-vectors. For every string field
+the model says which globs the value must match and which it must not; a breadth-first search over the
+globs' automata (`verifiers.iam.globs`) finds a string, or proves there is none. When one exists for
+every field, the model becomes a concrete `Request`. When one field has none, a minimal set of its
+memberships that is already contradictory is blocked and Z3 is asked again.
+
+Blocking is sound when the search proves emptiness. When it cannot (a search budget ran out, or a
+pattern with policy variables has no witness for the variable values tried), the block is recorded as
+unverified, and an eventual `unsat` is reported as `unknown`: it is never reported as proven.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Literal
+
+import z3
+
+from policies.catalog import load_catalog
+from policies.request import ContextValue, Request
+from verifiers.iam.globs import Glob, WitnessBudgetExceeded, find_witness, find_witnesses, glob_from_pieces, matches
+from verifiers.iam.semantics import value_glob
+from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Atom, Space, Template, slot_field
+from verifiers.iam.values import parse_date, parse_ip, parse_number
+
+__all__ = ["DEFAULT_TIMEOUT_MS", "SolveResult", "Status", "solve"]
+
+DEFAULT_TIMEOUT_MS = 10_000
+Status = Literal["sat", "unsat", "unknown"]
+_DEFAULTS = {ACTION: "s3:GetObject", RESOURCE: "arn:aws:s3:::example-bucket/key"}
+Literal_ = tuple[z3.BoolRef, Atom, bool]
+
+
+@dataclass
+class SolveResult:
+    status: Status
+    request: Request | None = None
+    reason: str = ""
+    rounds: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class _Block:
+    literals: list[z3.BoolRef]
+    sound: bool
+    why: str = ""
+
+
+@dataclass
+class _Round:
+    space: Space
+    model: z3.ModelRef
+    values: dict[str, str] = field(default_factory=dict)
+
+    def true(self, ref: z3.ExprRef) -> bool:
+        return bool(z3.is_true(self.model.eval(ref, model_completion=True)))
+
+    def var_value(self, piece_key: str, default: str | None) -> str | None:
+        key = piece_key.lower()
+        if key in self.space.slots and self.true(self.space.present(key)):
+            if self.true(self.space.is_list(key)):
+                return None
+            return self.values.get(slot_field(key, 0))
+        return default
+
+    def template_glob(self, template: Template) -> Glob:
+        defaults = {p.text.lower(): p.default for p in template.pieces if p.kind == "var"}
+        return value_glob(
+            template.pieces,
+            lambda p: self.var_value(p.text, defaults.get(p.text.lower())),
+            wildcards=template.wildcards,
+            ignore_case=template.ignore_case,
+            arn=template.arn,
+        )
+
+
+def _over_approximation(template: Template) -> Glob:
+    # Any value of the variables: replace each by an unrestricted star (no ARN segment rules).
+    parts = [("*", True) if p.kind == "var" else (p.text, p.kind == "pattern" and template.wildcards) for p in template.pieces]
+    return glob_from_pieces(parts, ignore_case=template.ignore_case)
+
+
+def _minimal_core(lits: list[tuple[z3.BoolRef, Glob, bool]]) -> list[tuple[z3.BoolRef, Glob, bool]]:
+    core = list(lits)
+    for item in list(core):
+        trial = [x for x in core if x is not item]
+        try:
+            if find_witness([g for _, g, v in trial if v], [g for _, g, v in trial if not v], budget=20_000) is None:
+                core = trial
+        except WitnessBudgetExceeded:
+            continue
+    return core
+
+
+def _lit(ref: z3.BoolRef, value: bool) -> z3.BoolRef:
+    return ref if value else z3.Not(ref)
+
+
+def _typed_value(rnd: _Round, fld: str) -> str | None | bool:
+    """A typed rendering (number, date, IP) the model demands for a context slot; False when none."""
+    space = rnd.space
+    key, slot = fld.rsplit("#", 1)
+    i = int(slot)
+    fams = space.families.get(key, set())
+    if fams & {"Numeric", "Date"}:
+        if rnd.true(space.date_ok(key, i)):
+            value = rnd.model.eval(space.real(key, i), model_completion=True)
+            frac = Fraction(value.as_fraction()) if z3.is_rational_value(value) else None
+            if frac is None:
+                return None
+            if not rnd.true(space.num_ok(key, i)):
+                from datetime import UTC, datetime
+
+                try:
+                    return datetime.fromtimestamp(int(frac), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+                except (OverflowError, ValueError, OSError):
+                    return None
+            if frac.denominator == 1:
+                return str(frac.numerator)
+            den = frac.denominator
+            while den % 2 == 0:
+                den //= 2
+            while den % 5 == 0:
+                den //= 5
+            return f"{float(frac)!r}" if den == 1 else None
+    if "IpAddress" in fams and rnd.true(space.ip_ok(key, i)):
+        import ipaddress
+
+        raw = rnd.model.eval(space.ip(key, i), model_completion=True).as_long()
+        if rnd.true(space.ip6(key, i)):
+            return str(ipaddress.IPv6Address(raw))
+        return str(ipaddress.IPv4Address(raw & 0xFFFFFFFF))
+    return False
+
+
+def _typed_consistent(rnd: _Round, fld: str, text: str) -> bool:
+    """The string parses exactly as the model's type flags say (a value is, or is not, a number...)."""
+    space = rnd.space
+    if fld in (ACTION, RESOURCE, PRINCIPAL):
+        return True
+    key, slot = fld.rsplit("#", 1)
+    i = int(slot)
+    fams = space.families.get(key, set())
+    checks = []
+    if "Numeric" in fams:
+        checks.append((parse_number(text) is not None, space.num_ok(key, i)))
+    if "Date" in fams or "Numeric" in fams:
+        checks.append((parse_date(text) is not None, space.date_ok(key, i)))
+    if "IpAddress" in fams:
+        checks.append((parse_ip(text) is not None, space.ip_ok(key, i)))
+    return all(actual == rnd.true(flag) for actual, flag in checks)
+
+
+def _field_order(space: Space) -> list[str]:
+    fields = set(space.string_fields()) | {ACTION, RESOURCE}
+    for key, n in space.slots.items():
+        fields.update(slot_field(key, i) for i in range(n))
+    var_keys = {k for a in space.atoms.values() if a.template for k in a.template.var_keys}
+    first = sorted(f for f in fields if "#" in f and f.rsplit("#", 1)[0] in var_keys and f.endswith("#0"))
+    return first + sorted(fields - set(first))
+
+
+def _relevant(rnd: _Round, fld: str) -> bool:
+    if fld in (ACTION, RESOURCE, PRINCIPAL):
+        return True
+    key, slot = fld.rsplit("#", 1)
+    return rnd.true(rnd.space.present(key)) and rnd.true(rnd.space.used(key, int(slot)))
+
+
+def _pretty_action(pos: list[Glob], neg: list[Glob]) -> str | None:
+    catalog = load_catalog()
+    service = pos[0].text.split(":", 1)[0] if pos and ":" in pos[0].text else ""
+    pool = [f"{service}:{a}" for a in catalog.services[service]["a"]] if catalog.has_service(service) and "*" not in service else catalog.all_actions
+    for name in pool:
+        low = name.lower()
+        if all(matches(g, low) for g in pos) and not any(matches(g, low) for g in neg):
+            return name
+    return None
+
+
+def _solve_field(rnd: _Round, fld: str, lits: list[Literal_]) -> str | _Block:
+    static = [(ref, a.glob, v) for ref, a, v in lits if a.glob is not None]
+    templated = [(ref, a.template, v) for ref, a, v in lits if a.template is not None]
+    pos = [g for _, g, v in static if v]
+    neg = [g for _, g, v in static if not v]
+    for ref, t, v in templated:
+        assert t is not None
+        (pos if v else neg).append(rnd.template_glob(t))
+    typed = _typed_value(rnd, fld) if "#" in fld else False
+    try:
+        if typed is None:
+            return _Block([_lit(r, v) for r, _, v in lits], sound=False, why=f"no exact rendering of the number in {fld}")
+        if isinstance(typed, str):
+            if all(matches(g, typed) for g in pos) and not any(matches(g, typed) for g in neg):
+                return typed
+            return _Block([_lit(r, v) for r, _, v in lits], sound=False, why=f"typed value of {fld} vs its patterns")
+        found = sorted(find_witnesses(pos, neg, limit=8), key=lambda t: t == "")  # prefer non-empty values
+        for text in found:
+            if _typed_consistent(rnd, fld, text):
+                return text
+        if found:
+            return _Block([_lit(r, v) for r, _, v in lits], sound=False, why=f"{fld}: string vs type flags")
+        if templated:
+            over_pos = [g for _, g, v in static if v] + [_over_approximation(t) for _, t, v in templated if v and t]
+            if find_witness(over_pos, neg[: len([1 for _, _, v in static if not v])]) is None:
+                core = [_lit(r, v) for r, _, v in static] + [_lit(r, v) for r, _, v in templated if v]
+                return _Block(core, sound=True)
+            var_lits = [_lit(r, v) for r, a, v in _all_var_literals(rnd, templated)]
+            return _Block([_lit(r, v) for r, _, v in lits] + var_lits, sound=False, why=f"{fld}: policy variables")
+        core = _minimal_core(static)
+        return _Block([_lit(r, v) for r, _, v in core], sound=True)
+    except WitnessBudgetExceeded as exc:
+        return _Block([_lit(r, v) for r, _, v in lits], sound=False, why=str(exc))
+
+
+def _all_var_literals(rnd: _Round, templated: list[tuple[z3.BoolRef, Template | None, bool]]) -> list[Literal_]:
+    keys = {k for _, t, _ in templated if t for k in t.var_keys}
+    out: list[Literal_] = []
+    for name, atom in rnd.space.atoms.items():
+        if atom.field in {slot_field(k, 0) for k in keys}:
+            ref = z3.Bool(name)
+            out.append((ref, atom, rnd.true(ref)))
+    for k in keys:
+        if k in rnd.space.slots:
+            for ref in (rnd.space.present(k), rnd.space.is_list(k)):
+                out.append((ref, Atom(""), rnd.true(ref)))
+    return out
+
+
+def _build(space: Space, model: z3.ModelRef, refs: dict[str, list[tuple[z3.BoolRef, Atom]]]) -> Request | _Block:
+    rnd = _Round(space, model)
+    for fld in _field_order(space):
+        if not _relevant(rnd, fld):
+            continue
+        lits = [(ref, atom, rnd.true(ref)) for ref, atom in refs.get(fld, [])]
+        if not lits and fld in _DEFAULTS:
+            rnd.values[fld] = _DEFAULTS[fld]
+            continue
+        got = _solve_field(rnd, fld, lits)
+        if isinstance(got, _Block):
+            return got
+        if fld == ACTION:
+            pretty = _pretty_action([a.glob for _, a, v in lits if v and a.glob], [a.glob for _, a, v in lits if not v and a.glob])
+            got = pretty or got
+        rnd.values[fld] = got
+    context: dict[str, ContextValue] = {}
+    for key, n in space.slots.items():
+        if not rnd.true(space.present(key)):
+            continue
+        name = space.key_names.get(key, key)
+        if rnd.true(space.is_list(key)):
+            context[name] = [rnd.values[slot_field(key, i)] for i in range(n) if rnd.true(space.used(key, i))]
+        else:
+            context[name] = rnd.values.get(slot_field(key, 0), "")
+    principal = rnd.values.get(PRINCIPAL) or None
+    return Request(action=rnd.values[ACTION], resource=rnd.values[RESOURCE], principal=principal, context=context)
+
+
+def _lemmas(space: Space, refs: dict[str, list[tuple[z3.BoolRef, Atom]]], limit: int = 120) -> list[z3.BoolRef]:
+    """Inclusion and disjointness of each field's static globs, decided once in Python."""
+    out: list[z3.BoolRef] = []
+    for items in refs.values():
+        static = [(r, a.glob) for r, a in items if a.glob is not None]
+        if len(static) > limit:
+            continue
+        for i, (ra, ga) in enumerate(static):
+            for rb, gb in static[i + 1 :]:
+                assert ga is not None and gb is not None
+                try:
+                    if find_witness([ga, gb], [], budget=5_000) is None:
+                        out.append(z3.Not(z3.And(ra, rb)))
+                        continue
+                    if find_witness([ga], [gb], budget=5_000) is None:
+                        out.append(z3.Implies(ra, rb))
+                    if find_witness([gb], [ga], budget=5_000) is None:
+                        out.append(z3.Implies(rb, ra))
+                except WitnessBudgetExceeded:
+                    continue
+    return out
+
+
+def solve(space: Space, formula: z3.BoolRef, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, max_rounds: int = 5_000) -> SolveResult:
+    """Find a concrete request satisfying `formula`, prove there is none, or say `unknown` (never a guess)."""
+    start = time.monotonic()
+    deadline = start + timeout_ms / 1000
+    refs: dict[str, list[tuple[z3.BoolRef, Atom]]] = {}
+    for name, atom in space.atoms.items():
+        refs.setdefault(atom.field, []).append((z3.Bool(name), atom))
+    solver = z3.Solver()
+    solver.add(formula, *space.axioms)
+    solver.add(*_lemmas(space, refs))
+    unverified = ""
+    for rounds in range(1, max_rounds + 1):
+        remaining = int((deadline - time.monotonic()) * 1000)
+        if remaining <= 0:
+            return SolveResult("unknown", reason=f"timed out after {timeout_ms} ms", rounds=rounds, seconds=time.monotonic() - start)
+        solver.set("timeout", remaining)
+        answer = solver.check()
+        if answer == z3.unsat:
+            status: Status = "unknown" if unverified else "unsat"
+            return SolveResult(status, reason=unverified, rounds=rounds, seconds=time.monotonic() - start)
+        if answer != z3.sat:
+            return SolveResult("unknown", reason=f"z3: {solver.reason_unknown()}", rounds=rounds, seconds=time.monotonic() - start)
+        built = _build(space, solver.model(), refs)
+        if isinstance(built, Request):
+            return SolveResult("sat", request=built, rounds=rounds, seconds=time.monotonic() - start)
+        if not built.sound:
+            unverified = unverified or f"unverified region: {built.why}"
+        solver.add(z3.Not(z3.And(*built.literals)) if built.literals else z3.BoolVal(False))
+    return SolveResult("unknown", reason=f"no answer in {max_rounds} rounds", rounds=max_rounds, seconds=time.monotonic() - start)
