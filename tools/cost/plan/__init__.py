@@ -1,0 +1,14 @@
+"""Node planning: exact CP-SAT for small problems, LP-guided packing with a certified bound for large ones."""
+
+from tools.cost.plan.baseline import karpenter_style_plan
+from tools.cost.plan.planner import PlanRejectedError, plan_nodes, prune_dominated
+from tools.cost.plan.relaxation import Relaxation, solve_relaxation
+
+__all__ = [
+    "PlanRejectedError",
+    "Relaxation",
+    "karpenter_style_plan",
+    "plan_nodes",
+    "prune_dominated",
+    "solve_relaxation",
+]

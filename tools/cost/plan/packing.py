@@ -1,0 +1,77 @@
+"""Mutable packing state shared by the planners: open nodes and the spot ledger."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from verifiers.cost.model import Offering, PlannedNode, Workload
+
+__all__ = ["OpenNode", "SpotLedger", "unplaceable_workloads"]
+
+
+@dataclass
+class OpenNode:
+    offering: Offering
+    cpu_m: float = 0.0
+    memory_mib: float = 0.0
+    pods: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def room_for(self, w: Workload, n: int = 1) -> int:
+        """How many of `n` more pods of `w` fit on this node (resources only)."""
+        o = self.offering
+        best = min(n, o.max_pods - self.pods)
+        if w.cpu_m:
+            best = min(best, int((o.cpu_m - self.cpu_m + 1e-6) // w.cpu_m))
+        if w.memory_mib:
+            best = min(best, int((o.memory_mib - self.memory_mib + 1e-6) // w.memory_mib))
+        return max(0, best)
+
+    def add(self, w: Workload, n: int = 1) -> None:
+        self.cpu_m += w.cpu_m * n
+        self.memory_mib += w.memory_mib * n
+        self.pods += n
+        self.counts[w.name] += n
+
+    def remove(self, w: Workload, n: int = 1) -> None:
+        self.add(w, -n)
+        if self.counts[w.name] == 0:
+            del self.counts[w.name]
+
+    def utilisation(self) -> float:
+        o = self.offering
+        return max(self.cpu_m / o.cpu_m, self.memory_mib / o.memory_mib, self.pods / o.max_pods)
+
+    def to_planned(self) -> PlannedNode:
+        return PlannedNode(
+            offering=self.offering.name, pods={k: v for k, v in sorted(self.counts.items()) if v}
+        )
+
+
+@dataclass
+class SpotLedger:
+    """Spot pods placed so far per workload and per (workload, pool): enforces the spot caps."""
+
+    total: Counter[str] = field(default_factory=Counter)
+    pools: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def room(self, w: Workload, o: Offering) -> int:
+        """How many more pods of `w` the spot caps allow on `o` (unbounded for on-demand)."""
+        if o.capacity_type != "spot":
+            return 1 << 30
+        return max(0, min(w.max_spot_cap() - self.total[w.name], w.pool_cap() - self.pools[(w.name, o.name)]))
+
+    def add(self, w: Workload, o: Offering, n: int = 1) -> None:
+        if o.capacity_type == "spot":
+            self.total[w.name] += n
+            self.pools[(w.name, o.name)] += n
+
+
+def unplaceable_workloads(workloads: list[Workload], offerings: list[Offering]) -> dict[str, int]:
+    """Workloads whose pod fits no allowed offering: all their replicas are unplaceable."""
+    return {
+        w.name: w.replicas
+        for w in workloads
+        if w.replicas and not any(w.allows(o) and w.fits(o) for o in offerings)
+    }

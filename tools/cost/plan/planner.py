@@ -1,0 +1,128 @@
+"""Plan nodes: the cheapest node multiset and pod placement, with a proven lower bound and its gap.
+
+Small problems (at most `exact_max_pods` pods) are solved with CP-SAT, started from the heuristic's plan;
+larger ones get the LP-guided heuristic. Every plan carries the best proven bound: CP-SAT's own (optimal or
+its objective bound) or the relaxation's, re-derived from the dual certificate. Every plan is validated by
+`verifiers.cost.validate_plan` before it is returned; an invalid one raises PlanRejectedError.
+"""
+
+from __future__ import annotations
+
+import time
+
+from tools.cost.plan.baseline import karpenter_style_plan
+from tools.cost.plan.exact import solve_exact
+from tools.cost.plan.heuristic import pack_guided
+from tools.cost.plan.packing import OpenNode, unplaceable_workloads
+from tools.cost.plan.relaxation import solve_relaxation
+from verifiers.cost.model import BoundSource, Offering, Plan, PlanProblem
+from verifiers.cost.validate import validate_plan
+
+__all__ = ["PlanRejectedError", "plan_nodes", "prune_dominated"]
+
+
+class PlanRejectedError(RuntimeError):
+    """The validator found the plan infeasible; `errors` says where."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("plan rejected by the validator: " + "; ".join(errors[:5]))
+        self.errors = errors
+
+
+def prune_dominated(problem: PlanProblem) -> PlanProblem:
+    """Drop offerings another one beats on every count (capacity and price) for every workload that allows
+    them. Exactness is kept: a node of a dropped offering can always be swapped for its dominator."""
+    works = [w for w in problem.workloads if w.replicas]
+    pool_bound = any(w.pool_cap() < w.replicas for w in works if w.spot_allowed)
+    allowed = {
+        o.name: frozenset(w.name for w in works if w.allows(o) and w.fits(o)) for o in problem.offerings
+    }
+
+    def beats(a: Offering, b: Offering) -> bool:
+        ge = a.cpu_m >= b.cpu_m and a.memory_mib >= b.memory_mib and a.max_pods >= b.max_pods
+        return (
+            ge
+            and a.capacity_type == b.capacity_type
+            and a.usd_per_hour <= b.usd_per_hour
+            and allowed[a.name] >= allowed[b.name]
+            and (a.usd_per_hour, a.name) < (b.usd_per_hour, b.name)
+        )
+
+    keep = [
+        b
+        for b in problem.offerings
+        if allowed[b.name]
+        and ((b.capacity_type == "spot" and pool_bound) or not any(beats(a, b) for a in problem.offerings))
+    ]
+    return PlanProblem(workloads=problem.workloads, offerings=keep)
+
+
+def _cost(nodes: list[OpenNode]) -> float:
+    return sum(n.offering.usd_per_hour for n in nodes)
+
+
+def plan_nodes(problem: PlanProblem, time_limit_s: float = 20.0, exact_max_pods: int = 100) -> Plan:
+    """The plan, validated, with its proven lower bound."""
+    start = time.perf_counter()
+    lost = unplaceable_workloads(problem.workloads, problem.offerings)
+    pods = sum(w.replicas for w in problem.workloads if w.name not in lost)
+    relax = solve_relaxation(problem, set(lost))
+    nodes = pack_guided(problem, relax, set(lost))
+    try:
+        guide = solve_relaxation(
+            problem, set(lost), integer_nodes=True, time_limit_s=min(10.0, time_limit_s / 3)
+        )
+        rounded = pack_guided(problem, guide, set(lost))
+        if _cost(rounded) < _cost(nodes):
+            nodes = rounded
+    except RuntimeError:
+        pass  # no MILP incumbent in time: keep the LP-guided plan
+    source: BoundSource = "lp-dual"
+    solver, bound, optimal = "lp-guided-ffd", relax.certified, False
+    if pods <= exact_max_pods:
+        base = karpenter_style_plan(problem)
+        offerings = problem.offering_by_name()
+        by_name = problem.workload_by_name()
+        if base.hourly_cost < _cost(nodes) and not validate_plan(problem, base).errors:
+            nodes = []
+            for pn in base.nodes:
+                node = OpenNode(offerings[pn.offering])
+                for name, n in pn.pods.items():
+                    node.add(by_name[name], n)
+                nodes.append(node)
+        if pods and _cost(nodes) > relax.certified * (1 + 1e-9):
+            budget = max(1.0, time_limit_s - (time.perf_counter() - start))
+            exact = solve_exact(prune_dominated(problem), set(lost), nodes, relax.certified, budget)
+            if exact.nodes is not None:
+                solver = "cp-sat"
+                if _cost(exact.nodes) <= _cost(nodes) + 1e-9:
+                    nodes = exact.nodes
+                if exact.optimal:
+                    bound, source, optimal = _cost(nodes), "cp-sat-optimal", True
+                elif exact.bound > bound:
+                    bound, source = exact.bound, "cp-sat-bound"
+    placed: dict[str, int] = {}
+    for node in nodes:
+        for name, n in node.counts.items():
+            placed[name] = placed.get(name, 0) + n
+    for w in problem.workloads:  # pods the constraints left without a node are reported, never dropped
+        if w.name not in lost and placed.get(w.name, 0) < w.replicas:
+            lost[w.name] = w.replicas - placed.get(w.name, 0)
+    cost = _cost(nodes)
+    if cost <= bound * (1 + 1e-9) and cost > 0:
+        optimal = True
+    plan = Plan(
+        nodes=[n.to_planned() for n in sorted(nodes, key=lambda n: (n.offering.name, -n.pods))],
+        unplaceable=lost,
+        hourly_cost=cost,
+        lower_bound=min(bound, cost),
+        bound_source=source,
+        status="optimal" if optimal else "feasible",
+        solver=solver,
+        solve_seconds=time.perf_counter() - start,
+        certificate=relax.certificate if source == "lp-dual" else None,
+    )
+    check = validate_plan(problem, plan)
+    if not check.ok:
+        raise PlanRejectedError(check.errors)
+    return plan

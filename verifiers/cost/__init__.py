@@ -1,0 +1,26 @@
+"""Cost-plan checks: the planning model, a repacking validator and a dual-certificate bound check."""
+
+from verifiers.cost.bound import certified_lower_bound
+from verifiers.cost.model import (
+    BoundCertificate,
+    CapacityType,
+    Offering,
+    Plan,
+    PlannedNode,
+    PlanProblem,
+    Workload,
+)
+from verifiers.cost.validate import Validation, validate_plan
+
+__all__ = [
+    "BoundCertificate",
+    "CapacityType",
+    "Offering",
+    "Plan",
+    "PlanProblem",
+    "PlannedNode",
+    "Validation",
+    "Workload",
+    "certified_lower_bound",
+    "validate_plan",
+]

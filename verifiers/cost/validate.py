@@ -1,0 +1,106 @@
+"""Repack a node plan against its problem and reject it when anything does not hold.
+
+Checks, each reported with the node index it concerns: the offering exists; every pod on a node is allowed
+there; each node's CPU, memory and pod count fit its allocatable; each workload's pods are all placed or
+reported unplaceable, and unplaceable only when no allowed offering can hold one pod; the max-spot-share and
+spot-pool caps hold; the stated hourly cost is the sum of node prices; the stated lower bound does not exceed
+the cost, and, when it comes from a dual certificate, the certificate proves it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from verifiers.cost.bound import certified_lower_bound
+from verifiers.cost.model import Plan, PlanProblem
+
+__all__ = ["Validation", "validate_plan"]
+
+_TOL = 1e-6
+
+
+@dataclass
+class Validation:
+    ok: bool
+    errors: list[str] = field(default_factory=list)
+
+
+def _check_nodes(
+    problem: PlanProblem, plan: Plan, errors: list[str]
+) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+    offerings = problem.offering_by_name()
+    workloads = problem.workload_by_name()
+    placed: Counter[str] = Counter()
+    per_pool: Counter[tuple[str, str]] = Counter()
+    for idx, node in enumerate(plan.nodes):
+        where = f"/nodes/{idx}"
+        off = offerings.get(node.offering)
+        if off is None:
+            errors.append(f"{where}/offering: unknown offering {node.offering!r}")
+            continue
+        cpu = mem = 0.0
+        count = 0
+        for name, n in node.pods.items():
+            w = workloads.get(name)
+            if w is None or n < 0:
+                errors.append(f"{where}/pods/{name}: unknown workload or negative count")
+                continue
+            if n and not w.allows(off):
+                errors.append(f"{where}/pods/{name}: not allowed on {off.name} (selector or spot)")
+            cpu += w.cpu_m * n
+            mem += w.memory_mib * n
+            count += n
+            placed[name] += n
+            if off.capacity_type == "spot":
+                per_pool[(name, off.name)] += n
+        if cpu > off.cpu_m + _TOL:
+            errors.append(f"{where}: CPU {cpu:.0f}m exceeds allocatable {off.cpu_m}m of {off.name}")
+        if mem > off.memory_mib + _TOL:
+            errors.append(
+                f"{where}: memory {mem:.0f}Mi exceeds allocatable {off.memory_mib:.0f}Mi of {off.name}"
+            )
+        if count > off.max_pods:
+            errors.append(f"{where}: {count} pods exceed max pods {off.max_pods} of {off.name}")
+    return placed, per_pool
+
+
+def validate_plan(problem: PlanProblem, plan: Plan) -> Validation:
+    """Every violation found, or ok."""
+    errors: list[str] = []
+    placed, per_pool = _check_nodes(problem, plan, errors)
+    offerings = problem.offering_by_name()
+    for w in problem.workloads:
+        lost = plan.unplaceable.get(w.name, 0)
+        if placed[w.name] + lost != w.replicas:
+            errors.append(
+                f"/workloads/{w.name}: {placed[w.name]} placed + {lost} unplaceable != {w.replicas} replicas"
+            )
+        if lost and any(w.allows(o) and w.fits(o) for o in problem.offerings):
+            errors.append(
+                f"/unplaceable/{w.name}: reported unplaceable but an allowed offering holds one pod"
+            )
+        spot = sum(n for (name, _), n in per_pool.items() if name == w.name)
+        if spot > w.max_spot_cap():
+            errors.append(f"/workloads/{w.name}: {spot} pods on spot exceed the cap {w.max_spot_cap()}")
+        for (name, pool), n in per_pool.items():
+            if name == w.name and n > w.pool_cap():
+                errors.append(f"/workloads/{w.name}: {n} pods in spot pool {pool} exceed {w.pool_cap()}")
+    for name in plan.unplaceable:
+        if name not in problem.workload_by_name():
+            errors.append(f"/unplaceable/{name}: unknown workload")
+    cost = sum(offerings[n.offering].usd_per_hour for n in plan.nodes if n.offering in offerings)
+    if abs(cost - plan.hourly_cost) > 1e-6 * max(1.0, cost):
+        errors.append(f"/hourly_cost: stated {plan.hourly_cost:.6f} but nodes cost {cost:.6f}")
+    if plan.lower_bound > cost * (1 + 1e-9) + 1e-9:
+        errors.append(f"/lower_bound: {plan.lower_bound:.6f} exceeds the plan's own cost {cost:.6f}")
+    if plan.bound_source == "lp-dual":
+        if plan.certificate is None:
+            errors.append("/certificate: an lp-dual bound needs its certificate")
+        else:
+            proven = certified_lower_bound(problem, plan.certificate)
+            if plan.lower_bound > proven * (1 + 1e-9) + 1e-9:
+                errors.append(
+                    f"/lower_bound: stated {plan.lower_bound:.6f} but the certificate proves {proven:.6f}"
+                )
+    return Validation(ok=not errors, errors=errors)
