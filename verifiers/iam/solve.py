@@ -85,6 +85,26 @@ def _over_approximation(template: Template) -> Glob:
     return glob_from_pieces(parts, ignore_case=template.ignore_case)
 
 
+_ARN_FILL = {1: "aws", 2: "svc", 3: "us-east-1", 4: "123456789012"}
+
+
+def _instantiate(glob: Glob) -> str:
+    """A readable member of a glob: each ARN segment's star gets a typical value, other stars "example"."""
+    arn = glob.text.startswith("arn:")
+    out: list[str] = []
+    colons = 0
+    for star, cs in glob.tokens:
+        if star:
+            out.append(_ARN_FILL.get(colons, "example") if arn else "example")
+        elif cs.negated:
+            out.append("x")
+        else:
+            c = min(cs.chars, key=lambda ch: (not ch.islower(), ch))
+            out.append(c)
+            colons += c == ":"
+    return "".join(out)
+
+
 def _minimal_core(lits: list[tuple[z3.BoolRef, Glob, bool]]) -> list[tuple[z3.BoolRef, Glob, bool]]:
     core = list(lits)
     for item in list(core):
@@ -199,8 +219,12 @@ def _solve_field(rnd: _Round, fld: str, lits: list[Literal_]) -> str | _Block:
             if all(matches(g, typed) for g in pos) and not any(matches(g, typed) for g in neg):
                 return typed
             return _Block([_lit(r, v) for r, _, v in lits], sound=False, why=f"typed value of {fld} vs its patterns")
-        found = sorted(find_witnesses(pos, neg, limit=8), key=lambda t: t == "")  # prefer non-empty values
+        found = [*map(_instantiate, pos), *sorted(find_witnesses(pos, neg, limit=8), key=lambda t: t == "")]
+        if not pos and found == [""]:
+            found.insert(0, "example")
         for text in found:
+            if not (all(matches(g, text) for g in pos) and not any(matches(g, text) for g in neg)):
+                continue
             if _typed_consistent(rnd, fld, text):
                 return text
         if found:
@@ -300,7 +324,11 @@ def solve(space: Space, formula: z3.BoolRef, *, timeout_ms: int = DEFAULT_TIMEOU
         if remaining <= 0:
             return SolveResult("unknown", reason=f"timed out after {timeout_ms} ms", rounds=rounds, seconds=time.monotonic() - start)
         solver.set("timeout", remaining)
-        answer = solver.check()
+        # Prefer single-valued context keys (readable counterexamples); fall back to any request.
+        singles = [z3.Not(space.is_list(k)) for k in space.slots]
+        answer = solver.check(*singles) if singles else solver.check()
+        if singles and answer == z3.unsat:
+            answer = solver.check()
         if answer == z3.unsat:
             status: Status = "unknown" if unverified else "unsat"
             return SolveResult(status, reason=unverified, rounds=rounds, seconds=time.monotonic() - start)
