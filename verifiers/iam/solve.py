@@ -308,6 +308,22 @@ def _lemmas(space: Space, refs: dict[str, list[tuple[z3.BoolRef, Atom]]], limit:
     return out
 
 
+def _preferences(space: Space) -> list[z3.BoolRef]:
+    """Soft wishes for readable requests: single-valued keys, values of the operator's type."""
+    out: list[z3.BoolRef] = []
+    for key, n in space.slots.items():
+        out.append(z3.Not(space.is_list(key)))
+        fams = space.families.get(key, set())
+        for i in range(n):
+            if "IpAddress" in fams:
+                out.append(space.ip_ok(key, i))
+            if "Numeric" in fams:
+                out.append(space.num_ok(key, i))
+            elif "Date" in fams:
+                out.append(space.date_ok(key, i))
+    return out
+
+
 def solve(space: Space, formula: z3.BoolRef, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, max_rounds: int = 5_000) -> SolveResult:
     """Find a concrete request satisfying `formula`, prove there is none, or say `unknown` (never a guess)."""
     start = time.monotonic()
@@ -325,7 +341,7 @@ def solve(space: Space, formula: z3.BoolRef, *, timeout_ms: int = DEFAULT_TIMEOU
             return SolveResult("unknown", reason=f"timed out after {timeout_ms} ms", rounds=rounds, seconds=time.monotonic() - start)
         solver.set("timeout", remaining)
         # Prefer single-valued context keys (readable counterexamples); fall back to any request.
-        singles = [z3.Not(space.is_list(k)) for k in space.slots]
+        singles = _preferences(space)
         answer = solver.check(*singles) if singles else solver.check()
         if singles and answer == z3.unsat:
             answer = solver.check()
