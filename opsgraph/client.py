@@ -1,0 +1,286 @@
+"""`Client` and `AsyncClient`: opsgraph over HTTP, the same surface as the in-process `Assistant`.
+
+from opsgraph import Client
+
+with Client("http://127.0.0.1:8080", token="...") as client:
+    result = client.ask("scale deploy web to 3 in shop")
+    if result.status == "interrupted":
+        result = client.approve(result.thread_id)
+    print(result.answer)
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any, Literal
+
+import httpx
+from pydantic import TypeAdapter
+
+from agents.events import Event, FinalEvent, InterruptEvent, RouteEvent
+from agents.runtime import RunResult
+from server.models import (
+    ApprovalIn,
+    AuditEntry,
+    Health,
+    MessageIn,
+    ThreadCreate,
+    ThreadDetail,
+    ThreadOut,
+    WhoAmI,
+)
+
+__all__ = ["ApiError", "AsyncClient", "Client", "RunError", "RunResult", "collect"]
+
+Decision = Literal["approve", "reject", "edit"]
+_EVENT: TypeAdapter[Event] = TypeAdapter(Event)
+_THREADS = TypeAdapter(list[ThreadOut])
+_AUDIT = TypeAdapter(list[AuditEntry])
+
+
+class ApiError(RuntimeError):
+    """The server refused the request; `status` and the problem object's `detail` say why."""
+
+    def __init__(self, status: int, detail: str, problem: dict[str, Any] | None = None) -> None:
+        super().__init__(f"HTTP {status}: {detail}")
+        self.status, self.detail, self.problem = status, detail, problem or {}
+
+
+class RunError(RuntimeError):
+    """The run failed on the server after it started streaming (an `error` event)."""
+
+
+def _raise_for_problem(status: int, body: bytes) -> None:
+    try:
+        problem = json.loads(body)
+        detail = str(problem.get("detail", problem))
+    except (ValueError, AttributeError):
+        problem, detail = None, body.decode(errors="replace")[:500] or "no details"
+    raise ApiError(status, detail, problem if isinstance(problem, dict) else None)
+
+
+class _SseParser:
+    """Turns `text/event-stream` lines into events (only `data:` matters: it carries the typed event)."""
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> Event | None:
+        if line.startswith("data:"):
+            self._data.append(line[5:].removeprefix(" "))
+        elif not line and self._data:
+            payload, self._data = "\n".join(self._data), []
+            return _EVENT.validate_json(payload)
+        return None
+
+
+def collect(thread_id: str, events: Iterable[Event]) -> RunResult:
+    """Fold a run's events into its result (what `Assistant.ask` returns in-process)."""
+    route: list[str] = []
+    for event in events:
+        if isinstance(event, RouteEvent):
+            route += event.agents
+        elif isinstance(event, FinalEvent):
+            return RunResult(thread_id=thread_id, status="done", answer=event.answer, route=route)
+        elif isinstance(event, InterruptEvent):
+            return RunResult(thread_id=thread_id, status="interrupted", approval=event.approval, route=route)
+        elif event.type == "error":
+            raise RunError(event.message)
+    raise RunError(f"the stream for thread {thread_id} ended without an answer or an approval request")
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"} if token else {}
+
+
+def _decision_body(decision: Decision, args: dict[str, Any] | None, comment: str | None) -> dict[str, Any]:
+    return ApprovalIn(decision=decision, args=args, comment=comment).model_dump(exclude_none=True)
+
+
+class Client:
+    """Synchronous HTTP client. Pass `http=` to reuse an `httpx.Client` (e.g. one with a custom transport)."""
+
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8080",
+        *,
+        token: str | None = None,
+        timeout: float = 120.0,
+        http: httpx.Client | None = None,
+    ) -> None:
+        self._http = http or httpx.Client(base_url=base_url, timeout=timeout)
+        self._http.headers.update(_headers(token))
+        self._owns_http = http is None
+
+    def _json(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
+        response = self._http.request(method, path, json=body, params=params or None)
+        if response.status_code >= 400:
+            _raise_for_problem(response.status_code, response.content)
+        return response.json()
+
+    def _stream(self, path: str, body: dict[str, Any]) -> Iterator[Event]:
+        with self._http.stream("POST", path, json=body, headers={"Accept": "text/event-stream"}) as response:
+            if response.status_code >= 400:
+                _raise_for_problem(response.status_code, response.read())
+            parser = _SseParser()
+            for line in response.iter_lines():
+                if (event := parser.feed(line)) is not None:
+                    yield event
+
+    # threads
+    def health(self) -> Health:
+        return Health.model_validate(self._json("GET", "/healthz"))
+
+    def me(self) -> WhoAmI:
+        return WhoAmI.model_validate(self._json("GET", "/v1/me"))
+
+    def create_thread(self, title: str = "", *, thread_id: str | None = None) -> ThreadOut:
+        body = ThreadCreate(title=title[:200], thread_id=thread_id).model_dump(exclude_none=True)
+        return ThreadOut.model_validate(self._json("POST", "/v1/threads", body))
+
+    def threads(self, *, limit: int = 100) -> list[ThreadOut]:
+        return _THREADS.validate_python(self._json("GET", "/v1/threads", limit=limit))
+
+    def thread(self, thread_id: str) -> ThreadDetail:
+        return ThreadDetail.model_validate(self._json("GET", f"/v1/threads/{thread_id}"))
+
+    def audit(self, thread_id: str) -> list[AuditEntry]:
+        return _AUDIT.validate_python(self._json("GET", f"/v1/threads/{thread_id}/audit"))
+
+    # runs
+    def stream(self, text: str, *, thread_id: str | None = None) -> Iterator[Event]:
+        """Send a message (in a new thread when `thread_id` is None) and yield the run's events."""
+        thread_id = thread_id or self.create_thread(text).thread_id
+        yield from self._stream(f"/v1/threads/{thread_id}/messages", MessageIn(text=text).model_dump())
+
+    def ask(self, text: str, *, thread_id: str | None = None) -> RunResult:
+        """Send a message; returns the answer, or the approval request a mutating call is waiting on."""
+        thread_id = thread_id or self.create_thread(text).thread_id
+        return collect(thread_id, self.stream(text, thread_id=thread_id))
+
+    def stream_decision(
+        self,
+        thread_id: str,
+        decision: Decision,
+        *,
+        args: dict[str, Any] | None = None,
+        comment: str | None = None,
+    ) -> Iterator[Event]:
+        yield from self._stream(f"/v1/threads/{thread_id}/approvals", _decision_body(decision, args, comment))
+
+    def decide(
+        self,
+        thread_id: str,
+        decision: Decision,
+        *,
+        args: dict[str, Any] | None = None,
+        comment: str | None = None,
+    ) -> RunResult:
+        """Answer the pending approval on a thread and run on."""
+        events = self.stream_decision(thread_id, decision, args=args, comment=comment)
+        return collect(thread_id, events)
+
+    def approve(self, thread_id: str, *, comment: str | None = None) -> RunResult:
+        return self.decide(thread_id, "approve", comment=comment)
+
+    def reject(self, thread_id: str, *, comment: str | None = None) -> RunResult:
+        return self.decide(thread_id, "reject", comment=comment)
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncClient:
+    """The same surface as `Client`, for asyncio code."""
+
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8080",
+        *,
+        token: str | None = None,
+        timeout: float = 120.0,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
+        self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
+        self._http.headers.update(_headers(token))
+        self._owns_http = http is None
+
+    async def _json(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
+        response = await self._http.request(method, path, json=body, params=params or None)
+        if response.status_code >= 400:
+            _raise_for_problem(response.status_code, response.content)
+        return response.json()
+
+    async def _stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[Event]:
+        async with self._http.stream(
+            "POST", path, json=body, headers={"Accept": "text/event-stream"}
+        ) as response:
+            if response.status_code >= 400:
+                _raise_for_problem(response.status_code, await response.aread())
+            parser = _SseParser()
+            async for line in response.aiter_lines():
+                if (event := parser.feed(line)) is not None:
+                    yield event
+
+    async def health(self) -> Health:
+        return Health.model_validate(await self._json("GET", "/healthz"))
+
+    async def create_thread(self, title: str = "", *, thread_id: str | None = None) -> ThreadOut:
+        body = ThreadCreate(title=title[:200], thread_id=thread_id).model_dump(exclude_none=True)
+        return ThreadOut.model_validate(await self._json("POST", "/v1/threads", body))
+
+    async def threads(self, *, limit: int = 100) -> list[ThreadOut]:
+        return _THREADS.validate_python(await self._json("GET", "/v1/threads", limit=limit))
+
+    async def thread(self, thread_id: str) -> ThreadDetail:
+        return ThreadDetail.model_validate(await self._json("GET", f"/v1/threads/{thread_id}"))
+
+    async def audit(self, thread_id: str) -> list[AuditEntry]:
+        return _AUDIT.validate_python(await self._json("GET", f"/v1/threads/{thread_id}/audit"))
+
+    async def stream(self, text: str, *, thread_id: str | None = None) -> AsyncIterator[Event]:
+        thread_id = thread_id or (await self.create_thread(text)).thread_id
+        async for event in self._stream(
+            f"/v1/threads/{thread_id}/messages", MessageIn(text=text).model_dump()
+        ):
+            yield event
+
+    async def ask(self, text: str, *, thread_id: str | None = None) -> RunResult:
+        thread_id = thread_id or (await self.create_thread(text)).thread_id
+        return collect(thread_id, [e async for e in self.stream(text, thread_id=thread_id)])
+
+    async def decide(
+        self,
+        thread_id: str,
+        decision: Decision,
+        *,
+        args: dict[str, Any] | None = None,
+        comment: str | None = None,
+    ) -> RunResult:
+        path = f"/v1/threads/{thread_id}/approvals"
+        events = [e async for e in self._stream(path, _decision_body(decision, args, comment))]
+        return collect(thread_id, events)
+
+    async def approve(self, thread_id: str, *, comment: str | None = None) -> RunResult:
+        return await self.decide(thread_id, "approve", comment=comment)
+
+    async def reject(self, thread_id: str, *, comment: str | None = None) -> RunResult:
+        return await self.decide(thread_id, "reject", comment=comment)
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()

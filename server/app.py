@@ -1,0 +1,148 @@
+"""`create_app`: the FastAPI application, from a `Runtime` (the same one the CLI and SDK drive)."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from agents.runtime import Runtime
+from opsgraph import __version__
+from opsgraph.settings import Settings
+from server import streams, threads
+from server.auth import Authenticator, parse_tokens
+from server.metrics import Metrics
+from server.models import Health, WhoAmI
+from server.openapi import install_openapi
+from server.problems import PROBLEM_RESPONSES, install_problem_handlers
+from server.runs import BusyThreads, RunPump
+from server.state import CurrentPrincipal, CurrentState, ServerState
+
+if TYPE_CHECKING:
+    from server.slack.bot import SlackBot
+
+__all__ = ["STATIC_DIR", "create_app", "safe_bind_host"]
+
+log = logging.getLogger("opsgraph.server")
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def safe_bind_host(host: str, settings: Settings) -> tuple[str, str | None]:
+    """The address to bind: without API tokens anyone who can connect acts as the local user, so loopback only."""
+    if settings.api_tokens.strip():
+        return host, None
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return (
+            host,
+            "no API tokens configured: every request acts as the local user; listening on loopback only",
+        )
+    return "127.0.0.1", (
+        f"no API tokens configured: refusing to listen on {host}; listening on 127.0.0.1 only "
+        "(set OPSGRAPH_API_TOKENS to serve other machines)"
+    )
+
+
+class _RequestMetrics:
+    """Counts requests by route template and times them until the response headers go out."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+                route = getattr(scope.get("route"), "path", None) or "unmatched"
+                labels = {"method": scope["method"], "route": route}
+                self.metrics.observe(
+                    "opsgraph_http_request_duration_seconds", time.perf_counter() - start, **labels
+                )
+                self.metrics.inc("opsgraph_http_requests_total", **labels, status=str(status))
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    settings: Settings | None = None,
+    slack: SlackBot | None = None,
+    workers: int = 32,
+) -> FastAPI:
+    """The server over `runtime`. `settings` (default: the runtime's) gives the tokens and read-only mode."""
+    settings = settings or runtime.settings
+    auth = Authenticator(
+        parse_tokens(settings.api_tokens), local_user=settings.user, read_only=settings.read_only
+    )
+    metrics = Metrics()
+    state = ServerState(runtime, settings, auth, metrics, RunPump(metrics, workers), BusyThreads())
+    if not auth.enabled:
+        log.warning("no API tokens configured: every request acts as %r with role admin", settings.user)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.pump.close()
+
+    app = FastAPI(
+        title="opsgraph",
+        version=__version__,
+        summary="LLM agents for Kubernetes, AWS IAM and cost, with every change verified and approved.",
+        lifespan=lifespan,
+    )
+    app.state.opsgraph = state
+    install_problem_handlers(app)
+    install_openapi(app)
+    app.include_router(threads.router)
+    app.include_router(streams.router)
+
+    @app.get("/v1/me", tags=["auth"], responses=PROBLEM_RESPONSES, summary="Who the token belongs to")
+    def whoami(state: CurrentState, principal: CurrentPrincipal) -> WhoAmI:
+        read_only = state.read_only_for(principal)
+        return WhoAmI(
+            user=principal.user, role=principal.role, can_approve=principal.can_approve and not read_only,
+            read_only=read_only,
+        )  # fmt: skip
+
+    @app.get("/healthz", tags=["ops"], summary="Liveness")
+    def healthz(state: CurrentState) -> Health:
+        backend = state.runtime.store.url.split(":", 1)[0].replace("postgresql", "postgres")
+        return Health(
+            version=__version__, checkpoint=backend, auth=auth.enabled, read_only=settings.read_only
+        )
+
+    @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse, summary="Prometheus metrics")
+    def prometheus() -> PlainTextResponse:
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if slack is not None:
+        slack.mount(app)
+    wrapped: Any = _RequestMetrics
+    app.add_middleware(wrapped, metrics=metrics)
+    return app
