@@ -25,7 +25,13 @@ def test_quacky_pairs_carry_both_published_label_sets() -> None:
     icse = Counter(p.labels["quacky-icse22"] for p in pairs)
     assert icse == {"less_permissive": 308, "equivalent": 156, "more_permissive": 50, "incomparable": 32}
     acp = Counter(p.labels["acp-2025"] for p in pairs)
-    assert acp == {"less_permissive": 302, "equivalent": 126, "more_permissive": 48, "incomparable": 44, "error": 26}
+    assert acp == {
+        "less_permissive": 302,
+        "equivalent": 126,
+        "more_permissive": 48,
+        "incomparable": 44,
+        "error": 26,
+    }
     policies = load_policies()
     assert all(p.original in policies and p.mutant in policies for p in pairs)
     assert len({p.mutant for p in pairs}) == 156 and len({p.original for p in pairs}) == 29
@@ -80,7 +86,14 @@ def test_routing_corpus_is_our_own_and_large_enough() -> None:
 
 def test_every_shipped_folder_has_licence_and_source_note() -> None:
     infos = list_datasets()
-    assert {i.name for i in infos} >= {"quacky-pairs", "quacky-repair", "synthesis", "k8s-ai-bench", "holmesgpt", "routing"}
+    assert {i.name for i in infos} >= {
+        "quacky-pairs",
+        "quacky-repair",
+        "synthesis",
+        "k8s-ai-bench",
+        "holmesgpt",
+        "routing",
+    }
     for folder in DATA_DIR.iterdir():
         if folder.is_dir():
             assert (folder / "SOURCE.md").is_file(), folder
