@@ -53,11 +53,14 @@ def _statements(doc: Any) -> list[dict[str, Any]]:
     return [s for s in items if isinstance(s, dict)]
 
 
+def _key(statement: dict[str, Any]) -> str:
+    return json.dumps(statement, sort_keys=True)
+
+
 def differing_statements(doc_a: Any, doc_b: Any) -> list[dict[str, Any]]:
     """Statements present in one policy and not (textually) in the other."""
-    key = lambda s: json.dumps(s, sort_keys=True)  # noqa: E731
-    a = {key(s): s for s in _statements(doc_a)}
-    b = {key(s): s for s in _statements(doc_b)}
+    a = {_key(s): s for s in _statements(doc_a)}
+    b = {_key(s): s for s in _statements(doc_b)}
     return [a[k] for k in a.keys() - b.keys()] + [b[k] for k in b.keys() - a.keys()]
 
 

@@ -79,7 +79,8 @@ class IamCompareSuite(Suite):
         seconds = time.perf_counter() - started
         relation = str(getattr(comparison.relation, "value", comparison.relation))
         cxs = list(getattr(comparison, "counterexamples", []) or [])
-        shown, confirmed = [], 0
+        shown: list[dict[str, Any]] = []
+        confirmed = 0
         for cx in cxs:
             ok, d1, d2 = confirm_counterexample(p1, p2, cx)
             confirmed += ok
