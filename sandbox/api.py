@@ -1,0 +1,209 @@
+"""The Kubernetes REST API over the cluster: routing, authentication, RBAC, CRUD, watch and subresources."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from typing import Any
+
+from sandbox import discovery, reviews, subresources, tables
+from sandbox.auth import TokenAuthenticator
+from sandbox.cluster import Cluster
+from sandbox.errors import ApiError, bad_request, forbidden, status_success
+from sandbox.http import Request, Response, json_response
+from sandbox.rbac import Attributes, Authorizer, User, forbidden_message
+from sandbox.resources import ResourceType, find_resource
+from sandbox.selectors import parse_field_selector, parse_label_selector
+from sandbox.watch import watch_stream
+
+__all__ = ["Api", "ExtraRoute"]
+
+ExtraRoute = Callable[[Request], Response]
+_NOT_FOUND = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+              "message": "the server could not find the requested resource", "reason": "NotFound",
+              "details": {}, "code": 404}
+
+
+class Api:
+    """Answers one request; `extra_routes` (path prefix → handler) serve metrics and Prometheus."""
+
+    def __init__(self, cluster: Cluster, authenticator: TokenAuthenticator, address: str = "127.0.0.1") -> None:
+        self.cluster = cluster
+        self.authenticator = authenticator
+        self.authorizer = Authorizer(cluster.store)
+        self.address = address
+        self.public_routes: dict[str, ExtraRoute] = {}
+        self.group_routes: dict[str, Callable[[Request, User, str, str, str, str], Response]] = {}
+
+    def handle(self, req: Request) -> Response:
+        try:
+            return self._handle(req)
+        except ApiError as exc:
+            return json_response(exc.code, exc.status())
+
+    # routing -----------------------------------------------------------------------------------
+    def _handle(self, req: Request) -> Response:
+        path = "/" + req.path.strip("/")
+        if path in ("/healthz", "/livez", "/readyz"):
+            return Response(200, b"ok", "text/plain")
+        for prefix, handler in self.public_routes.items():
+            if path.startswith(prefix):
+                return handler(req)
+        user = self.authenticator.authenticate(req.header("Authorization"))
+        user = self.authenticator.impersonate(user, req.header("Impersonate-User"),
+                                              [v for k, v in req.headers.items() if k.lower() == "impersonate-group"])
+        parts = [p for p in path.split("/") if p]
+        if not parts or parts[0] not in ("api", "apis") or len(parts) <= (1 if parts[0] == "api" else 2):
+            return self._non_resource(req, user, path, parts)
+        if parts[0] == "api":
+            group, version, rest = "", parts[1], parts[2:]
+        else:
+            group, version, rest = parts[1], parts[2], parts[3:]
+        if not rest:
+            self._authorize_path(user, path)
+            doc = discovery.api_resource_list(group, version)
+            return json_response(200, doc) if doc else json_response(404, _NOT_FOUND)
+        namespace = ""
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            inner = find_resource(group, version, rest[2])
+            if inner is not None and inner.namespaced:
+                namespace, rest = rest[1], rest[2:]
+        rt = find_resource(group, version, rest[0])
+        if rt is None or len(rest) > 3 or (namespace and not rt.namespaced):
+            return json_response(404, _NOT_FOUND)
+        name = rest[1] if len(rest) > 1 else ""
+        sub = rest[2] if len(rest) > 2 else ""
+        if sub and sub not in rt.subresources:
+            return json_response(404, _NOT_FOUND)
+        verb = self._verb(req, name)
+        self._authorize(user, Attributes(verb, group, rt.plural, sub, namespace, name))
+        if group in self.group_routes:
+            return self.group_routes[group](req, user, rt.plural, namespace, name, verb)
+        if group == "authorization.k8s.io":
+            return reviews.review(self.authorizer, rt, req, user, namespace)
+        if sub and sub != "status":
+            return subresources.handle(self.cluster, rt, req, namespace, name, sub)
+        return self._crud(req, rt, verb, namespace, name, sub)
+
+    def _non_resource(self, req: Request, user: User, path: str, parts: list[str]) -> Response:
+        self._authorize_path(user, path)
+        if path == "/version":
+            return json_response(200, discovery.version_info())
+        if path == "/api":
+            return json_response(200, discovery.api_versions(self.address))
+        if path == "/apis":
+            return json_response(200, discovery.api_group_list())
+        if len(parts) == 2 and parts[0] == "apis":
+            doc = discovery.api_group(parts[1])
+            return json_response(200, doc) if doc else json_response(404, _NOT_FOUND)
+        if path == "/openapi/v2":
+            return Response(200, discovery.openapi_v2_protobuf(), "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+        if path == "/openapi/v3":
+            return json_response(200, {"paths": {}})
+        return json_response(404, _NOT_FOUND)
+
+    @staticmethod
+    def _verb(req: Request, name: str) -> str:
+        method = req.method.upper()
+        if method in ("GET", "HEAD"):
+            if req.flag("watch"):
+                return "watch"
+            return "get" if name else "list"
+        return {"POST": "create", "PUT": "update", "PATCH": "patch",
+                "DELETE": "delete" if name else "deletecollection"}.get(method, "unknown")
+
+    def _authorize(self, user: User, attrs: Attributes) -> None:
+        allowed, _ = self.authorizer.allowed(user, attrs)
+        if not allowed:
+            resource = attrs.resource
+            qualified = f"{resource}.{attrs.api_group}" if attrs.api_group else resource
+            raise forbidden(forbidden_message(user, attrs), qualified, attrs.name)
+
+    def _authorize_path(self, user: User, path: str) -> None:
+        attrs = Attributes("get", path=path)
+        if not self.authorizer.allowed(user, attrs)[0]:
+            raise forbidden(forbidden_message(user, attrs))
+
+    # CRUD --------------------------------------------------------------------------------------
+    def _crud(self, req: Request, rt: ResourceType, verb: str, namespace: str, name: str, sub: str) -> Response:
+        cluster = self.cluster
+        if verb == "get":
+            obj = cluster.store.get(rt, namespace, name)
+            return self._render(req, rt, obj)
+        if verb == "list":
+            return self._list(req, rt, namespace)
+        if verb == "watch":
+            return Response(200, stream=watch_stream(cluster.store, rt, req, namespace, name),
+                            content_type="application/json")
+        if verb == "create":
+            if name:
+                return json_response(405, {**_NOT_FOUND, "code": 405, "reason": "MethodNotAllowed",
+                                           "message": "the server does not allow this method on the requested resource"})
+            created = cluster.create(rt, req.json() or {}, namespace=namespace, dry_run=req.dry_run)
+            return json_response(201, created)
+        if verb == "update":
+            return json_response(200, cluster.update(rt, req.json() or {}, namespace=namespace, name=name,
+                                                     subresource=sub, dry_run=req.dry_run))
+        if verb == "patch":
+            body = req.json()
+            if body is None:
+                raise bad_request("the patch body is empty")
+            return json_response(200, cluster.patch(rt, namespace, name, req.header("Content-Type"), body,
+                                                    subresource=sub, dry_run=req.dry_run))
+        if verb == "delete":
+            options = req.json() or {}
+            dry = req.dry_run or "All" in (options.get("dryRun") or [])
+            preconditions = options.get("preconditions") or {}
+            policy = req.query.get("propagationPolicy") or options.get("propagationPolicy") or "Background"
+            if options.get("orphanDependents") is True:
+                policy = "Orphan"
+            gone = cluster.delete(rt, namespace, name, dry_run=dry, propagation=policy,
+                                  uid=preconditions.get("uid"), resource_version=preconditions.get("resourceVersion"))
+            if rt.kind == "Pod":
+                return json_response(200, gone)
+            return json_response(200, status_success(rt.qualified, name, gone["metadata"].get("uid", "")))
+        if verb == "deletecollection":
+            for obj in self._select(req, rt, namespace):
+                cluster.delete(rt, obj["metadata"].get("namespace", ""), obj["metadata"]["name"], dry_run=req.dry_run)
+            return json_response(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"})
+        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+
+    def _select(self, req: Request, rt: ResourceType, namespace: str) -> list[dict[str, Any]]:
+        labels = parse_label_selector(req.query.get("labelSelector"))
+        fields = parse_field_selector(req.query.get("fieldSelector"))
+        with self.cluster.store.lock:
+            items = self.cluster.store.list(rt, namespace or None)
+        return [o for o in items if labels(o) and fields(o)]
+
+    def _list(self, req: Request, rt: ResourceType, namespace: str) -> Response:
+        with self.cluster.store.lock:
+            items = self._select(req, rt, namespace)
+            rv = str(self.cluster.store.rv)
+        meta: dict[str, Any] = {"resourceVersion": rv}
+        limit = int(req.query.get("limit") or 0)
+        start = 0
+        token = req.query.get("continue")
+        if token:
+            try:
+                start = int(json.loads(base64.urlsafe_b64decode(token.encode()))["start"])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise bad_request("continue key is not valid") from exc
+        if limit and start + limit < len(items):
+            meta["continue"] = base64.urlsafe_b64encode(json.dumps({"start": start + limit, "rv": rv}).encode()).decode()
+            meta["remainingItemCount"] = len(items) - start - limit
+            items = items[start:start + limit]
+        elif start:
+            items = items[start:]
+        if tables.wants_table(req.header("Accept")):
+            return json_response(200, tables.to_table(rt, items, meta, req.query.get("includeObject", "")))
+        encode = self.cluster.store.encoded
+        head = json.dumps({"kind": f"{rt.kind}List", "apiVersion": rt.api_version, "metadata": meta})[:-1]
+        body = head.encode() + b',"items":[' + b",".join(encode(o) for o in items) + b"]}"
+        return Response(200, body)
+
+    def _render(self, req: Request, rt: ResourceType, obj: dict[str, Any]) -> Response:
+        if tables.wants_table(req.header("Accept")):
+            return json_response(200, tables.to_table(rt, [obj], {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                                                      req.query.get("includeObject", "")))
+        return Response(200, self.cluster.store.encoded(obj))

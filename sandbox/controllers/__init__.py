@@ -1,0 +1,25 @@
+"""Controllers: the small loops that make the sandbox behave like a cluster after each write."""
+
+from __future__ import annotations
+
+from sandbox.cluster import Reconciler
+from sandbox.controllers.endpoints import reconcile_endpoints
+from sandbox.controllers.gc import reconcile_garbage
+from sandbox.controllers.kubelet import reconcile_kubelet
+from sandbox.controllers.namespaces import reconcile_namespaces
+from sandbox.controllers.scheduler import Scheduler
+from sandbox.controllers.workloads import reconcile_workloads
+
+__all__ = ["all_controllers"]
+
+
+def all_controllers() -> list[Reconciler]:
+    """In the order they run on each change."""
+    return [
+        reconcile_namespaces,
+        reconcile_garbage,
+        reconcile_workloads,
+        Scheduler(),
+        reconcile_kubelet,
+        reconcile_endpoints,
+    ]

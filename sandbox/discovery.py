@@ -1,0 +1,92 @@
+"""Discovery documents (`/version`, `/api`, `/apis`, group versions) and a minimal OpenAPI v2."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.resources import RESOURCES, group_versions
+
+__all__ = ["VERSION", "api_group_list", "api_resource_list", "api_versions", "openapi_v2_protobuf", "version_info"]
+
+VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.0-opsgraph-sandbox", "gitCommit": "sandbox",
+           "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.22.0",
+           "compiler": "gc", "platform": "linux/amd64"}
+
+
+def version_info() -> dict[str, Any]:
+    return dict(VERSION)
+
+
+def api_versions(server_address: str) -> dict[str, Any]:
+    return {"kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]}
+
+
+def _group(name: str, versions: list[str]) -> dict[str, Any]:
+    entries = [{"groupVersion": f"{name}/{v}", "version": v} for v in versions]
+    return {"name": name, "versions": entries, "preferredVersion": entries[0]}
+
+
+def api_group_list() -> dict[str, Any]:
+    groups = [_group(g, v) for g, v in group_versions().items() if g]
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+
+
+def api_group(name: str) -> dict[str, Any] | None:
+    versions = group_versions().get(name)
+    if not name or versions is None:
+        return None
+    return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
+
+
+def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
+    items: list[dict[str, Any]] = []
+    for r in RESOURCES:
+        if r.group != group or r.version != version:
+            continue
+        entry: dict[str, Any] = {"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
+                                 "kind": r.kind, "verbs": list(r.verbs)}
+        if r.short_names:
+            entry["shortNames"] = list(r.short_names)
+        if r.categories:
+            entry["categories"] = list(r.categories)
+        items.append(entry)
+        for sub in r.subresources:
+            verbs = {"log": ["get"], "binding": ["create"], "eviction": ["create"], "finalize": ["update"]}.get(
+                sub, ["get", "patch", "update"])
+            kind = {"scale": "Scale", "binding": "Binding", "eviction": "Eviction"}.get(sub, r.kind)
+            sub_entry: dict[str, Any] = {"name": f"{r.plural}/{sub}", "singularName": "", "namespaced": r.namespaced,
+                                         "kind": kind, "verbs": verbs}
+            if sub == "scale":
+                sub_entry.update(group="autoscaling", version="v1")
+            if sub == "eviction":
+                sub_entry.update(group="policy", version="v1")
+            items.append(sub_entry)
+    if not items:
+        return None
+    gv = f"{group}/{version}" if group else version
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": items}
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def openapi_v2_protobuf() -> bytes:
+    """A valid but empty OpenAPI v2 document in gnostic's protobuf encoding.
+
+    kubectl downloads `/openapi/v2` as protobuf for client-side validation; with no definitions it
+    skips schema validation (the server validates anyway) and falls back to its built-in types.
+    """
+    info = _field(1, b"Kubernetes") + _field(2, VERSION["gitVersion"].encode())
+    return _field(1, b"2.0") + _field(2, info) + _field(8, b"") + _field(9, b"")

@@ -1,0 +1,42 @@
+"""A kubeconfig for the sandbox: one context per user, each with its own bearer token."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["CLUSTER_NAME", "kubeconfig_document", "write_kubeconfig"]
+
+CLUSTER_NAME = "opsgraph-sandbox"
+
+
+def _context_name(user: str) -> str:
+    return "sandbox" if user == "admin" else f"sandbox-{user}"
+
+
+def kubeconfig_document(url: str, tokens: dict[str, str], namespace: str = "default") -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": CLUSTER_NAME, "cluster": {"server": url}}],
+        "users": [{"name": f"{CLUSTER_NAME}-{user}", "user": {"token": token}} for user, token in tokens.items()],
+        "contexts": [{"name": _context_name(user),
+                      "context": {"cluster": CLUSTER_NAME, "user": f"{CLUSTER_NAME}-{user}", "namespace": namespace}}
+                     for user in tokens],
+        "current-context": "sandbox",
+        "preferences": {},
+    }
+
+
+def write_kubeconfig(path: Path, url: str, tokens: dict[str, str], namespace: str = "default") -> Path:
+    """Write (atomically, mode 0600) a kubeconfig whose contexts are `sandbox` (admin) and `sandbox-<user>`."""
+    path = path.expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(kubeconfig_document(url, tokens, namespace), sort_keys=False))
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+    return path

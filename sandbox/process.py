@@ -1,0 +1,86 @@
+"""Run a sandbox as a subprocess and wait until it serves: what the CLI and the tests use."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from types import TracebackType
+
+__all__ = ["SandboxError", "SandboxProcess"]
+
+
+class SandboxError(RuntimeError):
+    """The sandbox did not start (its stderr is in the message)."""
+
+
+class SandboxProcess:
+    """`with SandboxProcess(scenario="default") as sbx: ...` gives `sbx.url` and `sbx.kubeconfig`.
+
+    The kubeconfig's contexts are `sandbox` (admin) and `sandbox-developer`, `sandbox-viewer`,
+    `sandbox-intern`, each with its own token.
+    """
+
+    def __init__(self, port: int = 0, scenario: str = "default", kubeconfig: Path | None = None,
+                 state: Path | None = None, startup_timeout: float = 30.0) -> None:
+        self.port = port
+        self.scenario = scenario
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if kubeconfig is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="opsgraph-sandbox-")
+            kubeconfig = Path(self._tmp.name) / "kubeconfig"
+        self.kubeconfig = Path(kubeconfig)
+        self.state = state
+        self.startup_timeout = startup_timeout
+        self.url = ""
+        self.startup_ms = 0.0
+        self._proc: subprocess.Popen[str] | None = None
+
+    def start(self) -> SandboxProcess:
+        cmd = [sys.executable, "-m", "sandbox", "--port", str(self.port), "--scenario", self.scenario,
+               "--kubeconfig", str(self.kubeconfig)]
+        if self.state is not None:
+            cmd += ["--state", str(self.state)]
+        root = str(Path(__file__).resolve().parent.parent)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        line: list[str] = []
+        reader = threading.Thread(target=lambda: line.append(self._proc.stdout.readline() if self._proc and self._proc.stdout else ""),
+                                  daemon=True)
+        reader.start()
+        reader.join(self.startup_timeout)
+        if not line or not line[0].startswith("sandbox ready"):
+            self.stop()
+            err = self._proc.stderr.read() if self._proc.stderr else ""
+            raise SandboxError(f"the sandbox did not start: {err.strip().splitlines()[-1] if err.strip() else 'no output'}")
+        fields = dict(part.split("=", 1) for part in line[0].split()[2:])
+        self.url = fields["url"]
+        self.startup_ms = float(fields.get("startup_ms", 0))
+        return self
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        for stream in (self._proc.stdout, self._proc.stderr) if self._proc else ():
+            if stream:
+                stream.close()
+
+    def close(self) -> None:
+        self.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> SandboxProcess:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,25 @@
+"""Scenarios: the state a sandbox starts in. `empty` is a bare cluster; `default` is the demo shop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sandbox.cluster import Cluster
+from sandbox.scenarios.base import load_base
+from sandbox.scenarios.shop import load_shop
+
+__all__ = ["SCENARIOS", "load_scenario"]
+
+SCENARIOS: dict[str, tuple[str, Callable[[Cluster], None]]] = {
+    "empty": ("three worker nodes, the system namespaces and default RBAC; nothing running", load_base),
+    "default": ("the demo shop: several namespaces and deployments with seeded faults", load_shop),
+    "shop": ("alias of default", load_shop),
+}
+
+
+def load_scenario(cluster: Cluster, name: str) -> None:
+    """Fill `cluster` with the named scenario; ValueError naming the known ones otherwise."""
+    entry = SCENARIOS.get(name)
+    if entry is None:
+        raise ValueError(f"unknown scenario {name!r}; known: {', '.join(sorted(SCENARIOS))}")
+    entry[1](cluster)

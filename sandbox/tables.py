@@ -1,0 +1,129 @@
+"""Server-side printing (`meta.k8s.io/v1` Table), which `kubectl get` asks for."""
+
+from __future__ import annotations
+
+import calendar
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sandbox.resources import ResourceType
+
+__all__ = ["human_age", "pod_status_text", "to_table", "wants_table"]
+
+Row = Callable[[dict[str, Any]], list[Any]]
+
+
+def wants_table(accept: str) -> bool:
+    return "as=Table" in accept
+
+
+def human_age(timestamp: str | None) -> str:
+    if not timestamp:
+        return "<unknown>"
+    seconds = int(time.time() - calendar.timegm(time.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ")))
+    if seconds < 120:
+        return f"{max(seconds, 0)}s"
+    minutes = seconds // 60
+    if minutes < 10:
+        return f"{minutes}m{seconds % 60}s" if seconds % 60 else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours}h"
+    return f"{hours // 24}d"
+
+
+def pod_status_text(pod: dict[str, Any]) -> str:
+    """The STATUS column of `kubectl get pods`: a waiting/terminated reason wins over the phase."""
+    status = pod.get("status") or {}
+    if pod["metadata"].get("deletionTimestamp"):
+        return "Terminating"
+    reason = status.get("reason") or status.get("phase", "Pending")
+    for cs in status.get("containerStatuses") or []:
+        state = cs.get("state") or {}
+        if state.get("waiting", {}).get("reason"):
+            reason = state["waiting"]["reason"]
+        elif state.get("terminated", {}).get("reason"):
+            reason = state["terminated"]["reason"]
+    return str(reason)
+
+
+def _pod(obj: dict[str, Any]) -> list[Any]:
+    statuses = (obj.get("status") or {}).get("containerStatuses") or []
+    ready = sum(1 for s in statuses if s.get("ready"))
+    restarts = sum(int(s.get("restartCount", 0)) for s in statuses)
+    total = len(obj["spec"].get("containers") or [])
+    return [f"{ready}/{total}", pod_status_text(obj), restarts, human_age(obj["metadata"].get("creationTimestamp")),
+            (obj.get("status") or {}).get("podIP") or "<none>", obj["spec"].get("nodeName") or "<none>"]
+
+
+def _deployment(obj: dict[str, Any]) -> list[Any]:
+    s = obj.get("status") or {}
+    return [f"{s.get('readyReplicas', 0)}/{obj['spec'].get('replicas', 1)}", s.get("updatedReplicas", 0),
+            s.get("availableReplicas", 0), human_age(obj["metadata"].get("creationTimestamp"))]
+
+
+def _replicaset(obj: dict[str, Any]) -> list[Any]:
+    s = obj.get("status") or {}
+    return [obj["spec"].get("replicas", 1), s.get("replicas", 0), s.get("readyReplicas", 0),
+            human_age(obj["metadata"].get("creationTimestamp"))]
+
+
+def _service(obj: dict[str, Any]) -> list[Any]:
+    spec = obj.get("spec") or {}
+    ports = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or []) or "<none>"
+    return [spec.get("type", "ClusterIP"), spec.get("clusterIP", "<none>"), "<none>", ports,
+            human_age(obj["metadata"].get("creationTimestamp"))]
+
+
+def _node(obj: dict[str, Any]) -> list[Any]:
+    conditions = {c.get("type"): c.get("status") for c in (obj.get("status") or {}).get("conditions") or []}
+    status = "Ready" if conditions.get("Ready") == "True" else "NotReady"
+    if (obj.get("spec") or {}).get("unschedulable"):
+        status += ",SchedulingDisabled"
+    labels = obj["metadata"].get("labels") or {}
+    roles = ",".join(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/")) or "<none>"
+    version = ((obj.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")
+    return [status, roles, human_age(obj["metadata"].get("creationTimestamp")), version]
+
+
+def _event(obj: dict[str, Any]) -> list[Any]:
+    involved = obj.get("involvedObject") or {}
+    return [human_age(obj.get("lastTimestamp")), obj.get("type", ""), obj.get("reason", ""),
+            f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}", obj.get("message", "")]
+
+
+def _namespace(obj: dict[str, Any]) -> list[Any]:
+    return [(obj.get("status") or {}).get("phase", "Active"), human_age(obj["metadata"].get("creationTimestamp"))]
+
+
+def _age(obj: dict[str, Any]) -> list[Any]:
+    return [human_age(obj["metadata"].get("creationTimestamp"))]
+
+
+_COLUMNS: dict[str, tuple[list[str], Row, list[str]]] = {
+    "Pod": (["Ready", "Status", "Restarts", "Age", "IP", "Node"], _pod, ["IP", "Node"]),
+    "Deployment": (["Ready", "Up-to-date", "Available", "Age"], _deployment, []),
+    "ReplicaSet": (["Desired", "Current", "Ready", "Age"], _replicaset, []),
+    "Service": (["Type", "Cluster-IP", "External-IP", "Port(s)", "Age"], _service, []),
+    "Node": (["Status", "Roles", "Age", "Version"], _node, []),
+    "Event": (["Last Seen", "Type", "Reason", "Object", "Message"], _event, []),
+    "Namespace": (["Status", "Age"], _namespace, []),
+}
+
+
+def to_table(rt: ResourceType, items: list[dict[str, Any]], meta: dict[str, Any], include: str) -> dict[str, Any]:
+    names, row, wide = _COLUMNS.get(rt.kind, (["Age"], _age, []))
+    columns = [{"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0}]
+    columns += [{"name": n, "type": "string", "format": "", "description": n, "priority": 1 if n in wide else 0} for n in names]
+    rows = []
+    for obj in items:
+        cells = [obj["metadata"]["name"], *row(obj)]
+        if include == "Object":
+            shown: dict[str, Any] = obj
+        else:
+            shown = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]}
+        rows.append({"cells": cells, "object": shown})
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta, "columnDefinitions": columns, "rows": rows}
