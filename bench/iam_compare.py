@@ -45,7 +45,9 @@ def _pairs(root: Path) -> list[tuple[str, str, str]]:
 
 
 def _llm_labels(root: Path) -> dict[str, str]:
-    records = json.loads((root / "llm-acp-synthesis/policysummarizer/results_mutation/mutation_results.json").read_text())
+    records = json.loads(
+        (root / "llm-acp-synthesis/policysummarizer/results_mutation/mutation_results.json").read_text()
+    )
     out = {}
     for r in records:
         svc, rest = r["policy_name"].split("/", 1)
@@ -82,10 +84,14 @@ def main(argv: list[str]) -> int:
             ce = result.counterexamples[0].request.to_json() if result.counterexamples else None
             disagreements.append((mutant, result.relation, label, other, ce, result.reason))
     wall = time.perf_counter() - start
-    print(f"pairs: {len(pairs)}  wall: {wall:.2f} s  mean: {1000 * wall / len(pairs):.1f} ms  slowest: {slowest[0]*1000:.0f} ms ({slowest[1]})")
+    print(
+        f"pairs: {len(pairs)}  wall: {wall:.2f} s  mean: {1000 * wall / len(pairs):.1f} ms  slowest: {slowest[0] * 1000:.0f} ms ({slowest[1]})"
+    )
     print(f"relations: {dict(found)}")
     print(f"agreement with Quacky ICSE'22 labels: {agree['quacky']}/{len(pairs)}")
-    print(f"agreement with llm-acp-synthesis labels: {agree['llm']}/{llm_total} (others are its errors/timeouts)")
+    print(
+        f"agreement with llm-acp-synthesis labels: {agree['llm']}/{llm_total} (others are its errors/timeouts)"
+    )
     print(f"disagreements ({len(disagreements)}):")
     for mutant, ours, label, other, ce, reason in disagreements:
         print(f"  {mutant}: ours={ours} quacky={label} llm={other} counterexample={json.dumps(ce)} {reason}")

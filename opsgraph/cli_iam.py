@@ -1,9 +1,13 @@
-"""`opsgraph iam ...`: IAM policies: validate, compare, explain, repair, synthesize (proven with Z3).
+"""`opsgraph iam ...`: IAM policies: check requests, compare, lint, explain (proven with Z3).
 
 Only typer is imported at module level; everything heavy loads inside the commands.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -13,3 +17,133 @@ app = typer.Typer(
     help="IAM policies: validate, compare, explain, repair, synthesize (proven with Z3).",
     no_args_is_help=True,
 )
+
+_JSON = typer.Option(False, "--json", help="Machine-readable output.")
+_TIMEOUT = typer.Option(10_000, "--timeout-ms", help="Time budget per solver query (unknown when exceeded).")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def _load(path: str) -> Any:
+    from policies import PolicyParseError, load_policy
+
+    try:
+        return load_policy(path)
+    except PolicyParseError as exc:
+        raise _fail(str(exc)) from None
+
+
+@app.command()
+def check(
+    policy: str = typer.Argument(..., help="Identity policy file (or inline JSON)."),
+    request: Path = typer.Option(
+        ..., "--request", "-r", help="Request JSON, a CloudFix suite, or JSON Lines."
+    ),
+    resource_policy: list[str] = typer.Option(
+        [], "--resource-policy", help="Resource-based policy (repeatable)."
+    ),
+    boundary: list[str] = typer.Option([], "--boundary", help="Permissions boundary (repeatable)."),
+    session_policy: list[str] = typer.Option([], "--session-policy", help="Session policy (repeatable)."),
+    scp: list[str] = typer.Option([], "--scp", help="Service control policy (repeatable)."),
+    as_json: bool = _JSON,
+) -> None:
+    """Decide each request: Allowed / ExplicitlyDenied / ImplicitlyDenied, with the statements that matched."""
+    from policies import PolicyParseError, PolicySet, parse_requests
+    from verifiers.iam import evaluate
+
+    pset = PolicySet(
+        identity=(_load(policy),),
+        resource=tuple(_load(p) for p in resource_policy),
+        boundary=tuple(_load(p) for p in boundary),
+        session=tuple(_load(p) for p in session_policy),
+        scp=tuple(_load(p) for p in scp),
+    )
+    try:
+        requests = parse_requests(request.read_text(encoding="utf-8"), source=str(request))
+    except OSError as exc:
+        raise _fail(f"{request}: {exc.strerror or exc}") from None
+    except PolicyParseError as exc:
+        raise _fail(str(exc)) from None
+    failures = 0
+    for n, req in enumerate(requests, 1):
+        decision = evaluate(pset, req)
+        ok = None if req.expected is None else (decision.allowed == (req.expected == "Allow"))
+        failures += ok is False
+        matched = [m.describe() for m in decision.matched]
+        if as_json:
+            row = {
+                "id": req.id or str(n),
+                "decision": decision.decision,
+                "expected": req.expected,
+                "ok": ok,
+                "matched": matched,
+            }
+            typer.echo(json.dumps(row))
+            continue
+        mark = "" if ok is None else ("  ok" if ok else f"  MISMATCH (expected {req.expected})")
+        typer.echo(f"{req.id or n}: {req.action} on {req.resource}: {decision.decision}{mark}")
+        for m in matched:
+            typer.echo(f"    {m}")
+    if not as_json and any(r.expected for r in requests):
+        typer.echo(f"{len(requests) - failures}/{len(requests)} requests as expected")
+
+
+@app.command()
+def diff(
+    policy_a: str = typer.Argument(..., help="First policy."),
+    policy_b: str = typer.Argument(..., help="Second policy."),
+    as_json: bool = _JSON,
+    timeout_ms: int = _TIMEOUT,
+) -> None:
+    """How permissive A is relative to B, with counterexample requests (proven with Z3)."""
+    from verifiers.iam import compare
+
+    result = compare(_load(policy_a), _load(policy_b), timeout_ms=timeout_ms)
+    if as_json:
+        typer.echo(json.dumps(result.to_json()))
+        return
+    typer.echo(
+        f"{policy_a} is {result.relation.replace('_', ' ')}"
+        + ("" if result.relation in ("equivalent", "unknown", "incomparable") else f" than {policy_b}")
+        + ("" if result.relation != "equivalent" else f" to {policy_b}")
+    )
+    if result.reason:
+        typer.echo(f"  unverified: {result.reason}")
+    for ce in result.counterexamples:
+        who, other = (policy_a, policy_b) if ce.allowed_by == "first" else (policy_b, policy_a)
+        typer.echo(f"  allowed by {who}, denied by {other}: {json.dumps(ce.request.to_json())}")
+
+
+@app.command()
+def lint(
+    policy: str = typer.Argument(..., help="Policy file (or inline JSON)."), as_json: bool = _JSON
+) -> None:
+    """Unknown actions and keys, invalid ARNs, operators on the wrong key type, wildcard admin."""
+    from verifiers.iam import lint as run_lint
+
+    findings = run_lint(_load(policy))
+    if as_json:
+        typer.echo(json.dumps({"findings": [f.model_dump() for f in findings]}))
+        return
+    for f in findings:
+        typer.echo(f.text())
+    typer.echo(f"{len(findings)} finding(s)")
+
+
+@app.command()
+def explain(
+    policy: str = typer.Argument(..., help="Policy file (or inline JSON)."),
+    as_json: bool = _JSON,
+    timeout_ms: int = _TIMEOUT,
+) -> None:
+    """What the policy allows and denies, by regions of actions × resources × conditions."""
+    from verifiers.iam import explain as run_explain
+
+    result = run_explain(_load(policy), timeout_ms=timeout_ms)
+    if as_json:
+        typer.echo(result.model_dump_json())
+        return
+    typer.echo(result.text)

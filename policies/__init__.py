@@ -3,7 +3,7 @@
 from policies.catalog import GLOBAL_KEYS, Catalog, KeyType, load_catalog
 from policies.model import PRINCIPAL_KINDS, ConditionClause, Effect, Policy, PolicySet, Principal, Statement
 from policies.operators import BASE_OPERATORS, Family, Operator, SetQualifier, parse_operator
-from policies.parse import VERSIONS, PolicyParseError, load_json, parse_policy
+from policies.parse import VERSIONS, PolicyParseError, load_json, load_policy, parse_policy
 from policies.request import ContextValue, Request, parse_request, parse_requests
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "Statement",
     "load_catalog",
     "load_json",
+    "load_policy",
     "parse_operator",
     "parse_policy",
     "parse_request",

@@ -142,7 +142,11 @@ def _action_index(catalog: Catalog) -> dict[str, tuple[str, str, tuple[str, ...]
     index = {}
     for prefix, svc in catalog.services.items():
         for name, (level, rtypes) in svc["a"].items():
-            index[f"{prefix}:{name}".lower()] = (f"{prefix}:{name}", levels[level], tuple(filter(None, rtypes.split(","))))
+            index[f"{prefix}:{name}".lower()] = (
+                f"{prefix}:{name}",
+                levels[level],
+                tuple(filter(None, rtypes.split(","))),
+            )
     return index
 
 

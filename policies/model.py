@@ -98,7 +98,9 @@ class Statement(_Frozen):
         if self.condition:
             block: dict[str, dict[str, Any]] = {}
             for c in self.condition:
-                block.setdefault(c.operator, {})[c.key] = c.values[0] if len(c.values) == 1 else list(c.values)
+                block.setdefault(c.operator, {})[c.key] = (
+                    c.values[0] if len(c.values) == 1 else list(c.values)
+                )
             out["Condition"] = block
         return out
 

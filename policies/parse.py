@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from policies.model import PRINCIPAL_KINDS, ConditionClause, Policy, Principal, Statement
 from policies.operators import parse_operator
 
-__all__ = ["VERSIONS", "PolicyParseError", "load_json", "parse_policy"]
+__all__ = ["VERSIONS", "PolicyParseError", "load_json", "load_policy", "parse_policy"]
 
 VERSIONS = ("2012-10-17", "2008-10-17")
 _POLICY_KEYS = ("Version", "Id", "Statement")
@@ -64,12 +65,17 @@ class _Parser:
                 continue
             hint = next((a for a in allowed if a.lower() == str(key).lower()), None)
             extra = f" (element names are case-sensitive: did you mean {hint!r}?)" if hint else ""
-            raise self.fail(f"{pointer}/{_escape(key)}", f"unknown element {key!r}; expected one of {', '.join(allowed)}{extra}")
+            raise self.fail(
+                f"{pointer}/{_escape(key)}",
+                f"unknown element {key!r}; expected one of {', '.join(allowed)}{extra}",
+            )
 
     def string_list(self, value: Any, pointer: str, what: str) -> tuple[str, ...]:
         items = value if isinstance(value, list) else [value]
         if isinstance(value, list) and not value:
-            raise self.fail(pointer, f"expected {what}: a string or a non-empty list of strings, got an empty list")
+            raise self.fail(
+                pointer, f"expected {what}: a string or a non-empty list of strings, got an empty list"
+            )
         for i, item in enumerate(items):
             if not isinstance(item, str):
                 where = f"{pointer}/{i}" if isinstance(value, list) else pointer
@@ -80,11 +86,17 @@ class _Parser:
         if value == "*":
             return Principal(wildcard=True)
         if not isinstance(value, dict) or not value:
-            raise self.fail(pointer, f'expected "*" or an object with keys {", ".join(PRINCIPAL_KINDS)}, got {_kind(value)}')
+            raise self.fail(
+                pointer,
+                f'expected "*" or an object with keys {", ".join(PRINCIPAL_KINDS)}, got {_kind(value)}',
+            )
         values: dict[str, tuple[str, ...]] = {}
         for kind, items in value.items():
             if kind not in PRINCIPAL_KINDS:
-                raise self.fail(f"{pointer}/{_escape(kind)}", f"unknown principal type {kind!r}; expected one of {', '.join(PRINCIPAL_KINDS)}")
+                raise self.fail(
+                    f"{pointer}/{_escape(kind)}",
+                    f"unknown principal type {kind!r}; expected one of {', '.join(PRINCIPAL_KINDS)}",
+                )
             values[kind] = self.string_list(items, f"{pointer}/{_escape(kind)}", "a principal")
         return Principal(values=values)
 
@@ -97,7 +109,9 @@ class _Parser:
             if parse_operator(op_name) is None:
                 raise self.fail(op_pointer, f"unknown condition operator {op_name!r}")
             if not isinstance(block, dict) or not block:
-                raise self.fail(op_pointer, f"expected a non-empty object of condition key -> values, got {_kind(block)}")
+                raise self.fail(
+                    op_pointer, f"expected a non-empty object of condition key -> values, got {_kind(block)}"
+                )
             for key, raw in block.items():
                 key_pointer = f"{op_pointer}/{_escape(key)}"
                 items = raw if isinstance(raw, list) else [raw]
@@ -163,6 +177,7 @@ class _Parser:
         if "Statement" not in doc:
             raise self.fail("", "expected a Statement element")
         raw = doc["Statement"]
+        statements: tuple[Statement, ...]
         if isinstance(raw, dict):
             statements = (self.statement(raw, "/Statement", 0),)
         elif isinstance(raw, list):
@@ -175,11 +190,20 @@ class _Parser:
 def _kind(value: Any) -> str:
     if value is None:
         return "null"
-    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    names = {
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }
     return names.get(type(value), type(value).__name__)
 
 
-def parse_policy(text_or_dict: str | bytes | Mapping[str, Any] | Policy, *, source: str | None = None) -> Policy:
+def parse_policy(
+    text_or_dict: str | bytes | Mapping[str, Any] | Policy, *, source: str | None = None
+) -> Policy:
     """Parse a policy from JSON text or a decoded dict; raises `PolicyParseError` naming the JSON pointer."""
     if isinstance(text_or_dict, Policy):
         return text_or_dict
@@ -187,3 +211,20 @@ def parse_policy(text_or_dict: str | bytes | Mapping[str, Any] | Policy, *, sour
         text_or_dict = text_or_dict.decode("utf-8", errors="replace")
     doc = load_json(text_or_dict, source) if isinstance(text_or_dict, str) else dict(text_or_dict)
     return _Parser(source).policy(doc)
+
+
+def load_policy(spec: str, *, base_dir: Path | None = None) -> Policy:
+    """A policy from inline JSON (text starting with `{`) or a file path (relative to `base_dir`)."""
+    text = spec.strip()
+    if text.startswith("{"):
+        return parse_policy(text, source="<inline>")
+    path = Path(spec).expanduser()
+    if not path.is_absolute() and base_dir is not None:
+        path = base_dir / path
+    try:
+        content = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyParseError(
+            "", f"cannot read policy file: {exc.strerror or exc}", source=str(path)
+        ) from None
+    return parse_policy(content, source=spec)

@@ -42,7 +42,10 @@ class Request(BaseModel):
         return None
 
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True, exclude_defaults=True) | {"action": self.action, "resource": self.resource}
+        return self.model_dump(exclude_none=True, exclude_defaults=True) | {
+            "action": self.action,
+            "resource": self.resource,
+        }
 
 
 def _value(raw: Any, pointer: str) -> ContextValue:
@@ -54,7 +57,9 @@ def _value(raw: Any, pointer: str) -> ContextValue:
         return json.dumps(raw)
     if isinstance(raw, str):
         return raw
-    raise PolicyParseError(pointer, f"expected a context value (string, number, boolean or list), got {type(raw).__name__}")
+    raise PolicyParseError(
+        pointer, f"expected a context value (string, number, boolean or list), got {type(raw).__name__}"
+    )
 
 
 def parse_request(obj: Any, pointer: str = "") -> Request:
@@ -72,7 +77,9 @@ def parse_request(obj: Any, pointer: str = "") -> Request:
         if isinstance(value, list) and len(value) == 1:
             value = value[0]
         if not isinstance(value, str):
-            raise PolicyParseError(f"{pointer}/{key}", f"expected {name} as a string, got {type(value).__name__}")
+            raise PolicyParseError(
+                f"{pointer}/{key}", f"expected {name} as a string, got {type(value).__name__}"
+            )
         return value
 
     context: dict[str, ContextValue] = {}

@@ -86,11 +86,14 @@ def compare(p1: Policies, p2: Policies, *, timeout_ms: int = DEFAULT_TIMEOUT_MS)
             reasons.append(result.reason)
     statuses = (forward.status, backward.status)
     if reasons or "unknown" in statuses:
-        return Comparison(relation="unknown", counterexamples=tuple(examples), reason="; ".join(reasons), seconds=seconds)
-    relation: Relation = {
+        return Comparison(
+            relation="unknown", counterexamples=tuple(examples), reason="; ".join(reasons), seconds=seconds
+        )
+    relations: dict[tuple[str, str], Relation] = {
         ("unsat", "unsat"): "equivalent",
         ("sat", "unsat"): "more_permissive",
         ("unsat", "sat"): "less_permissive",
         ("sat", "sat"): "incomparable",
-    }[statuses]  # type: ignore[index]
+    }
+    relation = relations[statuses]
     return Comparison(relation=relation, counterexamples=tuple(examples), seconds=seconds)

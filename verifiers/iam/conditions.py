@@ -15,6 +15,7 @@ Rules (each is tested in tests/iam/test_conditions.py):
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 from functools import cache
 
 from policies.model import ConditionClause
@@ -56,20 +57,21 @@ def _pieces(text: str, variables: bool) -> tuple[Piece, ...]:
     return value_pieces(text, variables)
 
 
-def _compare(base: str, a: object, b: object) -> bool:
-    x, y = a, b
-    if base.endswith("NotEquals") or base.endswith("Equals"):
+def _compare(base: str, x: Fraction, y: Fraction) -> bool:
+    if base.endswith("Equals") and not base.endswith("ThanEquals"):
         return x == y
     if base.endswith("LessThanEquals"):
-        return x <= y  # type: ignore[operator]
+        return x <= y
     if base.endswith("LessThan"):
-        return x < y  # type: ignore[operator]
+        return x < y
     if base.endswith("GreaterThanEquals"):
-        return x >= y  # type: ignore[operator]
-    return x > y  # type: ignore[operator]
+        return x >= y
+    return x > y
 
 
-def _value_results(op: Operator, clause: ConditionClause, value: str, request: Request, variables: bool) -> tuple[bool, list[bool]]:
+def _value_results(
+    op: Operator, clause: ConditionClause, value: str, request: Request, variables: bool
+) -> tuple[bool, list[bool]]:
     """(request value is valid for the operator, per policy value: (valid and matching))."""
     family = op.family
     if family in ("Numeric", "Date"):
@@ -82,7 +84,9 @@ def _value_results(op: Operator, clause: ConditionClause, value: str, request: R
     if family == "IpAddress":
         ip = parse_ip(value)
         nets = [parse_network(v) for v in clause.values]
-        return ip is not None, [n is not None and ip is not None and ip.version == n.version and ip in n for n in nets]
+        return ip is not None, [
+            n is not None and ip is not None and ip.version == n.version and ip in n for n in nets
+        ]
     valid = True
     if family == "Bool":
         valid = parse_bool(value) is not None

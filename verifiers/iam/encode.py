@@ -82,7 +82,9 @@ def _in_network(space: Space, key: str, slot: int, text: str) -> z3.BoolRef:
     return z3.And(space.ip_ok(key, slot), family_ok, prefix_ok)
 
 
-def _value_parts(space: Space, clause: ConditionClause, op: Operator, slot: int, variables: bool) -> tuple[z3.BoolRef, list[z3.BoolRef], list[z3.BoolRef]]:
+def _value_parts(
+    space: Space, clause: ConditionClause, op: Operator, slot: int, variables: bool
+) -> tuple[z3.BoolRef, list[z3.BoolRef], list[z3.BoolRef]]:
     """(request value valid for the operator, per policy value: matches, per policy value: well-formed)."""
     key = clause.key.lower()
     if op.family in ("Numeric", "Date"):
@@ -90,7 +92,9 @@ def _value_parts(space: Space, clause: ConditionClause, op: Operator, slot: int,
         ok_flag = space.num_ok(key, slot) if op.family == "Numeric" else space.date_ok(key, slot)
         consts = [parse(v) for v in clause.values]
         hits = [
-            z3.BoolVal(False) if c is None else z3.And(ok_flag, _compare(op.positive_base, space.real(key, slot), c))
+            z3.BoolVal(False)
+            if c is None
+            else z3.And(ok_flag, _compare(op.positive_base, space.real(key, slot), c))
             for c in consts
         ]
         return ok_flag, hits, [z3.BoolVal(c is not None) for c in consts]
@@ -100,7 +104,10 @@ def _value_parts(space: Space, clause: ConditionClause, op: Operator, slot: int,
     field = slot_field(key, slot)
     valid: z3.BoolRef = z3.BoolVal(True)
     if op.family == "Bool":
-        valid = z3.Or(space.atom(field, literal_glob("true", ignore_case=True)), space.atom(field, literal_glob("false", ignore_case=True)))
+        valid = z3.Or(
+            space.atom(field, literal_glob("true", ignore_case=True)),
+            space.atom(field, literal_glob("false", ignore_case=True)),
+        )
     elif op.family == "Arn":
         valid = space.atom(field, ARN_SHAPE)
     hits, oks = [], []
@@ -109,7 +116,9 @@ def _value_parts(space: Space, clause: ConditionClause, op: Operator, slot: int,
         hits.append(string_atom(space, field, op, text, variables))
         if has_variables(pieces):
             base = op.positive_base
-            template = Template(pieces, wildcards=base == "StringLike" or op.family == "Arn", arn=op.family == "Arn")
+            template = Template(
+                pieces, wildcards=base == "StringLike" or op.family == "Arn", arn=op.family == "Arn"
+            )
             oks.append(space.var_ok(template))
         else:
             oks.append(z3.BoolVal(not string_glob(op, pieces, lambda _p: None).never))
@@ -136,15 +145,23 @@ def encode_clause(space: Space, clause: ConditionClause, variables: bool) -> z3.
         return z3.If(present, z3.BoolVal(when_present), z3.BoolVal(when_absent))
     slots = range(space.slots[key])
     if op.qualifier == "ForAllValues":
-        return z3.Or(z3.Not(present), z3.And(*[z3.Implies(space.used(key, i), _single(space, clause, op, i, variables)) for i in slots]))
+        return z3.Or(
+            z3.Not(present),
+            z3.And(
+                *[z3.Implies(space.used(key, i), _single(space, clause, op, i, variables)) for i in slots]
+            ),
+        )
     if op.qualifier == "ForAnyValue":
-        return z3.And(present, z3.Or(*[z3.And(space.used(key, i), _single(space, clause, op, i, variables)) for i in slots]))
+        return z3.And(
+            present,
+            z3.Or(*[z3.And(space.used(key, i), _single(space, clause, op, i, variables)) for i in slots]),
+        )
     absent_value = z3.BoolVal(op.if_exists or op.negated)
     return z3.If(present, z3.And(z3.Not(multi), _single(space, clause, op, 0, variables)), absent_value)
 
 
 def encode_statement(space: Space, statement: Statement, variables: bool) -> z3.BoolRef:
-    """"This statement applies to the request": action, resource, principal and every condition."""
+    """ "This statement applies to the request": action, resource, principal and every condition."""
     parts: list[z3.BoolRef] = []
     if statement.action is not None:
         parts.append(z3.Or(*[space.atom(ACTION, action_glob(a)) for a in statement.action]))
@@ -172,7 +189,7 @@ def encode_policy_parts(space: Space, policy: Policy) -> tuple[z3.BoolRef, z3.Bo
 
 
 def encode_policy(space: Space, policy: Policy | Sequence[Policy]) -> z3.BoolRef:
-    """"The policy (or the union of these identity policies) allows the request"."""
+    """ "The policy (or the union of these identity policies) allows the request"."""
     policies = [policy] if isinstance(policy, Policy) else list(policy)
     parts = [encode_policy_parts(space, p) for p in policies]
     return z3.And(z3.Or(*[a for a, _ in parts]), z3.Not(z3.Or(*[d for _, d in parts])))
@@ -180,7 +197,10 @@ def encode_policy(space: Space, policy: Policy | Sequence[Policy]) -> z3.BoolRef
 
 def encode_set(space: Space, pset: PolicySet) -> z3.BoolRef:
     """A policy set's decision for a same-account request (cross-account needs the accounts, see evaluate)."""
-    groups = {name: [encode_policy_parts(space, p) for p in getattr(pset, name)] for name in ("identity", "resource", "boundary", "session", "scp")}
+    groups = {
+        name: [encode_policy_parts(space, p) for p in getattr(pset, name)]
+        for name in ("identity", "resource", "boundary", "session", "scp")
+    }
     deny = z3.Or(*[d for g in groups.values() for _, d in g])
     identity = z3.Or(*[a for a, _ in groups["identity"]])
     for gate in ("boundary", "session"):

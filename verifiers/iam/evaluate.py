@@ -79,12 +79,12 @@ def _resource_matches(patterns: tuple[str, ...], request: Request, variables: bo
     for text in patterns:
         glob = _static_resource_glob(text, variables)
         if glob is None:
-            glob = value_glob(resource_pieces(text, variables), request_resolver(request), wildcards=True, arn=True)
+            glob = value_glob(
+                resource_pieces(text, variables), request_resolver(request), wildcards=True, arn=True
+            )
         if matches(glob, request.resource):
             return True
     return False
-
-
 
 
 def _principal_matches(statement: Statement, request: Request) -> bool:
@@ -101,7 +101,9 @@ def statement_applies(statement: Statement, request: Request, variables: bool) -
     if statement.action is not None:
         if not any(matches(g, action) for g in _action_globs(statement.action)):
             return False
-    elif statement.not_action is not None and any(matches(g, action) for g in _action_globs(statement.not_action)):
+    elif statement.not_action is not None and any(
+        matches(g, action) for g in _action_globs(statement.not_action)
+    ):
         return False
     if statement.resource is not None:
         if not _resource_matches(statement.resource, request, variables):
@@ -122,7 +124,15 @@ def policy_decision(
     variables = policy.supports_variables
     for st in policy.statements:
         if statement_applies(st, request, variables):
-            hits.append(StatementMatch(policy=policy.source or name, policy_type=kind, statement=st.index, sid=st.sid, effect=st.effect))
+            hits.append(
+                StatementMatch(
+                    policy=policy.source or name,
+                    policy_type=kind,
+                    statement=st.index,
+                    sid=st.sid,
+                    effect=st.effect,
+                )
+            )
             allow = allow or st.effect == "Allow"
             deny = deny or st.effect == "Deny"
     return allow, deny, hits

@@ -70,7 +70,11 @@ class Region(BaseModel):
     def text(self) -> str:
         head = f"Statement[{self.statement}]" + (f" ({self.sid})" if self.sid else "")
         verb = "allows" if self.effect == "Allow" else "denies"
-        count = f" ({self.action_count} known actions: {_levels(self.access_levels)})" if self.action_count else ""
+        count = (
+            f" ({self.action_count} known actions: {_levels(self.access_levels)})"
+            if self.action_count
+            else ""
+        )
         lines = [f"{head} {verb} {self.actions}{count}", f"    on {self.resources}"]
         if self.principals:
             lines.append(f"    for {self.principals}")
@@ -127,7 +131,11 @@ def _region(st: Statement) -> Region:
     if st.not_action is not None:
         covered = set(catalog.all_actions) - covered
     levels = Counter(info[1] for a in covered if (info := catalog.action_info(a)))
-    actions = ", ".join(st.action) if st.action is not None else "every action except " + ", ".join(st.not_action or ())
+    actions = (
+        ", ".join(st.action)
+        if st.action is not None
+        else "every action except " + ", ".join(st.not_action or ())
+    )
     if st.resource is not None:
         resources = ", ".join(st.resource)
     elif st.not_resource is not None:
@@ -166,7 +174,17 @@ def explain(policy: Policy, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Explanat
         result = solve(space, formula, timeout_ms=timeout_ms)
         reachable = None if result.status == "unknown" else result.status == "sat"
         allows.append(region.model_copy(update={"reachable": reachable, "example": result.request}))
-    anything = False if not allows else (True if any(r.reachable for r in allows) else None if any(r.reachable is None for r in allows) else False)
+    anything = (
+        False
+        if not allows
+        else (
+            True
+            if any(r.reachable for r in allows)
+            else None
+            if any(r.reachable is None for r in allows)
+            else False
+        )
+    )
     lines = [f"This policy has {len(allows)} Allow and {len(denies)} Deny statement(s)."]
     if anything is False:
         lines.append("It allows nothing: every request is denied.")
@@ -175,4 +193,6 @@ def explain(policy: Policy, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Explanat
         lines.append("Explicit denies (they win over any Allow):")
         lines.extend(r.text() for r in denies)
     lines.append("Everything else is implicitly denied.")
-    return Explanation(allows=tuple(allows), denies=tuple(denies), allows_anything=anything, text="\n".join(lines))
+    return Explanation(
+        allows=tuple(allows), denies=tuple(denies), allows_anything=anything, text="\n".join(lines)
+    )

@@ -26,7 +26,7 @@ __all__ = [
     "NEVER",
     "CharSet",
     "Glob",
-    "WitnessBudgetExceeded",
+    "WitnessBudgetExceededError",
     "disjoint",
     "find_witness",
     "find_witnesses",
@@ -67,7 +67,7 @@ class Glob:
 NEVER = Glob((), "<matches nothing>", never=True)
 
 
-class WitnessBudgetExceeded(RuntimeError):
+class WitnessBudgetExceededError(RuntimeError):
     """The search for a witness string ran past its state budget; the question stays undecided."""
 
 
@@ -75,7 +75,9 @@ def _literal(c: str, ignore_case: bool) -> CharSet:
     return CharSet(frozenset({c, c.lower(), c.upper()}) if ignore_case else frozenset(c))
 
 
-def glob_from_pieces(pieces: Sequence[tuple[str, bool]], *, ignore_case: bool = False, arn: bool = False) -> Glob:
+def glob_from_pieces(
+    pieces: Sequence[tuple[str, bool]], *, ignore_case: bool = False, arn: bool = False
+) -> Glob:
     """Build a glob from (text, wildcards_active) pieces; `arn` applies ARN segment rules when it starts with `arn:`."""
     chars = [(c, active) for text, active in pieces for c in text]
     text = "".join(c for c, _ in chars)
@@ -164,10 +166,12 @@ def _alphabet(globs: Sequence[Glob]) -> list[str]:
     return [other, *sorted(mentioned - {other})]
 
 
-def find_witnesses(pos: Sequence[Glob], neg: Sequence[Glob], *, limit: int = 1, budget: int = 50_000) -> list[str]:
+def find_witnesses(
+    pos: Sequence[Glob], neg: Sequence[Glob], *, limit: int = 1, budget: int = 50_000
+) -> list[str]:
     """Up to `limit` strings matching every glob in `pos` and none in `neg`, shortest first.
 
-    An empty list proves that no such string exists. Raises `WitnessBudgetExceeded` after `budget` states.
+    An empty list proves that no such string exists. Raises `WitnessBudgetExceededError` after `budget` states.
     """
     if any(g.never for g in pos):
         return []
@@ -197,7 +201,9 @@ def find_witnesses(pos: Sequence[Glob], neg: Sequence[Glob], *, limit: int = 1, 
             if any(not nxt[i] for i in range(npos)) or nxt in seen:
                 continue
             if len(seen) >= budget:
-                raise WitnessBudgetExceeded(f"witness search over {len(globs)} patterns ran past {budget} states")
+                raise WitnessBudgetExceededError(
+                    f"witness search over {len(globs)} patterns ran past {budget} states"
+                )
             seen.add(nxt)
             queue.append((nxt, text + c))
     return found

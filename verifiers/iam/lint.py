@@ -52,7 +52,9 @@ def _actions(st: Statement, base: str, out: list[Finding]) -> None:
             continue
         service = a.split(":", 1)[0]
         if "*" not in service and "?" not in service and not catalog.has_service(service):
-            out.append(Finding(severity="error", pointer=where, message=f"unknown service prefix {service!r}"))
+            out.append(
+                Finding(severity="error", pointer=where, message=f"unknown service prefix {service!r}")
+            )
         elif not catalog.expand(a):
             out.append(Finding(severity="error", pointer=where, message=f"{a!r} matches no known action"))
 
@@ -65,13 +67,27 @@ def _resources(st: Statement, base: str, out: list[Finding]) -> None:
         where = f"{base}/{name}/{i}" if len(items) > 1 else f"{base}/{name}"
         if r == "*" or not r.startswith("arn:"):
             if r != "*":
-                out.append(Finding(severity="warning", pointer=where, message=f"{r!r} is not an ARN; it matches only that exact text"))
+                out.append(
+                    Finding(
+                        severity="warning",
+                        pointer=where,
+                        message=f"{r!r} is not an ARN; it matches only that exact text",
+                    )
+                )
             continue
         parts = r.split(":", 5)
         if len(parts) < 6 and not r.endswith("*"):
-            out.append(Finding(severity="error", pointer=where, message=f"invalid ARN {r!r}: expected arn:partition:service:region:account:resource"))
+            out.append(
+                Finding(
+                    severity="error",
+                    pointer=where,
+                    message=f"invalid ARN {r!r}: expected arn:partition:service:region:account:resource",
+                )
+            )
         elif len(parts) > 2 and "*" not in parts[2] and parts[2] and not catalog.has_service(parts[2]):
-            out.append(Finding(severity="warning", pointer=where, message=f"unknown service {parts[2]!r} in ARN"))
+            out.append(
+                Finding(severity="warning", pointer=where, message=f"unknown service {parts[2]!r} in ARN")
+            )
 
 
 def _value_errors(family: str, values: tuple[str, ...]) -> str | None:
@@ -95,29 +111,71 @@ def _conditions(st: Statement, base: str, out: list[Finding]) -> None:
         op = c.op
         problem = _value_errors(op.family, c.values)
         if problem:
-            out.append(Finding(severity="error", pointer=where, message=f"{problem}; this value never matches"))
+            out.append(
+                Finding(severity="error", pointer=where, message=f"{problem}; this value never matches")
+            )
         kind = catalog.key_type(c.key)
         if kind is None:
             out.append(Finding(severity="warning", pointer=where, message=f"unknown condition key {c.key!r}"))
             continue
         base_type, multi = kind.removesuffix("[]"), kind.endswith("[]")
         if op.family != "Null" and base_type not in _COMPATIBLE.get(op.family, {base_type}):
-            out.append(Finding(severity="warning", pointer=where, message=f"{op.base} on {c.key}, a key of type {base_type}: use a {base_type} operator"))
+            out.append(
+                Finding(
+                    severity="warning",
+                    pointer=where,
+                    message=f"{op.base} on {c.key}, a key of type {base_type}: use a {base_type} operator",
+                )
+            )
         if multi and not op.qualifier and op.family != "Null":
-            out.append(Finding(severity="warning", pointer=where, message=f"{c.key} is multivalued: without ForAllValues/ForAnyValue the condition is false whenever the key is present"))
+            out.append(
+                Finding(
+                    severity="warning",
+                    pointer=where,
+                    message=f"{c.key} is multivalued: without ForAllValues/ForAnyValue the condition is false whenever the key is present",
+                )
+            )
         if not multi and op.qualifier:
-            out.append(Finding(severity="warning", pointer=where, message=f"{op.qualifier} on {c.key}, a single-valued key"))
+            out.append(
+                Finding(
+                    severity="warning",
+                    pointer=where,
+                    message=f"{op.qualifier} on {c.key}, a single-valued key",
+                )
+            )
         if op.qualifier == "ForAllValues" and st.effect == "Allow" and c.key.lower() not in null_keys:
-            out.append(Finding(severity="warning", pointer=where, message=f"ForAllValues on an Allow is true when {c.key} is absent; add a Null condition on it"))
+            out.append(
+                Finding(
+                    severity="warning",
+                    pointer=where,
+                    message=f"ForAllValues on an Allow is true when {c.key} is absent; add a Null condition on it",
+                )
+            )
 
 
 def _admin(st: Statement, base: str, out: list[Finding]) -> None:
     if st.effect != "Allow" or st.condition:
         return
-    if st.action is not None and any(a in ("*", "*:*") for a in st.action) and (st.resource is None or "*" in st.resource):
-        out.append(Finding(severity="warning", pointer=base, message="wildcard admin: allows every action on every resource"))
+    if (
+        st.action is not None
+        and any(a in ("*", "*:*") for a in st.action)
+        and (st.resource is None or "*" in st.resource)
+    ):
+        out.append(
+            Finding(
+                severity="warning",
+                pointer=base,
+                message="wildcard admin: allows every action on every resource",
+            )
+        )
     elif st.not_action is not None:
-        out.append(Finding(severity="warning", pointer=f"{base}/NotAction", message="Allow with NotAction allows every other action, including new ones"))
+        out.append(
+            Finding(
+                severity="warning",
+                pointer=f"{base}/NotAction",
+                message="Allow with NotAction allows every other action, including new ones",
+            )
+        )
 
 
 def lint(policy: Policy) -> list[Finding]:
@@ -131,5 +189,11 @@ def lint(policy: Policy) -> list[Finding]:
         _admin(st, base, out)
         texts = [*(st.resource or ()), *(st.not_resource or ()), *(v for c in st.condition for v in c.values)]
         if not policy.supports_variables and any(has_variables(split_pattern(t, True)) for t in texts):
-            out.append(Finding(severity="warning", pointer=base, message='policy variables are literal text unless "Version": "2012-10-17"'))
+            out.append(
+                Finding(
+                    severity="warning",
+                    pointer=base,
+                    message='policy variables are literal text unless "Version": "2012-10-17"',
+                )
+            )
     return out

@@ -74,11 +74,15 @@ def allows_public_access(policy: Policy, *, timeout_ms: int = DEFAULT_TIMEOUT_MS
     return allows(policy, principal="", timeout_ms=timeout_ms)
 
 
-def allows_full_access(policy: Policy | Sequence[Policy], *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> bool | None:
+def allows_full_access(
+    policy: Policy | Sequence[Policy], *, timeout_ms: int = DEFAULT_TIMEOUT_MS
+) -> bool | None:
     """True when the policy allows every request `Action: *, Resource: *` allows; None when unknown."""
     from policies.parse import parse_policy
 
-    admin = parse_policy({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    admin = parse_policy(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+    )
     relation = compare(policy, admin, timeout_ms=timeout_ms).relation
     if relation == "unknown":
         return None

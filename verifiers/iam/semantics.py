@@ -52,8 +52,12 @@ def principal_globs(principal: Principal) -> list[Glob]:
             if kind == "AWS" and (account or root):
                 acct = account or (root.group(1) if root else "")
                 out.append(literal_glob(acct))
-                out.append(glob_from_pieces([("arn:", False), ("*", True), (f":iam::{acct}:", False), ("*", True)]))
-                out.append(glob_from_pieces([("arn:", False), ("*", True), (f":sts::{acct}:", False), ("*", True)]))
+                out.append(
+                    glob_from_pieces([("arn:", False), ("*", True), (f":iam::{acct}:", False), ("*", True)])
+                )
+                out.append(
+                    glob_from_pieces([("arn:", False), ("*", True), (f":sts::{acct}:", False), ("*", True)])
+                )
             else:
                 out.append(literal_glob(value))
     return out

@@ -14,6 +14,7 @@ unverified, and an eventual `unsat` is reported as `unknown`: it is never report
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Literal
@@ -22,7 +23,14 @@ import z3
 
 from policies.catalog import load_catalog
 from policies.request import ContextValue, Request
-from verifiers.iam.globs import Glob, WitnessBudgetExceeded, find_witness, find_witnesses, glob_from_pieces, matches
+from verifiers.iam.globs import (
+    Glob,
+    WitnessBudgetExceededError,
+    find_witness,
+    find_witnesses,
+    glob_from_pieces,
+    matches,
+)
 from verifiers.iam.semantics import value_glob
 from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Atom, Space, Template, slot_field
 from verifiers.iam.values import parse_date, parse_ip, parse_number
@@ -81,7 +89,10 @@ class _Round:
 
 def _over_approximation(template: Template) -> Glob:
     # Any value of the variables: replace each by an unrestricted star (no ARN segment rules).
-    parts = [("*", True) if p.kind == "var" else (p.text, p.kind == "pattern" and template.wildcards) for p in template.pieces]
+    parts = [
+        ("*", True) if p.kind == "var" else (p.text, p.kind == "pattern" and template.wildcards)
+        for p in template.pieces
+    ]
     return glob_from_pieces(parts, ignore_case=template.ignore_case)
 
 
@@ -110,9 +121,12 @@ def _minimal_core(lits: list[tuple[z3.BoolRef, Glob, bool]]) -> list[tuple[z3.Bo
     for item in list(core):
         trial = [x for x in core if x is not item]
         try:
-            if find_witness([g for _, g, v in trial if v], [g for _, g, v in trial if not v], budget=20_000) is None:
+            if (
+                find_witness([g for _, g, v in trial if v], [g for _, g, v in trial if not v], budget=20_000)
+                is None
+            ):
                 core = trial
-        except WitnessBudgetExceeded:
+        except WitnessBudgetExceededError:
             continue
     return core
 
@@ -121,33 +135,32 @@ def _lit(ref: z3.BoolRef, value: bool) -> z3.BoolRef:
     return ref if value else z3.Not(ref)
 
 
-def _typed_value(rnd: _Round, fld: str) -> str | None | bool:
+def _typed_value(rnd: _Round, fld: str) -> str | bool | None:
     """A typed rendering (number, date, IP) the model demands for a context slot; False when none."""
     space = rnd.space
     key, slot = fld.rsplit("#", 1)
     i = int(slot)
     fams = space.families.get(key, set())
-    if fams & {"Numeric", "Date"}:
-        if rnd.true(space.date_ok(key, i)):
-            value = rnd.model.eval(space.real(key, i), model_completion=True)
-            frac = Fraction(value.as_fraction()) if z3.is_rational_value(value) else None
-            if frac is None:
-                return None
-            if not rnd.true(space.num_ok(key, i)):
-                from datetime import UTC, datetime
+    if fams & {"Numeric", "Date"} and rnd.true(space.date_ok(key, i)):
+        value = rnd.model.eval(space.real(key, i), model_completion=True)
+        frac = Fraction(value.as_fraction()) if z3.is_rational_value(value) else None
+        if frac is None:
+            return None
+        if not rnd.true(space.num_ok(key, i)):
+            from datetime import UTC, datetime
 
-                try:
-                    return datetime.fromtimestamp(int(frac), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                except (OverflowError, ValueError, OSError):
-                    return None
-            if frac.denominator == 1:
-                return str(frac.numerator)
-            den = frac.denominator
-            while den % 2 == 0:
-                den //= 2
-            while den % 5 == 0:
-                den //= 5
-            return f"{float(frac)!r}" if den == 1 else None
+            try:
+                return datetime.fromtimestamp(int(frac), tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            except (OverflowError, ValueError, OSError):
+                return None
+        if frac.denominator == 1:
+            return str(frac.numerator)
+        den = frac.denominator
+        while den % 2 == 0:
+            den //= 2
+        while den % 5 == 0:
+            den //= 5
+        return f"{float(frac)!r}" if den == 1 else None
     if "IpAddress" in fams and rnd.true(space.ip_ok(key, i)):
         import ipaddress
 
@@ -195,7 +208,11 @@ def _relevant(rnd: _Round, fld: str) -> bool:
 def _pretty_action(pos: list[Glob], neg: list[Glob]) -> str | None:
     catalog = load_catalog()
     service = pos[0].text.split(":", 1)[0] if pos and ":" in pos[0].text else ""
-    pool = [f"{service}:{a}" for a in catalog.services[service]["a"]] if catalog.has_service(service) and "*" not in service else catalog.all_actions
+    pool = (
+        [f"{service}:{a}" for a in catalog.services[service]["a"]]
+        if catalog.has_service(service) and "*" not in service
+        else catalog.all_actions
+    )
     for name in pool:
         low = name.lower()
         if all(matches(g, low) for g in pos) and not any(matches(g, low) for g in neg):
@@ -208,17 +225,23 @@ def _solve_field(rnd: _Round, fld: str, lits: list[Literal_]) -> str | _Block:
     templated = [(ref, a.template, v) for ref, a, v in lits if a.template is not None]
     pos = [g for _, g, v in static if v]
     neg = [g for _, g, v in static if not v]
-    for ref, t, v in templated:
+    for _ref, t, v in templated:
         assert t is not None
         (pos if v else neg).append(rnd.template_glob(t))
     typed = _typed_value(rnd, fld) if "#" in fld else False
     try:
         if typed is None:
-            return _Block([_lit(r, v) for r, _, v in lits], sound=False, why=f"no exact rendering of the number in {fld}")
+            return _Block(
+                [_lit(r, v) for r, _, v in lits],
+                sound=False,
+                why=f"no exact rendering of the number in {fld}",
+            )
         if isinstance(typed, str):
             if all(matches(g, typed) for g in pos) and not any(matches(g, typed) for g in neg):
                 return typed
-            return _Block([_lit(r, v) for r, _, v in lits], sound=False, why=f"typed value of {fld} vs its patterns")
+            return _Block(
+                [_lit(r, v) for r, _, v in lits], sound=False, why=f"typed value of {fld} vs its patterns"
+            )
         found = [*map(_instantiate, pos), *sorted(find_witnesses(pos, neg, limit=8), key=lambda t: t == "")]
         if not pos and found == [""]:
             found.insert(0, "example")
@@ -230,19 +253,25 @@ def _solve_field(rnd: _Round, fld: str, lits: list[Literal_]) -> str | _Block:
         if found:
             return _Block([_lit(r, v) for r, _, v in lits], sound=False, why=f"{fld}: string vs type flags")
         if templated:
-            over_pos = [g for _, g, v in static if v] + [_over_approximation(t) for _, t, v in templated if v and t]
+            over_pos = [g for _, g, v in static if v] + [
+                _over_approximation(t) for _, t, v in templated if v and t
+            ]
             if find_witness(over_pos, neg[: len([1 for _, _, v in static if not v])]) is None:
                 core = [_lit(r, v) for r, _, v in static] + [_lit(r, v) for r, _, v in templated if v]
                 return _Block(core, sound=True)
             var_lits = [_lit(r, v) for r, a, v in _all_var_literals(rnd, templated)]
-            return _Block([_lit(r, v) for r, _, v in lits] + var_lits, sound=False, why=f"{fld}: policy variables")
+            return _Block(
+                [_lit(r, v) for r, _, v in lits] + var_lits, sound=False, why=f"{fld}: policy variables"
+            )
         core = _minimal_core(static)
         return _Block([_lit(r, v) for r, _, v in core], sound=True)
-    except WitnessBudgetExceeded as exc:
+    except WitnessBudgetExceededError as exc:
         return _Block([_lit(r, v) for r, _, v in lits], sound=False, why=str(exc))
 
 
-def _all_var_literals(rnd: _Round, templated: list[tuple[z3.BoolRef, Template | None, bool]]) -> list[Literal_]:
+def _all_var_literals(
+    rnd: _Round, templated: Sequence[tuple[z3.BoolRef, Template | None, bool]]
+) -> list[Literal_]:
     keys = {k for _, t, _ in templated if t for k in t.var_keys}
     out: list[Literal_] = []
     for name, atom in rnd.space.atoms.items():
@@ -256,7 +285,9 @@ def _all_var_literals(rnd: _Round, templated: list[tuple[z3.BoolRef, Template | 
     return out
 
 
-def _build(space: Space, model: z3.ModelRef, refs: dict[str, list[tuple[z3.BoolRef, Atom]]]) -> Request | _Block:
+def _build(
+    space: Space, model: z3.ModelRef, refs: dict[str, list[tuple[z3.BoolRef, Atom]]]
+) -> Request | _Block:
     rnd = _Round(space, model)
     for fld in _field_order(space):
         if not _relevant(rnd, fld):
@@ -269,7 +300,9 @@ def _build(space: Space, model: z3.ModelRef, refs: dict[str, list[tuple[z3.BoolR
         if isinstance(got, _Block):
             return got
         if fld == ACTION:
-            pretty = _pretty_action([a.glob for _, a, v in lits if v and a.glob], [a.glob for _, a, v in lits if not v and a.glob])
+            pretty = _pretty_action(
+                [a.glob for _, a, v in lits if v and a.glob], [a.glob for _, a, v in lits if not v and a.glob]
+            )
             got = pretty or got
         rnd.values[fld] = got
     context: dict[str, ContextValue] = {}
@@ -282,10 +315,14 @@ def _build(space: Space, model: z3.ModelRef, refs: dict[str, list[tuple[z3.BoolR
         else:
             context[name] = rnd.values.get(slot_field(key, 0), "")
     principal = rnd.values.get(PRINCIPAL) or None
-    return Request(action=rnd.values[ACTION], resource=rnd.values[RESOURCE], principal=principal, context=context)
+    return Request(
+        action=rnd.values[ACTION], resource=rnd.values[RESOURCE], principal=principal, context=context
+    )
 
 
-def _lemmas(space: Space, refs: dict[str, list[tuple[z3.BoolRef, Atom]]], limit: int = 120) -> list[z3.BoolRef]:
+def _lemmas(
+    space: Space, refs: dict[str, list[tuple[z3.BoolRef, Atom]]], limit: int = 120
+) -> list[z3.BoolRef]:
     """Inclusion and disjointness of each field's static globs, decided once in Python."""
     out: list[z3.BoolRef] = []
     for items in refs.values():
@@ -303,7 +340,7 @@ def _lemmas(space: Space, refs: dict[str, list[tuple[z3.BoolRef, Atom]]], limit:
                         out.append(z3.Implies(ra, rb))
                     if find_witness([gb], [ga], budget=5_000) is None:
                         out.append(z3.Implies(rb, ra))
-                except WitnessBudgetExceeded:
+                except WitnessBudgetExceededError:
                     continue
     return out
 
@@ -324,7 +361,9 @@ def _preferences(space: Space) -> list[z3.BoolRef]:
     return out
 
 
-def solve(space: Space, formula: z3.BoolRef, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, max_rounds: int = 5_000) -> SolveResult:
+def solve(
+    space: Space, formula: z3.BoolRef, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, max_rounds: int = 5_000
+) -> SolveResult:
     """Find a concrete request satisfying `formula`, prove there is none, or say `unknown` (never a guess)."""
     start = time.monotonic()
     deadline = start + timeout_ms / 1000
@@ -338,7 +377,12 @@ def solve(space: Space, formula: z3.BoolRef, *, timeout_ms: int = DEFAULT_TIMEOU
     for rounds in range(1, max_rounds + 1):
         remaining = int((deadline - time.monotonic()) * 1000)
         if remaining <= 0:
-            return SolveResult("unknown", reason=f"timed out after {timeout_ms} ms", rounds=rounds, seconds=time.monotonic() - start)
+            return SolveResult(
+                "unknown",
+                reason=f"timed out after {timeout_ms} ms",
+                rounds=rounds,
+                seconds=time.monotonic() - start,
+            )
         solver.set("timeout", remaining)
         # Prefer single-valued context keys (readable counterexamples); fall back to any request.
         singles = _preferences(space)
@@ -349,11 +393,21 @@ def solve(space: Space, formula: z3.BoolRef, *, timeout_ms: int = DEFAULT_TIMEOU
             status: Status = "unknown" if unverified else "unsat"
             return SolveResult(status, reason=unverified, rounds=rounds, seconds=time.monotonic() - start)
         if answer != z3.sat:
-            return SolveResult("unknown", reason=f"z3: {solver.reason_unknown()}", rounds=rounds, seconds=time.monotonic() - start)
+            return SolveResult(
+                "unknown",
+                reason=f"z3: {solver.reason_unknown()}",
+                rounds=rounds,
+                seconds=time.monotonic() - start,
+            )
         built = _build(space, solver.model(), refs)
         if isinstance(built, Request):
             return SolveResult("sat", request=built, rounds=rounds, seconds=time.monotonic() - start)
         if not built.sound:
             unverified = unverified or f"unverified region: {built.why}"
         solver.add(z3.Not(z3.And(*built.literals)) if built.literals else z3.BoolVal(False))
-    return SolveResult("unknown", reason=f"no answer in {max_rounds} rounds", rounds=max_rounds, seconds=time.monotonic() - start)
+    return SolveResult(
+        "unknown",
+        reason=f"no answer in {max_rounds} rounds",
+        rounds=max_rounds,
+        seconds=time.monotonic() - start,
+    )

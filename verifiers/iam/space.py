@@ -103,14 +103,18 @@ class Space:
         present, multi = self.present(key), self.is_list(key)
         used = [self.used(key, i) for i in range(self.slots[key])]
         self.axioms.append(z3.Implies(z3.Not(present), z3.And(z3.Not(multi), *[z3.Not(u) for u in used])))
-        self.axioms.append(z3.Implies(z3.And(present, z3.Not(multi)), z3.And(used[0], *[z3.Not(u) for u in used[1:]])))
+        self.axioms.append(
+            z3.Implies(z3.And(present, z3.Not(multi)), z3.And(used[0], *[z3.Not(u) for u in used[1:]]))
+        )
         fams = self.families.get(key, set())
         for i in range(self.slots[key]):
             if fams & {"Numeric", "Date"}:
                 self.axioms.append(z3.Implies(self.num_ok(key, i), self.date_ok(key, i)))
                 # a date that is not a plain number is rendered as ISO 8601, so whole seconds only
                 r = self.real(key, i)
-                self.axioms.append(z3.Implies(z3.And(self.date_ok(key, i), z3.Not(self.num_ok(key, i))), z3.IsInt(r)))
+                self.axioms.append(
+                    z3.Implies(z3.And(self.date_ok(key, i), z3.Not(self.num_ok(key, i))), z3.IsInt(r))
+                )
             if "IpAddress" in fams:
                 ip = self.ip(key, i)
                 self.axioms.append(z3.Implies(z3.Not(self.ip6(key, i)), z3.Extract(127, 32, ip) == 0))
@@ -166,7 +170,9 @@ class Space:
                 continue
             key = piece.text.lower()
             resolved = z3.And(self.present(key), z3.Not(self.is_list(key)))
-            terms.append(z3.Or(resolved, z3.Not(self.present(key))) if piece.default is not None else resolved)
+            terms.append(
+                z3.Or(resolved, z3.Not(self.present(key))) if piece.default is not None else resolved
+            )
         return z3.And(*terms) if terms else z3.BoolVal(True)
 
     def atom(self, field_name: str, glob: Glob) -> z3.BoolRef:

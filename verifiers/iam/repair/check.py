@@ -15,7 +15,15 @@ from verifiers.iam.evaluate import Decision, evaluate
 from verifiers.iam.repair.prove import STRANGER_ACCOUNT, Found, allow_policy, find_request
 from verifiers.iam.repair.spec import Property, Spec, SpecRequest
 
-__all__ = ["Failure", "SpecCheck", "Violation", "check_requests", "check_spec", "check_symbolic", "needed_actions"]
+__all__ = [
+    "Failure",
+    "SpecCheck",
+    "Violation",
+    "check_requests",
+    "check_spec",
+    "check_symbolic",
+    "needed_actions",
+]
 
 
 class Failure(BaseModel):
@@ -62,7 +70,11 @@ class SpecCheck(BaseModel):
             "total": self.total,
             "failing": [f.spec_request.describe() + f" (got {f.decision.decision})" for f in self.failures],
             "violations": [
-                {"what": v.what, "pointer": v.pointer, **({"request": v.request.to_json()} if v.request else {})}
+                {
+                    "what": v.what,
+                    "pointer": v.pointer,
+                    **({"request": v.request.to_json()} if v.request else {}),
+                }
                 for v in self.violations
             ],
             "unverified": list(self.unverified),
@@ -97,7 +109,9 @@ def _property_question(policy: Policy, prop: Property, spec: Spec) -> tuple[Foun
     if prop.kind == "no_public_access":
         with_principal = Policy(
             version=policy.version,
-            statements=tuple(s for s in policy.statements if s.principal or s.not_principal or s.effect == "Deny"),
+            statements=tuple(
+                s for s in policy.statements if s.principal or s.not_principal or s.effect == "Deny"
+            ),
         )
         stranger = allow_policy(["*"], ["*"], Principal(values={"AWS": (STRANGER_ACCOUNT,)}))
         return find_request([with_principal, stranger]), True
@@ -110,7 +124,14 @@ def check_symbolic(policy: Policy, spec: Spec) -> tuple[list[Violation], list[st
     unverified: list[str] = []
     questions: list[tuple[str, str, Found, bool]] = []
     if spec.reference is not None:
-        questions.append(("no more permissive than the reference policy", "/reference", find_request([policy], [spec.reference]), True))
+        questions.append(
+            (
+                "no more permissive than the reference policy",
+                "/reference",
+                find_request([policy], [spec.reference]),
+                True,
+            )
+        )
     for prop in spec.properties:
         found, sat_is_bad = _property_question(policy, prop, spec)
         questions.append((prop.describe(), prop.pointer, found, sat_is_bad))

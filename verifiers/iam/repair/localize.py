@@ -86,7 +86,13 @@ class FaultReport(BaseModel):
 
 def _part(statement: Statement, part: str) -> Statement:
     """The statement reduced to one part (the others made to match everything)."""
-    keep: dict[str, object] = {"resource": None, "not_resource": None, "principal": None, "not_principal": None, "condition": ()}
+    keep: dict[str, object] = {
+        "resource": None,
+        "not_resource": None,
+        "principal": None,
+        "not_principal": None,
+        "condition": (),
+    }
     if part != "action":
         keep |= {"action": ("*",), "not_action": None}
     if part == "resource":
@@ -137,7 +143,9 @@ def localize(policy: Policy, spec: Spec, failures: list[Failure] | None = None) 
             kind: FaultKind = "wrongly_allowed"
         elif any(s.effect == "Deny" for s in matching):
             blame = [
-                Blame(statement=s.index, sid=s.sid, effect="Deny", role="denies") for s in matching if s.effect == "Deny"
+                Blame(statement=s.index, sid=s.sid, effect="Deny", role="denies")
+                for s in matching
+                if s.effect == "Deny"
             ]
             kind = "wrongly_denied"
         else:
@@ -148,7 +156,14 @@ def localize(policy: Policy, spec: Spec, failures: list[Failure] | None = None) 
                 missing = mismatched_parts(s, request, variables)
                 if len(missing) < len(_PARTS):
                     blame.append(
-                        Blame(statement=s.index, sid=s.sid, effect="Allow", role="near_miss", mismatched=missing, score=(len(missing), 0))
+                        Blame(
+                            statement=s.index,
+                            sid=s.sid,
+                            effect="Allow",
+                            role="near_miss",
+                            mismatched=missing,
+                            score=(len(missing), 0),
+                        )
                     )
             kind = "not_allowed"
         blame.sort(key=lambda b: (b.score, b.statement))

@@ -48,7 +48,9 @@ def find_request(
     """A request allowed by every policy in `allowed_by` and by none in `denied_by`, or a proof there is none."""
     policies = [*allowed_by, *denied_by]
     space = Space().prepare(policies)
-    parts = [encode_policy(space, p) for p in allowed_by] + [z3.Not(encode_policy(space, p)) for p in denied_by]
+    parts = [encode_policy(space, p) for p in allowed_by] + [
+        z3.Not(encode_policy(space, p)) for p in denied_by
+    ]
     result = solve(space, z3.And(*parts), timeout_ms=timeout_ms)
     if result.status != "sat":
         return Found(result.status, reason=result.reason)
@@ -58,5 +60,7 @@ def find_request(
         evaluate(p, request).allowed for p in denied_by
     )
     if not confirmed:
-        return Found("unknown", reason=f"the concrete evaluator does not confirm the witness {request.to_json()}")
+        return Found(
+            "unknown", reason=f"the concrete evaluator does not confirm the witness {request.to_json()}"
+        )
     return Found("sat", request)

@@ -134,7 +134,9 @@ def _requests(raw: Any, pointer: str, default: Literal["Allow", "Deny"] | None) 
         request = parse_request(item, where)
         expect = default if default is not None else (request.expected or "Allow")
         if default is not None and request.expected is not None and request.expected != default:
-            raise PolicyParseError(where, f"a request under {pointer} cannot have Effect {request.expected!r}")
+            raise PolicyParseError(
+                where, f"a request under {pointer} cannot have Effect {request.expected!r}"
+            )
         out.append(SpecRequest(request=request, expect=expect, pointer=where))
     return out
 
@@ -142,7 +144,10 @@ def _requests(raw: Any, pointer: str, default: Literal["Allow", "Deny"] | None) 
 def _property(raw: Any, pointer: str) -> Property:
     if isinstance(raw, str):
         if raw not in NAMED_PROPERTIES:
-            raise PolicyParseError(pointer, f"unknown property {raw!r}; expected one of {', '.join(NAMED_PROPERTIES)} or {{\"forbid\": ...}}")
+            raise PolicyParseError(
+                pointer,
+                f'unknown property {raw!r}; expected one of {", ".join(NAMED_PROPERTIES)} or {{"forbid": ...}}',
+            )
         return Property(kind=raw, pointer=pointer)  # type: ignore[arg-type]
     if isinstance(raw, dict) and set(raw) == {"forbid"} and isinstance(raw["forbid"], dict):
         body = raw["forbid"]
@@ -151,10 +156,18 @@ def _property(raw: Any, pointer: str) -> Property:
             value = body.get(name, "*")
             items = value if isinstance(value, list) else [value]
             if not items or not all(isinstance(v, str) for v in items):
-                raise PolicyParseError(f"{pointer}/forbid/{name}", f"expected {name} as a string or a list of strings")
+                raise PolicyParseError(
+                    f"{pointer}/forbid/{name}", f"expected {name} as a string or a list of strings"
+                )
             lists[name] = tuple(items)
-        return Property(kind="forbid", forbid=Forbid(actions=lists["Action"], resources=lists["Resource"]), pointer=pointer)
-    raise PolicyParseError(pointer, 'expected a property name or {"forbid": {"Action": ..., "Resource": ...}}')
+        return Property(
+            kind="forbid",
+            forbid=Forbid(actions=lists["Action"], resources=lists["Resource"]),
+            pointer=pointer,
+        )
+    raise PolicyParseError(
+        pointer, 'expected a property name or {"forbid": {"Action": ..., "Resource": ...}}'
+    )
 
 
 def parse_spec(doc: Any, *, source: str | None = None, base: Path | None = None) -> Spec:
@@ -166,7 +179,9 @@ def parse_spec(doc: Any, *, source: str | None = None, base: Path | None = None)
             raise PolicyParseError("", "expected a spec object, a CloudFix suite or a list of requests")
         for key in doc:
             if key not in _SPEC_KEYS:
-                raise PolicyParseError(f"/{key}", f"unknown spec element {key!r}; expected one of {', '.join(_SPEC_KEYS)}")
+                raise PolicyParseError(
+                    f"/{key}", f"unknown spec element {key!r}; expected one of {', '.join(_SPEC_KEYS)}"
+                )
         requests: list[SpecRequest] = []
         if "Requests" in doc:
             requests += _requests(doc["Requests"], "/Requests", None)

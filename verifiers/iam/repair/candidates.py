@@ -1,0 +1,374 @@
+"""Candidate edits for one fault: each is the policy after one edit operation, with the edit that made it.
+
+The generator proposes; it does not judge. The search in `repair.py` keeps a candidate only when the
+concrete evaluator says it fixes requests without breaking others, and the engine proves the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from policies.catalog import load_catalog
+from policies.model import ConditionClause, Policy, Statement
+from policies.request import Request
+from verifiers.iam.evaluate import statement_applies
+from verifiers.iam.globs import matches
+from verifiers.iam.repair.edits import (
+    Edit,
+    action_cover,
+    apply_statements,
+    condition_operator,
+    context_clauses,
+    has_principals,
+    principal_for,
+)
+from verifiers.iam.repair.localize import Fault
+from verifiers.iam.semantics import action_glob
+
+__all__ = ["Candidate", "fault_candidates", "least_privilege_candidates"]
+
+Candidate = tuple[Edit, Policy]
+
+
+def _replace(
+    policy: Policy, index: int, statement: Statement | None, extra: Sequence[Statement] = ()
+) -> Policy:
+    out = [s for s in policy.statements if s.index != index or statement is not None]
+    out = [statement if (s.index == index and statement is not None) else s for s in out]
+    return apply_statements(policy, [*out, *extra])
+
+
+def _action_hits(patterns: Sequence[str], action: str) -> list[str]:
+    return [p for p in patterns if matches(action_glob(p), action.lower())]
+
+
+def _canonical(action: str) -> str:
+    info = load_catalog().action_info(action)
+    return info[0] if info else action
+
+
+def _drop_action(policy: Policy, st: Statement, action: str, why: str) -> Iterator[Candidate]:
+    """Remove or narrow the Action patterns of `st` that match `action` (or extend its NotAction)."""
+    if st.not_action is not None:
+        new = st.model_copy(update={"not_action": (*st.not_action, _canonical(action))})
+        yield (
+            Edit(
+                op="narrow_action",
+                statement=st.index,
+                detail={"add_not_action": _canonical(action)},
+                description=f"{st.label}: add {_canonical(action)} to NotAction ({why})",
+            ),
+            _replace(policy, st.index, new),
+        )
+        return
+    assert st.action is not None
+    hits = _action_hits(st.action, action)
+    rest = [p for p in st.action if p not in hits]
+    if rest and any("*" not in p and "?" not in p for p in hits):
+        new = st.model_copy(update={"action": tuple(rest)})
+        yield (
+            Edit(
+                op="remove_action",
+                statement=st.index,
+                detail={"removed": hits},
+                description=f"{st.label}: remove {', '.join(hits)} from Action ({why})",
+            ),
+            _replace(policy, st.index, new),
+        )
+    if st.action == ("*",):
+        new = st.model_copy(update={"action": None, "not_action": (_canonical(action),)})
+        yield (
+            Edit(
+                op="narrow_action",
+                statement=st.index,
+                detail={"from": "*", "to_not_action": [_canonical(action)]},
+                description=f"{st.label}: narrow Action * to NotAction {_canonical(action)} ({why})",
+            ),
+            _replace(policy, st.index, new),
+        )
+        return
+    narrowed = list(rest)
+    for p in hits:
+        cover = action_cover(p, [action]) if ("*" in p or "?" in p) else []
+        narrowed += cover or []
+    narrowed = list(dict.fromkeys(narrowed))
+    if narrowed and narrowed != list(st.action) and any("*" in p or "?" in p for p in hits):
+        new = st.model_copy(update={"action": tuple(narrowed)})
+        yield (
+            Edit(
+                op="narrow_action",
+                statement=st.index,
+                detail={"from": hits, "dropped": [_canonical(action)]},
+                description=f"{st.label}: narrow {', '.join(hits)} to exclude {_canonical(action)} ({why})",
+            ),
+            _replace(policy, st.index, new),
+        )
+
+
+def _served(policy: Policy, st: Statement, allows: Sequence[Request]) -> list[Request]:
+    return [r for r in allows if statement_applies(st, r, policy.supports_variables)]
+
+
+def _narrow_resource(
+    policy: Policy, st: Statement, request: Request, allows: Sequence[Request]
+) -> Iterator[Candidate]:
+    if st.resource is None:
+        if st.not_resource is not None:
+            new = st.model_copy(update={"not_resource": (*st.not_resource, request.resource)})
+            yield (
+                Edit(
+                    op="narrow_resource",
+                    statement=st.index,
+                    detail={"add_not_resource": request.resource},
+                    description=f"{st.label}: add {request.resource} to NotResource",
+                ),
+                _replace(policy, st.index, new),
+            )
+        return
+    from verifiers.iam.semantics import resource_pieces, value_glob
+
+    def glob_of(text: str) -> object:
+        return value_glob(resource_pieces(text, False), lambda _p: None, wildcards=True, arn=True)
+
+    hits = [q for q in st.resource if matches(glob_of(q), request.resource)]  # type: ignore[arg-type]
+    rest = [q for q in st.resource if q not in hits]
+    served = _served(policy, st, allows)
+    keep = sorted({r.resource for r in served if any(matches(glob_of(q), r.resource) for q in hits)})  # type: ignore[arg-type]
+    keep = [k for k in keep if k != request.resource]
+    if rest and not keep:
+        new = st.model_copy(update={"resource": tuple(rest)})
+        yield (
+            Edit(
+                op="remove_resource",
+                statement=st.index,
+                detail={"removed": hits},
+                description=f"{st.label}: remove {', '.join(hits)} from Resource",
+            ),
+            _replace(policy, st.index, new),
+        )
+    elif keep and any("*" in q or "?" in q for q in hits):
+        new = st.model_copy(update={"resource": tuple(dict.fromkeys([*rest, *keep]))})
+        yield (
+            Edit(
+                op="narrow_resource",
+                statement=st.index,
+                detail={"from": hits, "to": keep},
+                description=f"{st.label}: narrow {', '.join(hits)} to the resources the spec needs",
+            ),
+            _replace(policy, st.index, new),
+        )
+
+
+def _distinguishing(bad: Request, good: Sequence[Request]) -> list[ConditionClause]:
+    """Conditions every `good` request meets and `bad` does not (string-valued context keys)."""
+    if not good:
+        return []
+    out = []
+    keys = {k for k, v in good[0].context.items() if isinstance(v, str)}
+    for key in sorted(keys):
+        values = {r.context_value(key) for r in good}
+        if any(not isinstance(v, str) for v in values):
+            continue
+        if bad.context_value(key) in values:
+            continue
+        out.append(ConditionClause(operator=condition_operator(key), key=key, values=tuple(sorted(values))))  # type: ignore[arg-type]
+    return out
+
+
+def _split(policy: Policy, st: Statement, request: Request, allows: Sequence[Request]) -> Iterator[Candidate]:
+    """Move the Action patterns that match `request` into their own statement, limited to the needed resources."""
+    if st.action is None or st.resource is None or len(st.action) < 2:
+        return
+    hits = _action_hits(st.action, request.action)
+    rest = [p for p in st.action if p not in hits]
+    served = [r for r in _served(policy, st, allows) if _action_hits(hits, r.action)]
+    keep = sorted({r.resource for r in served} - {request.resource})
+    if not rest or not keep:
+        return
+    first = st.model_copy(update={"action": tuple(rest)})
+    second = st.model_copy(update={"sid": None, "action": tuple(hits), "resource": tuple(keep)})
+    yield (
+        Edit(
+            op="split_statement",
+            statement=st.index,
+            detail={"moved": hits, "resources": keep},
+            description=f"{st.label}: split {', '.join(hits)} into a statement on the resources the spec needs",
+        ),
+        _replace(policy, st.index, first, [second]),
+    )
+
+
+def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) -> Iterator[Candidate]:
+    request = fault.spec_request.request
+    why = f"{fault.spec_request.label} must be denied"
+    by_index = {s.index: s for s in policy.statements}
+    for blame in fault.blame:
+        st = by_index[blame.statement]
+        served = _served(policy, st, allows)
+        if not served:
+            yield (
+                Edit(
+                    op="remove_statement",
+                    statement=st.index,
+                    description=f"remove {st.label} ({why}; no must-allow request needs it)",
+                ),
+                _replace(policy, st.index, None),
+            )
+        yield from _drop_action(policy, st, request.action, why)
+        yield from _narrow_resource(policy, st, request, allows)
+        yield from _split(policy, st, request, allows)
+        for clause in _distinguishing(request, served)[:3]:
+            new = st.model_copy(update={"condition": (*st.condition, clause)})
+            yield (
+                Edit(
+                    op="add_condition",
+                    statement=st.index,
+                    detail={"condition": {clause.operator: {clause.key: list(clause.values)}}},
+                    description=f"{st.label}: add condition {clause.operator} {clause.key} = {', '.join(clause.values)}",
+                ),
+                _replace(policy, st.index, new),
+            )
+    deny = Statement(
+        effect="Deny",
+        action=(_canonical(request.action),),
+        resource=(request.resource,),
+        principal=principal_for(None) if has_principals(policy) else None,
+    )
+    yield (
+        Edit(
+            op="add_deny",
+            detail={"action": deny.action, "resource": deny.resource},
+            description=f"add a Deny of {_canonical(request.action)} on {request.resource} ({why})",
+        ),
+        apply_statements(policy, [*policy.statements, deny]),
+    )
+
+
+def _wrongly_denied(policy: Policy, fault: Fault) -> Iterator[Candidate]:
+    request = fault.spec_request.request
+    why = f"{fault.spec_request.label} must be allowed"
+    by_index = {s.index: s for s in policy.statements}
+    for blame in fault.blame:
+        st = by_index[blame.statement]
+        yield (
+            Edit(op="remove_statement", statement=st.index, description=f"remove {st.label} ({why})"),
+            _replace(policy, st.index, None),
+        )
+        for edit, cand in _drop_action(policy, st, request.action, why):
+            yield edit.model_copy(update={"op": "exempt_action"}), cand
+        for edit, cand in _narrow_resource(policy, st, request, []):
+            yield edit.model_copy(update={"op": "exempt_resource"}), cand
+        for key, value in sorted(request.context.items()):
+            if isinstance(value, str):
+                op = (
+                    condition_operator(key)
+                    .replace("Equals", "NotEquals")
+                    .replace("Bool", "StringNotEquals")
+                    .replace("IpAddress", "NotIpAddress")
+                )
+                clause = ConditionClause(operator=op, key=key, values=(value,))
+                new = st.model_copy(update={"condition": (*st.condition, clause)})
+                yield (
+                    Edit(
+                        op="add_condition",
+                        statement=st.index,
+                        detail={"condition": {op: {key: value}}},
+                        description=f"{st.label}: add condition {op} {key} = {value} ({why})",
+                    ),
+                    _replace(policy, st.index, new),
+                )
+
+
+def _not_allowed(policy: Policy, fault: Fault, pending: Sequence[Request]) -> Iterator[Candidate]:
+    """A minimal Allow: exactly the request; also one statement for every pending request with its action."""
+    request = fault.spec_request.request
+    principal = principal_for(request.principal) if has_principals(policy) else None
+    groups = [[request]]
+    same_action = [
+        r for r in pending if r.action.lower() == request.action.lower() and r.principal == request.principal
+    ]
+    if len(same_action) > 1:
+        groups.append(same_action)
+    for group in groups:
+        resources = tuple(dict.fromkeys(r.resource for r in group))
+        for clauses in (
+            (),
+            context_clauses(request.context, sorted(request.context)) if len(group) == 1 else (),
+        ):
+            st = Statement(
+                effect="Allow",
+                action=(_canonical(request.action),),
+                resource=resources,
+                principal=principal,
+                condition=clauses,
+            )
+            note = " under the request's conditions" if clauses else ""
+            yield (
+                Edit(
+                    op="add_allow",
+                    detail={"action": st.action, "resource": list(resources)},
+                    description=f"add an Allow of {_canonical(request.action)} on {', '.join(resources)}{note}",
+                ),
+                apply_statements(policy, [*policy.statements, st]),
+            )
+
+
+def fault_candidates(
+    policy: Policy, fault: Fault, allows: Sequence[Request], pending: Sequence[Request]
+) -> list[Candidate]:
+    """Candidates for one fault; `allows` are the must-allow requests, `pending` those not allowed yet."""
+    if fault.kind == "wrongly_allowed":
+        return list(_wrongly_allowed(policy, fault, allows))
+    if fault.kind == "wrongly_denied":
+        return list(_wrongly_denied(policy, fault))
+    return list(_not_allowed(policy, fault, pending))
+
+
+def least_privilege_candidates(policy: Policy, needed: Sequence[str]) -> list[Candidate]:
+    """Narrow each Allow statement's actions to the needed ones it matches (one edit per statement)."""
+    out: list[Candidate] = []
+    wanted = {a.lower() for a in needed}
+    for st in policy.statements:
+        if st.effect != "Allow":
+            continue
+        probe = st.model_copy(
+            update={
+                "resource": None,
+                "not_resource": None,
+                "principal": None,
+                "not_principal": None,
+                "condition": (),
+            }
+        )
+        kept = [_canonical(a) for a in needed if statement_applies(probe, Request(action=a), False)]
+        current = st.action or ()
+        if kept and list(current) == kept:
+            continue
+        if not kept:
+            out.append(
+                (
+                    Edit(
+                        op="remove_statement",
+                        statement=st.index,
+                        description=f"remove {st.label} (allows no needed action)",
+                    ),
+                    _replace(policy, st.index, None),
+                )
+            )
+            continue
+        extra = set() if st.action is None else {p.lower() for p in st.action} - wanted
+        if st.action is not None and not extra:
+            continue
+        new = st.model_copy(update={"action": tuple(kept), "not_action": None})
+        out.append(
+            (
+                Edit(
+                    op="narrow_action",
+                    statement=st.index,
+                    detail={"to": kept},
+                    description=f"{st.label}: narrow Action to the needed {', '.join(kept)}",
+                ),
+                _replace(policy, st.index, new),
+            )
+        )
+    return out

@@ -1,0 +1,137 @@
+"""The repairer's edit operations on a policy, each a small, named change with a readable description.
+
+Operations: remove a statement; remove or narrow an action pattern (a wildcard becomes the smallest set
+of prefix patterns that covers the catalog actions it matched, minus the ones to drop); remove or narrow
+a resource pattern; split a statement; add a condition; add a Deny statement; add a minimal Allow
+statement; exempt an action or resource from a Deny.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from policies.catalog import load_catalog
+from policies.model import ConditionClause, Policy, Principal, Statement
+
+__all__ = [
+    "Edit",
+    "EditOp",
+    "action_cover",
+    "apply_statements",
+    "condition_operator",
+    "context_clauses",
+    "has_principals",
+    "principal_for",
+]
+
+EditOp = Literal[
+    "remove_statement",
+    "remove_action",
+    "narrow_action",
+    "remove_resource",
+    "narrow_resource",
+    "split_statement",
+    "add_condition",
+    "add_deny",
+    "add_allow",
+    "exempt_action",
+    "exempt_resource",
+]
+
+_OPERATOR_BY_TYPE = {
+    "String": "StringEquals",
+    "ARN": "ArnEquals",
+    "Numeric": "NumericEquals",
+    "Date": "DateEquals",
+    "Bool": "Bool",
+    "IPAddress": "IpAddress",
+}
+
+
+class Edit(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    op: EditOp
+    statement: int | None = None
+    """The statement's index in the policy the edit was applied to (None for added statements)."""
+    detail: dict[str, Any] = {}
+    description: str
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"op": self.op, "description": self.description}
+        if self.statement is not None:
+            out["statement"] = self.statement
+        return out | self.detail
+
+
+def apply_statements(policy: Policy, statements: Iterable[Statement]) -> Policy:
+    """The policy with these statements, renumbered."""
+    renumbered = tuple(s.model_copy(update={"index": i}) for i, s in enumerate(statements))
+    return policy.model_copy(update={"statements": renumbered})
+
+
+def has_principals(policy: Policy) -> bool:
+    """A resource policy (its statements name principals); added statements then need a Principal too."""
+    return any(s.principal is not None or s.not_principal is not None for s in policy.statements)
+
+
+def condition_operator(key: str) -> str:
+    """The equality operator that fits a condition key's type in the catalog (StringEquals when unknown)."""
+    kind = load_catalog().key_type(key) or "String"
+    return _OPERATOR_BY_TYPE.get(kind.removesuffix("[]"), "StringEquals")
+
+
+def _literal_prefix(pattern: str) -> tuple[str, bool]:
+    """(text before the first wildcard, whether the only wildcard is one trailing `*`)."""
+    cut = min((i for i, c in enumerate(pattern) if c in "*?"), default=len(pattern))
+    return pattern[:cut], cut == len(pattern) - 1 and pattern.endswith("*")
+
+
+def _trie_cover(prefix: str, keep: Sequence[str], dropped: set[str]) -> list[str]:
+    lowered = prefix.lower()
+    if not any(d.startswith(lowered) for d in dropped):
+        return [prefix + "*"]
+    out = [n for n in keep if n.lower() == lowered]
+    groups: dict[str, list[str]] = {}
+    for name in keep:
+        if len(name) > len(prefix):
+            groups.setdefault(name[len(prefix)].lower(), []).append(name)
+    for _, group in sorted(groups.items()):
+        out += _trie_cover(group[0][: len(prefix) + 1], group, dropped)
+    return out
+
+
+def action_cover(pattern: str, drop: Iterable[str]) -> list[str] | None:
+    """Patterns matching what `pattern` matches in the catalog except `drop`; None when nothing is dropped.
+
+    `s3:*` minus `s3:DeleteObject` becomes `s3:A*`, `s3:B*`, ..., `s3:DeleteObjectT*`, ...: every pattern
+    extends the original's literal prefix, so the result matches nothing the original did not.
+    """
+    members = load_catalog().expand(pattern)
+    dropped = {d.lower() for d in drop}
+    keep = [m for m in members if m.lower() not in dropped]
+    if len(keep) == len(members):
+        return None
+    prefix, trailing = _literal_prefix(pattern)
+    if not trailing or not keep:
+        return keep
+    hit = {d for d in dropped if any(m.lower() == d for m in members)}
+    return _trie_cover(prefix, keep, hit)
+
+
+def principal_for(request_principal: str | None) -> Principal:
+    if request_principal:
+        return Principal(values={"AWS": (request_principal,)})
+    return Principal(wildcard=True)
+
+
+def context_clauses(context: dict[str, Any], keys: Iterable[str]) -> tuple[ConditionClause, ...]:
+    out = []
+    for key in keys:
+        value = context.get(key)
+        if isinstance(value, str):
+            out.append(ConditionClause(operator=condition_operator(key), key=key, values=(value,)))
+    return tuple(out)
