@@ -16,7 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 picks a free one)")
     parser.add_argument("--scenario", default="default", help="initial state: default (demo shop) or empty")
     parser.add_argument("--kubeconfig", type=Path, required=True, help="where to write the kubeconfig")
-    parser.add_argument("--state", type=Path, default=None, help="SQLite file: loaded at start if present, saved at exit")
+    parser.add_argument(
+        "--state", type=Path, default=None, help="SQLite file: loaded at start if present, saved at exit"
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -31,8 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     path = write_kubeconfig(args.kubeconfig, server.url, server.api.authenticator.tokens)
     serve_in_thread(server)
-    print(f"sandbox ready url={server.url} kubeconfig={path} startup_ms={(time.perf_counter() - started) * 1000:.0f}",
-          flush=True)
+    print(
+        f"sandbox ready url={server.url} kubeconfig={path} startup_ms={(time.perf_counter() - started) * 1000:.0f}",
+        flush=True,
+    )
     stop = {"now": False}
 
     def _stop(*_: object) -> None:

@@ -20,15 +20,24 @@ from sandbox.watch import watch_stream
 __all__ = ["Api", "ExtraRoute"]
 
 ExtraRoute = Callable[[Request], Response]
-_NOT_FOUND = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-              "message": "the server could not find the requested resource", "reason": "NotFound",
-              "details": {}, "code": 404}
+_NOT_FOUND = {
+    "kind": "Status",
+    "apiVersion": "v1",
+    "metadata": {},
+    "status": "Failure",
+    "message": "the server could not find the requested resource",
+    "reason": "NotFound",
+    "details": {},
+    "code": 404,
+}
 
 
 class Api:
     """Answers one request; `extra_routes` (path prefix → handler) serve metrics and Prometheus."""
 
-    def __init__(self, cluster: Cluster, authenticator: TokenAuthenticator, address: str = "127.0.0.1") -> None:
+    def __init__(
+        self, cluster: Cluster, authenticator: TokenAuthenticator, address: str = "127.0.0.1"
+    ) -> None:
         self.cluster = cluster
         self.authenticator = authenticator
         self.authorizer = Authorizer(cluster.store)
@@ -51,8 +60,11 @@ class Api:
             if path.startswith(prefix):
                 return handler(req)
         user = self.authenticator.authenticate(req.header("Authorization"))
-        user = self.authenticator.impersonate(user, req.header("Impersonate-User"),
-                                              [v for k, v in req.headers.items() if k.lower() == "impersonate-group"])
+        user = self.authenticator.impersonate(
+            user,
+            req.header("Impersonate-User"),
+            [v for k, v in req.headers.items() if k.lower() == "impersonate-group"],
+        )
         parts = [p for p in path.split("/") if p]
         if not parts or parts[0] not in ("api", "apis") or len(parts) <= (1 if parts[0] == "api" else 2):
             return self._non_resource(req, user, path, parts)
@@ -98,7 +110,11 @@ class Api:
             doc = discovery.api_group(parts[1])
             return json_response(200, doc) if doc else json_response(404, _NOT_FOUND)
         if path == "/openapi/v2":
-            return Response(200, discovery.openapi_v2_protobuf(), "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+            return Response(
+                200,
+                discovery.openapi_v2_protobuf(),
+                "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+            )
         if path == "/openapi/v3":
             return json_response(200, {"paths": {}})
         return json_response(404, _NOT_FOUND)
@@ -110,8 +126,12 @@ class Api:
             if req.flag("watch"):
                 return "watch"
             return "get" if name else "list"
-        return {"POST": "create", "PUT": "update", "PATCH": "patch",
-                "DELETE": "delete" if name else "deletecollection"}.get(method, "unknown")
+        return {
+            "POST": "create",
+            "PUT": "update",
+            "PATCH": "patch",
+            "DELETE": "delete" if name else "deletecollection",
+        }.get(method, "unknown")
 
     def _authorize(self, user: User, attrs: Attributes) -> None:
         allowed, _ = self.authorizer.allowed(user, attrs)
@@ -126,7 +146,9 @@ class Api:
             raise forbidden(forbidden_message(user, attrs))
 
     # CRUD --------------------------------------------------------------------------------------
-    def _crud(self, req: Request, rt: ResourceType, verb: str, namespace: str, name: str, sub: str) -> Response:
+    def _crud(
+        self, req: Request, rt: ResourceType, verb: str, namespace: str, name: str, sub: str
+    ) -> Response:
         cluster = self.cluster
         if verb == "get":
             obj = cluster.store.get(rt, namespace, name)
@@ -134,23 +156,47 @@ class Api:
         if verb == "list":
             return self._list(req, rt, namespace)
         if verb == "watch":
-            return Response(200, stream=watch_stream(cluster.store, rt, req, namespace, name),
-                            content_type="application/json")
+            return Response(
+                200,
+                stream=watch_stream(cluster.store, rt, req, namespace, name),
+                content_type="application/json",
+            )
         if verb == "create":
             if name:
-                return json_response(405, {**_NOT_FOUND, "code": 405, "reason": "MethodNotAllowed",
-                                           "message": "the server does not allow this method on the requested resource"})
+                return json_response(
+                    405,
+                    {
+                        **_NOT_FOUND,
+                        "code": 405,
+                        "reason": "MethodNotAllowed",
+                        "message": "the server does not allow this method on the requested resource",
+                    },
+                )
             created = cluster.create(rt, req.json() or {}, namespace=namespace, dry_run=req.dry_run)
             return json_response(201, created)
         if verb == "update":
-            return json_response(200, cluster.update(rt, req.json() or {}, namespace=namespace, name=name,
-                                                     subresource=sub, dry_run=req.dry_run))
+            return json_response(
+                200,
+                cluster.update(
+                    rt, req.json() or {}, namespace=namespace, name=name, subresource=sub, dry_run=req.dry_run
+                ),
+            )
         if verb == "patch":
             body = req.json()
             if body is None:
                 raise bad_request("the patch body is empty")
-            return json_response(200, cluster.patch(rt, namespace, name, req.header("Content-Type"), body,
-                                                    subresource=sub, dry_run=req.dry_run))
+            return json_response(
+                200,
+                cluster.patch(
+                    rt,
+                    namespace,
+                    name,
+                    req.header("Content-Type"),
+                    body,
+                    subresource=sub,
+                    dry_run=req.dry_run,
+                ),
+            )
         if verb == "delete":
             options = req.json() or {}
             dry = req.dry_run or "All" in (options.get("dryRun") or [])
@@ -158,16 +204,29 @@ class Api:
             policy = req.query.get("propagationPolicy") or options.get("propagationPolicy") or "Background"
             if options.get("orphanDependents") is True:
                 policy = "Orphan"
-            gone = cluster.delete(rt, namespace, name, dry_run=dry, propagation=policy,
-                                  uid=preconditions.get("uid"), resource_version=preconditions.get("resourceVersion"))
+            gone = cluster.delete(
+                rt,
+                namespace,
+                name,
+                dry_run=dry,
+                propagation=policy,
+                uid=preconditions.get("uid"),
+                resource_version=preconditions.get("resourceVersion"),
+            )
             if rt.kind == "Pod":
                 return json_response(200, gone)
             return json_response(200, status_success(rt.qualified, name, gone["metadata"].get("uid", "")))
         if verb == "deletecollection":
             for obj in self._select(req, rt, namespace):
-                cluster.delete(rt, obj["metadata"].get("namespace", ""), obj["metadata"]["name"], dry_run=req.dry_run)
-            return json_response(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"})
-        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+                cluster.delete(
+                    rt, obj["metadata"].get("namespace", ""), obj["metadata"]["name"], dry_run=req.dry_run
+                )
+            return json_response(
+                200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
+            )
+        raise ApiError(
+            405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+        )
 
     def _select(self, req: Request, rt: ResourceType, namespace: str) -> list[dict[str, Any]]:
         labels = parse_label_selector(req.query.get("labelSelector"))
@@ -190,9 +249,11 @@ class Api:
             except (ValueError, KeyError, TypeError) as exc:
                 raise bad_request("continue key is not valid") from exc
         if limit and start + limit < len(items):
-            meta["continue"] = base64.urlsafe_b64encode(json.dumps({"start": start + limit, "rv": rv}).encode()).decode()
+            meta["continue"] = base64.urlsafe_b64encode(
+                json.dumps({"start": start + limit, "rv": rv}).encode()
+            ).decode()
             meta["remainingItemCount"] = len(items) - start - limit
-            items = items[start:start + limit]
+            items = items[start : start + limit]
         elif start:
             items = items[start:]
         if tables.wants_table(req.header("Accept")):
@@ -204,6 +265,13 @@ class Api:
 
     def _render(self, req: Request, rt: ResourceType, obj: dict[str, Any]) -> Response:
         if tables.wants_table(req.header("Accept")):
-            return json_response(200, tables.to_table(rt, [obj], {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
-                                                      req.query.get("includeObject", "")))
+            return json_response(
+                200,
+                tables.to_table(
+                    rt,
+                    [obj],
+                    {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                    req.query.get("includeObject", ""),
+                ),
+            )
         return Response(200, self.cluster.store.encoded(obj))

@@ -25,8 +25,13 @@ def build_cluster(scenario: str = "default", state: Path | None = None) -> Clust
     return cluster
 
 
-def build_server(scenario: str = "default", port: int = 0, state: Path | None = None,
-                 tokens: dict[str, str] | None = None, verbose: bool = False) -> SandboxServer:
+def build_server(
+    scenario: str = "default",
+    port: int = 0,
+    state: Path | None = None,
+    tokens: dict[str, str] | None = None,
+    verbose: bool = False,
+) -> SandboxServer:
     cluster = build_cluster(scenario, state)
     api = Api(cluster, TokenAuthenticator(tokens=dict(tokens or {})))
     try:

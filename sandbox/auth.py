@@ -53,8 +53,12 @@ class TokenAuthenticator:
         if not as_user:
             return user
         if "system:masters" not in user.groups:
-            raise ApiError(403, "Forbidden", f'users "{as_user}" is forbidden: User "{user.name}" cannot '
-                           'impersonate resource "users" in API group "" at the cluster scope')
+            raise ApiError(
+                403,
+                "Forbidden",
+                f'users "{as_user}" is forbidden: User "{user.name}" cannot '
+                'impersonate resource "users" in API group "" at the cluster scope',
+            )
         spec = self._specs.get(as_user)
         groups = tuple(as_groups) if as_groups else (spec.groups if spec else ())
         if as_user.startswith("system:serviceaccount:") and not as_groups:

@@ -9,8 +9,6 @@ from __future__ import annotations
 import copy
 import ipaddress
 import random
-
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -61,7 +59,9 @@ class Cluster:
     def rt_for(self, obj: dict[str, Any]) -> ResourceType:
         rt = _BY_KIND.get((obj.get("apiVersion", ""), obj.get("kind", "")))
         if rt is None:
-            raise bad_request(f"no kind \"{obj.get('kind')}\" is registered for version \"{obj.get('apiVersion')}\"")
+            raise bad_request(
+                f'no kind "{obj.get("kind")}" is registered for version "{obj.get("apiVersion")}"'
+            )
         return rt
 
     def _generate_name(self, prefix: str) -> str:
@@ -74,14 +74,21 @@ class Cluster:
             if ns is None:
                 raise not_found("namespaces", meta.get("namespace", ""))
             if ns.get("status", {}).get("phase") == "Terminating":
-                raise forbidden(f'{rt.qualified} "{meta.get("name")}" is forbidden: unable to create new content '
-                                f"in namespace {meta['namespace']} because it is being terminated",
-                                rt.qualified, meta.get("name", ""))
+                raise forbidden(
+                    f'{rt.qualified} "{meta.get("name")}" is forbidden: unable to create new content '
+                    f"in namespace {meta['namespace']} because it is being terminated",
+                    rt.qualified,
+                    meta.get("name", ""),
+                )
         if rt.kind == "Pod":
             sa = obj.get("spec", {}).get("serviceAccountName", "default")
             if self.store.find(resource("serviceaccounts"), meta["namespace"], sa) is None:
-                raise forbidden(f'pods "{meta.get("name")}" is forbidden: error looking up service account '
-                                f'{meta["namespace"]}/{sa}: serviceaccount "{sa}" not found', "pods", meta["name"])
+                raise forbidden(
+                    f'pods "{meta.get("name")}" is forbidden: error looking up service account '
+                    f'{meta["namespace"]}/{sa}: serviceaccount "{sa}" not found',
+                    "pods",
+                    meta["name"],
+                )
         if rt.kind == "Service":
             spec = obj["spec"]
             if spec.get("type") != "ExternalName" and not spec.get("clusterIP"):
@@ -91,8 +98,15 @@ class Cluster:
                 spec["clusterIPs"] = [spec["clusterIP"]]
 
     # the write path ----------------------------------------------------------------------------
-    def create(self, rt: ResourceType, obj: dict[str, Any], *, namespace: str = "", dry_run: bool = False,
-               seed: bool = False) -> dict[str, Any]:
+    def create(
+        self,
+        rt: ResourceType,
+        obj: dict[str, Any],
+        *,
+        namespace: str = "",
+        dry_run: bool = False,
+        seed: bool = False,
+    ) -> dict[str, Any]:
         if not isinstance(obj, dict) or not isinstance(obj.get("metadata", {}), dict):
             raise bad_request("the request body must be an object with a metadata object")
         with self.store.lock:
@@ -101,8 +115,10 @@ class Cluster:
             if rt.namespaced:
                 body_ns = meta.get("namespace")
                 if namespace and body_ns and body_ns != namespace:
-                    raise bad_request("the namespace of the provided object does not match the namespace "
-                                      "sent on the request")
+                    raise bad_request(
+                        "the namespace of the provided object does not match the namespace "
+                        "sent on the request"
+                    )
                 meta["namespace"] = namespace or body_ns or "default"
             else:
                 meta.pop("namespace", None)
@@ -118,8 +134,16 @@ class Cluster:
                 self.settle()
             return stored
 
-    def update(self, rt: ResourceType, obj: dict[str, Any], *, namespace: str = "", name: str = "",
-               subresource: str = "", dry_run: bool = False) -> dict[str, Any]:
+    def update(
+        self,
+        rt: ResourceType,
+        obj: dict[str, Any],
+        *,
+        namespace: str = "",
+        name: str = "",
+        subresource: str = "",
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
         if not isinstance(obj, dict) or not isinstance(obj.get("metadata"), dict):
             raise bad_request("the request body must be an object with a metadata object")
         with self.store.lock:
@@ -138,8 +162,17 @@ class Cluster:
                 self.settle()
             return stored
 
-    def patch(self, rt: ResourceType, namespace: str, name: str, content_type: str, body: Any, *,
-              subresource: str = "", dry_run: bool = False) -> dict[str, Any]:
+    def patch(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        content_type: str,
+        body: Any,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
         with self.store.lock:
             current = self.store.get(rt, namespace if rt.namespaced else "", name)
             patched = apply_patch(content_type, copy.deepcopy(current), body)
@@ -148,24 +181,38 @@ class Cluster:
                 raise bad_request("metadata.name may not be changed by a patch")
             wanted_rv = body.get("metadata", {}).get("resourceVersion") if isinstance(body, dict) else None
             meta["resourceVersion"] = wanted_rv or current["metadata"]["resourceVersion"]
-            return self.update(rt, patched, namespace=namespace, name=name, subresource=subresource,
-                               dry_run=dry_run)
+            return self.update(
+                rt, patched, namespace=namespace, name=name, subresource=subresource, dry_run=dry_run
+            )
 
-    def delete(self, rt: ResourceType, namespace: str, name: str, *, dry_run: bool = False,
-               propagation: str = "Background", uid: str | None = None,
-               resource_version: str | None = None) -> dict[str, Any]:
+    def delete(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        *,
+        dry_run: bool = False,
+        propagation: str = "Background",
+        uid: str | None = None,
+        resource_version: str | None = None,
+    ) -> dict[str, Any]:
         with self.store.lock:
             if rt.kind == "Namespace":
                 current = self.store.get(rt, "", name)
                 if dry_run or current.get("status", {}).get("phase") == "Terminating":
                     return current
                 now = now_rfc3339()
-                stored = self.store.update(rt, {**current, "metadata": {**current["metadata"], "deletionTimestamp": now}})
-                stored = self.store.update(rt, {**stored, "status": {"phase": "Terminating"}}, subresource="status")
+                stored = self.store.update(
+                    rt, {**current, "metadata": {**current["metadata"], "deletionTimestamp": now}}
+                )
+                stored = self.store.update(
+                    rt, {**stored, "status": {"phase": "Terminating"}}, subresource="status"
+                )
                 self.settle()
                 return stored
-            gone = self.store.delete(rt, namespace, name, dry_run=dry_run, uid=uid,
-                                     resource_version=resource_version)
+            gone = self.store.delete(
+                rt, namespace, name, dry_run=dry_run, uid=uid, resource_version=resource_version
+            )
             if not dry_run:
                 if propagation == "Orphan":
                     self.orphan_dependents(gone["metadata"]["uid"])
@@ -200,36 +247,58 @@ class Cluster:
         finally:
             self._settling = False
 
-    def record_event(self, involved: dict[str, Any], event_type: str, reason: str, message: str,
-                     component: str) -> None:
+    def record_event(
+        self, involved: dict[str, Any], event_type: str, reason: str, message: str, component: str
+    ) -> None:
         """An Event about `involved`, aggregated with an identical earlier one (count + 1), as kubelets do."""
         events = resource("events")
         meta = involved["metadata"]
         namespace = meta.get("namespace") or "default"
         now = now_rfc3339()
         for ev in self.store.list(events, namespace):
-            if (ev["involvedObject"].get("uid") == meta.get("uid") and ev.get("reason") == reason
-                    and ev.get("message") == message):
-                self.store.update(events, {**ev, "count": ev.get("count", 1) + 1, "lastTimestamp": now,
-                                           "metadata": {**ev["metadata"], "resourceVersion": ""}})
+            if (
+                ev["involvedObject"].get("uid") == meta.get("uid")
+                and ev.get("reason") == reason
+                and ev.get("message") == message
+            ):
+                self.store.update(
+                    events,
+                    {
+                        **ev,
+                        "count": ev.get("count", 1) + 1,
+                        "lastTimestamp": now,
+                        "metadata": {**ev["metadata"], "resourceVersion": ""},
+                    },
+                )
                 return
         name = f"{meta['name']}.{self.rng.getrandbits(64):016x}"
-        self.store.create(events, {
-            "metadata": {"name": name, "namespace": namespace},
-            "involvedObject": {"kind": involved.get("kind"), "namespace": meta.get("namespace", ""),
-                               "name": meta["name"], "uid": meta.get("uid", ""),
-                               "apiVersion": involved.get("apiVersion"),
-                               "resourceVersion": meta.get("resourceVersion", "")},
-            "reason": reason, "message": message, "type": event_type, "count": 1,
-            "source": {"component": component}, "firstTimestamp": now, "lastTimestamp": now,
-            "reportingComponent": component, "reportingInstance": "",
-        })
+        self.store.create(
+            events,
+            {
+                "metadata": {"name": name, "namespace": namespace},
+                "involvedObject": {
+                    "kind": involved.get("kind"),
+                    "namespace": meta.get("namespace", ""),
+                    "name": meta["name"],
+                    "uid": meta.get("uid", ""),
+                    "apiVersion": involved.get("apiVersion"),
+                    "resourceVersion": meta.get("resourceVersion", ""),
+                },
+                "reason": reason,
+                "message": message,
+                "type": event_type,
+                "count": 1,
+                "source": {"component": component},
+                "firstTimestamp": now,
+                "lastTimestamp": now,
+                "reportingComponent": component,
+                "reportingInstance": "",
+            },
+        )
 
     def seed(self, obj: dict[str, Any]) -> dict[str, Any]:
         """Create an object from a scenario (keeps a backdated creationTimestamp)."""
         return self.create(self.rt_for(obj), obj, seed=True)
-
-
 
     def restore(self, path: Path) -> None:
         """Load a state file saved by `Store.save` and let the controllers catch up with it."""

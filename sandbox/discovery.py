@@ -6,11 +6,26 @@ from typing import Any
 
 from sandbox.resources import RESOURCES, group_versions
 
-__all__ = ["VERSION", "api_group_list", "api_resource_list", "api_versions", "openapi_v2_protobuf", "version_info"]
+__all__ = [
+    "VERSION",
+    "api_group_list",
+    "api_resource_list",
+    "api_versions",
+    "openapi_v2_protobuf",
+    "version_info",
+]
 
-VERSION = {"major": "1", "minor": "31", "gitVersion": "v1.31.0-opsgraph-sandbox", "gitCommit": "sandbox",
-           "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.22.0",
-           "compiler": "gc", "platform": "linux/amd64"}
+VERSION = {
+    "major": "1",
+    "minor": "31",
+    "gitVersion": "v1.31.0-opsgraph-sandbox",
+    "gitCommit": "sandbox",
+    "gitTreeState": "clean",
+    "buildDate": "2026-01-01T00:00:00Z",
+    "goVersion": "go1.22.0",
+    "compiler": "gc",
+    "platform": "linux/amd64",
+}
 
 
 def version_info() -> dict[str, Any]:
@@ -18,8 +33,11 @@ def version_info() -> dict[str, Any]:
 
 
 def api_versions(server_address: str) -> dict[str, Any]:
-    return {"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]}
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+    }
 
 
 def _group(name: str, versions: list[str]) -> dict[str, Any]:
@@ -44,19 +62,33 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
     for r in RESOURCES:
         if r.group != group or r.version != version:
             continue
-        entry: dict[str, Any] = {"name": r.plural, "singularName": r.singular, "namespaced": r.namespaced,
-                                 "kind": r.kind, "verbs": list(r.verbs)}
+        entry: dict[str, Any] = {
+            "name": r.plural,
+            "singularName": r.singular,
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": list(r.verbs),
+        }
         if r.short_names:
             entry["shortNames"] = list(r.short_names)
         if r.categories:
             entry["categories"] = list(r.categories)
         items.append(entry)
         for sub in r.subresources:
-            verbs = {"log": ["get"], "binding": ["create"], "eviction": ["create"], "finalize": ["update"]}.get(
-                sub, ["get", "patch", "update"])
+            verbs = {
+                "log": ["get"],
+                "binding": ["create"],
+                "eviction": ["create"],
+                "finalize": ["update"],
+            }.get(sub, ["get", "patch", "update"])
             kind = {"scale": "Scale", "binding": "Binding", "eviction": "Eviction"}.get(sub, r.kind)
-            sub_entry: dict[str, Any] = {"name": f"{r.plural}/{sub}", "singularName": "", "namespaced": r.namespaced,
-                                         "kind": kind, "verbs": verbs}
+            sub_entry: dict[str, Any] = {
+                "name": f"{r.plural}/{sub}",
+                "singularName": "",
+                "namespaced": r.namespaced,
+                "kind": kind,
+                "verbs": verbs,
+            }
             if sub == "scale":
                 sub_entry.update(group="autoscaling", version="v1")
             if sub == "eviction":

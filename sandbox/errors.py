@@ -7,7 +7,13 @@ from typing import Any
 __all__ = [
     "ApiError",
     "already_exists",
-    "bad_request", "conflict", "forbidden", "invalid", "not_found", "status_success"]
+    "bad_request",
+    "conflict",
+    "forbidden",
+    "invalid",
+    "not_found",
+    "status_success",
+]
 
 
 class ApiError(Exception):
@@ -92,4 +98,3 @@ def status_success(qualified: str, name: str, uid: str = "") -> dict[str, Any]:
     if uid:
         details["uid"] = uid
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
-

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 __all__ = ["CLUSTER_NAME", "kubeconfig_document", "write_kubeconfig"]
 
@@ -22,10 +22,20 @@ def kubeconfig_document(url: str, tokens: dict[str, str], namespace: str = "defa
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": CLUSTER_NAME, "cluster": {"server": url}}],
-        "users": [{"name": f"{CLUSTER_NAME}-{user}", "user": {"token": token}} for user, token in tokens.items()],
-        "contexts": [{"name": _context_name(user),
-                      "context": {"cluster": CLUSTER_NAME, "user": f"{CLUSTER_NAME}-{user}", "namespace": namespace}}
-                     for user in tokens],
+        "users": [
+            {"name": f"{CLUSTER_NAME}-{user}", "user": {"token": token}} for user, token in tokens.items()
+        ],
+        "contexts": [
+            {
+                "name": _context_name(user),
+                "context": {
+                    "cluster": CLUSTER_NAME,
+                    "user": f"{CLUSTER_NAME}-{user}",
+                    "namespace": namespace,
+                },
+            }
+            for user in tokens
+        ],
         "current-context": "sandbox",
         "preferences": {},
     }

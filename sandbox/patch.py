@@ -194,8 +194,12 @@ def apply_patch(content_type: str, target: dict[str, Any], patch: Any) -> dict[s
     elif media in (STRATEGIC_PATCH, APPLY_PATCH):
         result = apply_strategic_merge_patch(target, patch)
     else:
-        raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
-                       f"accepted media types include: {JSON_PATCH}, {MERGE_PATCH}, {STRATEGIC_PATCH}")
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            f"the body of the request was in an unknown format - "
+            f"accepted media types include: {JSON_PATCH}, {MERGE_PATCH}, {STRATEGIC_PATCH}",
+        )
     if not isinstance(result, dict):
         raise bad_request("the patch must leave an object")
     return result

@@ -24,8 +24,14 @@ class SandboxProcess:
     `sandbox-intern`, each with its own token.
     """
 
-    def __init__(self, port: int = 0, scenario: str = "default", kubeconfig: Path | None = None,
-                 state: Path | None = None, startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        port: int = 0,
+        scenario: str = "default",
+        kubeconfig: Path | None = None,
+        state: Path | None = None,
+        startup_timeout: float = 30.0,
+    ) -> None:
         self.port = port
         self.scenario = scenario
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
@@ -40,22 +46,40 @@ class SandboxProcess:
         self._proc: subprocess.Popen[str] | None = None
 
     def start(self) -> SandboxProcess:
-        cmd = [sys.executable, "-m", "sandbox", "--port", str(self.port), "--scenario", self.scenario,
-               "--kubeconfig", str(self.kubeconfig)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "--port",
+            str(self.port),
+            "--scenario",
+            self.scenario,
+            "--kubeconfig",
+            str(self.kubeconfig),
+        ]
         if self.state is not None:
             cmd += ["--state", str(self.state)]
         root = str(Path(__file__).resolve().parent.parent)
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
+        }
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         line: list[str] = []
-        reader = threading.Thread(target=lambda: line.append(self._proc.stdout.readline() if self._proc and self._proc.stdout else ""),
-                                  daemon=True)
+        reader = threading.Thread(
+            target=lambda: line.append(
+                self._proc.stdout.readline() if self._proc and self._proc.stdout else ""
+            ),
+            daemon=True,
+        )
         reader.start()
         reader.join(self.startup_timeout)
         if not line or not line[0].startswith("sandbox ready"):
             self.stop()
             err = self._proc.stderr.read() if self._proc.stderr else ""
-            raise SandboxError(f"the sandbox did not start: {err.strip().splitlines()[-1] if err.strip() else 'no output'}")
+            raise SandboxError(
+                f"the sandbox did not start: {err.strip().splitlines()[-1] if err.strip() else 'no output'}"
+            )
         fields = dict(part.split("=", 1) for part in line[0].split()[2:])
         self.url = fields["url"]
         self.startup_ms = float(fields.get("startup_ms", 0))
@@ -82,5 +106,7 @@ class SandboxProcess:
     def __enter__(self) -> SandboxProcess:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()

@@ -54,14 +54,18 @@ def _rule_matches(rule: dict[str, Any], attrs: Attributes) -> bool:
     if "*" not in verbs and attrs.verb not in verbs:
         return False
     if not attrs.is_resource:
-        return any(u == "*" or u == attrs.path or (u.endswith("*") and attrs.path.startswith(u[:-1]))
-                   for u in rule.get("nonResourceURLs") or [])
+        return any(
+            u == "*" or u == attrs.path or (u.endswith("*") and attrs.path.startswith(u[:-1]))
+            for u in rule.get("nonResourceURLs") or []
+        )
     groups = rule.get("apiGroups") or []
     if "*" not in groups and attrs.api_group not in groups:
         return False
     wanted = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
     resources = rule.get("resources") or []
-    if not any(r in ("*", wanted) or (attrs.subresource and r == f"*/{attrs.subresource}") for r in resources):
+    if not any(
+        r in ("*", wanted) or (attrs.subresource and r == f"*/{attrs.subresource}") for r in resources
+    ):
         return False
     names = rule.get("resourceNames") or []
     return not names or attrs.name in names
@@ -117,51 +121,122 @@ def forbidden_message(user: User, attrs: Attributes) -> str:
     resource = f"{attrs.resource}/{attrs.subresource}" if attrs.subresource else attrs.resource
     subject = f'{resource} "{attrs.name}"' if attrs.name else resource
     where = f' in the namespace "{attrs.namespace}"' if attrs.namespace else " at the cluster scope"
-    return (f'{subject} is forbidden: User "{user.name}" cannot {attrs.verb} resource "{resource}" '
-            f'in API group "{attrs.api_group}"{where}')
+    return (
+        f'{subject} is forbidden: User "{user.name}" cannot {attrs.verb} resource "{resource}" '
+        f'in API group "{attrs.api_group}"{where}'
+    )
 
 
 def _cluster_role(name: str, rules: list[dict[str, Any]], **labels: str) -> dict[str, Any]:
-    return {"metadata": {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults", **labels}},
-            "rules": rules}
+    return {
+        "metadata": {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults", **labels}},
+        "rules": rules,
+    }
 
 
 _READ = ["get", "list", "watch"]
 _WRITE = ["create", "delete", "deletecollection", "patch", "update"]
 _APP_GROUPS = ["", "apps", "batch", "autoscaling", "networking.k8s.io", "policy"]
-_APP_RESOURCES = ["pods", "pods/log", "pods/status", "services", "endpoints", "configmaps", "secrets",
-                  "serviceaccounts", "persistentvolumeclaims", "events", "deployments", "deployments/scale",
-                  "deployments/status", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale",
-                  "daemonsets", "jobs", "cronjobs", "horizontalpodautoscalers", "networkpolicies", "ingresses",
-                  "poddisruptionbudgets", "limitranges", "resourcequotas", "pods/eviction"]
+_APP_RESOURCES = [
+    "pods",
+    "pods/log",
+    "pods/status",
+    "services",
+    "endpoints",
+    "configmaps",
+    "secrets",
+    "serviceaccounts",
+    "persistentvolumeclaims",
+    "events",
+    "deployments",
+    "deployments/scale",
+    "deployments/status",
+    "replicasets",
+    "replicasets/scale",
+    "statefulsets",
+    "statefulsets/scale",
+    "daemonsets",
+    "jobs",
+    "cronjobs",
+    "horizontalpodautoscalers",
+    "networkpolicies",
+    "ingresses",
+    "poddisruptionbudgets",
+    "limitranges",
+    "resourcequotas",
+    "pods/eviction",
+]
 
 
 def bootstrap_rbac() -> list[tuple[str, dict[str, Any]]]:
     """The default ClusterRoles and bindings every cluster starts with, as (plural, object)."""
     view_resources = [r for r in _APP_RESOURCES if r not in ("secrets", "pods/eviction")]
     roles = [
-        _cluster_role("cluster-admin", [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
-                                        {"nonResourceURLs": ["*"], "verbs": ["*"]}]),
-        _cluster_role("admin", [{"apiGroups": _APP_GROUPS, "resources": _APP_RESOURCES, "verbs": _READ + _WRITE},
-                                {"apiGroups": [_RBAC], "resources": ["roles", "rolebindings"],
-                                 "verbs": _READ + _WRITE}]),
-        _cluster_role("edit", [{"apiGroups": _APP_GROUPS, "resources": _APP_RESOURCES, "verbs": _READ + _WRITE}]),
-        _cluster_role("view", [{"apiGroups": _APP_GROUPS, "resources": view_resources, "verbs": _READ},
-                               {"apiGroups": [""], "resources": ["namespaces"], "verbs": _READ}]),
-        _cluster_role("system:discovery", [{"nonResourceURLs": ["/api", "/api/*", "/apis", "/apis/*", "/version",
-                                                                "/healthz", "/livez", "/readyz", "/openapi",
-                                                                "/openapi/*"], "verbs": ["get"]}]),
-        _cluster_role("system:basic-user", [{"apiGroups": ["authorization.k8s.io"],
-                                             "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
-                                             "verbs": ["create"]}]),
+        _cluster_role(
+            "cluster-admin",
+            [
+                {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                {"nonResourceURLs": ["*"], "verbs": ["*"]},
+            ],
+        ),
+        _cluster_role(
+            "admin",
+            [
+                {"apiGroups": _APP_GROUPS, "resources": _APP_RESOURCES, "verbs": _READ + _WRITE},
+                {"apiGroups": [_RBAC], "resources": ["roles", "rolebindings"], "verbs": _READ + _WRITE},
+            ],
+        ),
+        _cluster_role(
+            "edit", [{"apiGroups": _APP_GROUPS, "resources": _APP_RESOURCES, "verbs": _READ + _WRITE}]
+        ),
+        _cluster_role(
+            "view",
+            [
+                {"apiGroups": _APP_GROUPS, "resources": view_resources, "verbs": _READ},
+                {"apiGroups": [""], "resources": ["namespaces"], "verbs": _READ},
+            ],
+        ),
+        _cluster_role(
+            "system:discovery",
+            [
+                {
+                    "nonResourceURLs": [
+                        "/api",
+                        "/api/*",
+                        "/apis",
+                        "/apis/*",
+                        "/version",
+                        "/healthz",
+                        "/livez",
+                        "/readyz",
+                        "/openapi",
+                        "/openapi/*",
+                    ],
+                    "verbs": ["get"],
+                }
+            ],
+        ),
+        _cluster_role(
+            "system:basic-user",
+            [
+                {
+                    "apiGroups": ["authorization.k8s.io"],
+                    "resources": ["selfsubjectaccessreviews", "selfsubjectrulesreviews"],
+                    "verbs": ["create"],
+                }
+            ],
+        ),
     ]
     bindings = [
-        {"metadata": {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
-         "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": name},
-         "subjects": [{"apiGroup": _RBAC, "kind": "Group", "name": group}]}
-        for name, group in (("cluster-admin", _MASTERS), ("system:discovery", "system:authenticated"),
-                            ("system:basic-user", "system:authenticated"))
+        {
+            "metadata": {"name": name, "labels": {"kubernetes.io/bootstrapping": "rbac-defaults"}},
+            "roleRef": {"apiGroup": _RBAC, "kind": "ClusterRole", "name": name},
+            "subjects": [{"apiGroup": _RBAC, "kind": "Group", "name": group}],
+        }
+        for name, group in (
+            ("cluster-admin", _MASTERS),
+            ("system:discovery", "system:authenticated"),
+            ("system:basic-user", "system:authenticated"),
+        )
     ]
     return [("clusterroles", r) for r in roles] + [("clusterrolebindings", b) for b in bindings]
-
-

@@ -15,8 +15,14 @@ __all__ = ["attributes_of", "review"]
 def attributes_of(spec: dict[str, Any], namespace: str = "") -> Attributes:
     res = spec.get("resourceAttributes")
     if res:
-        return Attributes(res.get("verb", ""), res.get("group", ""), res.get("resource", ""),
-                          res.get("subresource", ""), namespace or res.get("namespace", ""), res.get("name", ""))
+        return Attributes(
+            res.get("verb", ""),
+            res.get("group", ""),
+            res.get("resource", ""),
+            res.get("subresource", ""),
+            namespace or res.get("namespace", ""),
+            res.get("name", ""),
+        )
     non = spec.get("nonResourceAttributes")
     if non:
         return Attributes(non.get("verb", ""), path=non.get("path", ""))
@@ -28,14 +34,30 @@ def review(authorizer: Authorizer, rt: ResourceType, req: Request, user: User, n
     spec = body.get("spec") or {}
     if rt.kind == "SelfSubjectRulesReview":
         ns = spec.get("namespace", "")
-        rules = authorizer.rules_for(user, ns) if "system:masters" not in user.groups else [
-            {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}, {"nonResourceURLs": ["*"], "verbs": ["*"]}]
-        status = {"resourceRules": [{k: r.get(k, []) for k in ("verbs", "apiGroups", "resources", "resourceNames")}
-                                    for r in rules if r.get("resources")],
-                  "nonResourceRules": [{"verbs": r.get("verbs", []), "nonResourceURLs": r["nonResourceURLs"]}
-                                       for r in rules if r.get("nonResourceURLs")],
-                  "incomplete": False}
-        return json_response(201, {**body, "apiVersion": rt.api_version, "kind": rt.kind, "status": status})
+        rules = (
+            authorizer.rules_for(user, ns)
+            if "system:masters" not in user.groups
+            else [
+                {"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]},
+                {"nonResourceURLs": ["*"], "verbs": ["*"]},
+            ]
+        )
+        rules_status = {
+            "resourceRules": [
+                {k: r.get(k, []) for k in ("verbs", "apiGroups", "resources", "resourceNames")}
+                for r in rules
+                if r.get("resources")
+            ],
+            "nonResourceRules": [
+                {"verbs": r.get("verbs", []), "nonResourceURLs": r["nonResourceURLs"]}
+                for r in rules
+                if r.get("nonResourceURLs")
+            ],
+            "incomplete": False,
+        }
+        return json_response(
+            201, {**body, "apiVersion": rt.api_version, "kind": rt.kind, "status": rules_status}
+        )
     if rt.kind == "SelfSubjectAccessReview":
         subject = user
     else:
@@ -44,12 +66,27 @@ def review(authorizer: Authorizer, rt: ResourceType, req: Request, user: User, n
         subject = User(spec.get("user", ""), tuple(spec.get("groups") or ()))
         if subject.name.startswith("system:serviceaccount:"):
             ns = subject.name.split(":")[2]
-            subject = User(subject.name, (*subject.groups, "system:serviceaccounts", f"system:serviceaccounts:{ns}",
-                                          "system:authenticated"))
+            subject = User(
+                subject.name,
+                (
+                    *subject.groups,
+                    "system:serviceaccounts",
+                    f"system:serviceaccounts:{ns}",
+                    "system:authenticated",
+                ),
+            )
     attrs = attributes_of(spec, namespace if rt.kind == "LocalSubjectAccessReview" else "")
     allowed, reason = authorizer.allowed(subject, attrs)
     status: dict[str, Any] = {"allowed": allowed}
     if reason:
         status["reason"] = reason
-    return json_response(201, {**body, "apiVersion": rt.api_version, "kind": rt.kind,
-                               "metadata": body.get("metadata") or {}, "status": status})
+    return json_response(
+        201,
+        {
+            **body,
+            "apiVersion": rt.api_version,
+            "kind": rt.kind,
+            "metadata": body.get("metadata") or {},
+            "status": status,
+        },
+    )

@@ -21,8 +21,9 @@ from typing import Any
 from sandbox.errors import ApiError, already_exists, conflict, not_found
 from sandbox.resources import RESOURCES, ResourceType
 
-__all__ = ["Change", "Store", "rfc3339", "now_rfc3339"]
+__all__ = ["Change", "Store", "now_rfc3339", "rfc3339"]
 
+_List = list  # `Store.list` shadows the builtin inside the class body
 _LOG_SIZE = 20_000
 _BY_KEY = {r.key: r for r in RESOURCES}
 
@@ -83,13 +84,13 @@ class Store:
     def find(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
         return self._tables[rt.key].get((namespace, name))
 
-    def list(self, rt: ResourceType, namespace: str | None = None) -> list[dict[str, Any]]:
+    def list(self, rt: ResourceType, namespace: str | None = None) -> _List[dict[str, Any]]:
         table = self._tables[rt.key]
         if namespace is None:
             return [table[k] for k in sorted(table)]
         return [table[k] for k in sorted(k for k in table if k[0] == namespace)]
 
-    def dependents(self, uid: str) -> list[tuple[ResourceType, dict[str, Any]]]:
+    def dependents(self, uid: str) -> _List[tuple[ResourceType, dict[str, Any]]]:
         """Objects whose ownerReferences name `uid`."""
         out = []
         for key, ns, name in sorted(self.owned.get(uid, ())):
@@ -131,14 +132,18 @@ class Store:
             listener(change)
         self.changed.notify_all()
 
-    def create(self, rt: ResourceType, obj: dict[str, Any], *, dry_run: bool = False,
-               keep_timestamp: bool = False) -> dict[str, Any]:
+    def create(
+        self, rt: ResourceType, obj: dict[str, Any], *, dry_run: bool = False, keep_timestamp: bool = False
+    ) -> dict[str, Any]:
         with self.lock:
             meta = obj["metadata"]
             namespace = meta.get("namespace", "") if rt.namespaced else ""
             if (namespace, meta["name"]) in self._tables[rt.key]:
                 raise already_exists(rt.qualified, meta["name"])
-            meta = {**meta, "uid": meta.get("uid") if keep_timestamp and meta.get("uid") else str(uuid.uuid4())}
+            meta = {
+                **meta,
+                "uid": meta.get("uid") if keep_timestamp and meta.get("uid") else str(uuid.uuid4()),
+            }
             if not (keep_timestamp and meta.get("creationTimestamp")):
                 meta["creationTimestamp"] = now_rfc3339()
             if "spec" in obj:
@@ -153,8 +158,9 @@ class Store:
             self._commit("ADDED", rt, stored, None)
             return stored
 
-    def update(self, rt: ResourceType, obj: dict[str, Any], *, subresource: str = "",
-               dry_run: bool = False) -> dict[str, Any]:
+    def update(
+        self, rt: ResourceType, obj: dict[str, Any], *, subresource: str = "", dry_run: bool = False
+    ) -> dict[str, Any]:
         """Replace an object; a non-empty stale resourceVersion is a 409 Conflict.
 
         `subresource="status"` keeps the stored spec; a plain update keeps the stored status when the
@@ -191,14 +197,26 @@ class Store:
             self._commit("MODIFIED", rt, stored, old)
             return stored
 
-    def delete(self, rt: ResourceType, namespace: str, name: str, *, dry_run: bool = False,
-               uid: str | None = None, resource_version: str | None = None) -> dict[str, Any]:
+    def delete(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        *,
+        dry_run: bool = False,
+        uid: str | None = None,
+        resource_version: str | None = None,
+    ) -> dict[str, Any]:
         with self.lock:
             old = self.get(rt, namespace if rt.namespaced else "", name)
             if uid and old["metadata"]["uid"] != uid:
-                raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on {rt.qualified} "{name}": '
-                               f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                               f"{old['metadata']['uid']}")
+                raise ApiError(
+                    409,
+                    "Conflict",
+                    f'Operation cannot be fulfilled on {rt.qualified} "{name}": '
+                    f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+                    f"{old['metadata']['uid']}",
+                )
             if resource_version and old["metadata"]["resourceVersion"] != resource_version:
                 raise conflict(rt.qualified, name)
             gone = {**old, "metadata": {**old["metadata"], "deletionTimestamp": now_rfc3339()}}
@@ -227,8 +245,11 @@ class Store:
             db.execute("INSERT INTO meta VALUES ('resourceVersion', ?)", (str(self.rv),))
             db.executemany(
                 "INSERT INTO objects VALUES (?, ?, ?, ?)",
-                [(key, ns, name, json.dumps(obj)) for key, table in self._tables.items()
-                 for (ns, name), obj in table.items()],
+                [
+                    (key, ns, name, json.dumps(obj))
+                    for key, table in self._tables.items()
+                    for (ns, name), obj in table.items()
+                ],
             )
         # sqlite3's context manager commits but does not close
         sqlite3.connect(path).close()

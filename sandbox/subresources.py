@@ -18,11 +18,18 @@ def scale_of(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj["metadata"]
     selector = (obj["spec"].get("selector") or {}).get("matchLabels") or {}
     return {
-        "kind": "Scale", "apiVersion": "autoscaling/v1",
-        "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta},
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            k: meta[k]
+            for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+            if k in meta
+        },
         "spec": {"replicas": obj["spec"].get("replicas", 1)},
-        "status": {"replicas": (obj.get("status") or {}).get("replicas", 0),
-                   "selector": ",".join(f"{k}={v}" for k, v in sorted(selector.items()))},
+        "status": {
+            "replicas": (obj.get("status") or {}).get("replicas", 0),
+            "selector": ",".join(f"{k}={v}" for k, v in sorted(selector.items())),
+        },
     }
 
 
@@ -38,22 +45,46 @@ def _scale(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, nam
         elif req.method == "PUT":
             wanted = body or {}
         else:
-            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+            raise ApiError(
+                405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+            )
         rv = (wanted.get("metadata") or {}).get("resourceVersion")
         if req.method == "PUT" and rv and rv != obj["metadata"]["resourceVersion"]:
             raise conflict(rt.qualified, name)
         replicas = (wanted.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
             from sandbox.errors import invalid
-            raise invalid("Scale", "scale.autoscaling", name, [("spec.replicas", "FieldValueInvalid",
-                                                                 f"Invalid value: {replicas}: must be greater than or equal to 0")])
-        updated = cluster.update(rt, {**obj, "spec": {**obj["spec"], "replicas": replicas}}, namespace=namespace,
-                                 name=name, dry_run=req.dry_run)
+
+            raise invalid(
+                "Scale",
+                "scale.autoscaling",
+                name,
+                [
+                    (
+                        "spec.replicas",
+                        "FieldValueInvalid",
+                        f"Invalid value: {replicas}: must be greater than or equal to 0",
+                    )
+                ],
+            )
+        updated = cluster.update(
+            rt,
+            {**obj, "spec": {**obj["spec"], "replicas": replicas}},
+            namespace=namespace,
+            name=name,
+            dry_run=req.dry_run,
+        )
         return json_response(200, scale_of(rt, updated))
 
 
-def pod_log(cluster: Cluster, namespace: str, name: str, container: str = "", previous: bool = False,
-            tail: int | None = None) -> str:
+def pod_log(
+    cluster: Cluster,
+    namespace: str,
+    name: str,
+    container: str = "",
+    previous: bool = False,
+    tail: int | None = None,
+) -> str:
     """The log text the kubelet would return, with the apiserver's errors for bad requests."""
     pods = cluster.store
     from sandbox.cluster import resource
@@ -62,11 +93,15 @@ def pod_log(cluster: Cluster, namespace: str, name: str, container: str = "", pr
     names = [c["name"] for c in pod["spec"].get("containers") or []]
     if not container:
         if len(names) != 1:
-            raise bad_request(f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]")
+            raise bad_request(
+                f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
+            )
         container = names[0]
     if container not in names:
         raise bad_request(f"container {container} is not valid for pod {name}")
-    status = next((s for s in (pod.get("status") or {}).get("containerStatuses") or [] if s["name"] == container), None)
+    status = next(
+        (s for s in (pod.get("status") or {}).get("containerStatuses") or [] if s["name"] == container), None
+    )
     current, before = cluster.logs.get((pod["metadata"]["uid"], container), ([], []))
     if previous:
         if not (status and status.get("lastState", {}).get("terminated")):
@@ -76,7 +111,9 @@ def pod_log(cluster: Cluster, namespace: str, name: str, container: str = "", pr
         waiting = (status or {}).get("state", {}).get("waiting")
         if status is None or (waiting and not status.get("lastState", {}).get("terminated")):
             reason = (waiting or {}).get("reason", "ContainerCreating")
-            detail = "trying and failing to pull image" if reason == "ImagePullBackOff" else "ContainerCreating"
+            detail = (
+                "trying and failing to pull image" if reason == "ImagePullBackOff" else "ContainerCreating"
+            )
             raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: {detail}')
         lines = current
     if tail is not None:
@@ -89,16 +126,26 @@ def handle(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, nam
         return _scale(cluster, rt, req, namespace, name)
     if sub == "log":
         tail = req.query.get("tailLines")
-        text = pod_log(cluster, namespace, name, req.query.get("container", ""), req.flag("previous"),
-                       int(tail) if tail else None)
+        text = pod_log(
+            cluster,
+            namespace,
+            name,
+            req.query.get("container", ""),
+            req.flag("previous"),
+            int(tail) if tail else None,
+        )
         return Response(200, text.encode(), "text/plain")
     if sub == "binding" and req.method == "POST":
         target = ((req.json() or {}).get("target") or {}).get("name")
         with cluster.store.lock:
             pod = cluster.store.get(rt, namespace, name)
             if pod["spec"].get("nodeName"):
-                raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on pods/binding "{name}": '
-                               f"pod {name} is already assigned to node \"{pod['spec']['nodeName']}\"")
+                raise ApiError(
+                    409,
+                    "Conflict",
+                    f'Operation cannot be fulfilled on pods/binding "{name}": '
+                    f'pod {name} is already assigned to node "{pod["spec"]["nodeName"]}"',
+                )
             cluster.store.update(rt, {**pod, "spec": {**pod["spec"], "nodeName": target}})
             cluster.settle()
         return json_response(201, status_success("pods", name))

@@ -55,27 +55,48 @@ def _pod(obj: dict[str, Any]) -> list[Any]:
     ready = sum(1 for s in statuses if s.get("ready"))
     restarts = sum(int(s.get("restartCount", 0)) for s in statuses)
     total = len(obj["spec"].get("containers") or [])
-    return [f"{ready}/{total}", pod_status_text(obj), restarts, human_age(obj["metadata"].get("creationTimestamp")),
-            (obj.get("status") or {}).get("podIP") or "<none>", obj["spec"].get("nodeName") or "<none>"]
+    return [
+        f"{ready}/{total}",
+        pod_status_text(obj),
+        restarts,
+        human_age(obj["metadata"].get("creationTimestamp")),
+        (obj.get("status") or {}).get("podIP") or "<none>",
+        obj["spec"].get("nodeName") or "<none>",
+    ]
 
 
 def _deployment(obj: dict[str, Any]) -> list[Any]:
     s = obj.get("status") or {}
-    return [f"{s.get('readyReplicas', 0)}/{obj['spec'].get('replicas', 1)}", s.get("updatedReplicas", 0),
-            s.get("availableReplicas", 0), human_age(obj["metadata"].get("creationTimestamp"))]
+    return [
+        f"{s.get('readyReplicas', 0)}/{obj['spec'].get('replicas', 1)}",
+        s.get("updatedReplicas", 0),
+        s.get("availableReplicas", 0),
+        human_age(obj["metadata"].get("creationTimestamp")),
+    ]
 
 
 def _replicaset(obj: dict[str, Any]) -> list[Any]:
     s = obj.get("status") or {}
-    return [obj["spec"].get("replicas", 1), s.get("replicas", 0), s.get("readyReplicas", 0),
-            human_age(obj["metadata"].get("creationTimestamp"))]
+    return [
+        obj["spec"].get("replicas", 1),
+        s.get("replicas", 0),
+        s.get("readyReplicas", 0),
+        human_age(obj["metadata"].get("creationTimestamp")),
+    ]
 
 
 def _service(obj: dict[str, Any]) -> list[Any]:
     spec = obj.get("spec") or {}
-    ports = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or []) or "<none>"
-    return [spec.get("type", "ClusterIP"), spec.get("clusterIP", "<none>"), "<none>", ports,
-            human_age(obj["metadata"].get("creationTimestamp"))]
+    ports = (
+        ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or []) or "<none>"
+    )
+    return [
+        spec.get("type", "ClusterIP"),
+        spec.get("clusterIP", "<none>"),
+        "<none>",
+        ports,
+        human_age(obj["metadata"].get("creationTimestamp")),
+    ]
 
 
 def _node(obj: dict[str, Any]) -> list[Any]:
@@ -84,19 +105,29 @@ def _node(obj: dict[str, Any]) -> list[Any]:
     if (obj.get("spec") or {}).get("unschedulable"):
         status += ",SchedulingDisabled"
     labels = obj["metadata"].get("labels") or {}
-    roles = ",".join(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/")) or "<none>"
+    roles = (
+        ",".join(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/")) or "<none>"
+    )
     version = ((obj.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")
     return [status, roles, human_age(obj["metadata"].get("creationTimestamp")), version]
 
 
 def _event(obj: dict[str, Any]) -> list[Any]:
     involved = obj.get("involvedObject") or {}
-    return [human_age(obj.get("lastTimestamp")), obj.get("type", ""), obj.get("reason", ""),
-            f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}", obj.get("message", "")]
+    return [
+        human_age(obj.get("lastTimestamp")),
+        obj.get("type", ""),
+        obj.get("reason", ""),
+        f"{str(involved.get('kind', '')).lower()}/{involved.get('name', '')}",
+        obj.get("message", ""),
+    ]
 
 
 def _namespace(obj: dict[str, Any]) -> list[Any]:
-    return [(obj.get("status") or {}).get("phase", "Active"), human_age(obj["metadata"].get("creationTimestamp"))]
+    return [
+        (obj.get("status") or {}).get("phase", "Active"),
+        human_age(obj["metadata"].get("creationTimestamp")),
+    ]
 
 
 def _age(obj: dict[str, Any]) -> list[Any]:
@@ -114,16 +145,31 @@ _COLUMNS: dict[str, tuple[list[str], Row, list[str]]] = {
 }
 
 
-def to_table(rt: ResourceType, items: list[dict[str, Any]], meta: dict[str, Any], include: str) -> dict[str, Any]:
+def to_table(
+    rt: ResourceType, items: list[dict[str, Any]], meta: dict[str, Any], include: str
+) -> dict[str, Any]:
     names, row, wide = _COLUMNS.get(rt.kind, (["Age"], _age, []))
     columns = [{"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0}]
-    columns += [{"name": n, "type": "string", "format": "", "description": n, "priority": 1 if n in wide else 0} for n in names]
+    columns += [
+        {"name": n, "type": "string", "format": "", "description": n, "priority": 1 if n in wide else 0}
+        for n in names
+    ]
     rows = []
     for obj in items:
         cells = [obj["metadata"]["name"], *row(obj)]
         if include == "Object":
             shown: dict[str, Any] = obj
         else:
-            shown = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]}
+            shown = {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": obj["metadata"],
+            }
         rows.append({"cells": cells, "object": shown})
-    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta, "columnDefinitions": columns, "rows": rows}
+    return {
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": meta,
+        "columnDefinitions": columns,
+        "rows": rows,
+    }

@@ -37,11 +37,23 @@ def _name_causes(kind: str, name: str) -> list[Cause]:
             return [_bad("metadata.name", name, "may not contain '/' or '%'")]
     elif kind in _LABEL_NAMES:
         if len(name) > 63 or not _DNS_LABEL.match(name):
-            return [_bad("metadata.name", name, "a lowercase RFC 1123 label must consist of lower case "
-                         "alphanumeric characters or '-', and must start and end with an alphanumeric character")]
+            return [
+                _bad(
+                    "metadata.name",
+                    name,
+                    "a lowercase RFC 1123 label must consist of lower case "
+                    "alphanumeric characters or '-', and must start and end with an alphanumeric character",
+                )
+            ]
     elif len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
-        return [_bad("metadata.name", name, "a lowercase RFC 1123 subdomain must consist of lower case "
-                     "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")]
+        return [
+            _bad(
+                "metadata.name",
+                name,
+                "a lowercase RFC 1123 subdomain must consist of lower case "
+                "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+            )
+        ]
     return []
 
 
@@ -61,7 +73,9 @@ def _resources_causes(res: dict[str, Any], path: str) -> list[Cause]:
     for key, req in parsed["requests"].items():
         lim = parsed["limits"].get(key)
         if lim is not None and req > lim:
-            out.append(_bad(f"{path}.requests", res["requests"][key], f"must be less than or equal to {key} limit"))
+            out.append(
+                _bad(f"{path}.requests", res["requests"][key], f"must be less than or equal to {key} limit")
+            )
     return out
 
 
@@ -80,8 +94,14 @@ def _pod_spec_causes(spec: Any, path: str) -> list[Cause]:
             if not name:
                 out.append(_required(f"{cpath}.name"))
             elif not _DNS_LABEL.match(name):
-                out.append(_bad(f"{cpath}.name", name, "a lowercase RFC 1123 label must consist of lower case "
-                                "alphanumeric characters or '-'"))
+                out.append(
+                    _bad(
+                        f"{cpath}.name",
+                        name,
+                        "a lowercase RFC 1123 label must consist of lower case "
+                        "alphanumeric characters or '-'",
+                    )
+                )
             elif name in seen:
                 out.append((f"{cpath}.name", "FieldValueDuplicate", f'Duplicate value: "{name}"'))
             seen.add(name)
@@ -91,7 +111,13 @@ def _pod_spec_causes(spec: Any, path: str) -> list[Cause]:
             for m, port in enumerate(c.get("ports") or []):
                 number = port.get("containerPort")
                 if not isinstance(number, int) or not 0 < number < 65536:
-                    out.append(_bad(f"{cpath}.ports[{m}].containerPort", number, "must be between 1 and 65535, inclusive"))
+                    out.append(
+                        _bad(
+                            f"{cpath}.ports[{m}].containerPort",
+                            number,
+                            "must be between 1 and 65535, inclusive",
+                        )
+                    )
     policy = spec.get("restartPolicy", "Always")
     if policy not in ("Always", "OnFailure", "Never"):
         out.append((f"{path}.restartPolicy", "FieldValueNotSupported", f'Unsupported value: "{policy}"'))
@@ -112,15 +138,22 @@ def _workload_causes(obj: dict[str, Any], old: dict[str, Any] | None) -> list[Ca
         if not selector:
             out.append(_required("spec.selector"))
         elif not selector_from_spec(selector)(labels):
-            out.append(_bad("spec.template.metadata.labels", labels, "`selector` does not match template `labels`"))
+            out.append(
+                _bad("spec.template.metadata.labels", labels, "`selector` does not match template `labels`")
+            )
     if old is not None and obj["kind"] != "Job" and selector != (old.get("spec") or {}).get("selector"):
         out.append(_bad("spec.selector", selector, "field is immutable"))
     out += _pod_spec_causes((spec.get("template") or {}).get("spec"), "spec.template.spec")
     if obj["kind"] == "Job":
         policy = ((spec.get("template") or {}).get("spec") or {}).get("restartPolicy")
         if policy not in ("OnFailure", "Never"):
-            out.append(("spec.template.spec.restartPolicy", "FieldValueNotSupported",
-                        f'Unsupported value: "{policy}": supported values: "OnFailure", "Never"'))
+            out.append(
+                (
+                    "spec.template.spec.restartPolicy",
+                    "FieldValueNotSupported",
+                    f'Unsupported value: "{policy}": supported values: "OnFailure", "Never"',
+                )
+            )
     return out
 
 
@@ -164,17 +197,29 @@ def validate(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None =
         causes += _pod_spec_causes(obj.get("spec"), "spec")
         if old is not None:
             new_images = [c.get("image") for c in obj["spec"].get("containers") or []]
-            old_spec = {**old["spec"], "containers": [{**c, "image": None} for c in old["spec"]["containers"]]}
-            new_spec = {**obj["spec"], "containers": [{**c, "image": None} for c in obj["spec"]["containers"]]}
+            old_spec = {
+                **old["spec"],
+                "containers": [{**c, "image": None} for c in old["spec"]["containers"]],
+            }
+            new_spec = {
+                **obj["spec"],
+                "containers": [{**c, "image": None} for c in obj["spec"]["containers"]],
+            }
             for key in ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds", "nodeName"):
                 old_spec.pop(key, None)
                 new_spec.pop(key, None)
             if old_spec != new_spec and all(new_images):
-                causes.append(("spec", "FieldValueForbidden", "Forbidden: pod updates may not change fields other "
-                               "than `spec.containers[*].image`, `spec.initContainers[*].image`, "
-                               "`spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing "
-                               "tolerations) or `spec.terminationGracePeriodSeconds` (allow it to be set to 1 "
-                               "if it was previously negative)"))
+                causes.append(
+                    (
+                        "spec",
+                        "FieldValueForbidden",
+                        "Forbidden: pod updates may not change fields other "
+                        "than `spec.containers[*].image`, `spec.initContainers[*].image`, "
+                        "`spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing "
+                        "tolerations) or `spec.terminationGracePeriodSeconds` (allow it to be set to 1 "
+                        "if it was previously negative)",
+                    )
+                )
     elif kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job"):
         causes += _workload_causes(obj, old)
     elif kind == "Service":
@@ -182,9 +227,14 @@ def validate(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None =
     elif kind in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"):
         causes += _rbac_causes(obj)
     elif kind == "ConfigMap":
-        for key in (obj.get("data") or {}):
+        for key in obj.get("data") or {}:
             if not re.match(r"^[-._a-zA-Z0-9]+$", key):
-                causes.append(_bad(f"data[{key}]", key, "a valid config key must consist of alphanumeric "
-                                   "characters, '-', '_' or '.'"))
+                causes.append(
+                    _bad(
+                        f"data[{key}]",
+                        key,
+                        "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                    )
+                )
     if causes:
         raise invalid(kind, rt.qualified, name, causes)

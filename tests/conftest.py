@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["sandbox.testing"]
+
 _real_connect = socket.socket.connect
 
 

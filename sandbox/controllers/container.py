@@ -40,8 +40,10 @@ def _env_problem(container: dict[str, Any], world: World, namespace: str) -> tup
     names: set[str] = set()
     for env in container.get("env") or []:
         source = env.get("valueFrom") or {}
-        for ref_key, store, label in (("configMapKeyRef", world.configmaps, "ConfigMap"),
-                                      ("secretKeyRef", world.secrets, "Secret")):
+        for ref_key, store, label in (
+            ("configMapKeyRef", world.configmaps, "ConfigMap"),
+            ("secretKeyRef", world.secrets, "Secret"),
+        ):
             ref = source.get(ref_key)
             if not ref or ref.get("optional"):
                 continue
@@ -52,8 +54,10 @@ def _env_problem(container: dict[str, Any], world: World, namespace: str) -> tup
                 return f"couldn't find key {ref.get('key')} in {label} {namespace}/{ref.get('name')}", names
         names.add(env.get("name", ""))
     for env_from in container.get("envFrom") or []:
-        for ref_key, store, _label in (("configMapRef", world.configmaps, "ConfigMap"),
-                                       ("secretRef", world.secrets, "Secret")):
+        for ref_key, store, _label in (
+            ("configMapRef", world.configmaps, "ConfigMap"),
+            ("secretRef", world.secrets, "Secret"),
+        ):
             ref = env_from.get(ref_key)
             if not ref:
                 continue
@@ -81,8 +85,13 @@ def _shell_exit(container: dict[str, Any]) -> int | None:
     return 0
 
 
-def _probe_failure(probe: dict[str, Any] | None, container: dict[str, Any], served_ports: tuple[int, ...],
-                   paths: tuple[str, ...], pod_ip: str) -> str:
+def _probe_failure(
+    probe: dict[str, Any] | None,
+    container: dict[str, Any],
+    served_ports: tuple[int, ...],
+    paths: tuple[str, ...],
+    pod_ip: str,
+) -> str:
     if not probe:
         return ""
     named = {p.get("name"): p.get("containerPort") for p in container.get("ports") or []}
@@ -91,7 +100,9 @@ def _probe_failure(probe: dict[str, Any] | None, container: dict[str, Any], serv
         port = named.get(get.get("port"), get.get("port"))
         path = get.get("path", "/")
         if port not in served_ports:
-            return f'Get "http://{pod_ip}:{port}{path}": dial tcp {pod_ip}:{port}: connect: connection refused'
+            return (
+                f'Get "http://{pod_ip}:{port}{path}": dial tcp {pod_ip}:{port}: connect: connection refused'
+            )
         if not any(path == p or (p == "/" and len(paths) == 1) for p in paths):
             return "HTTP probe failed with statuscode: 404"
     elif "tcpSocket" in probe:
@@ -112,21 +123,39 @@ def container_outcome(pod: dict[str, Any], container: dict[str, Any], world: Wor
     image = lookup_image(image_ref)
     error = pull_error(image_ref)
     if error:
-        return Outcome("waiting", "ImagePullBackOff", f'Back-off pulling image "{image_ref}"', ready=False, events=[
-            ("Normal", "Pulling", f'Pulling image "{image_ref}"'),
-            ("Warning", "Failed", f'Failed to pull image "{image_ref}": {error}'),
-            ("Warning", "Failed", "Error: ErrImagePull"),
-            ("Normal", "BackOff", f'Back-off pulling image "{image_ref}"'),
-            ("Warning", "Failed", "Error: ImagePullBackOff")])
+        return Outcome(
+            "waiting",
+            "ImagePullBackOff",
+            f'Back-off pulling image "{image_ref}"',
+            ready=False,
+            events=[
+                ("Normal", "Pulling", f'Pulling image "{image_ref}"'),
+                ("Warning", "Failed", f'Failed to pull image "{image_ref}": {error}'),
+                ("Warning", "Failed", "Error: ErrImagePull"),
+                ("Normal", "BackOff", f'Back-off pulling image "{image_ref}"'),
+                ("Warning", "Failed", "Error: ImagePullBackOff"),
+            ],
+        )
     pulled = [("Normal", "Pulled", f'Container image "{image_ref}" already present on machine')]
     problem, env_names = _env_problem(container, world, meta["namespace"])
     if problem:
-        return Outcome("waiting", "CreateContainerConfigError", problem, ready=False,
-                       events=[*pulled, ("Warning", "Failed", f"Error: {problem}")])
-    started = [*pulled, ("Normal", "Created", f"Created container {name}"),
-               ("Normal", "Started", f"Started container {name}")]
-    fmt = {"namespace": meta["namespace"], "serviceaccount": spec.get("serviceAccountName", "default"),
-           "pod": meta["name"]}
+        return Outcome(
+            "waiting",
+            "CreateContainerConfigError",
+            problem,
+            ready=False,
+            events=[*pulled, ("Warning", "Failed", f"Error: {problem}")],
+        )
+    started = [
+        *pulled,
+        ("Normal", "Created", f"Created container {name}"),
+        ("Normal", "Started", f"Started container {name}"),
+    ]
+    fmt = {
+        "namespace": meta["namespace"],
+        "serviceaccount": spec.get("serviceAccountName", "default"),
+        "pod": meta["name"],
+    }
     exit_code: int | None = None
     reason, logs = "", list(image.start_log)
     missing = [v for v in image.required_env if v not in env_names]
@@ -149,16 +178,41 @@ def container_outcome(pod: dict[str, Any], container: dict[str, Any], world: Wor
         if policy == "Never" or (policy == "OnFailure" and exit_code == 0):
             return Outcome("terminated", reason, "", exit_code, ready=False, logs=logs, events=started)
         message = f"back-off 5m0s restarting failed container={name} pod={meta['name']}_{meta['namespace']}({meta.get('uid')})"
-        return Outcome("waiting", "CrashLoopBackOff", message, last_reason=reason, last_exit_code=exit_code,
-                       ready=False, logs=logs, events=[*started, ("Warning", "BackOff", f"Back-off restarting failed container {name} in pod {meta['name']}_{meta['namespace']}({meta.get('uid')})")])
+        return Outcome(
+            "waiting",
+            "CrashLoopBackOff",
+            message,
+            last_reason=reason,
+            last_exit_code=exit_code,
+            ready=False,
+            logs=logs,
+            events=[
+                *started,
+                (
+                    "Warning",
+                    "BackOff",
+                    f"Back-off restarting failed container {name} in pod {meta['name']}_{meta['namespace']}({meta.get('uid')})",
+                ),
+            ],
+        )
     outcome = Outcome("running", logs=logs, events=started)
     served = image.ports or tuple(p.get("containerPort") for p in container.get("ports") or [])
     liveness = _probe_failure(container.get("livenessProbe"), container, served, image.http_paths, pod_ip)
     if liveness:
-        outcome = Outcome("waiting", "CrashLoopBackOff", f"back-off 5m0s restarting failed container={name}",
-                          last_reason="Error", last_exit_code=137, ready=False, logs=logs, events=[
-                              *started, ("Warning", "Unhealthy", f"Liveness probe failed: {liveness}"),
-                              ("Normal", "Killing", f"Container {name} failed liveness probe, will be restarted")])
+        outcome = Outcome(
+            "waiting",
+            "CrashLoopBackOff",
+            f"back-off 5m0s restarting failed container={name}",
+            last_reason="Error",
+            last_exit_code=137,
+            ready=False,
+            logs=logs,
+            events=[
+                *started,
+                ("Warning", "Unhealthy", f"Liveness probe failed: {liveness}"),
+                ("Normal", "Killing", f"Container {name} failed liveness probe, will be restarted"),
+            ],
+        )
         return outcome
     readiness = _probe_failure(container.get("readinessProbe"), container, served, image.http_paths, pod_ip)
     if readiness:

@@ -31,20 +31,45 @@ def _sync(cluster: Cluster, svc: dict[str, Any]) -> None:
     selector = svc["spec"].get("selector") or {}
     if not selector:
         return  # a Service without a selector has hand-managed Endpoints
-    pods = [p for p in cluster.store.list(resource("pods"), ns)
-            if _matches(selector, p["metadata"].get("labels") or {}) and p.get("status", {}).get("podIP")
-            and p.get("status", {}).get("phase") not in ("Succeeded", "Failed")]
-    ready, not_ready = [], []
+    pods = [
+        p
+        for p in cluster.store.list(resource("pods"), ns)
+        if _matches(selector, p["metadata"].get("labels") or {})
+        and p.get("status", {}).get("podIP")
+        and p.get("status", {}).get("phase") not in ("Succeeded", "Failed")
+    ]
+    ready: list[dict[str, Any]] = []
+    not_ready: list[dict[str, Any]] = []
     for pod in pods:
-        address = {"ip": pod["status"]["podIP"], "nodeName": pod["spec"].get("nodeName"),
-                   "targetRef": {"kind": "Pod", "namespace": ns, "name": pod["metadata"]["name"],
-                                 "uid": pod["metadata"]["uid"]}}
-        is_ready = any(c.get("type") == "Ready" and c.get("status") == "True" for c in pod["status"].get("conditions") or [])
+        address = {
+            "ip": pod["status"]["podIP"],
+            "nodeName": pod["spec"].get("nodeName"),
+            "targetRef": {
+                "kind": "Pod",
+                "namespace": ns,
+                "name": pod["metadata"]["name"],
+                "uid": pod["metadata"]["uid"],
+            },
+        }
+        is_ready = any(
+            c.get("type") == "Ready" and c.get("status") == "True"
+            for c in pod["status"].get("conditions") or []
+        )
         (ready if is_ready else not_ready).append(address)
-    body: dict[str, Any] = {"metadata": {"name": name, "namespace": ns, "labels": svc["metadata"].get("labels") or {}}}
+    body: dict[str, Any] = {
+        "metadata": {"name": name, "namespace": ns, "labels": svc["metadata"].get("labels") or {}}
+    }
     if pods:
-        subset: dict[str, Any] = {"ports": [{"name": p.get("name", ""), "port": _target_port(p, pods),
-                                             "protocol": p.get("protocol", "TCP")} for p in svc["spec"].get("ports") or []]}
+        subset: dict[str, Any] = {
+            "ports": [
+                {
+                    "name": p.get("name", ""),
+                    "port": _target_port(p, pods),
+                    "protocol": p.get("protocol", "TCP"),
+                }
+                for p in svc["spec"].get("ports") or []
+            ]
+        }
         if ready:
             subset["addresses"] = ready
         if not_ready:
@@ -73,7 +98,10 @@ def reconcile_endpoints(cluster: Cluster, change: Change) -> None:
             _sync(cluster, obj)
     elif kind == "Pod":
         ns = obj["metadata"]["namespace"]
-        labels = [obj["metadata"].get("labels") or {}, ((change.old or {}).get("metadata") or {}).get("labels") or {}]
+        labels = [
+            obj["metadata"].get("labels") or {},
+            ((change.old or {}).get("metadata") or {}).get("labels") or {},
+        ]
         for svc in cluster.store.list(resource("services"), ns):
             selector = svc["spec"].get("selector") or {}
             if any(_matches(selector, lab) for lab in labels):

@@ -20,4 +20,3 @@ def reconcile_garbage(cluster: Cluster, change: Change) -> None:
             cluster.store.update(rt, {**obj, "metadata": {**meta, "ownerReferences": remaining}})
         elif cluster.store.find(rt, meta.get("namespace", ""), meta["name"]) is obj:
             cluster.store.delete(rt, meta.get("namespace", ""), meta["name"])
-

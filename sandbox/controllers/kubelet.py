@@ -32,12 +32,21 @@ def _pod_ip(pod: dict[str, Any], node_index: int) -> str:
 
 def _world(cluster: Cluster, pod: dict[str, Any]) -> World:
     ns = pod["metadata"]["namespace"]
-    configmaps = {c["metadata"]["name"]: dict(c.get("data") or {}) for c in cluster.store.list(resource("configmaps"), ns)}
-    secrets = {s["metadata"]["name"]: {k: base64.b64decode(v).decode(errors="replace") for k, v in (s.get("data") or {}).items()}
-               for s in cluster.store.list(resource("secrets"), ns)}
+    configmaps = {
+        c["metadata"]["name"]: dict(c.get("data") or {})
+        for c in cluster.store.list(resource("configmaps"), ns)
+    }
+    secrets = {
+        s["metadata"]["name"]: {
+            k: base64.b64decode(v).decode(errors="replace") for k, v in (s.get("data") or {}).items()
+        }
+        for s in cluster.store.list(resource("secrets"), ns)
+    }
     sa = pod["spec"].get("serviceAccountName", "default")
-    user = User(f"system:serviceaccount:{ns}:{sa}", ("system:serviceaccounts", f"system:serviceaccounts:{ns}",
-                                                      "system:authenticated"))
+    user = User(
+        f"system:serviceaccount:{ns}:{sa}",
+        ("system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated"),
+    )
     authorizer = Authorizer(cluster.store)
 
     def can(verb: str, group: str, res: str) -> bool:
@@ -49,9 +58,17 @@ def _world(cluster: Cluster, pod: dict[str, Any]) -> World:
 def _volume_problem(cluster: Cluster, pod: dict[str, Any], world: World) -> str:
     ns = pod["metadata"]["namespace"]
     for vol in pod["spec"].get("volumes") or []:
-        if "configMap" in vol and not vol["configMap"].get("optional") and vol["configMap"].get("name") not in world.configmaps:
+        if (
+            "configMap" in vol
+            and not vol["configMap"].get("optional")
+            and vol["configMap"].get("name") not in world.configmaps
+        ):
             return f'MountVolume.SetUp failed for volume "{vol["name"]}" : configmap "{vol["configMap"].get("name")}" not found'
-        if "secret" in vol and not vol["secret"].get("optional") and vol["secret"].get("secretName") not in world.secrets:
+        if (
+            "secret" in vol
+            and not vol["secret"].get("optional")
+            and vol["secret"].get("secretName") not in world.secrets
+        ):
             return f'MountVolume.SetUp failed for volume "{vol["name"]}" : secret "{vol["secret"].get("secretName")}" not found'
         claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
         if claim and cluster.store.find(resource("persistentvolumeclaims"), ns, claim) is None:
@@ -59,8 +76,9 @@ def _volume_problem(cluster: Cluster, pod: dict[str, Any], world: World) -> str:
     return ""
 
 
-def _container_status(container: dict[str, Any], outcome: Outcome, old: dict[str, Any] | None,
-                      started_at: str, age: float) -> dict[str, Any]:
+def _container_status(
+    container: dict[str, Any], outcome: Outcome, old: dict[str, Any] | None, started_at: str, age: float
+) -> dict[str, Any]:
     name = container["name"]
     restarts = int((old or {}).get("restartCount", 0))
     state: dict[str, Any]
@@ -68,21 +86,40 @@ def _container_status(container: dict[str, Any], outcome: Outcome, old: dict[str
     if outcome.state == "running":
         state = {"running": {"startedAt": started_at}}
     elif outcome.state == "terminated":
-        state = {"terminated": {"exitCode": outcome.exit_code, "reason": outcome.reason,
-                                "startedAt": started_at, "finishedAt": started_at,
-                                "containerID": f"containerd://{hashlib.sha1(name.encode()).hexdigest()}"}}
+        state = {
+            "terminated": {
+                "exitCode": outcome.exit_code,
+                "reason": outcome.reason,
+                "startedAt": started_at,
+                "finishedAt": started_at,
+                "containerID": f"containerd://{hashlib.sha1(name.encode()).hexdigest()}",
+            }
+        }
     else:
         state = {"waiting": {"reason": outcome.reason, "message": outcome.message}}
     if outcome.last_reason:
         restarts = max(restarts, 1 + int(age // 150))
-        last = {"terminated": {"exitCode": outcome.last_exit_code, "reason": outcome.last_reason,
-                               "startedAt": started_at, "finishedAt": started_at,
-                               "containerID": f"containerd://{hashlib.sha1((name + 'prev').encode()).hexdigest()}"}}
+        last = {
+            "terminated": {
+                "exitCode": outcome.last_exit_code,
+                "reason": outcome.last_reason,
+                "startedAt": started_at,
+                "finishedAt": started_at,
+                "containerID": f"containerd://{hashlib.sha1((name + 'prev').encode()).hexdigest()}",
+            }
+        }
     image = container.get("image", "")
     pulled = outcome.reason not in ("ImagePullBackOff", "ErrImagePull")
-    status = {"name": name, "image": image, "imageID": f"{image}@sha256:{hashlib.sha256(image.encode()).hexdigest()}" if pulled else "",
-              "ready": outcome.ready and outcome.state == "running", "restartCount": restarts,
-              "started": outcome.state == "running", "state": state, "lastState": last}
+    status = {
+        "name": name,
+        "image": image,
+        "imageID": f"{image}@sha256:{hashlib.sha256(image.encode()).hexdigest()}" if pulled else "",
+        "ready": outcome.ready and outcome.state == "running",
+        "restartCount": restarts,
+        "started": outcome.state == "running",
+        "state": state,
+        "lastState": last,
+    }
     if outcome.state != "waiting" or outcome.last_reason:
         status["containerID"] = f"containerd://{hashlib.sha1((image + name).encode()).hexdigest()}"
     return status
@@ -119,18 +156,39 @@ def sync_pod(cluster: Cluster, pod: dict[str, Any]) -> None:
         outcomes = [container_outcome(pod, c, world, pod_ip) for c in containers]
         events = [e for o in outcomes for e in o.events]
     old_by_name = {s["name"]: s for s in old_status.get("containerStatuses") or []}
-    statuses = [_container_status(c, o, old_by_name.get(c["name"]), started_at, age) for c, o in zip(containers, outcomes, strict=True)]
+    statuses = [
+        _container_status(c, o, old_by_name.get(c["name"]), started_at, age)
+        for c, o in zip(containers, outcomes, strict=True)
+    ]
     ready = all(s["ready"] for s in statuses)
     phase = _phase(outcomes)
     host_ip = ((node or {}).get("status", {}).get("addresses") or [{"address": "10.0.0.1"}])[0]["address"]
-    cond = lambda t, ok, reason="": {"type": t, "status": "True" if ok else "False", "lastProbeTime": None,  # noqa: E731
-                                     "lastTransitionTime": started_at, **({"reason": reason} if reason and not ok else {})}
+
+    def cond(kind: str, ok: bool, reason: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": kind,
+            "status": "True" if ok else "False",
+            "lastProbeTime": None,
+            "lastTransitionTime": started_at,
+        }
+        if reason and not ok:
+            out["reason"] = reason
+        return out
+
     status = {
         "phase": phase,
-        "conditions": [cond("Initialized", True), cond("Ready", ready, "ContainersNotReady"),
-                       cond("ContainersReady", ready, "ContainersNotReady"), cond("PodScheduled", True)],
-        "hostIP": host_ip, "hostIPs": [{"ip": host_ip}], "podIP": pod_ip, "podIPs": [{"ip": pod_ip}],
-        "startTime": started_at, "containerStatuses": statuses,
+        "conditions": [
+            cond("Initialized", True),
+            cond("Ready", ready, "ContainersNotReady"),
+            cond("ContainersReady", ready, "ContainersNotReady"),
+            cond("PodScheduled", True),
+        ],
+        "hostIP": host_ip,
+        "hostIPs": [{"ip": host_ip}],
+        "podIP": pod_ip,
+        "podIPs": [{"ip": pod_ip}],
+        "startTime": started_at,
+        "containerStatuses": statuses,
         "qosClass": old_status.get("qosClass", "BestEffort"),
     }
     for c, o in zip(containers, outcomes, strict=True):
@@ -145,8 +203,13 @@ def sync_pod(cluster: Cluster, pod: dict[str, Any]) -> None:
 def _resync_namespace(cluster: Cluster, namespace: str | None) -> None:
     for pod in cluster.store.list(resource("pods"), namespace):
         status = pod.get("status") or {}
-        if pod["spec"].get("nodeName") and not all(s.get("ready") for s in status.get("containerStatuses") or [{}]):
-            sync_pod(cluster, cluster.store.get(resource("pods"), pod["metadata"]["namespace"], pod["metadata"]["name"]))
+        if pod["spec"].get("nodeName") and not all(
+            s.get("ready") for s in status.get("containerStatuses") or [{}]
+        ):
+            sync_pod(
+                cluster,
+                cluster.store.get(resource("pods"), pod["metadata"]["namespace"], pod["metadata"]["name"]),
+            )
 
 
 def reconcile_kubelet(cluster: Cluster, change: Change) -> None:
@@ -156,7 +219,9 @@ def reconcile_kubelet(cluster: Cluster, change: Change) -> None:
             for c in change.obj["spec"].get("containers") or []:
                 cluster.logs.pop((change.obj["metadata"]["uid"], c.get("name", "")), None)
             return
-        current = cluster.store.find(change.resource, change.obj["metadata"]["namespace"], change.obj["metadata"]["name"])
+        current = cluster.store.find(
+            change.resource, change.obj["metadata"]["namespace"], change.obj["metadata"]["name"]
+        )
         if current is not None and current["spec"].get("nodeName") and current is change.obj:
             sync_pod(cluster, current)
     elif kind in ("ConfigMap", "Secret", "PersistentVolumeClaim") or kind in _RBAC_KINDS:

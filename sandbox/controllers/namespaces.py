@@ -20,10 +20,14 @@ def reconcile_namespaces(cluster: Cluster, change: Change) -> None:
         return
     if change.type == "ADDED":
         if cluster.store.find(resource("serviceaccounts"), name, "default") is None:
-            cluster.store.create(resource("serviceaccounts"), {"metadata": {"name": "default", "namespace": name}})
+            cluster.store.create(
+                resource("serviceaccounts"), {"metadata": {"name": "default", "namespace": name}}
+            )
         if cluster.store.find(resource("configmaps"), name, "kube-root-ca.crt") is None:
-            cluster.store.create(resource("configmaps"), {"metadata": {"name": "kube-root-ca.crt", "namespace": name},
-                                                          "data": {"ca.crt": _ROOT_CA}})
+            cluster.store.create(
+                resource("configmaps"),
+                {"metadata": {"name": "kube-root-ca.crt", "namespace": name}, "data": {"ca.crt": _ROOT_CA}},
+            )
         return
     if ns.get("status", {}).get("phase") != "Terminating":
         return

@@ -40,8 +40,9 @@ def _tolerated(taint: dict[str, Any], tolerations: list[dict[str, Any]]) -> bool
 
 
 def _affinity_ok(pod: dict[str, Any], labels: dict[str, str]) -> bool:
-    required = (((pod["spec"].get("affinity") or {}).get("nodeAffinity") or {})
-                .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
+    required = ((pod["spec"].get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
     terms = required.get("nodeSelectorTerms") or []
     if not terms:
         return True
@@ -50,8 +51,12 @@ def _affinity_ok(pod: dict[str, Any], labels: dict[str, str]) -> bool:
         for e in term.get("matchExpressions") or []:
             key, op, values = e.get("key"), e.get("operator"), e.get("values") or []
             value = labels.get(key)
-            ok = ok and {"In": value in values, "NotIn": value not in values, "Exists": key in labels,
-                         "DoesNotExist": key not in labels}.get(op, False)
+            ok = ok and {
+                "In": value in values,
+                "NotIn": value not in values,
+                "Exists": key in labels,
+                "DoesNotExist": key not in labels,
+            }.get(op, False)
         if ok:
             return True
     return False
@@ -83,13 +88,15 @@ class Scheduler:
             self._counted[uid] = (node, cpu, mem)
 
     def _fit(self, pod: dict[str, Any], node: dict[str, Any]) -> str:
-        """"" when the pod fits the node, else the reason kube-scheduler would give."""
+        """ "" when the pod fits the node, else the reason kube-scheduler would give."""
         spec, status = node.get("spec") or {}, node.get("status") or {}
         labels = node["metadata"].get("labels") or {}
         if spec.get("unschedulable"):
             return "node(s) were unschedulable"
         for taint in spec.get("taints") or []:
-            if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerated(taint, pod["spec"].get("tolerations") or []):
+            if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerated(
+                taint, pod["spec"].get("tolerations") or []
+            ):
                 return f"node(s) had untolerated taint {{{taint.get('key')}: {taint.get('value', '')}}}"
         selector = pod["spec"].get("nodeSelector") or {}
         if any(labels.get(k) != v for k, v in selector.items()) or not _affinity_ok(pod, labels):
@@ -124,21 +131,45 @@ class Scheduler:
         if best is not None:
             self.pending.discard(key)
             bound = cluster.store.update(pods, {**pod, "spec": {**pod["spec"], "nodeName": best[1]}})
-            self._account(Change(0, "MODIFIED", pods, bound))  # count it now: later pods in this settle see it
-            cluster.record_event(bound, "Normal", "Scheduled",
-                                 f"Successfully assigned {key[0]}/{key[1]} to {best[1]}", "default-scheduler")
+            self._account(
+                Change(0, "MODIFIED", pods, bound)
+            )  # count it now: later pods in this settle see it
+            cluster.record_event(
+                bound,
+                "Normal",
+                "Scheduled",
+                f"Successfully assigned {key[0]}/{key[1]} to {best[1]}",
+                "default-scheduler",
+            )
             return
         self.pending.add(key)
         detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda i: i[0]))
-        message = (f"0/{len(nodes)} nodes are available: {detail}. preemption: 0/{len(nodes)} nodes are available: "
-                   f"{len(nodes)} No preemption victims found for incoming pod.") if nodes else "no nodes available to schedule pods"
-        condition = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message,
-                     "lastProbeTime": None, "lastTransitionTime": now_rfc3339()}
-        old = [c for c in (pod.get("status") or {}).get("conditions") or [] if c.get("type") == "PodScheduled"]
+        message = (
+            (
+                f"0/{len(nodes)} nodes are available: {detail}. preemption: 0/{len(nodes)} nodes are available: "
+                f"{len(nodes)} No preemption victims found for incoming pod."
+            )
+            if nodes
+            else "no nodes available to schedule pods"
+        )
+        condition = {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": "Unschedulable",
+            "message": message,
+            "lastProbeTime": None,
+            "lastTransitionTime": now_rfc3339(),
+        }
+        old = [
+            c for c in (pod.get("status") or {}).get("conditions") or [] if c.get("type") == "PodScheduled"
+        ]
         if old and old[0].get("message") == message:
             return
-        fresh = cluster.store.update(pods, {**pod, "status": {**(pod.get("status") or {}), "phase": "Pending",
-                                                              "conditions": [condition]}}, subresource="status")
+        fresh = cluster.store.update(
+            pods,
+            {**pod, "status": {**(pod.get("status") or {}), "phase": "Pending", "conditions": [condition]}},
+            subresource="status",
+        )
         cluster.record_event(fresh, "Warning", "FailedScheduling", message, "default-scheduler")
 
     def _retry_pending(self, cluster: Cluster) -> None:
@@ -158,8 +189,14 @@ class Scheduler:
                 if self.pending and self._counted.get(pod["metadata"]["uid"]) is None:
                     self._retry_pending(cluster)
                 return
-            current = cluster.store.find(change.resource, pod["metadata"]["namespace"], pod["metadata"]["name"])
-            if current is pod and not pod["spec"].get("nodeName") and pod["spec"].get("schedulerName", "default-scheduler") == "default-scheduler":
+            current = cluster.store.find(
+                change.resource, pod["metadata"]["namespace"], pod["metadata"]["name"]
+            )
+            if (
+                current is pod
+                and not pod["spec"].get("nodeName")
+                and pod["spec"].get("schedulerName", "default-scheduler") == "default-scheduler"
+            ):
                 self.schedule(cluster, pod)
         elif kind == "Node" and self.pending:
             self._retry_pending(cluster)

@@ -27,8 +27,14 @@ def pod_template_hash(template: dict[str, Any]) -> str:
 
 
 def _owner_ref(owner: dict[str, Any]) -> dict[str, Any]:
-    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
-            "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": owner["metadata"]["name"],
+        "uid": owner["metadata"]["uid"],
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
 
 
 def _owned(cluster: Cluster, owner: dict[str, Any], plural: str, group: str = "") -> list[dict[str, Any]]:
@@ -41,30 +47,47 @@ def _alive(pod: dict[str, Any]) -> bool:
 
 
 def _ready(pod: dict[str, Any]) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in pod.get("status", {}).get("conditions") or [])
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in pod.get("status", {}).get("conditions") or []
+    )
 
 
-def _create_pod(cluster: Cluster, owner: dict[str, Any], template: dict[str, Any], extra_labels: dict[str, str]) -> None:
+def _create_pod(
+    cluster: Cluster, owner: dict[str, Any], template: dict[str, Any], extra_labels: dict[str, str]
+) -> None:
     meta = copy.deepcopy(template.get("metadata") or {})
     meta["labels"] = {**(meta.get("labels") or {}), **extra_labels}
     meta["generateName"] = f"{owner['metadata']['name']}-"
     meta["namespace"] = owner["metadata"]["namespace"]
     meta["ownerReferences"] = [_owner_ref(owner)]
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": meta, "spec": copy.deepcopy(template.get("spec") or {})}
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": meta,
+        "spec": copy.deepcopy(template.get("spec") or {}),
+    }
     try:
         created = cluster.create(resource("pods"), pod)
     except Exception as exc:  # e.g. a missing ServiceAccount: the ReplicaSet reports it, as upstream
         message = getattr(exc, "message", str(exc))
-        cluster.record_event(owner, "Warning", "FailedCreate", f"Error creating: {message}", "replicaset-controller")
+        cluster.record_event(
+            owner, "Warning", "FailedCreate", f"Error creating: {message}", "replicaset-controller"
+        )
         return
-    cluster.record_event(owner, "Normal", "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
-                         f"{owner['kind'].lower()}-controller")
+    cluster.record_event(
+        owner,
+        "Normal",
+        "SuccessfulCreate",
+        f"Created pod: {created['metadata']['name']}",
+        f"{owner['kind'].lower()}-controller",
+    )
 
 
 def _sync_replicaset(cluster: Cluster, rs: dict[str, Any]) -> None:
     pods = [p for p in _owned(cluster, rs, "pods") if _alive(p)]
     want = rs["spec"].get("replicas", 1)
-    hash_label = (rs["spec"]["template"].get("metadata", {}).get("labels") or {})
+    hash_label = rs["spec"]["template"].get("metadata", {}).get("labels") or {}
     if len(pods) < want:
         for _ in range(want - len(pods)):
             _create_pod(cluster, rs, rs["spec"]["template"], dict(hash_label))
@@ -73,17 +96,31 @@ def _sync_replicaset(cluster: Cluster, rs: dict[str, Any]) -> None:
         ranked = sorted(pods, key=lambda p: (_ready(p), p["metadata"]["creationTimestamp"]))
         for pod in ranked[: len(pods) - want]:
             cluster.store.delete(resource("pods"), pod["metadata"]["namespace"], pod["metadata"]["name"])
-            cluster.record_event(rs, "Normal", "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
-                                 "replicaset-controller")
-    fresh = cluster.store.find(resource("replicasets", "apps"), rs["metadata"]["namespace"], rs["metadata"]["name"])
+            cluster.record_event(
+                rs,
+                "Normal",
+                "SuccessfulDelete",
+                f"Deleted pod: {pod['metadata']['name']}",
+                "replicaset-controller",
+            )
+    fresh = cluster.store.find(
+        resource("replicasets", "apps"), rs["metadata"]["namespace"], rs["metadata"]["name"]
+    )
     if fresh is None:
         return
     pods = [p for p in _owned(cluster, fresh, "pods") if _alive(p)]
     ready = sum(1 for p in pods if _ready(p))
-    status = {"replicas": len(pods), "fullyLabeledReplicas": len(pods), "readyReplicas": ready,
-              "availableReplicas": ready, "observedGeneration": fresh["metadata"].get("generation", 1)}
+    status = {
+        "replicas": len(pods),
+        "fullyLabeledReplicas": len(pods),
+        "readyReplicas": ready,
+        "availableReplicas": ready,
+        "observedGeneration": fresh["metadata"].get("generation", 1),
+    }
     if status != fresh.get("status"):
-        cluster.store.update(resource("replicasets", "apps"), {**fresh, "status": status}, subresource="status")
+        cluster.store.update(
+            resource("replicasets", "apps"), {**fresh, "status": status}, subresource="status"
+        )
 
 
 def _resolve(value: Any, total: int, round_up: bool) -> int:
@@ -93,21 +130,37 @@ def _resolve(value: Any, total: int, round_up: bool) -> int:
     return int(value or 0)
 
 
-def _new_replicaset(cluster: Cluster, dep: dict[str, Any], template_hash: str, revision: int) -> dict[str, Any]:
+def _new_replicaset(
+    cluster: Cluster, dep: dict[str, Any], template_hash: str, revision: int
+) -> dict[str, Any]:
     template = copy.deepcopy(dep["spec"]["template"])
     labels = {**(template.get("metadata", {}).get("labels") or {}), "pod-template-hash": template_hash}
     template.setdefault("metadata", {})["labels"] = labels
     selector = copy.deepcopy(dep["spec"]["selector"])
     selector.setdefault("matchLabels", {})["pod-template-hash"] = template_hash
-    rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
-          "metadata": {"name": f"{dep['metadata']['name']}-{template_hash}", "namespace": dep["metadata"]["namespace"],
-                       "labels": labels, "ownerReferences": [_owner_ref(dep)],
-                       "annotations": {_REVISION: str(revision),
-                                       "deployment.kubernetes.io/desired-replicas": str(dep["spec"].get("replicas", 1))}},
-          "spec": {"replicas": 0, "selector": selector, "template": template}}
+    rs = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": f"{dep['metadata']['name']}-{template_hash}",
+            "namespace": dep["metadata"]["namespace"],
+            "labels": labels,
+            "ownerReferences": [_owner_ref(dep)],
+            "annotations": {
+                _REVISION: str(revision),
+                "deployment.kubernetes.io/desired-replicas": str(dep["spec"].get("replicas", 1)),
+            },
+        },
+        "spec": {"replicas": 0, "selector": selector, "template": template},
+    }
     created = cluster.create(resource("replicasets", "apps"), rs)
-    cluster.record_event(dep, "Normal", "ScalingReplicaSet",
-                         f"Scaled up replica set {created['metadata']['name']} to 0", "deployment-controller")
+    cluster.record_event(
+        dep,
+        "Normal",
+        "ScalingReplicaSet",
+        f"Scaled up replica set {created['metadata']['name']} to 0",
+        "deployment-controller",
+    )
     return created
 
 
@@ -115,24 +168,37 @@ def _scale(cluster: Cluster, dep: dict[str, Any], rs: dict[str, Any], replicas: 
     old = rs["spec"].get("replicas", 0)
     if old == replicas:
         return
-    cluster.store.update(resource("replicasets", "apps"), {**rs, "spec": {**rs["spec"], "replicas": replicas}})
+    cluster.store.update(
+        resource("replicasets", "apps"), {**rs, "spec": {**rs["spec"], "replicas": replicas}}
+    )
     verb = "up" if replicas > old else "down"
-    cluster.record_event(dep, "Normal", "ScalingReplicaSet",
-                         f"Scaled {verb} replica set {rs['metadata']['name']} to {replicas} from {old}", "deployment-controller")
+    cluster.record_event(
+        dep,
+        "Normal",
+        "ScalingReplicaSet",
+        f"Scaled {verb} replica set {rs['metadata']['name']} to {replicas} from {old}",
+        "deployment-controller",
+    )
 
 
 def _sync_deployment(cluster: Cluster, dep: dict[str, Any]) -> None:
     spec = dep["spec"]
     template_hash = pod_template_hash(spec["template"])
     owned = _owned(cluster, dep, "replicasets", "apps")
-    new = next((rs for rs in owned if rs["metadata"].get("labels", {}).get("pod-template-hash") == template_hash), None)
+    new = next(
+        (rs for rs in owned if rs["metadata"].get("labels", {}).get("pod-template-hash") == template_hash),
+        None,
+    )
     olds = [rs for rs in owned if rs is not new]
     revision = max([int(rs["metadata"].get("annotations", {}).get(_REVISION, 0)) for rs in owned] or [0])
     if new is None:
         new = _new_replicaset(cluster, dep, template_hash, revision + 1)
     elif int(new["metadata"].get("annotations", {}).get(_REVISION, 0)) < revision:
         annotations = {**new["metadata"].get("annotations", {}), _REVISION: str(revision + 1)}
-        new = cluster.store.update(resource("replicasets", "apps"), {**new, "metadata": {**new["metadata"], "annotations": annotations}})
+        new = cluster.store.update(
+            resource("replicasets", "apps"),
+            {**new, "metadata": {**new["metadata"], "annotations": annotations}},
+        )
     replicas = spec.get("replicas", 1)
     if spec.get("paused"):
         pass
@@ -147,16 +213,33 @@ def _sync_deployment(cluster: Cluster, dep: dict[str, Any]) -> None:
         unavailable = _resolve(rolling.get("maxUnavailable", "25%"), replicas, False)
         if surge == 0 and unavailable == 0:
             unavailable = 1
-        total = sum(rs["spec"].get("replicas", 0) for rs in owned if rs is not new) + new["spec"].get("replicas", 0)
+        total = sum(rs["spec"].get("replicas", 0) for rs in owned if rs is not new) + new["spec"].get(
+            "replicas", 0
+        )
         if not olds or new["spec"].get("replicas", 0) > replicas:
             _scale(cluster, dep, new, replicas)
         elif total < replicas + surge:
-            _scale(cluster, dep, new, min(replicas, new["spec"].get("replicas", 0) + replicas + surge - total))
-        available = sum((rs.get("status") or {}).get("availableReplicas", 0)
-                        for rs in [cluster.store.find(resource("replicasets", "apps"), r["metadata"]["namespace"], r["metadata"]["name"]) or r for r in owned])
+            _scale(
+                cluster, dep, new, min(replicas, new["spec"].get("replicas", 0) + replicas + surge - total)
+            )
+        available = sum(
+            (rs.get("status") or {}).get("availableReplicas", 0)
+            for rs in [
+                cluster.store.find(
+                    resource("replicasets", "apps"), r["metadata"]["namespace"], r["metadata"]["name"]
+                )
+                or r
+                for r in owned
+            ]
+        )
         budget = available - (replicas - unavailable)
         for rs in olds:
-            rs = cluster.store.find(resource("replicasets", "apps"), rs["metadata"]["namespace"], rs["metadata"]["name"]) or rs
+            rs = (
+                cluster.store.find(
+                    resource("replicasets", "apps"), rs["metadata"]["namespace"], rs["metadata"]["name"]
+                )
+                or rs
+            )
             have = rs["spec"].get("replicas", 0)
             unhealthy = have - (rs.get("status") or {}).get("availableReplicas", 0)
             cut = min(have, max(0, unhealthy) + max(0, budget))
@@ -169,16 +252,28 @@ def _sync_deployment(cluster: Cluster, dep: dict[str, Any]) -> None:
 
 def _cleanup_history(cluster: Cluster, dep: dict[str, Any]) -> None:
     limit = dep["spec"].get("revisionHistoryLimit", 10)
-    olds = [rs for rs in _owned(cluster, dep, "replicasets", "apps")
-            if rs["spec"].get("replicas", 0) == 0 and not _owned(cluster, rs, "pods")
-            and rs["metadata"].get("labels", {}).get("pod-template-hash") != pod_template_hash(dep["spec"]["template"])]
+    olds = [
+        rs
+        for rs in _owned(cluster, dep, "replicasets", "apps")
+        if rs["spec"].get("replicas", 0) == 0
+        and not _owned(cluster, rs, "pods")
+        and rs["metadata"].get("labels", {}).get("pod-template-hash")
+        != pod_template_hash(dep["spec"]["template"])
+    ]
     olds.sort(key=lambda rs: int(rs["metadata"].get("annotations", {}).get(_REVISION, 0)))
     for rs in olds[: max(0, len(olds) - limit)]:
-        cluster.store.delete(resource("replicasets", "apps"), rs["metadata"]["namespace"], rs["metadata"]["name"])
+        cluster.store.delete(
+            resource("replicasets", "apps"), rs["metadata"]["namespace"], rs["metadata"]["name"]
+        )
 
 
 def _deployment_status(cluster: Cluster, dep: dict[str, Any], template_hash: str) -> None:
-    dep = cluster.store.find(resource("deployments", "apps"), dep["metadata"]["namespace"], dep["metadata"]["name"]) or dep
+    dep = (
+        cluster.store.find(
+            resource("deployments", "apps"), dep["metadata"]["namespace"], dep["metadata"]["name"]
+        )
+        or dep
+    )
     owned = _owned(cluster, dep, "replicasets", "apps")
     pods = [p for rs in owned for p in _owned(cluster, rs, "pods") if _alive(p)]
     new_pods = [p for p in pods if p["metadata"].get("labels", {}).get("pod-template-hash") == template_hash]
@@ -192,21 +287,46 @@ def _deployment_status(cluster: Cluster, dep: dict[str, Any], template_hash: str
     def condition(kind: str, ok: bool, reason: str, message: str) -> dict[str, Any]:
         previous = old_conditions.get(kind) or {}
         changed = previous.get("status") != ("True" if ok else "False") or previous.get("reason") != reason
-        return {"type": kind, "status": "True" if ok else "False", "reason": reason, "message": message,
-                "lastUpdateTime": now if changed else previous.get("lastUpdateTime", now),
-                "lastTransitionTime": now if changed else previous.get("lastTransitionTime", now)}
+        return {
+            "type": kind,
+            "status": "True" if ok else "False",
+            "reason": reason,
+            "message": message,
+            "lastUpdateTime": now if changed else previous.get("lastUpdateTime", now),
+            "lastTransitionTime": now if changed else previous.get("lastTransitionTime", now),
+        }
 
     rs_name = f"{dep['metadata']['name']}-{template_hash}"
     done = len(new_pods) == replicas == len(pods) and ready >= replicas
     status: dict[str, Any] = {
-        "observedGeneration": dep["metadata"].get("generation", 1), "replicas": len(pods),
-        "updatedReplicas": len(new_pods), "readyReplicas": ready, "availableReplicas": ready,
+        "observedGeneration": dep["metadata"].get("generation", 1),
+        "replicas": len(pods),
+        "updatedReplicas": len(new_pods),
+        "readyReplicas": ready,
+        "availableReplicas": ready,
         "conditions": [
-            condition("Available", unavailable <= _resolve((dep["spec"].get("strategy", {}).get("rollingUpdate") or {}).get("maxUnavailable", "25%"), replicas, False) or ready >= replicas,
-                      "MinimumReplicasAvailable" if ready >= replicas else "MinimumReplicasUnavailable",
-                      "Deployment has minimum availability." if ready >= replicas else "Deployment does not have minimum availability."),
-            condition("Progressing", True, "NewReplicaSetAvailable" if done else "ReplicaSetUpdated",
-                      f'ReplicaSet "{rs_name}" has successfully progressed.' if done else f'ReplicaSet "{rs_name}" is progressing.'),
+            condition(
+                "Available",
+                unavailable
+                <= _resolve(
+                    (dep["spec"].get("strategy", {}).get("rollingUpdate") or {}).get("maxUnavailable", "25%"),
+                    replicas,
+                    False,
+                )
+                or ready >= replicas,
+                "MinimumReplicasAvailable" if ready >= replicas else "MinimumReplicasUnavailable",
+                "Deployment has minimum availability."
+                if ready >= replicas
+                else "Deployment does not have minimum availability.",
+            ),
+            condition(
+                "Progressing",
+                True,
+                "NewReplicaSetAvailable" if done else "ReplicaSetUpdated",
+                f'ReplicaSet "{rs_name}" has successfully progressed.'
+                if done
+                else f'ReplicaSet "{rs_name}" is progressing.',
+            ),
         ],
     }
     if unavailable:
@@ -217,11 +337,24 @@ def _deployment_status(cluster: Cluster, dep: dict[str, Any], template_hash: str
     if status != old_status:
         cluster.store.update(resource("deployments", "apps"), {**dep, "status": status}, subresource="status")
     annotations = dep["metadata"].get("annotations") or {}
-    new = next((rs for rs in owned if rs["metadata"].get("labels", {}).get("pod-template-hash") == template_hash), None)
+    new = next(
+        (rs for rs in owned if rs["metadata"].get("labels", {}).get("pod-template-hash") == template_hash),
+        None,
+    )
     if new is not None and annotations.get(_REVISION) != new["metadata"]["annotations"].get(_REVISION):
-        fresh = cluster.store.get(resource("deployments", "apps"), dep["metadata"]["namespace"], dep["metadata"]["name"])
-        cluster.store.update(resource("deployments", "apps"), {**fresh, "metadata": {**fresh["metadata"], "annotations": {
-            **annotations, _REVISION: new["metadata"]["annotations"][_REVISION]}}})
+        fresh = cluster.store.get(
+            resource("deployments", "apps"), dep["metadata"]["namespace"], dep["metadata"]["name"]
+        )
+        cluster.store.update(
+            resource("deployments", "apps"),
+            {
+                **fresh,
+                "metadata": {
+                    **fresh["metadata"],
+                    "annotations": {**annotations, _REVISION: new["metadata"]["annotations"][_REVISION]},
+                },
+            },
+        )
 
 
 def _sync_job(cluster: Cluster, job: dict[str, Any]) -> None:
@@ -232,34 +365,60 @@ def _sync_job(cluster: Cluster, job: dict[str, Any]) -> None:
     spec = job["spec"]
     want = min(spec.get("parallelism", 1), spec.get("completions", 1) - succeeded)
     if failed <= spec.get("backoffLimit", 6) and not spec.get("suspend"):
-        labels = {"batch.kubernetes.io/job-name": job["metadata"]["name"], "job-name": job["metadata"]["name"],
-                  "batch.kubernetes.io/controller-uid": job["metadata"]["uid"], "controller-uid": job["metadata"]["uid"]}
+        labels = {
+            "batch.kubernetes.io/job-name": job["metadata"]["name"],
+            "job-name": job["metadata"]["name"],
+            "batch.kubernetes.io/controller-uid": job["metadata"]["uid"],
+            "controller-uid": job["metadata"]["uid"],
+        }
         for _ in range(max(0, want - len(active))):
             _create_pod(cluster, job, spec["template"], labels)
-    fresh = cluster.store.find(resource("jobs", "batch"), job["metadata"]["namespace"], job["metadata"]["name"])
+    fresh = cluster.store.find(
+        resource("jobs", "batch"), job["metadata"]["namespace"], job["metadata"]["name"]
+    )
     if fresh is None:
         return
-    status = {k: v for k, v in {"active": len(active), "succeeded": succeeded, "failed": failed}.items() if v}
+    status: dict[str, Any] = {
+        k: v for k, v in {"active": len(active), "succeeded": succeeded, "failed": failed}.items() if v
+    }
     status["startTime"] = (fresh.get("status") or {}).get("startTime", now_rfc3339())
     if succeeded >= spec.get("completions", 1):
-        status["conditions"] = [{"type": "Complete", "status": "True", "lastProbeTime": now_rfc3339(), "lastTransitionTime": now_rfc3339()}]
+        status["conditions"] = [
+            {
+                "type": "Complete",
+                "status": "True",
+                "lastProbeTime": now_rfc3339(),
+                "lastTransitionTime": now_rfc3339(),
+            }
+        ]
         status["completionTime"] = (fresh.get("status") or {}).get("completionTime", now_rfc3339())
     elif failed > spec.get("backoffLimit", 6):
-        status["conditions"] = [{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
-                                 "message": "Job has reached the specified backoff limit"}]
+        status["conditions"] = [
+            {
+                "type": "Failed",
+                "status": "True",
+                "reason": "BackoffLimitExceeded",
+                "message": "Job has reached the specified backoff limit",
+            }
+        ]
     if _semantic(status) != _semantic(fresh.get("status") or {}):
         cluster.store.update(resource("jobs", "batch"), {**fresh, "status": status}, subresource="status")
 
 
 def _semantic(status: dict[str, Any]) -> Any:
     return {k: v for k, v in status.items() if k not in ("startTime", "completionTime", "conditions")} | {
-        "conditions": [c.get("type") for c in status.get("conditions") or []]}
+        "conditions": [c.get("type") for c in status.get("conditions") or []]
+    }
 
 
-def _owner(cluster: Cluster, obj: dict[str, Any], kind: str, plural: str, group: str) -> dict[str, Any] | None:
+def _owner(
+    cluster: Cluster, obj: dict[str, Any], kind: str, plural: str, group: str
+) -> dict[str, Any] | None:
     for ref in obj["metadata"].get("ownerReferences") or []:
         if ref.get("kind") == kind and ref.get("controller"):
-            owner = cluster.store.find(resource(plural, group), obj["metadata"]["namespace"], ref.get("name", ""))
+            owner = cluster.store.find(
+                resource(plural, group), obj["metadata"]["namespace"], ref.get("name", "")
+            )
             if owner is not None and owner["metadata"]["uid"] == ref.get("uid"):
                 return owner
     return None
@@ -277,7 +436,9 @@ def reconcile_workloads(cluster: Cluster, change: Change) -> None:
         if current is obj and change.type != "DELETED":
             _sync_replicaset(cluster, current)
         dep = _owner(cluster, obj, "Deployment", "deployments", "apps")
-        if dep is not None and (change.old is None or change.old.get("status") != obj.get("status") or change.type == "DELETED"):
+        if dep is not None and (
+            change.old is None or change.old.get("status") != obj.get("status") or change.type == "DELETED"
+        ):
             _sync_deployment(cluster, dep)
     elif kind == "Pod":
         rs = _owner(cluster, obj, "ReplicaSet", "replicasets", "apps")
