@@ -1,0 +1,256 @@
+"""The cost engine: usage -> right-sizing -> node plans -> allocation, spot risk and savings that add up.
+
+Savings are attributed once, in sequence: node-plan saving = current cost - plan for today's requests;
+right-sizing saving = that plan - plan for the right-sized requests. Their sum is current - recommended.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+
+from tools.cost.allocation import Allocation, NodeCharge, PodCharge, allocate
+from tools.cost.catalog import CatalogError, PriceCatalog
+from tools.cost.cluster import ClusterSnapshot, ClusterWorkload
+from tools.cost.plan import plan_nodes
+from tools.cost.rightsize import ContainerResources, Recommendation, RightsizeStrategy, recommend
+from tools.cost.spot_risk import SpotRisk, spot_risk
+from tools.cost.usage.base import ContainerRef, ContainerUsage, UsageError, UsageSource
+from verifiers.cost.model import Offering, Plan, PlanProblem, Workload
+
+__all__ = ["HOURS_PER_MONTH", "CostReport", "PlanSummary", "default_offerings", "optimize", "summarize_plan"]
+
+HOURS_PER_MONTH = 730.0
+_DEFAULT_FAMILIES = {
+    "aws": r"^(m7i|m7a|m7g|c7i|c7a|c7g|r7i|r7a|r7g|m6i|c6i|r6i)\.(large|\d*xlarge)$",
+    "gcp": r"^(n2|n2d|e2|c3)-(standard|highmem|highcpu)-\d+$",
+    "azure": r"^Standard_(D|E|F)\d+s_v[56]$",
+}
+
+
+def default_offerings(catalog: PriceCatalog, instance_types: list[str] | None = None) -> list[Offering]:
+    """Current-generation general, compute and memory families (84 types on AWS), or the named types."""
+    if instance_types is None:
+        pattern = re.compile(_DEFAULT_FAMILIES.get(catalog.cloud, r".*"))
+        instance_types = [t for t in catalog.instance_types() if pattern.match(t)]
+    return catalog.offerings(instance_types)
+
+
+class NodeGroup(BaseModel):
+    instance_type: str
+    capacity_type: str
+    count: int
+    usd_per_hour: float
+    interruption_bucket: int | None = None
+
+
+class PlanSummary(BaseModel):
+    monthly_cost: float
+    lower_bound: float = Field(description="Proven lower bound on the monthly cost of any feasible plan.")
+    gap: float
+    status: str
+    bound_source: str
+    solver: str
+    solve_seconds: float
+    nodes: list[NodeGroup]
+    spot_share: float
+    expected_interruptions_per_month: float
+    unplaceable: dict[str, int]
+
+
+def summarize_plan(problem: PlanProblem, plan: Plan) -> PlanSummary:
+    offerings = problem.offering_by_name()
+    counts: dict[str, int] = defaultdict(int)
+    for n in plan.nodes:
+        counts[n.offering] += 1
+    risk = spot_risk(problem, plan)
+    return PlanSummary(
+        monthly_cost=round(plan.hourly_cost * HOURS_PER_MONTH, 2),
+        lower_bound=round(plan.lower_bound * HOURS_PER_MONTH, 2),
+        gap=round(plan.gap, 4),
+        status=plan.status,
+        bound_source=plan.bound_source,
+        solver=plan.solver,
+        solve_seconds=round(plan.solve_seconds, 3),
+        nodes=[
+            NodeGroup(
+                instance_type=offerings[k].instance_type,
+                capacity_type=offerings[k].capacity_type,
+                count=v,
+                usd_per_hour=offerings[k].usd_per_hour,
+                interruption_bucket=offerings[k].interruption_bucket,
+            )
+            for k, v in sorted(counts.items())
+        ],
+        spot_share=round(risk.spot_share, 4),
+        expected_interruptions_per_month=round(risk.expected_interruptions_per_month, 3),
+        unplaceable=plan.unplaceable,
+    )
+
+
+class Savings(BaseModel):
+    node_plan_monthly: float
+    rightsizing_monthly: float
+    total_monthly: float
+
+
+class CostReport(BaseModel):
+    cloud: str
+    region: str
+    current_monthly: float
+    current_source: str
+    current_allocation: Allocation
+    after_node_plan_monthly: float
+    recommended_monthly: float
+    recommended_allocation: Allocation
+    savings: Savings
+    plan: PlanSummary
+    spot_risk: SpotRisk
+    rightsizing: list[Recommendation]
+    notes: list[str] = Field(default_factory=list)
+    price_sources: list[str] = Field(default_factory=list)
+
+
+def _pod_request(containers: dict[str, ContainerResources]) -> tuple[int, float]:
+    cpu = sum(c.cpu_request_m or 0 for c in containers.values())
+    mem = sum(c.memory_request_mib or 0 for c in containers.values())
+    return round(cpu), round(mem, 3)
+
+
+def _demand(w: ClusterWorkload, containers: dict[str, ContainerResources]) -> Workload:
+    cpu, mem = _pod_request(containers)
+    return Workload(
+        name=w.key, namespace=w.namespace, replicas=w.replicas, cpu_m=cpu, memory_mib=mem,
+        node_selector=w.node_selector, spot_allowed=w.spot_allowed, max_spot_share=w.max_spot_share,
+        min_spot_pools=w.min_spot_pools,
+    )  # fmt: skip
+
+
+def _plan_allocation(problem: PlanProblem, plan: Plan) -> Allocation:
+    offerings = problem.offering_by_name()
+    works = problem.workload_by_name()
+    return allocate(
+        [
+            NodeCharge(
+                name=f"{n.offering}#{i}", usd_per_hour=offerings[n.offering].usd_per_hour,
+                cpu_m=offerings[n.offering].cpu_m, memory_mib=offerings[n.offering].memory_mib,
+                pods=[PodCharge(namespace=works[k].namespace, workload=k, cpu_m=works[k].cpu_m,
+                                memory_mib=works[k].memory_mib) for k, c in n.pods.items() for _ in range(c)],
+            )
+            for i, n in enumerate(plan.nodes)
+        ]
+    )  # fmt: skip
+
+
+def _current_allocation(
+    snapshot: ClusterSnapshot, catalog: PriceCatalog, usage: dict[str, dict[str, ContainerUsage]]
+) -> tuple[Allocation | None, list[str]]:
+    """Allocation over the cluster's real nodes, or None (with the reason) when a node has no price."""
+    charges: dict[str, NodeCharge] = {}
+    for node in snapshot.nodes:
+        if not node.instance_type:
+            return None, [f"node {node.name} has no instance-type label"]
+        try:
+            quote = catalog.quote(node.instance_type, "spot" if node.capacity_type == "spot" else "on-demand")
+        except CatalogError as exc:
+            return None, [f"node {node.name}: {exc}"]
+        charges[node.name] = NodeCharge(
+            name=node.name,
+            usd_per_hour=quote.usd_per_hour,
+            cpu_m=node.cpu_m,
+            memory_mib=node.memory_mib,
+            pods=[],
+        )
+    if not charges:
+        return None, ["the cluster reports no nodes"]
+    for w in snapshot.workloads:
+        cpu_req, mem_req = _pod_request(w.containers)
+        for pod in w.pods:
+            if pod.node not in charges:
+                continue
+            cpu_use = sum(_mean(u.cpu_cores.get(pod.name)) * 1000 for u in usage.get(w.key, {}).values())
+            mem_use = sum(_mean(u.memory_bytes.get(pod.name)) / 2**20 for u in usage.get(w.key, {}).values())
+            charges[pod.node].pods.append(
+                PodCharge(
+                    namespace=w.namespace,
+                    workload=w.key,
+                    cpu_m=max(cpu_req, cpu_use),
+                    memory_mib=max(mem_req, mem_use),
+                )
+            )
+    return allocate(list(charges.values())), []
+
+
+def _mean(values: list[float] | None) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def optimize(
+    snapshot: ClusterSnapshot,
+    source: UsageSource,
+    catalog: PriceCatalog,
+    strategy: RightsizeStrategy | None = None,
+    offerings: list[Offering] | None = None,
+    time_limit_s: float = 20.0,
+) -> CostReport:
+    s = strategy or RightsizeStrategy()
+    offerings = offerings if offerings is not None else default_offerings(catalog)
+    notes: list[str] = []
+    recs: list[Recommendation] = []
+    usage: dict[str, dict[str, ContainerUsage]] = defaultdict(dict)
+    current_w: list[Workload] = []
+    rightsized_w: list[Workload] = []
+    for w in snapshot.workloads:
+        new: dict[str, ContainerResources] = {}
+        for cname, res in w.containers.items():
+            ref = ContainerRef(
+                namespace=w.namespace, pods=[p.name for p in w.pods] or [f"{w.name}-.*"], container=cname
+            )
+            try:
+                u = source.container_usage(
+                    ref, timedelta(days=s.history_days), timedelta(minutes=s.step_minutes)
+                )
+            except UsageError as exc:
+                notes.append(f"{w.key}/{cname}: usage unavailable ({exc})")
+                u = ContainerUsage(source=source.name)
+            usage[w.key][cname] = u
+            rec = recommend(w.key, cname, res, u, s, w.hpa)
+            recs.append(rec)
+            new[cname] = rec.recommended
+        current_w.append(_demand(w, w.containers))
+        rightsized_w.append(_demand(w, new))
+    before = PlanProblem(workloads=current_w, offerings=offerings)
+    after = PlanProblem(workloads=rightsized_w, offerings=offerings)
+    plan_before = plan_nodes(before, time_limit_s=time_limit_s / 2)
+    plan_after = plan_nodes(after, time_limit_s=time_limit_s / 2)
+    current_alloc, why = _current_allocation(snapshot, catalog, usage)
+    if current_alloc is None:
+        current_alloc = _plan_allocation(before, plan_before)
+        current_source = "estimated: today's requests packed optimally (" + "; ".join(why) + ")"
+    else:
+        current_source = f"the cluster's {len(snapshot.nodes)} nodes at catalog prices"
+    current = current_alloc.total_usd_per_hour * HOURS_PER_MONTH
+    mid = plan_before.hourly_cost * HOURS_PER_MONTH
+    rec_monthly = plan_after.hourly_cost * HOURS_PER_MONTH
+    savings = Savings(
+        node_plan_monthly=round(current - mid, 2),
+        rightsizing_monthly=round(mid - rec_monthly, 2),
+        total_monthly=round(current - mid, 2) + round(mid - rec_monthly, 2),
+    )
+    if plan_after.unplaceable:
+        notes.append("unplaceable (no allowed instance type holds one pod): " + ", ".join(
+            f"{k} x{v}" for k, v in plan_after.unplaceable.items()))  # fmt: skip
+    sources = sorted({catalog.quote(o.instance_type, o.capacity_type).source for o in offerings[:200]})
+    if "spot-advisor-estimate" in sources:
+        notes.append("AWS spot prices are estimates: on-demand x (1 - Spot Advisor savings %)")
+    return CostReport(
+        cloud=catalog.cloud, region=catalog.region,
+        current_monthly=round(current, 2), current_source=current_source, current_allocation=current_alloc,
+        after_node_plan_monthly=round(mid, 2), recommended_monthly=round(rec_monthly, 2),
+        recommended_allocation=_plan_allocation(after, plan_after), savings=savings,
+        plan=summarize_plan(after, plan_after), spot_risk=spot_risk(after, plan_after),
+        rightsizing=recs, notes=notes, price_sources=sources,
+    )  # fmt: skip

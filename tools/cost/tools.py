@@ -1,0 +1,162 @@
+"""LangChain tools of the cost agent. Every figure they return comes from the engine, never from the model."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from tools.base import ToolContext, mark_mutating
+
+__all__ = ["build_tools"]
+
+
+class NamespaceArgs(BaseModel):
+    namespace: str | None = Field(
+        default=None, description="Limit to this namespace; all namespaces when empty."
+    )
+
+
+class PriceArgs(BaseModel):
+    instance_type: str = Field(description="e.g. m7i.large, n2-standard-8, Standard_D4s_v5")
+    capacity_type: str = Field(default="on-demand", description="on-demand or spot")
+    cloud: str = Field(default="aws", description="aws, gcp or azure")
+    region: str = Field(default="us-east-1")
+
+
+class ApplyArgs(BaseModel):
+    namespace: str = Field(description="Namespace of the workload.")
+    workload: str = Field(description="Deployment or StatefulSet name.")
+
+
+def _error(exc: Exception) -> str:
+    return json.dumps({"error": f"{type(exc).__name__}: {exc}"})
+
+
+def build_tools(ctx: ToolContext) -> list[BaseTool]:
+    from tools.cost.catalog import CatalogError
+
+    def _report(namespace: str | None) -> Any:
+        from tools.cost.cluster import read_cluster
+        from tools.cost.connect import api_client_for, catalog_for, usage_source_for
+        from tools.cost.engine import optimize
+
+        api = api_client_for(ctx)
+        snapshot = read_cluster(api, namespace or None)
+        return (
+            optimize(snapshot, usage_source_for(ctx, api), catalog_for(ctx), time_limit_s=20.0),
+            snapshot,
+            api,
+        )
+
+    def optimize_cost(namespace: str | None = None) -> str:
+        """Optimize cluster cost: right-size every container from its usage (krr strategy), plan the cheapest
+        nodes with a solver (proven lower bound and gap), estimate spot risk, and report current vs recommended
+        monthly cost with each saving counted once. Read-only: nothing is changed."""
+        from tools.cost.proposal import karpenter_nodepool
+
+        try:
+            report, _, _ = _report(namespace)
+        except Exception as exc:  # a tool answers with an error the model can read, never a traceback
+            return _error(exc)
+        out = report.model_dump(exclude={"current_allocation", "recommended_allocation", "rightsizing"})
+        out["rightsizing"] = [
+            {"workload": r.workload, "container": r.container, "confidence": r.confidence, "notes": r.notes,
+             "current": r.current.model_dump(), "recommended": r.recommended.model_dump()}
+            for r in report.rightsizing if r.changed() or r.notes
+        ]  # fmt: skip
+        out["cost_by_namespace"] = {
+            "current": {k: round(v * 730, 2) for k, v in report.current_allocation.by_namespace.items()},
+            "current_idle": round(report.current_allocation.idle_usd_per_hour * 730, 2),
+            "recommended": {
+                k: round(v * 730, 2) for k, v in report.recommended_allocation.by_namespace.items()
+            },
+            "recommended_idle": round(report.recommended_allocation.idle_usd_per_hour * 730, 2),
+        }
+        out["nodepool_proposal"] = karpenter_nodepool(report.plan)
+        return json.dumps(out, default=str)
+
+    def rightsize(namespace: str | None = None) -> str:
+        """Right-sizing recommendations (CPU/memory requests and limits per container) with confidence notes;
+        read-only. Use apply_rightsizing to change a workload."""
+        try:
+            report, _, _ = _report(namespace)
+        except Exception as exc:
+            return _error(exc)
+        return json.dumps([r.model_dump() for r in report.rightsizing])
+
+    def price_lookup(
+        instance_type: str, capacity_type: str = "on-demand", cloud: str = "aws", region: str = "us-east-1"
+    ) -> str:
+        """Hourly price of an instance type from the shipped catalogs (with user overrides); spot prices on AWS
+        are estimates from the Spot Advisor."""
+        from tools.cost.connect import catalog_for
+
+        if capacity_type not in ("on-demand", "spot"):
+            return _error(ValueError(f"capacity_type: {capacity_type!r} is not on-demand or spot"))
+        try:
+            quote = catalog_for(ctx, cloud, region).quote(instance_type, capacity_type)  # type: ignore[arg-type]
+        except CatalogError as exc:
+            return _error(exc)
+        return quote.model_dump_json()
+
+    def _plan_change(namespace: str, workload: str) -> dict[str, Any]:
+        from tools.cost.apply import cost_delta_monthly, resource_diff, resource_patch
+        from tools.cost.connect import catalog_for
+
+        report, snapshot, api = _report(namespace)
+        target = next((w for w in snapshot.workloads if w.name == workload), None)
+        if target is None:
+            raise ValueError(f"workload {namespace}/{workload}: no Deployment or StatefulSet of that name")
+        recs = [r for r in report.rightsizing if r.workload == target.key]
+        return {
+            "target": target, "api": api, "patch": resource_patch(recs), "diff": resource_diff(recs),
+            "cost_delta_monthly_usd": cost_delta_monthly(recs, target.replicas, catalog_for(ctx)),
+        }  # fmt: skip
+
+    def preview_apply(args: dict[str, Any]) -> dict[str, Any]:
+        from tools.cost.apply import apply_patch
+
+        change = _plan_change(args["namespace"], args["workload"])
+        t = change["target"]
+        apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], dry_run=True)
+        return {
+            "summary": f"patch requests/limits of {t.kind} {t.namespace}/{t.name}",
+            "diff": change["diff"],
+            "cost_delta_monthly_usd": change["cost_delta_monthly_usd"],
+            "dry_run": "accepted by the API server (dryRun=All)",
+        }
+
+    def apply_rightsizing(namespace: str, workload: str) -> str:
+        """Patch one workload's container requests/limits to the right-sizing recommendation (a server-side
+        dry run first). Changes the cluster: needs approval."""
+        from tools.cost.apply import apply_patch
+
+        try:
+            change = _plan_change(namespace, workload)
+            if not change["diff"]:
+                return json.dumps({"changed": False, "reason": "already right-sized or no usage data"})
+            t = change["target"]
+            apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], dry_run=True)
+            apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], dry_run=False)
+        except Exception as exc:
+            return _error(exc)
+        return json.dumps(
+            {
+                "changed": True,
+                "diff": change["diff"],
+                "cost_delta_monthly_usd": change["cost_delta_monthly_usd"],
+            }
+        )
+
+    tools: list[BaseTool] = [
+        StructuredTool.from_function(optimize_cost, args_schema=NamespaceArgs),
+        StructuredTool.from_function(rightsize, args_schema=NamespaceArgs),
+        StructuredTool.from_function(price_lookup, args_schema=PriceArgs),
+    ]
+    apply_tool = StructuredTool.from_function(apply_rightsizing, args_schema=ApplyArgs)
+    if not ctx.read_only:
+        tools.append(mark_mutating(apply_tool, preview_apply))
+    return tools
