@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr, flush=True)
         return 1
-    path = write_kubeconfig(args.kubeconfig, server.url, server.api.authenticator.tokens)
+    api_url = server.https_url if server.ca_pem else server.url
+    path = write_kubeconfig(args.kubeconfig, api_url, server.api.authenticator.tokens, ca_pem=server.ca_pem)
     serve_in_thread(server)
     print(
         f"sandbox ready url={server.url} kubeconfig={path} startup_ms={(time.perf_counter() - started) * 1000:.0f}",

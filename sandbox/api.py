@@ -113,7 +113,7 @@ class Api:
             return Response(
                 200,
                 discovery.openapi_v2_protobuf(),
-                "application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+                "application/octet-stream",
             )
         if path == "/openapi/v3":
             return json_response(200, {"paths": {}})

@@ -40,6 +40,10 @@ def build_server(
         install_metrics(api)
     except ImportError:  # the metrics module is optional while it is being built
         pass
-    server = SandboxServer(api, port=port, verbose=verbose)
+    from sandbox.tls import make_serving_cert
+
+    cert = make_serving_cert()
+    server = SandboxServer(api, port=port, verbose=verbose, tls=cert.server_context())
+    server.ca_pem = cert.cert_pem
     api.address = f"127.0.0.1:{server.server_address[1]}"
     return server

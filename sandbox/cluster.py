@@ -22,7 +22,7 @@ from sandbox.resources import RESOURCES, ResourceType
 from sandbox.store import Change, Store, now_rfc3339
 from sandbox.validation import validate
 
-__all__ = ["Cluster", "Reconciler", "resource"]
+__all__ = ["Cluster", "Reconciler", "drop_nulls", "resource"]
 
 Reconciler = Callable[["Cluster", Change], None]
 
@@ -37,6 +37,15 @@ def resource(plural: str, group: str = "") -> ResourceType:
         if r.plural == plural and r.group == group and r.persisted:
             return r
     raise KeyError(f"{plural}.{group}" if group else plural)
+
+
+def drop_nulls(value: Any) -> Any:
+    """What decoding into typed structs does to a request body: `null` fields and empty lists disappear."""
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None and v != []}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value
 
 
 class Cluster:
@@ -110,7 +119,7 @@ class Cluster:
         if not isinstance(obj, dict) or not isinstance(obj.get("metadata", {}), dict):
             raise bad_request("the request body must be an object with a metadata object")
         with self.store.lock:
-            obj = apply_defaults(rt, obj, creating=True)
+            obj = apply_defaults(rt, drop_nulls(obj), creating=True)
             meta = obj["metadata"]
             if rt.namespaced:
                 body_ns = meta.get("namespace")
@@ -154,7 +163,7 @@ class Cluster:
             if rt.namespaced:
                 meta["namespace"] = namespace or meta.get("namespace") or "default"
             old = self.store.get(rt, meta.get("namespace", "") if rt.namespaced else "", meta["name"])
-            obj = apply_defaults(rt, obj, creating=False)
+            obj = apply_defaults(rt, drop_nulls(obj), creating=False)
             if subresource != "status":
                 validate(rt, obj, old)
             stored = self.store.update(rt, obj, subresource=subresource, dry_run=dry_run)

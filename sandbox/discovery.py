@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.resources import RESOURCES, group_versions
+from sandbox.resources import RESOURCES, ResourceType, group_versions
 
 __all__ = [
     "VERSION",
@@ -114,11 +114,31 @@ def _field(number: int, payload: bytes) -> bytes:
     return _varint(number << 3 | 2) + _varint(len(payload)) + payload
 
 
-def openapi_v2_protobuf() -> bytes:
-    """A valid but empty OpenAPI v2 document in gnostic's protobuf encoding.
+def _path_item(r: ResourceType) -> bytes:
+    """A PathItem whose PATCH operation names the kind and takes `dryRun`, which is what kubectl 1.20
+    looks for before it sends `--dry-run=server`."""
+    gvk = f"group: {r.group!r}\nkind: {r.kind}\nversion: {r.version}\n".encode()
+    extension = _field(1, b"x-kubernetes-group-version-kind") + _field(2, _field(2, gvk))
+    query = _field(2, b"query") + _field(4, b"dryRun")
+    parameter = _field(1, _field(2, _field(3, query)))  # ParametersItem.parameter.non_body.query
+    operation = _field(8, parameter) + _field(13, extension)
+    return _field(8, operation)
 
-    kubectl downloads `/openapi/v2` as protobuf for client-side validation; with no definitions it
-    skips schema validation (the server validates anyway) and falls back to its built-in types.
+
+def openapi_v2_protobuf() -> bytes:
+    """An OpenAPI v2 document in gnostic's protobuf encoding: paths with their kinds, no schemas.
+
+    kubectl downloads `/openapi/v2` as protobuf. Without definitions it skips client-side schema
+    validation (the server validates) and uses its built-in types for apply; the paths tell it
+    which kinds accept a server-side dry run.
     """
     info = _field(1, b"Kubernetes") + _field(2, VERSION["gitVersion"].encode())
-    return _field(1, b"2.0") + _field(2, info) + _field(8, b"") + _field(9, b"")
+    paths = b""
+    for r in RESOURCES:
+        if not r.persisted:
+            continue
+        prefix = f"/api/{r.version}" if not r.group else f"/apis/{r.group}/{r.version}"
+        scope = "/namespaces/{namespace}" if r.namespaced else ""
+        path = f"{prefix}{scope}/{r.plural}/{{name}}".encode()
+        paths += _field(2, _field(1, path) + _field(2, _path_item(r)))
+    return _field(1, b"2.0") + _field(2, info) + _field(8, paths) + _field(9, b"")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -63,15 +65,40 @@ class SandboxServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, api: Api, host: str = "127.0.0.1", port: int = 0, verbose: bool = False) -> None:
+    def __init__(self, api: Api, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
+                 tls: ssl.SSLContext | None = None) -> None:
         super().__init__((host, port), _Handler)
         self.api = api
         self.verbose = verbose
+        self.tls = tls
+        self.ca_pem: bytes | None = None
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """Serve TLS or plain HTTP on the same port, told apart by the first byte (0x16: a TLS handshake)."""
+        if self.tls is not None and isinstance(request, socket.socket):
+            request.settimeout(30)
+            try:
+                first = request.recv(1, socket.MSG_PEEK)
+            except OSError:
+                return
+            if first == b"\x16":
+                try:
+                    request = self.tls.wrap_socket(request, server_side=True)
+                except (ssl.SSLError, OSError):
+                    return
+            request.settimeout(None)
+        super().finish_request(request, client_address)
 
     @property
     def url(self) -> str:
+        """Plain HTTP (the Prometheus API, and any client that sends its token over HTTP)."""
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}"
+
+    @property
+    def https_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"https://{host!s}:{port}"
 
 
 def serve_in_thread(server: SandboxServer) -> threading.Thread:
