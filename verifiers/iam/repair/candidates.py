@@ -19,6 +19,7 @@ from verifiers.iam.repair.edits import (
     apply_statements,
     condition_operator,
     context_clauses,
+    exact_resource,
     has_principals,
     principal_for,
 )
@@ -134,7 +135,7 @@ def _narrow_resource(
     rest = [q for q in st.resource if q not in hits]
     served = _served(policy, st, allows)
     keep = sorted({r.resource for r in served if any(matches(glob_of(q), r.resource) for q in hits)})  # type: ignore[arg-type]
-    keep = [k for k in keep if k != request.resource]
+    keep = [exact_resource(k, policy.supports_variables) for k in keep if k != request.resource]
     if rest and not keep:
         new = st.model_copy(update={"resource": tuple(rest)})
         yield (
@@ -182,7 +183,10 @@ def _split(policy: Policy, st: Statement, request: Request, allows: Sequence[Req
     hits = _action_hits(st.action, request.action)
     rest = [p for p in st.action if p not in hits]
     served = [r for r in _served(policy, st, allows) if _action_hits(hits, r.action)]
-    keep = sorted({r.resource for r in served} - {request.resource})
+    keep = [
+        exact_resource(k, policy.supports_variables)
+        for k in sorted({r.resource for r in served} - {request.resource})
+    ]
     if not rest or not keep:
         return
     first = st.model_copy(update={"action": tuple(rest)})
@@ -231,7 +235,7 @@ def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) ->
     deny = Statement(
         effect="Deny",
         action=(_canonical(request.action),),
-        resource=(request.resource,),
+        resource=(exact_resource(request.resource, policy.supports_variables),),
         principal=principal_for(None) if has_principals(policy) else None,
     )
     yield (
@@ -290,7 +294,7 @@ def _not_allowed(policy: Policy, fault: Fault, pending: Sequence[Request]) -> It
     if len(same_action) > 1:
         groups.append(same_action)
     for group in groups:
-        resources = tuple(dict.fromkeys(r.resource for r in group))
+        resources = tuple(dict.fromkeys(exact_resource(r.resource, policy.supports_variables) for r in group))
         for clauses in (
             (),
             context_clauses(request.context, sorted(request.context)) if len(group) == 1 else (),

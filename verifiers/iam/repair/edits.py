@@ -23,6 +23,7 @@ __all__ = [
     "apply_statements",
     "condition_operator",
     "context_clauses",
+    "exact_resource",
     "has_principals",
     "principal_for",
 ]
@@ -135,3 +136,18 @@ def context_clauses(context: dict[str, Any], keys: Iterable[str]) -> tuple[Condi
         if isinstance(value, str):
             out.append(ConditionClause(operator=condition_operator(key), key=key, values=(value,)))
     return tuple(out)
+
+
+def exact_resource(resource: str, variables: bool) -> str:
+    """A Resource pattern that matches exactly this request resource (or as near as IAM allows).
+
+    In a `2012-10-17` policy `$`, `*` and `?` are escaped (`${$}`, `${*}`, `${?}`) so the request's text is
+    taken literally. A string that starts with `arn:` but has fewer than six parts is not a valid ARN, and
+    IAM matches such a pattern only with a trailing `*`; that is the narrowest pattern that matches it.
+    """
+    text = resource
+    if variables:
+        text = "".join({"$": "${$}", "*": "${*}", "?": "${?}"}.get(c, c) for c in resource)
+    if resource.startswith("arn:") and resource.count(":") < 5:
+        text += "*"
+    return text

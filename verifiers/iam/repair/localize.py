@@ -119,7 +119,8 @@ def localize(policy: Policy, spec: Spec, failures: list[Failure] | None = None) 
     failures = check_requests(policy, spec.requests) if failures is None else failures
     variables = policy.supports_variables
     wrongly_allowed = [f.spec_request for f in failures if f.spec_request.expect == "Deny"]
-    passing_allows = [r for r in spec.must_allow if r not in {f.spec_request for f in failures}]
+    failing_pointers = {f.spec_request.pointer for f in failures}
+    passing_allows = [r for r in spec.must_allow if r.pointer not in failing_pointers]
     faults = []
     for failure in failures:
         sr = failure.spec_request

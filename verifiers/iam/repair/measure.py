@@ -60,6 +60,8 @@ def breadth(policy: Policy) -> Breadth:
     for st in policy.statements:
         if st.effect == "Allow":
             resources = st.resource or ("*",)
-            wildcards += sum(r.count("*") + r.count("?") for r in resources) * max(1, len(statement_actions(st)))
+            wildcards += sum(r.count("*") + r.count("?") for r in resources) * max(
+                1, len(statement_actions(st))
+            )
             wildcards += 1000 if st.not_resource is not None else 0
     return len(allowed_actions(policy)), wildcards, len(json.dumps(policy.to_json()))

@@ -1,0 +1,286 @@
+"""The symbolic repairer: the fewest edits that make a policy satisfy its spec, least permissive first, proven.
+
+Search: breadth-first over edit sequences (a beam of the best few states per depth), where each state's
+wrong requests are localized and each fault proposes candidate edits (`candidates.py`). A state whose
+requests all pass the concrete evaluator goes to the Z3 engine for the rest of the spec and for the bound
+"allows nothing beyond what the original allowed and the must-allow requests ask for"; any counterexample
+the engine finds joins the spec as a request that must be denied, and the search goes on (CEGIS). Among
+the proven repairs at the smallest depth the least permissive one is chosen by `compare`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from policies.model import Policy, Principal
+from policies.request import Request
+from verifiers.iam.compare import Comparison, compare
+from verifiers.iam.repair.candidates import Candidate, fault_candidates, least_privilege_candidates
+from verifiers.iam.repair.check import SpecCheck, check_requests, check_spec, needed_actions
+from verifiers.iam.repair.conflicts import find_conflicts
+from verifiers.iam.repair.edits import Edit, has_principals
+from verifiers.iam.repair.localize import FaultReport, localize
+from verifiers.iam.repair.measure import Breadth, breadth
+from verifiers.iam.repair.prove import allow_policy, find_request
+from verifiers.iam.repair.spec import Spec, SpecRequest
+
+__all__ = ["RepairOptions", "RepairResult", "RepairStatus", "bound_policies", "repair", "search"]
+
+RepairStatus = Literal["repaired", "already_satisfied", "unsatisfiable", "failed"]
+_PROBE_ACTIONS = ("iam:CreateAccessKey", "iam:PutUserPolicy", "organizations:LeaveOrganization")
+
+
+class RepairOptions(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    max_edits: int = 12
+    beam: int = 4
+    faults_per_state: int = 4
+    cegis_rounds: int = 8
+    time_budget_s: float = 60.0
+
+
+class RepairResult(BaseModel):
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    status: RepairStatus
+    original: Policy
+    policy: Policy | None = None
+    edits: tuple[Edit, ...] = ()
+    comparison: Comparison | None = None
+    spec_check: SpecCheck | None = None
+    faults: FaultReport = FaultReport()
+    explanation: str = ""
+    warnings: tuple[str, ...] = ()
+    proofs: tuple[str, ...] = ()
+    source: Literal["symbolic", "model", "none"] = "none"
+    derived: tuple[SpecRequest, ...] = ()
+    """Counterexamples the engine found along the way, added to the spec as must-deny requests."""
+    seconds: float = 0.0
+    model_rounds: tuple[dict[str, Any], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "status": self.status,
+            "policy": (self.policy or self.original).to_json(),
+            "edits": [e.to_json() for e in self.edits],
+            "comparison": self.comparison.to_json() if self.comparison else None,
+            "spec_check": self.spec_check.to_json() if self.spec_check else None,
+            "faults": self.faults.to_json(),
+            "proofs": list(self.proofs),
+            "source": self.source,
+            "seconds": round(self.seconds, 4),
+        }
+        if self.explanation:
+            out["explanation"] = self.explanation
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        if self.model_rounds:
+            out["model_rounds"] = list(self.model_rounds)
+        return out
+
+
+@dataclass
+class _State:
+    policy: Policy
+    edits: tuple[Edit, ...] = ()
+    failing: int = 0
+    rank: Breadth = (0, 0, 0)
+    key: str = field(default="")
+
+
+def bound_policies(original: Policy, spec: Spec) -> list[Policy]:
+    """What a repair may allow: the original, plus (action, resource, principal) of each must-allow request."""
+    points = []
+    resource_policy = has_principals(original)
+    for sr in spec.must_allow:
+        r = sr.request
+        principal = Principal(values={"AWS": (r.principal,)}) if (resource_policy and r.principal) else None
+        if resource_policy and principal is None:
+            principal = Principal(wildcard=True)
+        points.append(allow_policy([r.action], [r.resource], principal))
+    return [original, *points]
+
+
+def _state(policy: Policy, edits: tuple[Edit, ...], requests: tuple[SpecRequest, ...]) -> _State:
+    return _State(
+        policy,
+        edits,
+        len(check_requests(policy, requests)),
+        breadth(policy),
+        json.dumps(policy.to_json(), sort_keys=True),
+    )
+
+
+def _children(
+    state: _State, spec: Spec, requests: tuple[SpecRequest, ...], options: RepairOptions
+) -> list[Candidate]:
+    failures = check_requests(state.policy, requests)
+    working = spec.model_copy(update={"requests": requests})
+    report = localize(state.policy, working, failures)
+    allows = [r.request for r in spec.must_allow]
+    pending = [f.spec_request.request for f in failures if f.spec_request.expect == "Allow"]
+    out: list[Candidate] = []
+    for fault in report.faults[: options.faults_per_state]:
+        out += fault_candidates(state.policy, fault, allows, pending)
+    if spec.has("least_privilege"):
+        out += least_privilege_candidates(state.policy, needed_actions(spec))
+    return out
+
+
+def _obligations(policy: Policy, original: Policy, spec: Spec) -> tuple[list[SpecRequest], list[str]]:
+    """Symbolic counterexamples (as must-deny requests) and unverified obligations for a request-clean state."""
+    check = check_spec(policy, spec)
+    derived: list[SpecRequest] = []
+    unverified = list(check.unverified)
+    for v in check.violations:
+        sr = v.as_spec_request()
+        if sr is None:  # `no_full_admin`: any action nobody asked for stands for "everything"
+            needed = {a.lower() for a in needed_actions(spec)}
+            action = next(a for a in _PROBE_ACTIONS if a.lower() not in needed)
+            probe = Request(action=action, resource="*")
+            sr = SpecRequest(request=probe, expect="Deny", pointer=f"{v.pointer} (probe)")
+        derived.append(sr)
+    found = find_request([policy], bound_policies(original, spec))
+    if found.status == "sat" and found.request is not None:
+        derived.append(SpecRequest(request=found.request, expect="Deny", pointer="/bound (counterexample)"))
+    elif found.status == "unknown":
+        unverified.append(f"bound: solver gave no answer ({found.reason})")
+    return derived, unverified
+
+
+def search(
+    original: Policy, spec: Spec, options: RepairOptions
+) -> tuple[list[_State], tuple[SpecRequest, ...], list[str]]:
+    """(proven states at the smallest depth, derived requests, unverified notes)."""
+    deadline = time.monotonic() + options.time_budget_s
+    requests = spec.requests
+    derived: list[SpecRequest] = []
+    frontier = [_state(original, (), requests)]
+    seen = {frontier[0].key}
+    notes: list[str] = []
+    depth = cegis = 0
+    while frontier and time.monotonic() < deadline:
+        clean = sorted((s for s in frontier if s.failing == 0), key=lambda s: s.rank)
+        if clean:
+            proven, new = [], []
+            for s in clean:
+                extra, unverified = _obligations(s.policy, original, spec.with_requests(derived))
+                if not extra and not unverified:
+                    proven.append(s)
+                elif extra:
+                    new += extra
+                else:
+                    notes += unverified
+            if proven:
+                return proven, tuple(derived), notes
+            if new and cegis < options.cegis_rounds:
+                cegis += 1
+                derived += new
+                requests = spec.requests + tuple(derived)
+                frontier = [_state(s.policy, s.edits, requests) for s in frontier]
+                continue
+            if not new:
+                return [], tuple(derived), notes
+        if depth >= options.max_edits:
+            break
+        depth += 1
+        children: list[_State] = []
+        for state in frontier:
+            for edit, policy in _children(state, spec, requests, options):
+                child = _state(policy, (*state.edits, edit), requests)
+                if child.key in seen or child.failing >= state.failing + (
+                    1 if edit.op.startswith("exempt") or edit.op == "remove_statement" else 0
+                ):
+                    continue
+                seen.add(child.key)
+                children.append(child)
+        children.sort(key=lambda s: (s.failing, s.rank))
+        frontier = children[: options.beam]
+    return [], tuple(derived), notes
+
+
+def _least_permissive(states: list[_State]) -> tuple[_State, list[str]]:
+    """The first state no other proven candidate is strictly less permissive than (checked with compare)."""
+    best = states[0]
+    proofs = []
+    for other in states[1:]:
+        cmp = compare(best.policy, other.policy)
+        if cmp.relation == "more_permissive":
+            best = other
+        proofs.append(f"compare(chosen, alternative of {len(other.edits)} edits) = {cmp.relation}")
+    return best, proofs
+
+
+def repair(policy: Policy, spec: Spec, options: RepairOptions | None = None) -> RepairResult:
+    """Repair `policy` to satisfy `spec` with the fewest edits, least permissive first, every claim proven."""
+    options = options or RepairOptions()
+    start = time.monotonic()
+    warnings = tuple(spec.unknown_actions())
+    faults = localize(policy, spec)
+    conflicts = find_conflicts(spec)
+    if conflicts:
+        return RepairResult(
+            status="unsatisfiable",
+            original=policy,
+            faults=faults,
+            warnings=warnings,
+            explanation="the spec contradicts itself: " + "; ".join(conflicts),
+            seconds=time.monotonic() - start,
+        )
+    initial = check_spec(policy, spec)
+    if initial.ok:
+        return RepairResult(
+            status="already_satisfied",
+            original=policy,
+            policy=policy,
+            spec_check=initial,
+            warnings=warnings,
+            comparison=compare(policy, policy),
+            proofs=("every request decided as the spec says", "every symbolic obligation proven"),
+            seconds=time.monotonic() - start,
+        )
+    states, derived, notes = search(policy, spec, options)
+    if not states:
+        why = (
+            "; ".join(notes)
+            if notes
+            else f"no repair within {options.max_edits} edits or {options.time_budget_s:.0f} s"
+        )
+        return RepairResult(
+            status="failed",
+            original=policy,
+            faults=faults,
+            warnings=warnings,
+            explanation=why,
+            derived=derived,
+            seconds=time.monotonic() - start,
+        )
+    minimal = [s for s in states if len(s.edits) == min(len(x.edits) for x in states)]
+    best, proofs = _least_permissive(minimal)
+    final_check = check_spec(best.policy, spec)
+    comparison = compare(policy, best.policy)
+    proofs = [
+        f"{final_check.satisfied} of {final_check.total} spec obligations satisfied (requests by the concrete evaluator, the rest by Z3)",
+        "allows nothing beyond the original policy and the must-allow requests (Z3: no such request exists)",
+        *proofs,
+    ]
+    return RepairResult(
+        status="repaired" if final_check.ok else "failed",
+        original=policy,
+        policy=best.policy,
+        edits=best.edits,
+        comparison=comparison,
+        spec_check=final_check,
+        faults=faults,
+        warnings=warnings,
+        proofs=tuple(proofs),
+        source="symbolic",
+        derived=derived,
+        seconds=time.monotonic() - start,
+    )
