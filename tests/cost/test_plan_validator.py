@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from verifiers.cost import Offering, Plan, PlanProblem, PlannedNode, Workload, validate_plan
+from verifiers.cost import Offering, Plan, PlannedNode, PlanProblem, Workload, validate_plan
 
 OD = Offering(instance_type="m", cpu_m=4000, memory_mib=8192, max_pods=3, usd_per_hour=0.2)
 SPOT = Offering(

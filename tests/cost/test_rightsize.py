@@ -16,7 +16,9 @@ MIB = 2**20
 STEP = 300.0
 
 
-def write_series(path: Path, pods: dict[str, list[float]], mem_peak_mib: dict[str, float], oom: float | None = None) -> None:
+def write_series(
+    path: Path, pods: dict[str, list[float]], mem_peak_mib: dict[str, float], oom: float | None = None
+) -> None:
     series = []
     for pod, cpu in pods.items():
         mem = [mem_peak_mib[pod] * MIB * (0.5 + 0.5 * (i == len(cpu) // 2)) for i in range(len(cpu))]
@@ -45,7 +47,9 @@ def recorded(tmp_path: Path) -> RecordedUsageSource:
 
 
 REF = ContainerRef(namespace="shop", pods=["web-a", "web-b"], container="web")
-CURRENT = ContainerResources(cpu_request_m=1000, cpu_limit_m=2000, memory_request_mib=2048, memory_limit_mib=2048)
+CURRENT = ContainerResources(
+    cpu_request_m=1000, cpu_limit_m=2000, memory_request_mib=2048, memory_limit_mib=2048
+)
 
 
 def test_krr_strategy_on_known_percentiles(recorded: RecordedUsageSource) -> None:
@@ -69,7 +73,9 @@ def test_percentile_and_headroom_are_configurable(recorded: RecordedUsageSource)
 
 def test_oom_kill_raises_memory(tmp_path: Path) -> None:
     write_series(tmp_path / "o.json", {"web-a": [0.1] * 150}, {"web-a": 200.0}, oom=512 * MIB)
-    usage = RecordedUsageSource(tmp_path / "o.json").container_usage(REF, timedelta(days=14), timedelta(minutes=5))
+    usage = RecordedUsageSource(tmp_path / "o.json").container_usage(
+        REF, timedelta(days=14), timedelta(minutes=5)
+    )
     rec = recommend("w", "web", CURRENT, usage)
     assert rec.recommended.memory_limit_mib == 640
     assert any("OOM-killed at a 512Mi limit" in n for n in rec.notes)
@@ -85,7 +91,9 @@ def test_hpa_on_cpu_gets_a_per_replica_target(recorded: RecordedUsageSource) -> 
 
 def test_no_data_leaves_requests_alone(tmp_path: Path) -> None:
     write_series(tmp_path / "e.json", {}, {})
-    usage = RecordedUsageSource(tmp_path / "e.json").container_usage(REF, timedelta(days=14), timedelta(minutes=5))
+    usage = RecordedUsageSource(tmp_path / "e.json").container_usage(
+        REF, timedelta(days=14), timedelta(minutes=5)
+    )
     rec = recommend("w", "web", CURRENT, usage)
     assert rec.confidence == "none" and rec.recommended == CURRENT and not rec.changed()
 

@@ -1,4 +1,4 @@
-"""Usage from a file of recorded series (JSON), for offline runs, demos and tests.
+"""Usage from a file of recorded series (JSON, optionally gzipped), for offline runs, demos and tests.
 
 Format: {"series": [{"namespace": "shop", "pod": "web-1", "container": "web",
                      "cpu_cores": [[t, v], ...], "memory_bytes": [[t, v], ...],
@@ -7,6 +7,7 @@ Format: {"series": [{"namespace": "shop", "pod": "web-1", "container": "web",
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -36,7 +37,8 @@ class RecordedUsageSource:
 
     def __init__(self, path: Path) -> None:
         try:
-            raw = json.loads(path.read_text())
+            text = gzip.decompress(path.read_bytes()).decode() if path.suffix == ".gz" else path.read_text()
+            raw = json.loads(text)
         except OSError as exc:
             raise UsageError(f"{path}: cannot read ({exc.strerror})") from exc
         except json.JSONDecodeError as exc:
