@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Assistant", "Settings", "__version__"]
+__all__ = ["Assistant", "Client", "Settings", "__version__"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from opsgraph.client import Client
     from opsgraph.sdk import Assistant
     from opsgraph.settings import Settings
 
@@ -20,6 +21,10 @@ def __getattr__(name: str) -> Any:
         from opsgraph.sdk import Assistant
 
         return Assistant
+    if name == "Client":
+        from opsgraph.client import Client
+
+        return Client
     if name == "Settings":
         from opsgraph.settings import Settings
 

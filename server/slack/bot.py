@@ -1,0 +1,220 @@
+"""`SlackBot`: Slack Bolt wired to the runtime.
+
+A Slack thread is an opsgraph thread (`slack-<team>-<channel>-<thread ts>`), owned by the channel, so
+everyone in the Slack thread continues the same conversation. Slack users listed in
+`OPSGRAPH_SLACK_USERS` act with their role; anyone else chats read-only. Only admin and operator users
+may press Approve / Reject.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import deque
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from fastapi import FastAPI, Request, Response
+from slack_bolt import App, BoltRequest
+from slack_sdk import WebClient
+from starlette.concurrency import run_in_threadpool
+
+from agents.events import Event, FinalEvent, InterruptEvent, ToolCallEvent
+from agents.gate import ApprovalDecision
+from agents.runtime import ModelUnavailableError, PendingApprovalError, Runtime, ThreadNotFoundError
+from server.auth import Principal
+from server.slack.blocks import APPROVE_ACTION, REJECT_ACTION, answer_blocks, approval_blocks, decided_blocks
+from server.slack.config import SlackConfig
+
+__all__ = ["SlackBot"]
+
+log = logging.getLogger("opsgraph.slack")
+_MENTION = re.compile(r"<@[A-Z0-9]+>")
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+class SlackBot:
+    def __init__(self, runtime: Runtime, config: SlackConfig | None = None) -> None:
+        self.runtime, self.config = runtime, config or SlackConfig()
+        self.principals = self.config.principals()
+        token = _secret(self.config.bot_token)
+        self.app = App(
+            signing_secret=_secret(self.config.signing_secret),
+            client=WebClient(token=token, base_url=self.config.api_url),
+            token_verification_enabled=False,  # no call to Slack at start-up; auth.test runs on first event
+            logger=log,
+        )
+        self._seen: deque[str] = deque(maxlen=1000)
+        self._busy: set[str] = set()
+        self._lock = threading.Condition()
+        self.app.event("app_mention")(self._on_mention)
+        self.app.event("message")(self._on_message)
+        self.app.action(APPROVE_ACTION)(self._on_decision)
+        self.app.action(REJECT_ACTION)(self._on_decision)
+
+    # wiring
+    def mount(self, app: FastAPI, path: str = "/slack/events") -> None:
+        """Serve Slack's Events API and interactivity requests at `path` (signatures checked by Bolt)."""
+
+        async def slack_events(request: Request) -> Response:
+            bolt_request = BoltRequest(
+                body=(await request.body()).decode(),
+                query=str(request.url.query),
+                headers=dict(request.headers),
+            )
+            bolt_response = await run_in_threadpool(self.app.dispatch, bolt_request)
+            return Response(
+                bolt_response.body,
+                bolt_response.status,
+                headers=bolt_response.first_headers_without_set_cookie(),
+            )
+
+        app.add_api_route(path, slack_events, methods=["POST"], include_in_schema=False)
+
+    def run_socket_mode(self) -> None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        SocketModeHandler(self.app, _secret(self.config.app_token)).start()  # type: ignore[no-untyped-call]
+
+    # listeners
+    def _on_mention(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        self._chat(event, body, client)
+
+    def _on_message(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        if event.get("channel_type") == "im" and not event.get("subtype") and not event.get("bot_id"):
+            self._chat(event, body, client)
+
+    def _on_decision(self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient) -> None:
+        ack()
+        slack_user = body["user"]["id"]
+        channel = body["channel"]["id"]
+        message = body.get("message", {})
+        thread_ts = message.get("thread_ts") or message.get("ts")
+        thread_id = str(action["value"])
+        principal = self.principals.get(slack_user)
+        if principal is None or not principal.can_approve or self.runtime.settings.read_only:
+            why = "not mapped to an opsgraph role" if principal is None else f"role {principal.role}"
+            client.chat_postEphemeral(
+                channel=channel, user=slack_user, thread_ts=thread_ts,
+                text=f"You may not approve changes ({why}). Ask an admin or operator.",
+            )  # fmt: skip
+            return
+        owner = self._owner(thread_id)
+        if owner is None or not self._claim(thread_id, wait=30.0):
+            return
+        try:
+            approval = self.runtime.pending(thread_id, user=owner)
+            if approval is None:
+                client.chat_postEphemeral(
+                    channel=channel, user=slack_user, text="This approval was already answered."
+                )
+                return
+            decision: Literal["approve", "reject"] = (
+                "approve" if action["action_id"] == APPROVE_ACTION else "reject"
+            )
+            client.chat_update(
+                channel=channel,
+                ts=message.get("ts"),
+                text=f"{decision}d",
+                blocks=decided_blocks(approval, decision, slack_user),
+            )
+            answer = ApprovalDecision(
+                decision=decision, user=principal.user, comment=f"Slack <@{slack_user}>"
+            )
+            events = self.runtime.stream_resume(thread_id, answer, user=owner)
+            self._reply(client, channel, thread_ts, thread_id, events, placeholder_ts=None)
+        finally:
+            self._release(thread_id)
+
+    # the conversation
+    def _chat(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        event_id = str(body.get("event_id") or event.get("client_msg_id") or event.get("ts"))
+        with self._lock:
+            if event_id in self._seen:  # Slack retries an event it thinks was lost
+                return
+            self._seen.append(event_id)
+        text = _MENTION.sub("", event.get("text", "")).strip()
+        channel = event["channel"]
+        thread_ts = event.get("thread_ts") or event["ts"]
+        team = event.get("team") or body.get("team_id") or "T"
+        thread_id = f"slack-{team}-{channel}-{thread_ts}"
+        if not text:
+            client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text="Ask me something, e.g. `list pods in payments`."
+            )
+            return
+        principal = self.principals.get(event.get("user", ""))
+        read_only = principal is None or principal.role == "readonly"
+        if not self._claim(thread_id):
+            client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text="Still working on the last request here…"
+            )
+            return
+        try:
+            placeholder = client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=":hourglass: working…"
+            )
+            placeholder_ts = str(placeholder.get("ts", ""))
+            owner = f"slack:{team}:{channel}"
+            try:
+                events = self.runtime.stream(text, thread_id=thread_id, user=owner, read_only=read_only)
+                self._reply(client, channel, thread_ts, thread_id, events, placeholder_ts=placeholder_ts)
+            except PendingApprovalError:
+                waiting = "This thread waits for the approval above: approve or reject it first."
+                client.chat_update(channel=channel, ts=placeholder_ts, text=waiting)
+        finally:
+            self._release(thread_id)
+
+    def _reply(
+        self,
+        client: WebClient,
+        channel: str,
+        thread_ts: str,
+        thread_id: str,
+        events: Iterable[Event],
+        *,
+        placeholder_ts: str | None,
+    ) -> None:
+        steps: list[str] = []
+        blocks: list[dict[str, Any]]
+        try:
+            text, blocks = "", []
+            for event in events:
+                if isinstance(event, ToolCallEvent):
+                    steps.append(f"{event.agent} → `{event.tool}`")
+                elif isinstance(event, FinalEvent):
+                    text, blocks = event.answer, answer_blocks(event.answer, steps)
+                elif isinstance(event, InterruptEvent) and not blocks:
+                    text = f"Approval needed: {event.approval.tool}"
+                    blocks = approval_blocks(thread_id, event.approval)
+        except (ModelUnavailableError, ThreadNotFoundError) as exc:
+            text, blocks = f"error: {exc}", answer_blocks(f":x: {exc}", steps)
+        if placeholder_ts is not None:
+            client.chat_update(channel=channel, ts=placeholder_ts, text=text, blocks=blocks)
+        else:
+            client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=text, blocks=blocks)
+
+    # helpers
+    def _owner(self, thread_id: str) -> str | None:
+        info = self.runtime.store.thread(thread_id)
+        return info.owner if info is not None and info.owner.startswith("slack:") else None
+
+    def _claim(self, thread_id: str, wait: float = 0.0) -> bool:
+        """Mark the thread busy; `wait` lets a button press outlast the run that posted the card."""
+        with self._lock:
+            if not self._lock.wait_for(lambda: thread_id not in self._busy, timeout=wait):
+                return False
+            self._busy.add(thread_id)
+            return True
+
+    def _release(self, thread_id: str) -> None:
+        with self._lock:
+            self._busy.discard(thread_id)
+            self._lock.notify_all()
+
+    def principal(self, slack_user: str) -> Principal | None:
+        return self.principals.get(slack_user)
