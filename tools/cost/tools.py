@@ -43,13 +43,20 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         from tools.cost.connect import api_client_for, catalog_for, usage_source_for
         from tools.cost.engine import optimize
 
+        offline = ctx.extras.get("cluster_snapshot")
+        if offline:  # a recorded cluster (offline runs, demos): usage then comes from `usage_file`
+            from tools.cost.cluster import ClusterSnapshot
+            from tools.cost.usage import RecordedUsageSource
+
+            snapshot = ClusterSnapshot.model_validate_json(ctx.resolve(str(offline)).read_text())
+            if namespace:
+                snapshot.workloads = [w for w in snapshot.workloads if w.namespace == namespace]
+            source: Any = RecordedUsageSource(ctx.resolve(str(ctx.extras["usage_file"])))
+            return optimize(snapshot, source, catalog_for(ctx), time_limit_s=20.0), snapshot, None
         api = api_client_for(ctx)
         snapshot = read_cluster(api, namespace or None)
-        return (
-            optimize(snapshot, usage_source_for(ctx, api), catalog_for(ctx), time_limit_s=20.0),
-            snapshot,
-            api,
-        )
+        source = usage_source_for(ctx, api)
+        return optimize(snapshot, source, catalog_for(ctx), time_limit_s=20.0), snapshot, api
 
     def optimize_cost(namespace: str | None = None) -> str:
         """Optimize cluster cost: right-size every container from its usage (krr strategy), plan the cheapest
@@ -121,12 +128,13 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
 
         change = _plan_change(args["namespace"], args["workload"])
         t = change["target"]
-        apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], dry_run=True)
+        if change["api"] is not None:
+            apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], dry_run=True)
         return {
             "summary": f"patch requests/limits of {t.kind} {t.namespace}/{t.name}",
             "diff": change["diff"],
             "cost_delta_monthly_usd": change["cost_delta_monthly_usd"],
-            "dry_run": "accepted by the API server (dryRun=All)",
+            "dry_run": "accepted (dryRun=All)" if change["api"] is not None else "offline snapshot: not run",
         }
 
     def apply_rightsizing(namespace: str, workload: str) -> str:
@@ -139,6 +147,8 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             if not change["diff"]:
                 return json.dumps({"changed": False, "reason": "already right-sized or no usage data"})
             t = change["target"]
+            if change["api"] is None:
+                raise ValueError("offline snapshot: there is no cluster to patch")
             apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], dry_run=True)
             apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], dry_run=False)
         except Exception as exc:

@@ -1,0 +1,54 @@
+"""`opsgraph cost ...` on the shipped example cluster (recorded snapshot and usage)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from opsgraph.cli import app
+
+EXAMPLES = Path(__file__).parents[2] / "tools" / "cost" / "examples"
+OFFLINE = [
+    "--snapshot",
+    str(EXAMPLES / "shop_cluster.json"),
+    "--usage-file",
+    str(EXAMPLES / "shop_usage.json.gz"),
+]
+
+
+def test_plan_json_has_the_documented_fields() -> None:
+    result = CliRunner().invoke(app, ["cost", "plan", *OFFLINE, "--json"])
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    for key in (
+        "monthly_cost",
+        "lower_bound",
+        "gap",
+        "nodes",
+        "spot_share",
+        "expected_interruptions_per_month",
+    ):
+        assert key in plan
+    assert plan["lower_bound"] <= plan["monthly_cost"]
+
+
+def test_report_writes_a_png_and_adds_up(tmp_path: Path) -> None:
+    png = tmp_path / "cost.png"
+    result = CliRunner().invoke(app, ["cost", "report", *OFFLINE, "--plot", str(png), "--json"])
+    assert result.exit_code == 0, result.output
+    rep = json.loads(result.output)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    cur = rep["current_allocation"]
+    assert sum(cur["by_namespace"].values()) + cur["idle_usd_per_hour"] == __import__("pytest").approx(
+        cur["total_usd_per_hour"]
+    )
+
+
+def test_errors_are_one_line() -> None:
+    result = CliRunner().invoke(app, ["cost", "price", "m7i.large", "--region", "nowhere-1"])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: unknown region 'nowhere-1' for aws")
+    result = CliRunner().invoke(app, ["cost", "plan", "--snapshot", str(EXAMPLES / "shop_cluster.json")])
+    assert result.exit_code == 1 and "--snapshot needs --usage-file" in result.output

@@ -1,0 +1,67 @@
+"""The cost tools as the agent sees them: names, argument schemas, the mutating declaration, answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tools.base import ToolContext, is_mutating, preview_call
+from tools.cost import build_tools
+
+EXAMPLES = Path(__file__).parents[2] / "tools" / "cost" / "examples"
+
+
+@pytest.fixture
+def ctx() -> ToolContext:
+    return ToolContext(
+        extras={
+            "cluster_snapshot": str(EXAMPLES / "shop_cluster.json"),
+            "usage_file": str(EXAMPLES / "shop_usage.json.gz"),
+        }
+    )
+
+
+def test_tool_names_and_the_fixed_optimize_cost_signature(ctx: ToolContext) -> None:
+    tools = {t.name: t for t in build_tools(ctx)}
+    assert {"optimize_cost", "rightsize", "price_lookup", "apply_rightsizing"} <= set(tools)
+    assert list(tools["optimize_cost"].args) == ["namespace"]
+    assert is_mutating(tools["apply_rightsizing"]) and not is_mutating(tools["optimize_cost"])
+    read_only = {t.name for t in build_tools(ToolContext(read_only=True))}
+    assert "apply_rightsizing" not in read_only
+
+
+def test_optimize_cost_reports_bound_gap_and_savings(ctx: ToolContext) -> None:
+    tool = next(t for t in build_tools(ctx) if t.name == "optimize_cost")
+    out = json.loads(tool.invoke({"namespace": "shop"}))
+    plan = out["plan"]
+    assert plan["lower_bound"] <= plan["monthly_cost"] and 0 <= plan["gap"] <= 1
+    s = out["savings"]
+    assert s["total_monthly"] == pytest.approx(out["current_monthly"] - out["recommended_monthly"], abs=0.02)
+    assert set(out["cost_by_namespace"]["current"]) == {"shop"}
+    assert "kind: NodePool" in out["nodepool_proposal"]
+
+
+def test_preview_of_apply_gives_diff_and_cost_delta(ctx: ToolContext) -> None:
+    tool = next(t for t in build_tools(ctx) if t.name == "apply_rightsizing")
+    preview = preview_call(tool, {"namespace": "shop", "workload": "web"})
+    assert any(line.startswith("shop/Deployment/web/web cpu_request: 1000m -> ") for line in preview["diff"])
+    assert preview["cost_delta_monthly_usd"] < 0
+
+
+def test_price_lookup_and_bad_input(ctx: ToolContext, tmp_path: Path) -> None:
+    tool = next(t for t in build_tools(ctx) if t.name == "price_lookup")
+    spot = json.loads(tool.invoke({"instance_type": "m7i.large", "capacity_type": "spot"}))
+    assert spot["source"] == "spot-advisor-estimate" and spot["interruption_label"]
+    assert (
+        "unknown region"
+        in json.loads(tool.invoke({"instance_type": "m7i.large", "region": "mars-1"}))["error"]
+    )
+    overrides = tmp_path / "prices.toml"
+    overrides.write_text('[[override]]\ninstance_type = "m7i.*"\ndiscount_pct = 30\nlabel = "Savings Plan"\n')
+    sp = ToolContext(extras={"cost_prices": str(overrides)})
+    tool = next(t for t in build_tools(sp) if t.name == "price_lookup")
+    quote = json.loads(tool.invoke({"instance_type": "m7i.large"}))
+    assert quote["source"] == "override:Savings Plan"
+    assert quote["usd_per_hour"] == pytest.approx(0.1008 * 0.7)
