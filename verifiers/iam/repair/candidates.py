@@ -295,10 +295,8 @@ def _not_allowed(policy: Policy, fault: Fault, pending: Sequence[Request]) -> It
         groups.append(same_action)
     for group in groups:
         resources = tuple(dict.fromkeys(exact_resource(r.resource, policy.supports_variables) for r in group))
-        for clauses in (
-            (),
-            context_clauses(request.context, sorted(request.context)) if len(group) == 1 else (),
-        ):
+        pinned = context_clauses(request.context, sorted(request.context)) if len(group) == 1 else ()
+        for clauses in ((), pinned) if pinned else ((),):
             st = Statement(
                 effect="Allow",
                 action=(_canonical(request.action),),
