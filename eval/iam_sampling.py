@@ -102,9 +102,10 @@ def sample_request_dicts(doc: Any, count: int, seed: int, catalog: Any | None = 
             break
         action = rng.choice(actions) if rng.random() < 0.85 else rng.choice(_OTHER_ACTIONS)
         pattern = rng.choice(resources)
-        resource = fill_pattern(pattern, rng) if rng.random() < 0.85 else rng.choice(_OTHER_RESOURCES)
-        if resource == "*" or not resource:
+        if pattern == "*" or rng.random() >= 0.85:
             resource = rng.choice(_OTHER_RESOURCES)
+        else:
+            resource = fill_pattern(pattern, rng)
         context = {k: _context_value(v, rng) for k, v in keys.items() if rng.random() < 0.75}
         request = {"action": action, "resource": resource, "context": context}
         text = json.dumps(request, sort_keys=True)
