@@ -39,7 +39,8 @@ def cloudfix_suite(doc: Any, size: int, seed: int) -> dict[str, Any]:
 
     evaluate, parse_request = engine_function("evaluate"), engine_function("parse_request")
     policy = parse(doc)
-    allowed, denied = [], []
+    allowed: list[dict[str, Any]] = []
+    denied: list[dict[str, Any]] = []
     for raw in sample_request_dicts(doc, size * 8, seed, load_catalog()):
         (allowed if evaluate(policy, parse_request(raw)).decision == "Allowed" else denied).append(raw)
     want_allow = min(len(allowed), round(size * 0.6))
