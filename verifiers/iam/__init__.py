@@ -14,6 +14,7 @@ from verifiers.iam.encode import (
 from verifiers.iam.evaluate import Decision, DecisionKind, StatementMatch, evaluate
 from verifiers.iam.explain import Explanation, Region, explain
 from verifiers.iam.lint import Finding, lint
+from verifiers.iam.pin import decide, pin_request, reserve_slots
 from verifiers.iam.properties import (
     PRIVILEGE_ESCALATION_ACTIONS,
     allowed_escalation_actions,
@@ -43,6 +44,7 @@ __all__ = [
     "allows_full_access",
     "allows_public_access",
     "compare",
+    "decide",
     "encode_clause",
     "encode_policy",
     "encode_policy_parts",
@@ -51,5 +53,7 @@ __all__ = [
     "evaluate",
     "explain",
     "lint",
+    "pin_request",
+    "reserve_slots",
     "solve",
 ]

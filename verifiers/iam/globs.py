@@ -34,6 +34,7 @@ __all__ = [
     "included",
     "literal_glob",
     "matches",
+    "pair_relation",
     "pattern_glob",
 ]
 
@@ -62,6 +63,12 @@ class Glob:
 
     def __str__(self) -> str:
         return self.text
+
+    def literal(self) -> str | None:
+        """The one string this glob matches, when it has no wildcard and no case folding."""
+        if self.never or any(star or cs.negated or len(cs.chars) != 1 for star, cs in self.tokens):
+            return None
+        return "".join(next(iter(cs.chars)) for _, cs in self.tokens)
 
 
 NEVER = Glob((), "<matches nothing>", never=True)
@@ -212,6 +219,21 @@ def find_witnesses(
 def find_witness(pos: Sequence[Glob], neg: Sequence[Glob], *, budget: int = 50_000) -> str | None:
     found = find_witnesses(pos, neg, limit=1, budget=budget)
     return found[0] if found else None
+
+
+@cache
+def pair_relation(a: Glob, b: Glob, budget: int = 5_000) -> tuple[bool, bool, bool] | None:
+    """(disjoint, a ⊆ b, b ⊆ a), or None when a search ran past its budget. Cached across queries."""
+    try:
+        if find_witness([a, b], [], budget=budget) is None:
+            return True, False, False
+        return (
+            False,
+            find_witness([a], [b], budget=budget) is None,
+            find_witness([b], [a], budget=budget) is None,
+        )
+    except WitnessBudgetExceededError:
+        return None
 
 
 @cache

@@ -13,6 +13,8 @@ unverified, and an eventual `unsat` is reported as `unknown`: it is never report
 
 from __future__ import annotations
 
+import contextlib
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from verifiers.iam.globs import (
     find_witnesses,
     glob_from_pieces,
     matches,
+    pair_relation,
 )
 from verifiers.iam.semantics import value_glob
 from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Atom, Space, Template, slot_field
@@ -41,6 +44,7 @@ DEFAULT_TIMEOUT_MS = 10_000
 Status = Literal["sat", "unsat", "unknown"]
 _DEFAULTS = {ACTION: "s3:GetObject", RESOURCE: "arn:aws:s3:::example-bucket/key"}
 Literal_ = tuple[z3.BoolRef, Atom, bool]
+_Refs = dict[str, list[tuple[z3.BoolRef, Atom]]]
 
 
 @dataclass
@@ -242,10 +246,9 @@ def _solve_field(rnd: _Round, fld: str, lits: list[Literal_]) -> str | _Block:
             return _Block(
                 [_lit(r, v) for r, _, v in lits], sound=False, why=f"typed value of {fld} vs its patterns"
             )
-        found = [*map(_instantiate, pos), *sorted(find_witnesses(pos, neg, limit=8), key=lambda t: t == "")]
-        if not pos and found == [""]:
-            found.insert(0, "example")
-        for text in found:
+        found = sorted(find_witnesses(pos, neg, limit=8), key=lambda t: t == "")
+        readable = [*map(_instantiate, pos), *(["example"] if not pos else [])]
+        for text in [*readable, *found]:
             if not (all(matches(g, text) for g in pos) and not any(matches(g, text) for g in neg)):
                 continue
             if _typed_consistent(rnd, fld, text):
@@ -285,11 +288,8 @@ def _all_var_literals(
     return out
 
 
-def _build(
-    space: Space, model: z3.ModelRef, refs: dict[str, list[tuple[z3.BoolRef, Atom]]]
-) -> Request | _Block:
-    rnd = _Round(space, model)
-    for fld in _field_order(space):
+def _solve_fields(rnd: _Round, fields: list[str], refs: _Refs) -> _Block | None:
+    for fld in fields:
         if not _relevant(rnd, fld):
             continue
         lits = [(ref, atom, rnd.true(ref)) for ref, atom in refs.get(fld, [])]
@@ -305,6 +305,86 @@ def _build(
             )
             got = pretty or got
         rnd.values[fld] = got
+    return None
+
+
+def _template_regex(template: Template) -> re.Pattern[str]:
+    parts = []
+    for piece in template.pieces:
+        if piece.kind == "var":
+            parts.append("(.*?)")
+        elif piece.kind == "pattern" and template.wildcards:
+            parts.append("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in piece.text))
+        else:
+            parts.append(re.escape(piece.text))
+    flags = re.DOTALL | (re.IGNORECASE if template.ignore_case else 0)
+    return re.compile("".join(parts), flags)
+
+
+def _variable_candidates(rnd: _Round, key: str, refs: _Refs) -> list[str]:
+    """Values to try for a policy variable's key: its own witnesses, and values read off literal fields."""
+    fld = slot_field(key, 0)
+    lits = [(a.glob, rnd.true(ref)) for ref, a in refs.get(fld, []) if a.glob is not None]
+    pos = [g for g, v in lits if v]
+    neg = [g for g, v in lits if not v]
+    out: list[str] = []
+    for items in refs.values():
+        literals = [a.glob.literal() for ref, a in items if a.glob is not None and rnd.true(ref)]
+        for ref, atom in items:
+            t = atom.template
+            if t is None or key not in t.var_keys or not rnd.true(ref):
+                continue
+            regex = _template_regex(t)
+            for text in literals:
+                m = regex.fullmatch(text) if text is not None else None
+                if m and len(t.var_keys) == 1:
+                    out.append(m.group(1))
+    with contextlib.suppress(WitnessBudgetExceededError):
+        out.extend(find_witnesses(pos, neg, limit=8))
+    return [
+        u
+        for u in dict.fromkeys(out)
+        if all(matches(g, u) for g in pos)
+        and not any(matches(g, u) for g in neg)
+        and _typed_consistent(rnd, fld, u)
+    ]
+
+
+def _determined(rnd: _Round, key: str, refs: _Refs) -> bool:
+    """The model fixes this variable's value: absent (its default applies) or pinned to one literal."""
+    if key not in rnd.space.slots or not rnd.true(rnd.space.present(key)):
+        return True
+    return any(
+        a.glob is not None and a.glob.literal() is not None and rnd.true(r)
+        for r, a in refs.get(slot_field(key, 0), [])
+    )
+
+
+def _var_keys(space: Space) -> list[str]:
+    return sorted({k for a in space.atoms.values() if a.template for k in a.template.var_keys})
+
+
+def _build(space: Space, model: z3.ModelRef, refs: _Refs) -> Request | _Block:
+    rnd = _Round(space, model)
+    order = _field_order(space)
+    var_keys = _var_keys(space)
+    var_fields = [f for f in order if f.endswith("#0") and f[:-2] in var_keys]
+    rest = [f for f in order if f not in var_fields]
+    failed = _solve_fields(rnd, var_fields, refs) or _solve_fields(rnd, rest, refs)
+    if failed is not None and failed.why.endswith("policy variables"):
+        free = [k for k in var_keys if not _determined(rnd, k, refs)]
+        if not free:
+            failed = _Block(failed.literals, sound=True)
+        elif len(free) == 1:
+            for u in _variable_candidates(rnd, free[0], refs):
+                rnd.values = {slot_field(free[0], 0): u}
+                others = [f for f in var_fields if f != slot_field(free[0], 0)]
+                again = _solve_fields(rnd, others, refs) or _solve_fields(rnd, rest, refs)
+                if again is None:
+                    failed = None
+                    break
+    if failed is not None:
+        return failed
     context: dict[str, ContextValue] = {}
     for key, n in space.slots.items():
         if not rnd.true(space.present(key)):
@@ -320,9 +400,7 @@ def _build(
     )
 
 
-def _lemmas(
-    space: Space, refs: dict[str, list[tuple[z3.BoolRef, Atom]]], limit: int = 120
-) -> list[z3.BoolRef]:
+def _lemmas(space: Space, refs: _Refs, limit: int = 120) -> list[z3.BoolRef]:
     """Inclusion and disjointness of each field's static globs, decided once in Python."""
     out: list[z3.BoolRef] = []
     for items in refs.values():
@@ -332,16 +410,16 @@ def _lemmas(
         for i, (ra, ga) in enumerate(static):
             for rb, gb in static[i + 1 :]:
                 assert ga is not None and gb is not None
-                try:
-                    if find_witness([ga, gb], [], budget=5_000) is None:
-                        out.append(z3.Not(z3.And(ra, rb)))
-                        continue
-                    if find_witness([ga], [gb], budget=5_000) is None:
-                        out.append(z3.Implies(ra, rb))
-                    if find_witness([gb], [ga], budget=5_000) is None:
-                        out.append(z3.Implies(rb, ra))
-                except WitnessBudgetExceededError:
+                relation = pair_relation(ga, gb)
+                if relation is None:
                     continue
+                apart, a_in_b, b_in_a = relation
+                if apart:
+                    out.append(z3.Not(z3.And(ra, rb)))
+                if a_in_b:
+                    out.append(z3.Implies(ra, rb))
+                if b_in_a:
+                    out.append(z3.Implies(rb, ra))
     return out
 
 
@@ -367,7 +445,7 @@ def solve(
     """Find a concrete request satisfying `formula`, prove there is none, or say `unknown` (never a guess)."""
     start = time.monotonic()
     deadline = start + timeout_ms / 1000
-    refs: dict[str, list[tuple[z3.BoolRef, Atom]]] = {}
+    refs: _Refs = {}
     for name, atom in space.atoms.items():
         refs.setdefault(atom.field, []).append((z3.Bool(name), atom))
     solver = z3.Solver()

@@ -12,13 +12,38 @@ from typing import Any
 
 __all__ = ["ApiCall", "RbacCheck", "check_role", "least_privilege_rules", "parse_call", "rules_allow"]
 
-_VERBS = {"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection", "impersonate",
-          "bind", "escalate", "use", "approve", "sign", "*"}
-_GROUPS = {"deployments": "apps", "replicasets": "apps", "statefulsets": "apps", "daemonsets": "apps",
-           "jobs": "batch", "cronjobs": "batch", "horizontalpodautoscalers": "autoscaling",
-           "networkpolicies": "networking.k8s.io", "ingresses": "networking.k8s.io",
-           "roles": "rbac.authorization.k8s.io", "rolebindings": "rbac.authorization.k8s.io",
-           "poddisruptionbudgets": "policy", "leases": "coordination.k8s.io"}
+_VERBS = {
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "impersonate",
+    "bind",
+    "escalate",
+    "use",
+    "approve",
+    "sign",
+    "*",
+}
+_GROUPS = {
+    "deployments": "apps",
+    "replicasets": "apps",
+    "statefulsets": "apps",
+    "daemonsets": "apps",
+    "jobs": "batch",
+    "cronjobs": "batch",
+    "horizontalpodautoscalers": "autoscaling",
+    "networkpolicies": "networking.k8s.io",
+    "ingresses": "networking.k8s.io",
+    "roles": "rbac.authorization.k8s.io",
+    "rolebindings": "rbac.authorization.k8s.io",
+    "poddisruptionbudgets": "policy",
+    "leases": "coordination.k8s.io",
+}
 
 
 @dataclass(frozen=True)
@@ -57,7 +82,11 @@ def parse_call(text: str) -> ApiCall:
 
 
 def _rule_allows(rule: dict[str, Any], call: ApiCall) -> bool:
-    verbs, groups, resources = rule.get("verbs") or [], rule.get("apiGroups") or [], rule.get("resources") or []
+    verbs, groups, resources = (
+        rule.get("verbs") or [],
+        rule.get("apiGroups") or [],
+        rule.get("resources") or [],
+    )
     if "*" not in verbs and call.verb not in verbs:
         return False
     if "*" not in groups and call.group not in groups:

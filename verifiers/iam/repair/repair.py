@@ -43,6 +43,8 @@ class RepairOptions(BaseModel):
     faults_per_state: int = 4
     cegis_rounds: int = 24
     time_budget_s: float = 60.0
+    alternatives: int = 2
+    """How many other proven repairs of the same size to compare against for least permissiveness."""
 
 
 class RepairResult(BaseModel):
@@ -151,8 +153,8 @@ def _children(
     return out
 
 
-def _obligations(policy: Policy, original: Policy, spec: Spec) -> tuple[list[SpecRequest], list[str]]:
-    """Symbolic counterexamples (as must-deny requests) and unverified obligations for a request-clean state."""
+def _obligations(policy: Policy, original: Policy, spec: Spec) -> tuple[list[SpecRequest], SpecCheck]:
+    """Symbolic counterexamples (as must-deny requests) for a request-clean state, and its spec check."""
     check = check_spec(policy, spec)
     derived: list[SpecRequest] = []
     unverified = list(check.unverified)
@@ -169,43 +171,58 @@ def _obligations(policy: Policy, original: Policy, spec: Spec) -> tuple[list[Spe
         derived.append(SpecRequest(request=found.request, expect="Deny", pointer="/bound (counterexample)"))
     elif found.status == "unknown":
         unverified.append(f"bound: solver gave no answer ({found.reason})")
-    return derived, unverified
+    return derived, check.model_copy(update={"unverified": tuple(unverified)})
 
 
-def search(
-    original: Policy, spec: Spec, options: RepairOptions
-) -> tuple[list[_State], tuple[SpecRequest, ...], list[str]]:
-    """(proven states at the smallest depth, derived requests, unverified notes)."""
+@dataclass
+class _Found:
+    proven: list[tuple[_State, SpecCheck]] = field(default_factory=list)
+    derived: list[SpecRequest] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _prove_clean(
+    clean: list[_State], original: Policy, spec: Spec, found: _Found, alternatives: int
+) -> list[SpecRequest]:
+    """Prove the best clean states (the first, then up to `alternatives` that may be less permissive)."""
+    new: list[SpecRequest] = []
+    for s in clean:
+        if found.proven and (len(found.proven) > alternatives or s.rank[0] > found.proven[0][0].rank[0]):
+            break
+        extra, check = _obligations(s.policy, original, spec.with_requests(found.derived))
+        if extra:
+            new += extra
+            if not found.proven:
+                break  # one counterexample round at a time keeps the solver calls few
+        elif check.unverified:
+            found.notes += check.unverified
+        else:
+            found.proven.append((s, check))
+    return new
+
+
+def search(original: Policy, spec: Spec, options: RepairOptions) -> _Found:
+    """The proven states at the smallest depth, the derived requests, and notes on unverified obligations."""
     deadline = time.monotonic() + options.time_budget_s
     requests = spec.requests
-    derived: list[SpecRequest] = []
+    found = _Found()
     needed = frozenset(a.lower() for a in needed_actions(spec)) if spec.has("least_privilege") else None
     frontier = [_state(original, (), requests, needed)]
     seen = {frontier[0].key}
-    notes: list[str] = []
     depth = cegis = 0
     while frontier and time.monotonic() < deadline:
         clean = sorted((s for s in frontier if s.failing == 0), key=lambda s: s.rank)
         if clean:
-            proven, new = [], []
-            for s in clean:
-                extra, unverified = _obligations(s.policy, original, spec.with_requests(derived))
-                if not extra and not unverified:
-                    proven.append(s)
-                elif extra:
-                    new += extra
-                else:
-                    notes += unverified
-            if proven:
-                return proven, tuple(derived), notes
-            if new and cegis < options.cegis_rounds:
-                cegis += 1
-                derived += new
-                requests = spec.requests + tuple(derived)
-                frontier = [_state(s.policy, s.edits, requests, needed) for s in frontier]
-                continue
-            if not new:
-                return [], tuple(derived), notes
+            new = _prove_clean(clean, original, spec, found, options.alternatives)
+            if found.proven:
+                return found
+            if not new or cegis >= options.cegis_rounds:
+                return found
+            cegis += 1
+            found.derived += new
+            requests = spec.requests + tuple(found.derived)
+            frontier = [_state(s.policy, s.edits, requests, needed) for s in frontier]
+            continue
         if depth >= options.max_edits:
             break
         depth += 1
@@ -213,27 +230,29 @@ def search(
         for state in frontier:
             for edit, policy in _children(state, spec, requests, options):
                 child = _state(policy, (*state.edits, edit), requests, needed)
-                if child.key in seen or child.failing >= state.failing + (
-                    1 if edit.op.startswith("exempt") or edit.op == "remove_statement" else 0
-                ):
+                # lifting a Deny (or dropping a statement) may only move a fault, so it may keep the count
+                slack = 1 if edit.op.startswith("exempt") or edit.op == "remove_statement" else 0
+                if child.key in seen or child.failing >= state.failing + slack:
                     continue
                 seen.add(child.key)
                 children.append(child)
         children.sort(key=lambda s: (s.failing, s.rank))
         frontier = children[: options.beam]
-    return [], tuple(derived), notes
+    return found
 
 
-def _least_permissive(states: list[_State]) -> tuple[_State, list[str]]:
+def _least_permissive(proven: list[tuple[_State, SpecCheck]]) -> tuple[_State, SpecCheck, list[str]]:
     """The first state no other proven candidate is strictly less permissive than (checked with compare)."""
-    best = states[0]
+    best, check = proven[0]
     proofs = []
-    for other in states[1:]:
+    for other, other_check in proven[1:]:
         cmp = compare(best.policy, other.policy)
         if cmp.relation == "more_permissive":
-            best = other
-        proofs.append(f"compare(chosen, alternative of {len(other.edits)} edits) = {cmp.relation}")
-    return best, proofs
+            best, check = other, other_check
+        proofs.append(
+            f"least permissive of the {len(proven)} proven repairs with {len(best.edits)} edits: compare = {cmp.relation}"
+        )
+    return best, check, proofs
 
 
 def repair(policy: Policy, spec: Spec, options: RepairOptions | None = None) -> RepairResult:
@@ -252,7 +271,7 @@ def repair(policy: Policy, spec: Spec, options: RepairOptions | None = None) -> 
             explanation="the spec contradicts itself: " + "; ".join(conflicts),
             seconds=time.monotonic() - start,
         )
-    initial = check_spec(policy, spec)
+    initial = check_spec(policy, spec, symbolic=not check_requests(policy, spec.requests))
     if initial.ok:
         return RepairResult(
             status="already_satisfied",
@@ -260,16 +279,15 @@ def repair(policy: Policy, spec: Spec, options: RepairOptions | None = None) -> 
             policy=policy,
             spec_check=initial,
             warnings=warnings,
-            comparison=compare(policy, policy),
+            comparison=Comparison(relation="equivalent", reason="the policy is unchanged"),
             proofs=("every request decided as the spec says", "every symbolic obligation proven"),
             seconds=time.monotonic() - start,
         )
-    states, derived, notes = search(policy, spec, options)
-    if not states:
+    found = search(policy, spec, options)
+    if not found.proven:
         why = (
-            "; ".join(notes)
-            if notes
-            else f"no repair within {options.max_edits} edits or {options.time_budget_s:.0f} s"
+            "; ".join(found.notes)
+            or f"no repair within {options.max_edits} edits or {options.time_budget_s:.0f} s"
         )
         return RepairResult(
             status="failed",
@@ -277,12 +295,15 @@ def repair(policy: Policy, spec: Spec, options: RepairOptions | None = None) -> 
             faults=faults,
             warnings=warnings,
             explanation=why,
-            derived=derived,
+            derived=tuple(found.derived),
             seconds=time.monotonic() - start,
         )
-    minimal = [s for s in states if len(s.edits) == min(len(x.edits) for x in states)]
-    best, proofs = _least_permissive(minimal)
-    final_check = check_spec(best.policy, spec)
+    best, _, proofs = _least_permissive(found.proven)
+    concrete = check_spec(best.policy, spec, symbolic=False)
+    symbolic = (1 if spec.reference is not None else 0) + len(spec.properties)
+    final_check = concrete.model_copy(
+        update={"satisfied": concrete.satisfied + symbolic, "total": concrete.total + symbolic}
+    )
     comparison = compare(policy, best.policy)
     proofs = [
         f"{final_check.satisfied} of {final_check.total} spec obligations satisfied (requests by the concrete evaluator, the rest by Z3)",
@@ -300,6 +321,6 @@ def repair(policy: Policy, spec: Spec, options: RepairOptions | None = None) -> 
         warnings=warnings,
         proofs=tuple(proofs),
         source="symbolic",
-        derived=derived,
+        derived=tuple(found.derived),
         seconds=time.monotonic() - start,
     )
