@@ -85,6 +85,13 @@ def _shell_exit(container: dict[str, Any]) -> int | None:
     return 0
 
 
+def _echoed(container: dict[str, Any]) -> list[str]:
+    """What a shell command prints with `echo`: the lines its logs hold."""
+    script = " ".join(str(p) for p in (container.get("command") or []) + (container.get("args") or []))
+    pattern = r"""echo\s+(?:-e\s+)?(?:"([^"]*)"|'([^']*)'|([^;&|]+))"""
+    return [m.group(1) or m.group(2) or (m.group(3) or "").strip() for m in re.finditer(pattern, script)]
+
+
 def _probe_failure(
     probe: dict[str, Any] | None,
     container: dict[str, Any],
@@ -163,7 +170,7 @@ def container_outcome(pod: dict[str, Any], container: dict[str, Any], world: Wor
     if image.shell:
         exit_code = _shell_exit(container)
         reason = "Completed" if exit_code == 0 else "Error"
-        logs = []
+        logs = _echoed(container)
     elif missing:
         exit_code, reason = 1, "Error"
         logs = [line.format(var=missing[0], **fmt) for line in image.crash_log]
