@@ -8,6 +8,7 @@ statement; exempt an action or resource from a Deny.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
@@ -26,6 +27,7 @@ __all__ = [
     "exact_resource",
     "has_principals",
     "principal_for",
+    "statement_diff",
 ]
 
 EditOp = Literal[
@@ -40,6 +42,7 @@ EditOp = Literal[
     "add_allow",
     "exempt_action",
     "exempt_resource",
+    "rewrite_statement",
 ]
 
 _OPERATOR_BY_TYPE = {
@@ -151,3 +154,32 @@ def exact_resource(resource: str, variables: bool) -> str:
     if resource.startswith("arn:") and resource.count(":") < 5:
         text += "*"
     return text
+
+
+def statement_diff(before: Policy, after: Policy) -> list[Edit]:
+    """Statement-level edits from one policy to another (for candidates that come whole, from a model)."""
+    old = [json.dumps(s.to_json(), sort_keys=True) for s in before.statements]
+    new = [json.dumps(s.to_json(), sort_keys=True) for s in after.statements]
+    edits: list[Edit] = []
+    unmatched_new = [i for i, text in enumerate(new) if text not in old]
+    unmatched_old = [i for i, text in enumerate(old) if text not in new]
+    for i, j in zip(unmatched_old, unmatched_new, strict=False):
+        edits.append(
+            Edit(
+                op="rewrite_statement",
+                statement=i,
+                detail={"to": after.statements[j].to_json()},
+                description=f"rewrite {before.statements[i].label}",
+            )
+        )
+    for i in unmatched_old[len(unmatched_new) :]:
+        edits.append(
+            Edit(op="remove_statement", statement=i, description=f"remove {before.statements[i].label}")
+        )
+    for j in unmatched_new[len(unmatched_old) :]:
+        st = after.statements[j]
+        op: EditOp = "add_allow" if st.effect == "Allow" else "add_deny"
+        edits.append(
+            Edit(op=op, detail={"statement": st.to_json()}, description=f"add an {st.effect} statement")
+        )
+    return edits

@@ -23,9 +23,10 @@ from verifiers.iam.compare import Comparison, compare
 from verifiers.iam.repair.candidates import Candidate, fault_candidates, least_privilege_candidates
 from verifiers.iam.repair.check import SpecCheck, check_requests, check_spec, needed_actions
 from verifiers.iam.repair.conflicts import find_conflicts
-from verifiers.iam.repair.edits import Edit, exact_resource, has_principals
+from verifiers.iam.repair.edits import Edit, exact_resource, has_principals, statement_diff
 from verifiers.iam.repair.localize import FaultReport, localize
 from verifiers.iam.repair.measure import Breadth, allowed_actions, breadth, statement_actions
+from verifiers.iam.repair.model import ModelRound, Proposer, propose_and_check
 from verifiers.iam.repair.prove import allow_policy, find_request
 from verifiers.iam.repair.spec import Spec, SpecRequest
 
@@ -255,7 +256,26 @@ def _least_permissive(proven: list[tuple[_State, SpecCheck]]) -> tuple[_State, S
     return best, check, proofs
 
 
-def repair(policy: Policy, spec: Spec, options: RepairOptions | None = None) -> RepairResult:
+def _model_round(
+    policy: Policy, spec: Spec, proposer: Proposer, faults: FaultReport, rounds: int
+) -> tuple[Policy | None, list[ModelRound]]:
+    task = "Repair this AWS IAM policy so that it satisfies the specification below, changing as little as possible:\n"
+    task += json.dumps(policy.to_json(), indent=1)
+    context = "Fault report (which statements cause each wrong decision):\n" + faults.text()
+    candidate, _, transcript = propose_and_check(
+        task, spec, proposer, rounds=rounds, context=context, bound=bound_policies(policy, spec)
+    )
+    return candidate, transcript
+
+
+def repair(
+    policy: Policy,
+    spec: Spec,
+    options: RepairOptions | None = None,
+    *,
+    proposer: Proposer | None = None,
+    model_rounds: int = 3,
+) -> RepairResult:
     """Repair `policy` to satisfy `spec` with the fewest edits, least permissive first, every claim proven."""
     options = options or RepairOptions()
     start = time.monotonic()
@@ -284,6 +304,17 @@ def repair(policy: Policy, spec: Spec, options: RepairOptions | None = None) -> 
             seconds=time.monotonic() - start,
         )
     found = search(policy, spec, options)
+    transcript: list[ModelRound] = []
+    if proposer is not None:
+        candidate, transcript = _model_round(policy, spec, proposer, faults, model_rounds)
+        if candidate is not None:
+            _, check = _obligations(candidate, policy, spec)
+            state = _State(
+                candidate, tuple(statement_diff(policy, candidate)), 0, breadth(candidate), "model"
+            )
+            found.proven.append((state, check))
+            found.proven.sort(key=lambda sc: (len(sc[0].edits), sc[0].rank))
+    rounds = tuple(r.to_json() for r in transcript)
     if not found.proven:
         why = (
             "; ".join(found.notes)
@@ -297,8 +328,10 @@ def repair(policy: Policy, spec: Spec, options: RepairOptions | None = None) -> 
             explanation=why,
             derived=tuple(found.derived),
             seconds=time.monotonic() - start,
+            model_rounds=rounds,
         )
-    best, _, proofs = _least_permissive(found.proven)
+    fewest = min(len(sc[0].edits) for sc in found.proven)
+    best, _, proofs = _least_permissive([sc for sc in found.proven if len(sc[0].edits) == fewest])
     concrete = check_spec(best.policy, spec, symbolic=False)
     symbolic = (1 if spec.reference is not None else 0) + len(spec.properties)
     final_check = concrete.model_copy(
@@ -320,7 +353,8 @@ def repair(policy: Policy, spec: Spec, options: RepairOptions | None = None) -> 
         faults=faults,
         warnings=warnings,
         proofs=tuple(proofs),
-        source="symbolic",
+        source="model" if best.key == "model" else "symbolic",
         derived=tuple(found.derived),
         seconds=time.monotonic() - start,
+        model_rounds=rounds,
     )

@@ -1,0 +1,177 @@
+"""Verified synthesis: a policy from a request spec alone (no model), or from an intent with a model (CEGIS).
+
+Without a model the answer is the least permissive policy the repairer can build from an empty policy:
+minimal Allow statements for the must-allow requests, conditions only where a must-deny request needs
+them, proven to allow nothing but the must-allow requests' actions on their resources. With a model, the
+model writes the policy from the intent; wildcard actions are expanded from the catalog (least privilege)
+unless the intent asks for them, and each candidate is checked against the spec, with counterexamples fed
+back for a limited number of rounds. The answer always says what was proven and what was not.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from policies.catalog import load_catalog
+from policies.model import Policy
+from verifiers.iam.repair.conflicts import find_conflicts
+from verifiers.iam.repair.model import ModelRound, Proposer, propose_and_check
+from verifiers.iam.repair.repair import RepairOptions, repair
+from verifiers.iam.repair.spec import Spec
+
+__all__ = ["SynthesisResult", "expand_wildcards", "synthesize"]
+
+_WILDCARD_INTENT = re.compile(r"\*|\b(all|any|every|full|admin|administrator)\b", re.IGNORECASE)
+_MAX_EXPANSION = 60
+
+
+class SynthesisResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    status: Literal["synthesized", "unsatisfiable", "failed"]
+    policy: Policy | None = None
+    proven: bool = False
+    unmet: tuple[str, ...] = ()
+    proofs: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    source: Literal["spec", "model", "none"] = "none"
+    model_rounds: tuple[ModelRound, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "policy": self.policy.to_json() if self.policy else None,
+            "proven": self.proven,
+            "unmet": list(self.unmet),
+            "proofs": list(self.proofs),
+            "warnings": list(self.warnings),
+            "source": self.source,
+            "model_rounds": [r.to_json() for r in self.model_rounds],
+        }
+
+
+def expand_wildcards(policy: Policy, allow_wildcards: bool) -> tuple[Policy, list[str]]:
+    """Least privilege: wildcard actions become the catalog actions they match; problems for the model."""
+    catalog = load_catalog()
+    problems: list[str] = []
+    statements = []
+    for st in policy.statements:
+        if st.effect != "Allow" or st.action is None or allow_wildcards:
+            statements.append(st)
+            continue
+        actions: list[str] = []
+        for pattern in st.action:
+            if "*" not in pattern and "?" not in pattern:
+                if catalog.action_info(pattern) is None:
+                    problems.append(f"{st.label}: unknown action {pattern!r} (not in the AWS catalog)")
+                actions.append(pattern)
+                continue
+            expanded = catalog.expand(pattern)
+            if pattern.strip() == "*" or len(expanded) > _MAX_EXPANSION:
+                problems.append(
+                    f"{st.label}: {pattern!r} grants {len(expanded)} actions; name the actions the intent needs"
+                )
+                actions.append(pattern)
+            else:
+                actions += expanded
+        statements.append(st.model_copy(update={"action": tuple(dict.fromkeys(actions))}))
+    if st_not := [
+        s
+        for s in policy.statements
+        if s.effect == "Allow" and s.not_action is not None and not allow_wildcards
+    ]:
+        problems += [
+            f"{s.label}: Allow with NotAction grants nearly everything; list the actions instead"
+            for s in st_not
+        ]
+    return policy.model_copy(update={"statements": tuple(statements)}), problems
+
+
+def _from_spec(spec: Spec) -> SynthesisResult:
+    if not spec.must_allow:
+        empty = Policy(version="2012-10-17")
+        return SynthesisResult(
+            status="synthesized",
+            policy=empty,
+            proven=True,
+            source="spec",
+            proofs=("no request must be allowed: the empty policy denies everything",),
+        )
+    result = repair(
+        Policy(version="2012-10-17"), spec, RepairOptions(max_edits=max(12, len(spec.must_allow)))
+    )
+    if result.status != "repaired" or result.policy is None:
+        return SynthesisResult(
+            status="failed",
+            unmet=(result.explanation or "no policy found",),
+            source="spec",
+            warnings=result.warnings,
+        )
+    return SynthesisResult(
+        status="synthesized",
+        policy=result.policy,
+        proven=True,
+        proofs=(
+            *result.proofs,
+            "least permissive: allows only the must-allow requests' actions on their resources",
+        ),
+        warnings=result.warnings,
+        source="spec",
+    )
+
+
+def synthesize(
+    intent: str | None,
+    spec: Spec | None = None,
+    *,
+    proposer: Proposer | None = None,
+    rounds: int = 4,
+) -> SynthesisResult:
+    """A policy for `intent` (needs a model) or for `spec` alone; `proven` only when the engine proved it."""
+    spec = spec or Spec()
+    warnings = tuple(spec.unknown_actions())
+    conflicts = find_conflicts(spec)
+    if conflicts:
+        return SynthesisResult(status="unsatisfiable", unmet=tuple(conflicts), warnings=warnings)
+    if proposer is None or not intent:
+        if not spec.requests:
+            return SynthesisResult(
+                status="failed", unmet=("give a request spec, or configure a model to write from an intent",)
+            )
+        return _from_spec(spec).model_copy(update={"warnings": warnings})
+    allow_wildcards = bool(_WILDCARD_INTENT.search(intent))
+    policy, check, transcript = propose_and_check(
+        f"Write an AWS IAM identity policy for this intent: {intent}",
+        spec,
+        proposer,
+        rounds=rounds,
+        prepare=lambda p: expand_wildcards(p, allow_wildcards),
+    )
+    if policy is None or check is None:
+        last = transcript[-1].counterexamples if transcript else ()
+        return SynthesisResult(
+            status="failed",
+            unmet=tuple(last),
+            warnings=warnings,
+            source="model",
+            model_rounds=tuple(transcript),
+        )
+    unmet: tuple[str, ...] = ()
+    proofs = [f"{check.satisfied} of {check.total} spec obligations satisfied (concrete evaluator and Z3)"]
+    if not spec.requests and spec.reference is None and not spec.properties:
+        unmet = (
+            "no spec given: the policy was checked for well-formedness and catalog actions only; its match with the intent is not proven",
+        )
+    return SynthesisResult(
+        status="synthesized",
+        policy=policy,
+        proven=not unmet,
+        unmet=unmet,
+        proofs=tuple(proofs),
+        warnings=warnings,
+        source="model",
+        model_rounds=tuple(transcript),
+    )
