@@ -25,7 +25,7 @@ __all__ = ["HOURS_PER_MONTH", "CostReport", "PlanSummary", "default_offerings", 
 
 HOURS_PER_MONTH = 730.0
 _DEFAULT_FAMILIES = {
-    "aws": r"^(m7i|m7a|m7g|c7i|c7a|c7g|r7i|r7a|r7g|m6i|c6i|r6i)\.(large|\d*xlarge)$",
+    "aws": r"^(m7i|m7a|m7g|c7i|c7a|c7g|r7i|r7a|r7g|m6i|c6i|r6i)\.(large|xlarge|2xlarge|4xlarge|8xlarge|12xlarge|16xlarge)$",
     "gcp": r"^(n2|n2d|e2|c3)-(standard|highmem|highcpu)-\d+$",
     "azure": r"^Standard_(D|E|F)\d+s_v[56]$",
 }

@@ -41,20 +41,6 @@ def _place_on(nodes: list[OpenNode], w: Workload, n: int, ledger: SpotLedger) ->
     return n - left
 
 
-def _open_best(problem: PlanProblem, w: Workload, n: int, ledger: SpotLedger) -> OpenNode | None:
-    best: tuple[float, Offering, int] | None = None
-    for o in problem.offerings:
-        if not (w.allows(o) and w.fits(o)):
-            continue
-        k = min(OpenNode(o).room_for(w, n), ledger.room(w, o))
-        if k <= 0:
-            continue
-        per_pod = o.usd_per_hour / k
-        if best is None or (per_pod, o.usd_per_hour) < (best[0], best[1].usd_per_hour):
-            best = (per_pod, o, k)
-    return None if best is None else OpenNode(best[1])
-
-
 def _consolidate(nodes: list[OpenNode], by_name: dict[str, Workload], ledger: SpotLedger) -> list[OpenNode]:
     nodes = sorted(nodes, key=lambda n: -n.utilisation())
     victims = [n for n in nodes if n.utilisation() < 0.95]
@@ -256,3 +242,4 @@ def pack_guided(problem: PlanProblem, relaxation: Relaxation, skip: set[str]) ->
     nodes = _consolidate(nodes, by_name, ledger)
     _resize(problem, nodes, by_name, ledger)
     return nodes
+

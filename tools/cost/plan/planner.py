@@ -69,6 +69,8 @@ def plan_nodes(problem: PlanProblem, time_limit_s: float = 20.0, exact_max_pods:
     relax = solve_relaxation(problem, set(lost))
     nodes = pack_guided(problem, relax, set(lost))
     try:
+        if pods <= exact_max_pods:
+            raise RuntimeError("small: CP-SAT takes over from the LP-guided plan")
         guide = solve_relaxation(
             problem, set(lost), integer_nodes=True, time_limit_s=min(10.0, time_limit_s / 3)
         )
@@ -76,7 +78,7 @@ def plan_nodes(problem: PlanProblem, time_limit_s: float = 20.0, exact_max_pods:
         if _cost(rounded) < _cost(nodes):
             nodes = rounded
     except RuntimeError:
-        pass  # no MILP incumbent in time: keep the LP-guided plan
+        pass  # small, or no MILP incumbent in time: keep the LP-guided plan
     source: BoundSource = "lp-dual"
     solver, bound, optimal = "lp-guided-ffd", relax.certified, False
     if pods <= exact_max_pods:

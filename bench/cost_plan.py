@@ -1,0 +1,152 @@
+"""Node-plan benchmark: cost, gap to the proven lower bound, and solve time versus problem size.
+
+1. SpotKube's own model (its 4 spot types and prices, uniform 0.4 vCPU / 0.6 GiB pods; 3, 30, 100 pods),
+   solved exactly, beside a SpotKube-style NSGA-II (pymoo, node counts per type, objectives cost and
+   node count, the middle of the Pareto front, as SpotKube picks it). Needs `pip install pymoo` for NSGA-II.
+2. Synthetic heterogeneous clusters on us-east-1 (84 current-generation types, on-demand + spot): 100, 1,000
+   and 10,000 pods, five seeds each, beside a Karpenter-style first-fit-decreasing baseline. Pod sizes follow
+   the Azure Public Dataset V1 VM-size mix (CC-BY-4.0; Cortez et al., SOSP'17), halved.
+
+Run: `.venv/bin/python bench/cost_plan.py [--sizes 100,1000,10000] [--seeds 5] [--time-limit 25]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+
+from tools.cost.catalog import PriceCatalog
+from tools.cost.engine import default_offerings
+from tools.cost.plan import karpenter_style_plan, plan_nodes
+from verifiers.cost import Offering, PlanProblem, Workload, validate_plan
+
+# SpotKube .spotConfig.json (2023-06-15 spot prices) and config.yml pod size.
+SPOTKUBE_TYPES = {"t3.medium": (2, 4, 0.0299), "c6a.large": (2, 4, 0.0765), "t4g.large": (2, 8, 0.0672),
+                  "c6g.xlarge": (4, 8, 0.136)}  # fmt: skip
+# Azure V1 VM flavors (vCPU, GB) with their share of 1.87 M arrivals (flavors under 0.1 % folded away).
+AZURE_FLAVORS = [
+    ((1, 1.75), 892),
+    ((2, 3.5), 465),
+    ((4, 7.0), 203),
+    ((8, 14.0), 198),
+    ((8, 56.0), 72),
+    ((1, 0.75), 39),
+]
+
+
+def spotkube_problem(pods: int) -> PlanProblem:
+    offerings = [
+        Offering(instance_type=t, capacity_type="spot", cpu_m=c * 1000, memory_mib=m * 1024, usd_per_hour=p,
+                 max_pods=1000)
+        for t, (c, m, p) in SPOTKUBE_TYPES.items()
+    ]  # fmt: skip
+    work = Workload(
+        name="spotkube/Deployment/svc", replicas=pods, cpu_m=400, memory_mib=0.6 * 1024, spot_allowed=True
+    )
+    return PlanProblem(workloads=[work], offerings=offerings)
+
+
+def nsga2_spotkube(problem: PlanProblem, seed: int) -> float | None:
+    """SpotKube-style NSGA-II over node counts; the middle of the Pareto front. None if pymoo is missing."""
+    try:
+        import numpy as np
+        from pymoo.algorithms.moo.nsga2 import NSGA2
+        from pymoo.core.problem import Problem
+        from pymoo.optimize import minimize
+    except ImportError:
+        return None
+    w = problem.workloads[0]
+    offs = problem.offerings
+    per_node = np.array([min(o.cpu_m // w.cpu_m, int(o.memory_mib // w.memory_mib)) for o in offs])
+    price = np.array([o.usd_per_hour for o in offs])
+
+    class Counts(Problem):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__(n_var=len(offs), n_obj=2, n_ieq_constr=1, xl=0, xu=w.replicas, vtype=int)
+
+        def _evaluate(
+            self, x: np.ndarray, out: dict[str, np.ndarray], *args: object, **kwargs: object
+        ) -> None:
+            n = np.floor(x)
+            out["F"] = np.column_stack([n @ price, -n.sum(axis=1)])
+            out["G"] = (w.replicas - n @ per_node)[:, None]
+
+    res = minimize(Counts(), NSGA2(pop_size=50), ("n_gen", 50), seed=seed, verbose=False)
+    if res.X is None:
+        return None
+    front = sorted(float(np.floor(x) @ price) for x in np.atleast_2d(res.X))
+    return front[len(front) // 2]
+
+
+def synthetic_problem(pods: int, seed: int, offerings: list[Offering]) -> PlanProblem:
+    rng = random.Random(seed)
+    sizes, weights = zip(*AZURE_FLAVORS, strict=True)
+    works: list[Workload] = []
+    left = pods
+    while left > 0:
+        n = min(left, rng.choice([1, 2, 3, 4, 6, 10, 20, 40]))
+        vcpu, gb = rng.choices(sizes, weights)[0]
+        spot = rng.random() < 0.6
+        works.append(Workload(
+            name=f"ns{len(works) % 7}/Deployment/w{len(works)}", namespace=f"ns{len(works) % 7}", replicas=n,
+            cpu_m=int(vcpu * 500), memory_mib=round(gb * 512, 1), spot_allowed=spot,
+            max_spot_share=0.5 if spot else 1.0, min_spot_pools=2 if spot else 1,
+            node_selector={"kubernetes.io/arch": "amd64"} if rng.random() < 0.2 else {},
+        ))  # fmt: skip
+        left -= n
+    return PlanProblem(workloads=works, offerings=offerings)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="100,1000,10000")
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--time-limit", type=float, default=25.0)
+    ap.add_argument("--skip-spotkube", action="store_true")
+    args = ap.parse_args()
+
+    if not args.skip_spotkube:
+        print("SpotKube model (4 spot types, 0.4 vCPU / 0.6 GiB pods)")
+        print(
+            f"{'pods':>6} {'optimum $/h':>12} {'status':>8} {'time s':>7} {'NSGA-II $/h':>12} {'NSGA-II over':>13}"
+        )
+        for pods in (3, 30, 100):
+            problem = spotkube_problem(pods)
+            plan = plan_nodes(problem, time_limit_s=args.time_limit)
+            assert validate_plan(problem, plan).ok
+            ga = [c for c in (nsga2_spotkube(problem, s) for s in range(args.seeds)) if c is not None]
+            ga_txt = (
+                f"{statistics.mean(ga):12.4f} {statistics.mean(ga) / plan.hourly_cost - 1:12.1%}"
+                if ga
+                else "  (no pymoo)"
+            )
+            print(f"{pods:>6} {plan.hourly_cost:12.4f} {plan.status:>8} {plan.solve_seconds:7.2f} {ga_txt}")
+
+    offerings = default_offerings(PriceCatalog("aws", "us-east-1"))
+    print(f"\nSynthetic heterogeneous clusters, us-east-1, {len(offerings) // 2} types x (on-demand, spot)")
+    print(f"{'pods':>6} {'seed':>4} {'plan $/h':>9} {'bound $/h':>9} {'gap':>6} {'status':>8} {'time s':>7} "
+          f"{'FFD $/h':>9} {'FFD gap':>8} {'FFD s':>6}")  # fmt: skip
+    for pods in (int(s) for s in args.sizes.split(",")):
+        gaps, ffd_gaps, times = [], [], []
+        for seed in range(args.seeds):
+            problem = synthetic_problem(pods, seed, offerings)
+            t = time.perf_counter()
+            plan = plan_nodes(problem, time_limit_s=args.time_limit)
+            wall = time.perf_counter() - t
+            assert validate_plan(problem, plan).ok
+            base = karpenter_style_plan(problem)
+            assert validate_plan(problem, base).ok
+            ffd_gap = 1 - plan.lower_bound / base.hourly_cost
+            gaps.append(plan.gap)
+            ffd_gaps.append(ffd_gap)
+            times.append(wall)
+            print(f"{pods:>6} {seed:>4} {plan.hourly_cost:9.3f} {plan.lower_bound:9.3f} {plan.gap:6.2%} "
+                  f"{plan.status:>8} {wall:7.2f} {base.hourly_cost:9.3f} {ffd_gap:8.2%} {base.solve_seconds:6.2f}")  # fmt: skip
+        print(f"{pods:>6} mean gap {statistics.mean(gaps):.2%} (max {max(gaps):.2%}), FFD gap "
+              f"{statistics.mean(ffd_gaps):.2%}, time mean {statistics.mean(times):.1f}s max {max(times):.1f}s")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
