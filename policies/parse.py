@@ -209,7 +209,11 @@ def parse_policy(
         return text_or_dict
     if isinstance(text_or_dict, bytes):
         text_or_dict = text_or_dict.decode("utf-8", errors="replace")
-    doc = load_json(text_or_dict, source) if isinstance(text_or_dict, str) else dict(text_or_dict)
+    doc: Any = text_or_dict
+    if isinstance(text_or_dict, str):
+        doc = load_json(text_or_dict, source)
+    elif isinstance(text_or_dict, Mapping):
+        doc = dict(text_or_dict)
     return _Parser(source).policy(doc)
 
 

@@ -193,6 +193,23 @@ def _typed_consistent(rnd: _Round, fld: str, text: str) -> bool:
     return all(actual == rnd.true(flag) for actual, flag in checks)
 
 
+def _same_typed_value(rnd: _Round, fld: str, text: str) -> bool:
+    space = rnd.space
+    key, slot = fld.rsplit("#", 1)
+    i = int(slot)
+    fams = space.families.get(key, set())
+    if fams & {"Numeric", "Date"} and rnd.true(space.date_ok(key, i)):
+        value = rnd.model.eval(space.real(key, i), model_completion=True)
+        if not z3.is_rational_value(value) or parse_date(text) != Fraction(value.as_fraction()):
+            return False
+    if "IpAddress" in fams and rnd.true(space.ip_ok(key, i)):
+        ip = parse_ip(text)
+        raw = rnd.model.eval(space.ip(key, i), model_completion=True).as_long()
+        if ip is None or int(ip) != raw or (ip.version == 6) != rnd.true(space.ip6(key, i)):
+            return False
+    return True
+
+
 def _field_order(space: Space) -> list[str]:
     fields = set(space.string_fields()) | {ACTION, RESOURCE}
     for key, n in space.slots.items():
@@ -243,6 +260,12 @@ def _solve_field(rnd: _Round, fld: str, lits: list[Literal_]) -> str | _Block:
         if isinstance(typed, str):
             if all(matches(g, typed) for g in pos) and not any(matches(g, typed) for g in neg):
                 return typed
+            # Another spelling of the same value may fit the patterns ("10.0" for 10).
+            spellings = [*map(_instantiate, pos), *find_witnesses(pos, neg, limit=8)]
+            for text in spellings:
+                if all(matches(g, text) for g in pos) and not any(matches(g, text) for g in neg):
+                    if _typed_consistent(rnd, fld, text) and _same_typed_value(rnd, fld, text):
+                        return text
             return _Block(
                 [_lit(r, v) for r, _, v in lits], sound=False, why=f"typed value of {fld} vs its patterns"
             )
