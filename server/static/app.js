@@ -104,6 +104,8 @@ class Turn {
   text(chunk, replace = false) {
     if (!this.answer) { this.answer = el("div", { class: "answer" }); this.node.append(this.answer); }
     this.answer.textContent = replace ? chunk : this.answer.textContent + chunk;
+    // tables from tools (kubectl-style columns) read better in a monospace font
+    this.answer.classList.toggle("mono", /\n.*\S {2,}\S/.test(this.answer.textContent));
   }
   error(message) { this.node.append(el("div", { class: "answer error" }, message)); }
   approval(threadId, request) {
@@ -117,10 +119,20 @@ class Turn {
   }
 }
 
+// A unified diff with added and removed lines coloured.
+function diffView(text) {
+  const pre = el("pre", { class: "diff" });
+  for (const line of text.split("\n")) {
+    const kind = /^(\+\+\+|---)/.test(line) ? "file" : line.startsWith("+") ? "add" : line.startsWith("-") ? "del" : line.startsWith("@@") ? "hunk" : "";
+    pre.append(el("span", { class: kind }, line), "\n");
+  }
+  return pre;
+}
+
 function approvalCard(threadId, request, turn) {
   const preview = el("dl", {});
   for (const [key, value] of Object.entries(request.preview || {})) {
-    preview.append(el("dt", {}, key.replace(/_/g, " ")), el("dd", {}, el("pre", {}, pretty(value))));
+    preview.append(el("dt", {}, key.replace(/_/g, " ")), el("dd", {}, key === "diff" ? diffView(pretty(value)) : el("pre", {}, pretty(value))));
   }
   const actions = el("div", { class: "actions" });
   const card = el("div", { class: "approval", role: "group", "aria-label": "Approval needed" },

@@ -1,5 +1,10 @@
-"""The web chat page in a real headless Chromium: sign in, stream an answer, approve a scale, on a laptop
-and a phone. Screenshots go to test-artifacts/."""
+"""The web chat page in a real headless Chromium: sign in, stream an answer, approve a scale that the
+sandbox cluster applies (checked with the official kubernetes client), on a laptop and a phone.
+Screenshots go to test-artifacts/.
+
+The scale targets a Deployment `web` the test creates in its own namespace: the seeded namespaces
+(shop, payments, ...) are shared by the whole session and must stay as they are.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +12,51 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from kubernetes import client
 
 from agents.runtime import Runtime
 from opsgraph.settings import Settings
+from sandbox.testing import SandboxCluster
 from server.app import create_app
-from tests.agents.recording_tools import RecordingCluster
 from tests.server.live import live_server
 from tests.web.conftest import ARTIFACTS
+from tools.base import ToolContext
+from tools.kubernetes import build_tools
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def cluster() -> RecordingCluster:
-    return RecordingCluster()
+def namespace(kube_client: Any, sandbox_namespace: str) -> str:
+    pod = {"containers": [{"name": "web", "image": "nginx:1.27"}]}
+    template = {"metadata": {"labels": {"app": "web"}}, "spec": pod}
+    spec = {"replicas": 1, "selector": {"matchLabels": {"app": "web"}}, "template": template}
+    client.AppsV1Api(kube_client).create_namespaced_deployment(
+        sandbox_namespace, {"metadata": {"name": "web"}, "spec": spec}
+    )
+    return sandbox_namespace
 
 
 @pytest.fixture
-def url(tmp_path: Any, cluster: RecordingCluster) -> Iterator[str]:
+def url(tmp_path: Any, sandbox_cluster: SandboxCluster) -> Iterator[str]:
     settings = Settings(
         checkpoint_url=f"sqlite:///{tmp_path / 'web.sqlite'}", api_tokens="web-token=alice:admin"
     )
-    with Runtime(settings, tools=cluster.tools()) as runtime, live_server(create_app(runtime)) as base:
+    tools: Any = {
+        "kubernetes": build_tools(ToolContext(kubeconfig=sandbox_cluster.kubeconfig)),
+        "iam": [],
+        "cost": [],
+    }
+    with Runtime(settings, tools=tools) as runtime, live_server(create_app(runtime)) as base:
         yield base
 
 
+def _replicas(kube_client: Any, namespace: str) -> int:
+    return int(client.AppsV1Api(kube_client).read_namespaced_deployment("web", namespace).spec.replicas)
+
+
 def test_chat_stream_and_approve_on_a_laptop_and_a_phone(
-    browser: Any, url: str, cluster: RecordingCluster
+    browser: Any, url: str, kube_client: Any, namespace: str
 ) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     laptop = browser.new_context(viewport={"width": 1280, "height": 800})
@@ -55,27 +78,29 @@ def test_chat_stream_and_approve_on_a_laptop_and_a_phone(
     # a read streams its answer, with the tool call as a collapsible step
     page.fill("#input", "list pods in payments")
     page.keyboard.press("Enter")
-    page.locator(".answer").filter(has_text="payments: web-1 Running").wait_for()
+    pods = client.CoreV1Api(kube_client).list_namespaced_pod("payments").items
+    page.locator(".answer").filter(has_text=pods[0].metadata.name).wait_for()
     step = page.locator("details.step[data-tool='list_pods']")
     assert step.locator(".state").inner_text() == "done"
     step.locator("summary").click()
     assert "payments" in step.locator("pre").first.inner_text()
 
     # a change waits on an approval card with the preview; Approve applies it
-    page.fill("#input", "scale deploy web to 3 in shop")
+    page.fill("#input", f"scale deploy web to 3 in {namespace}")
     page.click("#send")
     card = page.locator(".approval")
     card.wait_for()
-    assert "spec.replicas: 1 -> 3" in card.inner_text()
+    assert "-  replicas: 1\n+  replicas: 3" in card.inner_text()  # the server dry run's diff
+    assert "dryRun=All: accepted" in card.inner_text()
     assert (
         page.locator("details.step[data-tool='scale_deployment'] .state").inner_text()
         == "waiting for approval"
     )
-    assert cluster.replicas["shop/web"] == 1
+    assert _replicas(kube_client, namespace) == 1
     page.screenshot(path=str(ARTIFACTS / "web-chat-laptop-approval.png"))
     card.get_by_role("button", name="Approve").click()
-    page.locator(".answer").filter(has_text="scaled to 3").wait_for()
-    assert cluster.replicas["shop/web"] == 3
+    page.locator(".answer").filter(has_text=f"Deployment {namespace}/web changed").wait_for()
+    assert _replicas(kube_client, namespace) == 3
     assert card.locator(".decided").inner_text() == "✓ Approved by alice"
     scale = page.locator("details.step[data-tool='scale_deployment']")
     assert scale.count() == 1  # the resumed run finishes the step it paused
@@ -92,7 +117,7 @@ def test_chat_stream_and_approve_on_a_laptop_and_a_phone(
     phone.add_init_script("localStorage.setItem('opsgraph.token', 'web-token')")
     small = phone.new_page()
     small.goto(thread_url)
-    small.locator(".answer").filter(has_text="scaled to 3").wait_for()
+    small.locator(".answer").filter(has_text=f"Deployment {namespace}/web changed").wait_for()
     assert small.locator("#menu").is_visible()
     assert not small.locator("#sidebar").is_visible() or small.locator("#sidebar").bounding_box()["x"] < 0
     assert small.evaluate("document.documentElement.scrollWidth") <= 390
