@@ -1,0 +1,89 @@
+"""`k8s-tasks`: setup on a real sandbox, the supervisor's answer graded by upstream's checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from eval.runner import run_suite
+from eval.suite import RunOptions
+from eval.suites.k8s_tasks import grade_expect, same_egress
+
+
+class FakeAuditModel(BaseChatModel):
+    """Test double: routes to the kubernetes agent, then answers with a fixed audit result."""
+
+    answer: str
+
+    @property
+    def _llm_type(self) -> str:
+        return "fake-audit"
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        names = {t["function"]["name"] for t in kwargs.get("tools") or []}
+        if "RouteDecision" in names:
+            call = {
+                "name": "RouteDecision",
+                "args": {"agents": ["kubernetes"]},
+                "id": "route",
+                "type": "tool_call",
+            }
+            message = AIMessage(content="", tool_calls=[call])
+        else:
+            message = AIMessage(content=self.answer)
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def test_gatekeeper_audit_graded_on_the_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import agents.models
+
+    answer = "Checked every Service.\nVIOLATING: resource-002"
+    monkeypatch.setattr(agents.models, "make_chat_model", lambda settings: FakeAuditModel(answer=answer))
+    outcome = run_suite("k8s-tasks", RunOptions(dataset="gatekeeper/allowed-ip"), tmp_path / "good")
+    (result,) = outcome.results
+    assert result.status == "pass", result.detail
+    assert result.metrics["route"] == ["kubernetes"]
+
+    wrong = "VIOLATING: resource-001\nVIOLATING: resource-002"
+    monkeypatch.setattr(agents.models, "make_chat_model", lambda settings: FakeAuditModel(answer=wrong))
+    outcome = run_suite("k8s-tasks", RunOptions(dataset="gatekeeper/allowed-ip"), tmp_path / "bad")
+    assert outcome.results[0].status == "fail"
+    assert "must not say 'VIOLATING: resource-001'" in outcome.results[0].detail["summary"]
+
+
+def test_offline_model_runs_the_tasks_and_fails_them_honestly(tmp_path: Path) -> None:
+    outcome = run_suite("k8s-tasks", RunOptions(limit=2, workers=2), tmp_path)
+    assert [r.status for r in outcome.results] == ["fail", "fail"]
+    assert outcome.summary["metrics"]["not_graded"] == [
+        "create-simple-rbac",
+        "fix-rbac-wrong-resource",
+        "setup-dev-cluster",
+    ]
+
+
+def test_grading_helpers() -> None:
+    expect = [{"contains": "VIOLATING: a"}, {"notContains": "VIOLATING: b"}]
+    assert grade_expect("VIOLATING: a", expect) == []
+    assert len(grade_expect("VIOLATING: b", expect)) == 2
+    desired = [{"ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}]
+    actual = [{"ports": [{"port": "53", "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}], "to": None}]
+    assert same_egress(actual, desired)
+    assert not same_egress([{"ports": [{"protocol": "TCP", "port": 53}]}], desired)
