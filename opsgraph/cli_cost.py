@@ -78,8 +78,6 @@ def _run(
             except ValidationError as exc:
                 err = exc.errors()[0]
                 raise _fail(f"{snapshot}: /{'/'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
-            if namespace:
-                snap.workloads = [w for w in snap.workloads if w.namespace == namespace]
             if usage_file is None:
                 raise _fail("--snapshot needs --usage-file (there is no cluster to ask for usage)")
             source: Any = RecordedUsageSource(usage_file)
@@ -88,9 +86,9 @@ def _run(
             if not configured and not Path.home().joinpath(".kube", "config").exists():
                 raise _fail("no cluster configured: set KUBECONFIG (e.g. the sandbox's) or pass --snapshot")
             api = api_client_for(ctx)
-            snap = read_cluster(api, namespace)
+            snap = read_cluster(api)  # every namespace: the nodes' cost is shared out over all of them
             source = RecordedUsageSource(usage_file) if usage_file else usage_source_for(ctx, api)
-        return optimize(snap, source, catalog, time_limit_s=time_limit)
+        return optimize(snap, source, catalog, time_limit_s=time_limit, namespace=namespace)
     except (CatalogError, UsageError) as exc:
         raise _fail(str(exc)) from None
 

@@ -123,3 +123,7 @@ def make_problem() -> object:
 def brute_force() -> object:
     """`brute_force(problem) -> float`: the optimum hourly cost by exhaustive search."""
     return brute_force_optimum
+
+
+# The sandbox cluster fixture (one sandbox per session), for the end-to-end tests.
+from sandbox.testing import sandbox_cluster  # noqa: E402, F401

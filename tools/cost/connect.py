@@ -8,6 +8,7 @@ when that fails the metrics API is tried; a recorded file can be given instead (
 from __future__ import annotations
 
 import os
+import ssl
 from datetime import timedelta
 from typing import Any
 
@@ -58,11 +59,19 @@ def usage_source_for(ctx: ToolContext, api_client: Any) -> UsageSource:
         return RecordedUsageSource(ctx.resolve(str(recorded)))
     cfg = api_client.configuration
     url = ctx.extras.get("prometheus_url") or os.environ.get("OPSGRAPH_PROMETHEUS_URL") or cfg.host
-    headers = {}
-    token = (cfg.api_key or {}).get("authorization")
-    if token and url.startswith(cfg.host):
-        headers["Authorization"] = token
-    return FallbackUsageSource(PrometheusUsageSource(url, headers=headers), MetricsApiUsageSource(api_client))
+    headers: dict[str, str] = {}
+    verify: ssl.SSLContext | bool = True
+    if url.startswith(cfg.host):  # the API server (or the sandbox) itself: reuse the kubeconfig's credentials
+        for auth in cfg.auth_settings().values():
+            if auth.get("in") == "header" and auth.get("value"):
+                headers[auth["key"]] = auth["value"]
+        if url.startswith("https"):
+            verify = ssl.create_default_context(cafile=cfg.ssl_ca_cert) if cfg.verify_ssl else False
+            if cfg.cert_file and isinstance(verify, ssl.SSLContext):
+                verify.load_cert_chain(cfg.cert_file, cfg.key_file)
+    return FallbackUsageSource(
+        PrometheusUsageSource(url, headers=headers, verify=verify), MetricsApiUsageSource(api_client)
+    )
 
 
 def catalog_for(ctx: ToolContext, cloud: str | None = None, region: str | None = None) -> PriceCatalog:

@@ -195,7 +195,11 @@ def optimize(
     strategy: RightsizeStrategy | None = None,
     offerings: list[Offering] | None = None,
     time_limit_s: float = 20.0,
+    namespace: str | None = None,
 ) -> CostReport:
+    """The report for the snapshot's workloads, or for one namespace: its workloads are right-sized and
+    planned alone, while today's cost is its OpenCost allocation plus its share of the cluster's idle cost
+    (the snapshot must then hold every namespace, so the cluster's nodes are shared out correctly)."""
     s = strategy or RightsizeStrategy()
     offerings = offerings if offerings is not None else default_offerings(catalog)
     notes: list[str] = []
@@ -204,6 +208,8 @@ def optimize(
     current_w: list[Workload] = []
     rightsized_w: list[Workload] = []
     for w in snapshot.workloads:
+        if namespace and w.namespace != namespace:
+            continue
         new: dict[str, ContainerResources] = {}
         for cname, res in w.containers.items():
             ref = ContainerRef(
@@ -233,6 +239,12 @@ def optimize(
     else:
         current_source = f"the cluster's {len(snapshot.nodes)} nodes at catalog prices"
     current = current_alloc.total_usd_per_hour * HOURS_PER_MONTH
+    if namespace and current_alloc is not None and "estimated" not in current_source:
+        allocated = sum(current_alloc.by_namespace.values())
+        mine = current_alloc.by_namespace.get(namespace, 0.0)
+        share = mine / allocated if allocated else 0.0
+        current = (mine + current_alloc.idle_usd_per_hour * share) * HOURS_PER_MONTH
+        current_source += f"; namespace {namespace}: its allocation plus {share:.0%} of the idle cost"
     mid = plan_before.hourly_cost * HOURS_PER_MONTH
     rec_monthly = plan_after.hourly_cost * HOURS_PER_MONTH
     savings = Savings(

@@ -49,14 +49,14 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             from tools.cost.usage import RecordedUsageSource
 
             snapshot = ClusterSnapshot.model_validate_json(ctx.resolve(str(offline)).read_text())
-            if namespace:
-                snapshot.workloads = [w for w in snapshot.workloads if w.namespace == namespace]
             source: Any = RecordedUsageSource(ctx.resolve(str(ctx.extras["usage_file"])))
-            return optimize(snapshot, source, catalog_for(ctx), time_limit_s=20.0), snapshot, None
-        api = api_client_for(ctx)
-        snapshot = read_cluster(api, namespace or None)
-        source = usage_source_for(ctx, api)
-        return optimize(snapshot, source, catalog_for(ctx), time_limit_s=20.0), snapshot, api
+            api = None
+        else:
+            api = api_client_for(ctx)
+            snapshot = read_cluster(api)  # every namespace: the nodes' cost is shared out over all of them
+            source = usage_source_for(ctx, api)
+        report = optimize(snapshot, source, catalog_for(ctx), time_limit_s=20.0, namespace=namespace or None)
+        return report, snapshot, api
 
     def optimize_cost(namespace: str | None = None) -> str:
         """Optimize cluster cost: right-size every container from its usage (krr strategy), plan the cheapest
@@ -75,7 +75,11 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             for r in report.rightsizing if r.changed() or r.notes
         ]  # fmt: skip
         out["cost_by_namespace"] = {
-            "current": {k: round(v * 730, 2) for k, v in report.current_allocation.by_namespace.items()},
+            "current": {
+                k: round(v * 730, 2)
+                for k, v in report.current_allocation.by_namespace.items()
+                if not namespace or k == namespace
+            },
             "current_idle": round(report.current_allocation.idle_usd_per_hour * 730, 2),
             "recommended": {
                 k: round(v * 730, 2) for k, v in report.recommended_allocation.by_namespace.items()
@@ -114,7 +118,9 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         from tools.cost.connect import catalog_for
 
         report, snapshot, api = _report(namespace)
-        target = next((w for w in snapshot.workloads if w.name == workload), None)
+        target = next(
+            (w for w in snapshot.workloads if w.name == workload and w.namespace == namespace), None
+        )
         if target is None:
             raise ValueError(f"workload {namespace}/{workload}: no Deployment or StatefulSet of that name")
         recs = [r for r in report.rightsizing if r.workload == target.key]

@@ -242,4 +242,3 @@ def pack_guided(problem: PlanProblem, relaxation: Relaxation, skip: set[str]) ->
     nodes = _consolidate(nodes, by_name, ledger)
     _resize(problem, nodes, by_name, ledger)
     return nodes
-

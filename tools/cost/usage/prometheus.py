@@ -7,6 +7,7 @@ OOM: the memory limit of containers whose last termination was OOMKilled (krr's 
 
 from __future__ import annotations
 
+import ssl
 import time
 from datetime import timedelta
 from typing import Any
@@ -64,9 +65,10 @@ class PrometheusUsageSource:
         transport: httpx.BaseTransport | None = None,
         timeout_s: float = 30.0,
         now: float | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.url = url.rstrip("/")
-        self._client = httpx.Client(headers=headers, transport=transport, timeout=timeout_s)
+        self._client = httpx.Client(headers=headers, transport=transport, timeout=timeout_s, verify=verify)
         self._now = now
 
     def close(self) -> None:
