@@ -57,18 +57,18 @@ def same_egress(actual: Any, desired: Any) -> bool:
 
 
 def _apply(api: Any, texts: list[str], extra_namespaces: tuple[str, ...] = ()) -> None:
-    import yaml
+    import yaml  # type: ignore[import-untyped]
     from kubernetes import client, utils
 
     docs = [d for text in texts for d in yaml.safe_load_all(text) if isinstance(d, dict)]
     namespaces = {d.get("metadata", {}).get("namespace") for d in docs} | set(extra_namespaces)
-    core = client.CoreV1Api(api)
+    core: Any = client.CoreV1Api(api)
     existing = {n.metadata.name for n in core.list_namespace().items}
     for ns in sorted(n for n in namespaces if n and n not in existing):
         core.create_namespace({"metadata": {"name": ns}})
     for doc in docs:
         if doc.get("kind") != "Namespace" or doc["metadata"]["name"] not in existing | namespaces:
-            utils.create_from_dict(api, doc)
+            utils.create_from_dict(api, doc)  # type: ignore[no-untyped-call]
 
 
 class K8sTasksSuite(Suite):
@@ -99,7 +99,7 @@ class K8sTasksSuite(Suite):
             tempfile.TemporaryDirectory(prefix="opsgraph-eval-k8s-") as tmp,
             SandboxProcess(kubeconfig=Path(tmp) / "kubeconfig") as sandbox,
         ):
-            api = config.new_client_from_config(str(sandbox.kubeconfig))
+            api = config.new_client_from_config(str(sandbox.kubeconfig))  # type: ignore[no-untyped-call]
             artifacts = [
                 text for name, text in sorted(task["files"].items()) if name.startswith("artifacts/")
             ]
@@ -141,7 +141,7 @@ class K8sTasksSuite(Suite):
 
     @staticmethod
     def _check_network_policy(net: Any, task: dict[str, Any]) -> list[str]:
-        import yaml
+        import yaml  # type: ignore[import-untyped]
         from kubernetes.client.exceptions import ApiException
 
         desired = yaml.safe_load(task["files"]["artifacts/desired-policy.yaml"])
@@ -160,20 +160,15 @@ class K8sTasksSuite(Suite):
             groups.setdefault(
                 str(r.metrics.get("suite", r.id.split("/")[0] if "/" in r.id else "core")), []
             ).append(r)
-        rows = [
-            [
-                name,
-                len(g),
-                sum(r.status == "pass" for r in g),
-                round(sum(r.status == "pass" for r in g) / len(g), 4),
-            ]
-            for name, g in groups.items()
+        rates = {name: round(sum(r.status == "pass" for r in g) / len(g), 4) for name, g in groups.items()}
+        rows: list[list[Any]] = [
+            [name, len(g), sum(r.status == "pass" for r in g), rates[name]] for name, g in groups.items()
         ]
         rate = round(sum(r.status == "pass" for r in results) / len(results), 4) if results else None
         return SuiteSummary(
             metrics={
                 "pass_rate": rate,
-                "by_suite": {row[0]: row[3] for row in rows},
+                "by_suite": rates,
                 "not_graded": list(NOT_GRADED),
             },
             tables=[
@@ -197,8 +192,8 @@ class K8sTasksSuite(Suite):
             charts=[
                 Chart(
                     title="k8s-ai-bench pass rate",
-                    labels=[r[0] for r in rows],
-                    series={"pass rate": [float(r[3]) for r in rows]},
+                    labels=list(rates),
+                    series={"pass rate": list(rates.values())},
                 )
             ],
         )
