@@ -61,8 +61,8 @@ def _run(
 
     settings = load_settings()
     extras: dict[str, Any] = {"cloud": cloud, "region": region}
-    if prices:
-        extras["cost_prices"] = str(prices)
+    if prices or settings.cost_prices:
+        extras["cost_prices"] = str(prices or settings.cost_prices)
     if prometheus_url:
         extras["prometheus_url"] = prometheus_url
     ctx = ToolContext(

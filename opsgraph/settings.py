@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     )
     data_dir: Path = Field(default_factory=default_data_dir)
     read_only: bool = Field(default=False, description="Refuse every tool that changes anything.")
+    cost_prices: Path | None = Field(
+        default=None, description="Cost price overrides (TOML/JSON): discounts, Savings Plan, reserved."
+    )
     user: str = Field(
         default_factory=lambda: os.environ.get("USER", "local"), description="Who the CLI acts as."
     )

@@ -65,3 +65,19 @@ def test_price_lookup_and_bad_input(ctx: ToolContext, tmp_path: Path) -> None:
     quote = json.loads(tool.invoke({"instance_type": "m7i.large"}))
     assert quote["source"] == "override:Savings Plan"
     assert quote["usd_per_hour"] == pytest.approx(0.1008 * 0.7)
+
+
+def test_price_overrides_from_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    rules = tmp_path / "prices.json"
+    rules.write_text(
+        json.dumps({"override": [{"instance_type": "m7i.large", "usd_per_hour": 0.05, "label": "RI"}]})
+    )
+    monkeypatch.setenv("OPSGRAPH_COST_PRICES", str(rules))
+    tool = next(t for t in build_tools(ToolContext()) if t.name == "price_lookup")
+    quote = json.loads(tool.invoke({"instance_type": "m7i.large"}))
+    assert (quote["usd_per_hour"], quote["source"]) == (0.05, "override:RI")
+    rules.write_text(
+        json.dumps({"override": [{"instance_type": "m7i.large", "usd_per_hour": 1, "discount_pct": 5}]})
+    )
+    err = json.loads(tool.invoke({"instance_type": "m7i.large"}))["error"]
+    assert "/override/0/" in err and "exactly one of usd_per_hour or discount_pct" in err
