@@ -173,6 +173,10 @@ def _distinguishing(bad: Request, good: Sequence[Request]) -> list[ConditionClau
         if bad.context_value(key) in values:
             continue
         out.append(ConditionClause(operator=condition_operator(key), key=key, values=tuple(sorted(values))))  # type: ignore[arg-type]
+    present = set.intersection(*({k.lower() for k in r.context} for r in good))
+    for key in sorted(present - {k.lower() for k in bad.context}):
+        name = next(k for k in good[0].context if k.lower() == key)
+        out.append(ConditionClause(operator="Null", key=name, values=("false",)))
     return out
 
 
@@ -248,19 +252,31 @@ def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) ->
     )
 
 
-def _wrongly_denied(policy: Policy, fault: Fault) -> Iterator[Candidate]:
+def _wrongly_denied(policy: Policy, fault: Fault, denies: Sequence[Request]) -> Iterator[Candidate]:
     request = fault.spec_request.request
     why = f"{fault.spec_request.label} must be allowed"
     by_index = {s.index: s for s in policy.statements}
     for blame in fault.blame:
         st = by_index[blame.statement]
+        kept = [r for r in denies if statement_applies(st, r, policy.supports_variables)]
+        for clause in _distinguishing(request, kept)[:3]:
+            new = st.model_copy(update={"condition": (*st.condition, clause)})
+            yield (
+                Edit(
+                    op="add_condition",
+                    statement=st.index,
+                    detail={"condition": {clause.operator: {clause.key: list(clause.values)}}},
+                    description=f"{st.label}: add condition {clause.operator} {clause.key} = {', '.join(clause.values)} so it keeps denying only what the spec denies ({why})",
+                ),
+                _replace(policy, st.index, new),
+            )
         yield (
             Edit(op="remove_statement", statement=st.index, description=f"remove {st.label} ({why})"),
             _replace(policy, st.index, None),
         )
         for edit, cand in _drop_action(policy, st, request.action, why):
             yield edit.model_copy(update={"op": "exempt_action"}), cand
-        for edit, cand in _narrow_resource(policy, st, request, []):
+        for edit, cand in _narrow_resource(policy, st, request, kept):
             yield edit.model_copy(update={"op": "exempt_resource"}), cand
         for key, value in sorted(request.context.items()):
             if isinstance(value, str):
@@ -316,13 +332,17 @@ def _not_allowed(policy: Policy, fault: Fault, pending: Sequence[Request]) -> It
 
 
 def fault_candidates(
-    policy: Policy, fault: Fault, allows: Sequence[Request], pending: Sequence[Request]
+    policy: Policy,
+    fault: Fault,
+    allows: Sequence[Request],
+    pending: Sequence[Request],
+    denies: Sequence[Request] = (),
 ) -> list[Candidate]:
-    """Candidates for one fault; `allows` are the must-allow requests, `pending` those not allowed yet."""
+    """Candidates for one fault; `allows`/`denies` are the spec's requests, `pending` those not allowed yet."""
     if fault.kind == "wrongly_allowed":
         return list(_wrongly_allowed(policy, fault, allows))
     if fault.kind == "wrongly_denied":
-        return list(_wrongly_denied(policy, fault))
+        return list(_wrongly_denied(policy, fault, denies))
     return list(_not_allowed(policy, fault, pending))
 
 

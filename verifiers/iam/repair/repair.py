@@ -45,6 +45,9 @@ class RepairOptions(BaseModel):
     cegis_rounds: int = 24
     time_budget_s: float = 60.0
     alternatives: int = 2
+    enforce_bound: bool = True
+    """Only accept repairs that allow nothing beyond the original and the must-allow requests. When no such
+    repair exists (IAM's patterns cannot express every carve-out), `repair` retries without it and says so."""
     """How many other proven repairs of the same size to compare against for least permissiveness."""
 
 
@@ -66,6 +69,8 @@ class RepairResult(BaseModel):
     """Counterexamples the engine found along the way, added to the spec as must-deny requests."""
     seconds: float = 0.0
     model_rounds: tuple[dict[str, Any], ...] = ()
+    within_bound: bool = True
+    """The repair allows nothing beyond the original and the must-allow requests (proven by Z3)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -77,6 +82,7 @@ class RepairResult(BaseModel):
             "faults": self.faults.to_json(),
             "proofs": list(self.proofs),
             "source": self.source,
+            "within_bound": self.within_bound,
             "seconds": round(self.seconds, 4),
         }
         if self.explanation:
@@ -145,16 +151,19 @@ def _children(
     working = spec.model_copy(update={"requests": requests})
     report = localize(state.policy, working, failures)
     allows = [r.request for r in spec.must_allow]
+    denies = [r.request for r in requests if r.expect == "Deny"]
     pending = [f.spec_request.request for f in failures if f.spec_request.expect == "Allow"]
     out: list[Candidate] = []
     for fault in report.faults[: options.faults_per_state]:
-        out += fault_candidates(state.policy, fault, allows, pending)
+        out += fault_candidates(state.policy, fault, allows, pending, denies)
     if spec.has("least_privilege"):
         out += least_privilege_candidates(state.policy, needed_actions(spec))
     return out
 
 
-def _obligations(policy: Policy, original: Policy, spec: Spec) -> tuple[list[SpecRequest], SpecCheck]:
+def _obligations(
+    policy: Policy, original: Policy, spec: Spec, enforce_bound: bool = True
+) -> tuple[list[SpecRequest], SpecCheck]:
     """Symbolic counterexamples (as must-deny requests) for a request-clean state, and its spec check."""
     check = check_spec(policy, spec)
     derived: list[SpecRequest] = []
@@ -167,6 +176,8 @@ def _obligations(policy: Policy, original: Policy, spec: Spec) -> tuple[list[Spe
             probe = Request(action=action, resource="*")
             sr = SpecRequest(request=probe, expect="Deny", pointer=f"{v.pointer} (probe)")
         derived.append(sr)
+    if not enforce_bound:
+        return derived, check.model_copy(update={"unverified": tuple(unverified)})
     found = find_request([policy], bound_policies(original, spec))
     if found.status == "sat" and found.request is not None:
         derived.append(SpecRequest(request=found.request, expect="Deny", pointer="/bound (counterexample)"))
@@ -183,14 +194,18 @@ class _Found:
 
 
 def _prove_clean(
-    clean: list[_State], original: Policy, spec: Spec, found: _Found, alternatives: int
+    clean: list[_State], original: Policy, spec: Spec, found: _Found, options: RepairOptions
 ) -> list[SpecRequest]:
     """Prove the best clean states (the first, then up to `alternatives` that may be less permissive)."""
     new: list[SpecRequest] = []
     for s in clean:
-        if found.proven and (len(found.proven) > alternatives or s.rank[0] > found.proven[0][0].rank[0]):
+        if found.proven and (
+            len(found.proven) > options.alternatives or s.rank[0] > found.proven[0][0].rank[0]
+        ):
             break
-        extra, check = _obligations(s.policy, original, spec.with_requests(found.derived))
+        extra, check = _obligations(
+            s.policy, original, spec.with_requests(found.derived), options.enforce_bound
+        )
         if extra:
             new += extra
             if not found.proven:
@@ -214,7 +229,7 @@ def search(original: Policy, spec: Spec, options: RepairOptions) -> _Found:
     while frontier and time.monotonic() < deadline:
         clean = sorted((s for s in frontier if s.failing == 0), key=lambda s: s.rank)
         if clean:
-            new = _prove_clean(clean, original, spec, found, options.alternatives)
+            new = _prove_clean(clean, original, spec, found, options)
             if found.proven:
                 return found
             if not new or cegis >= options.cegis_rounds:
@@ -304,6 +319,11 @@ def repair(
             seconds=time.monotonic() - start,
         )
     found = search(policy, spec, options)
+    relaxed = False
+    if not found.proven and options.enforce_bound:
+        retry = search(policy, spec, options.model_copy(update={"enforce_bound": False}))
+        if retry.proven:
+            found, relaxed = retry, True
     transcript: list[ModelRound] = []
     if proposer is not None:
         candidate, transcript = _model_round(policy, spec, proposer, faults, model_rounds)
@@ -338,9 +358,20 @@ def repair(
         update={"satisfied": concrete.satisfied + symbolic, "total": concrete.total + symbolic}
     )
     comparison = compare(policy, best.policy)
+    bound_line = (
+        "allows nothing beyond the original policy and the must-allow requests (Z3: no such request exists)"
+    )
+    if relaxed:
+        beyond = find_request([best.policy], bound_policies(policy, spec))
+        example = json.dumps(beyond.request.to_json()) if beyond.request else "unknown"
+        bound_line = (
+            "NOT within the bound: no repair that allows nothing beyond the original and the must-allow requests "
+            f"was found (IAM patterns cannot express every carve-out); it also allows e.g. {example}"
+        )
+        warnings = (*warnings, bound_line)
     proofs = [
         f"{final_check.satisfied} of {final_check.total} spec obligations satisfied (requests by the concrete evaluator, the rest by Z3)",
-        "allows nothing beyond the original policy and the must-allow requests (Z3: no such request exists)",
+        bound_line,
         *proofs,
     ]
     return RepairResult(
@@ -354,6 +385,7 @@ def repair(
         warnings=warnings,
         proofs=tuple(proofs),
         source="model" if best.key == "model" else "symbolic",
+        within_bound=not relaxed,
         derived=tuple(found.derived),
         seconds=time.monotonic() - start,
         model_rounds=rounds,
