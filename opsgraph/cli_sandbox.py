@@ -11,7 +11,9 @@ import typer
 
 __all__ = ["app"]
 
-app = typer.Typer(help="The local Kubernetes API sandbox.", no_args_is_help=False, invoke_without_command=True)
+app = typer.Typer(
+    help="The local Kubernetes API sandbox.", no_args_is_help=False, invoke_without_command=True
+)
 
 
 @app.callback(invoke_without_command=True)

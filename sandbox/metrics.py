@@ -52,10 +52,20 @@ def _const(value: float) -> Callable[[float], float]:
 
 
 def _cadvisor(u: ContainerUsage, now: float) -> list[_Series]:
-    base = {"namespace": u.namespace, "pod": u.pod, "container": u.container, "node": u.node, "instance": u.node,
-            "job": "kubelet", "metrics_path": "/metrics/cadvisor", "image": u.image}
-    return [_Series({"__name__": "container_cpu_usage_seconds_total", **base}, u.cpu_seconds, u.start, now),
-            _Series({"__name__": "container_memory_working_set_bytes", **base}, u.memory, u.start, now)]
+    base = {
+        "namespace": u.namespace,
+        "pod": u.pod,
+        "container": u.container,
+        "node": u.node,
+        "instance": u.node,
+        "job": "kubelet",
+        "metrics_path": "/metrics/cadvisor",
+        "image": u.image,
+    }
+    return [
+        _Series({"__name__": "container_cpu_usage_seconds_total", **base}, u.cpu_seconds, u.start, now),
+        _Series({"__name__": "container_memory_working_set_bytes", **base}, u.memory, u.start, now),
+    ]
 
 
 def _pod_series(cluster: Cluster, pod: dict[str, Any], start: float, now: float) -> list[_Series]:
@@ -63,23 +73,59 @@ def _pod_series(cluster: Cluster, pod: dict[str, Any], start: float, now: float)
     ns, name, node = meta["namespace"], meta["name"], spec.get("nodeName", "")
     out = []
     for ref in meta.get("ownerReferences") or []:
-        out.append(_Series({"__name__": "kube_pod_owner", **_KSM, "namespace": ns, "pod": name, "owner_kind": ref.get("kind", ""),
-                            "owner_name": ref.get("name", ""), "owner_is_controller": str(bool(ref.get("controller"))).lower()},
-                           _const(1.0), start, now))
+        out.append(
+            _Series(
+                {
+                    "__name__": "kube_pod_owner",
+                    **_KSM,
+                    "namespace": ns,
+                    "pod": name,
+                    "owner_kind": ref.get("kind", ""),
+                    "owner_name": ref.get("name", ""),
+                    "owner_is_controller": str(bool(ref.get("controller"))).lower(),
+                },
+                _const(1.0),
+                start,
+                now,
+            )
+        )
     statuses = {s["name"]: s for s in (pod.get("status") or {}).get("containerStatuses") or []}
     for c in spec.get("containers") or []:
         base = {**_KSM, "namespace": ns, "pod": name, "container": c["name"], "node": node}
         res = c.get("resources") or {}
-        for metric, section in (("kube_pod_container_resource_requests", "requests"), ("kube_pod_container_resource_limits", "limits")):
+        for metric, section in (
+            ("kube_pod_container_resource_requests", "requests"),
+            ("kube_pod_container_resource_limits", "limits"),
+        ):
             for key, value in (res.get(section) or {}).items():
                 unit = "core" if key == "cpu" else "byte"
-                out.append(_Series({"__name__": metric, **base, "resource": key, "unit": unit}, _const(parse_quantity(value)), start, now))
+                out.append(
+                    _Series(
+                        {"__name__": metric, **base, "resource": key, "unit": unit},
+                        _const(parse_quantity(value)),
+                        start,
+                        now,
+                    )
+                )
         cs = statuses.get(c["name"]) or {}
-        out.append(_Series({"__name__": "kube_pod_container_status_restarts_total", **base}, _const(float(cs.get("restartCount", 0))), start, now))
+        out.append(
+            _Series(
+                {"__name__": "kube_pod_container_status_restarts_total", **base},
+                _const(float(cs.get("restartCount", 0))),
+                start,
+                now,
+            )
+        )
         last = ((cs.get("lastState") or {}).get("terminated") or {}).get("reason")
         if last:
-            out.append(_Series({"__name__": "kube_pod_container_status_last_terminated_reason", **base, "reason": last},
-                               _const(1.0), start, now))
+            out.append(
+                _Series(
+                    {"__name__": "kube_pod_container_status_last_terminated_reason", **base, "reason": last},
+                    _const(1.0),
+                    start,
+                    now,
+                )
+            )
     return out
 
 
@@ -99,20 +145,64 @@ def build_series(cluster: Cluster, now: float | None = None) -> list[_Series]:
         series += _pod_series(cluster, pod, start, now)
     for rs in sets:
         for ref in rs["metadata"].get("ownerReferences") or []:
-            series.append(_Series({"__name__": "kube_replicaset_owner", **_KSM, "namespace": rs["metadata"]["namespace"],
-                                   "replicaset": rs["metadata"]["name"], "owner_kind": ref.get("kind", ""),
-                                   "owner_name": ref.get("name", "")}, _const(1.0), cluster.started - 30 * 86400, now))
+            series.append(
+                _Series(
+                    {
+                        "__name__": "kube_replicaset_owner",
+                        **_KSM,
+                        "namespace": rs["metadata"]["namespace"],
+                        "replicaset": rs["metadata"]["name"],
+                        "owner_kind": ref.get("kind", ""),
+                        "owner_name": ref.get("name", ""),
+                    },
+                    _const(1.0),
+                    cluster.started - 30 * 86400,
+                    now,
+                )
+            )
     for dep in deployments:
-        series.append(_Series({"__name__": "kube_deployment_spec_replicas", **_KSM, "namespace": dep["metadata"]["namespace"],
-                               "deployment": dep["metadata"]["name"]}, _const(float(dep["spec"].get("replicas", 1))),
-                              cluster.started, now))
+        series.append(
+            _Series(
+                {
+                    "__name__": "kube_deployment_spec_replicas",
+                    **_KSM,
+                    "namespace": dep["metadata"]["namespace"],
+                    "deployment": dep["metadata"]["name"],
+                },
+                _const(float(dep["spec"].get("replicas", 1))),
+                cluster.started,
+                now,
+            )
+        )
     for node in nodes:
-        for metric, section in (("kube_node_status_allocatable", "allocatable"), ("kube_node_status_capacity", "capacity")):
+        for metric, section in (
+            ("kube_node_status_allocatable", "allocatable"),
+            ("kube_node_status_capacity", "capacity"),
+        ):
             for key, value in ((node.get("status") or {}).get(section) or {}).items():
                 unit = {"cpu": "core", "pods": "integer"}.get(key, "byte")
-                series.append(_Series({"__name__": metric, **_KSM, "node": node["metadata"]["name"], "resource": key, "unit": unit},
-                                      _const(parse_quantity(value)), cluster.started - 30 * 86400, now))
-    series.append(_Series({"__name__": "up", "job": "kubelet", "instance": "sandbox"}, _const(1.0), cluster.started - 30 * 86400, now))
+                series.append(
+                    _Series(
+                        {
+                            "__name__": metric,
+                            **_KSM,
+                            "node": node["metadata"]["name"],
+                            "resource": key,
+                            "unit": unit,
+                        },
+                        _const(parse_quantity(value)),
+                        cluster.started - 30 * 86400,
+                        now,
+                    )
+                )
+    series.append(
+        _Series(
+            {"__name__": "up", "job": "kubelet", "instance": "sandbox"},
+            _const(1.0),
+            cluster.started - 30 * 86400,
+            now,
+        )
+    )
     return series
 
 
@@ -157,17 +247,29 @@ def prometheus_handler(cluster: Cluster) -> Callable[[Request], Response]:
         now = time.time()
         try:
             if path == "/api/v1/query":
-                data = query_instant(_source(cluster), params.get("query", ""), _time(params.get("time"), now))
+                data = query_instant(
+                    _source(cluster), params.get("query", ""), _time(params.get("time"), now)
+                )
             elif path == "/api/v1/query_range":
                 step = params.get("step", "")
                 from sandbox.promql_parse import parse_duration
 
-                data = query_range(_source(cluster), params.get("query", ""), _time(params.get("start"), now - 3600),
-                                   _time(params.get("end"), now), parse_duration(step) if step else 60.0)
+                data = query_range(
+                    _source(cluster),
+                    params.get("query", ""),
+                    _time(params.get("start"), now - 3600),
+                    _time(params.get("end"), now),
+                    parse_duration(step) if step else 60.0,
+                )
             elif path in ("/api/v1/labels", "/api/v1/series") or path.startswith("/api/v1/label/"):
                 data = _metadata(cluster, path, req)
             elif path == "/api/v1/status/buildinfo":
-                data = {"version": "2.53.0-opsgraph-sandbox", "revision": "sandbox", "branch": "", "goVersion": "go1.22"}
+                data = {
+                    "version": "2.53.0-opsgraph-sandbox",
+                    "revision": "sandbox",
+                    "branch": "",
+                    "goVersion": "go1.22",
+                }
             else:
                 return _prom_error(f"unknown endpoint {path}", "not_found", 404)
         except (PromQLError, ValueError) as exc:
@@ -178,7 +280,9 @@ def prometheus_handler(cluster: Cluster) -> Callable[[Request], Response]:
 
 
 def _metadata(cluster: Cluster, path: str, req: Request) -> Any:
-    selectors = [v for k, v in parse_qsl(req.path.split("?", 1)[1] if "?" in req.path else "") if k == "match[]"]
+    selectors = [
+        v for k, v in parse_qsl(req.path.split("?", 1)[1] if "?" in req.path else "") if k == "match[]"
+    ]
     selectors += [req.query["match[]"]] if "match[]" in req.query else []
     series = build_series(cluster)
     if selectors:
@@ -209,12 +313,25 @@ def metrics_api_handler(cluster: Cluster) -> Callable[[Request, User, str, str, 
             for (ns, pod), containers in sorted(by_pod.items()):
                 if (namespace and ns != namespace) or (name and pod != name):
                     continue
-                items.append({"kind": "PodMetrics", "apiVersion": "metrics.k8s.io/v1beta1",
-                              "metadata": {"name": pod, "namespace": ns, "creationTimestamp": stamp},
-                              "timestamp": stamp, "window": "30s",
-                              "containers": [{"name": u.container, "usage": {"cpu": format_cpu(u.cpu(now)),
-                                                                            "memory": format_memory(u.memory(now))}}
-                                             for u in containers]})
+                items.append(
+                    {
+                        "kind": "PodMetrics",
+                        "apiVersion": "metrics.k8s.io/v1beta1",
+                        "metadata": {"name": pod, "namespace": ns, "creationTimestamp": stamp},
+                        "timestamp": stamp,
+                        "window": "30s",
+                        "containers": [
+                            {
+                                "name": u.container,
+                                "usage": {
+                                    "cpu": format_cpu(u.cpu(now)),
+                                    "memory": format_memory(u.memory(now)),
+                                },
+                            }
+                            for u in containers
+                        ],
+                    }
+                )
             kind = "PodMetrics"
         else:
             items = []
@@ -225,18 +342,36 @@ def metrics_api_handler(cluster: Cluster) -> Callable[[Request, User, str, str, 
                 mine = [u for u in usages if u.node == node_name]
                 cpu = 0.12 + sum(u.cpu(now) for u in mine)
                 memory = 1.1 * 2**30 + sum(u.memory(now) for u in mine)
-                items.append({"kind": "NodeMetrics", "apiVersion": "metrics.k8s.io/v1beta1",
-                              "metadata": {"name": node_name, "creationTimestamp": stamp,
-                                           "labels": node["metadata"].get("labels") or {}},
-                              "timestamp": stamp, "window": "20s",
-                              "usage": {"cpu": format_cpu(cpu), "memory": format_memory(memory)}})
+                items.append(
+                    {
+                        "kind": "NodeMetrics",
+                        "apiVersion": "metrics.k8s.io/v1beta1",
+                        "metadata": {
+                            "name": node_name,
+                            "creationTimestamp": stamp,
+                            "labels": node["metadata"].get("labels") or {},
+                        },
+                        "timestamp": stamp,
+                        "window": "20s",
+                        "usage": {"cpu": format_cpu(cpu), "memory": format_memory(memory)},
+                    }
+                )
             kind = "NodeMetrics"
         if name:
             if not items:
                 raise not_found(f"{plural}.metrics.k8s.io", name)
             return json_response(200, items[0])
-        return Response(200, json.dumps({"kind": f"{kind}List", "apiVersion": "metrics.k8s.io/v1beta1",
-                                         "metadata": {}, "items": items}).encode())
+        return Response(
+            200,
+            json.dumps(
+                {
+                    "kind": f"{kind}List",
+                    "apiVersion": "metrics.k8s.io/v1beta1",
+                    "metadata": {},
+                    "items": items,
+                }
+            ).encode(),
+        )
 
     return handle
 
@@ -244,7 +379,14 @@ def metrics_api_handler(cluster: Cluster) -> Callable[[Request, User, str, str, 
 def install_metrics(api: Api) -> None:
     """Serve the metrics API group and the Prometheus HTTP API (no authentication, as a plain Prometheus)."""
     handler = prometheus_handler(api.cluster)
-    for prefix in ("/api/v1/query", "/api/v1/query_range", "/api/v1/labels", "/api/v1/label/", "/api/v1/series",
-                   "/api/v1/status/buildinfo", "/prometheus/api/v1/"):
+    for prefix in (
+        "/api/v1/query",
+        "/api/v1/query_range",
+        "/api/v1/labels",
+        "/api/v1/label/",
+        "/api/v1/series",
+        "/api/v1/status/buildinfo",
+        "/prometheus/api/v1/",
+    ):
         api.public_routes[prefix] = handler
     api.group_routes["metrics.k8s.io"] = metrics_api_handler(api.cluster)

@@ -10,6 +10,7 @@ group_left/group_right.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -68,9 +69,29 @@ def _quantile(q: float, values: list[float]) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (rank - lo)
 
 
+def _aggregate_values(op: str, values: list[float], param: Any) -> float:
+    if op == "sum":
+        return float(sum(values))
+    if op == "avg":
+        return sum(values) / len(values)
+    if op == "min":
+        return min(values)
+    if op == "max":
+        return max(values)
+    if op == "count":
+        return float(len(values))
+    if op == "group":
+        return 1.0
+    if op in ("stddev", "stdvar"):
+        return _stddev(values) ** (1 if op == "stddev" else 2)
+    if op == "quantile":
+        return _quantile(float(param or 0), values)
+    raise PromQLError(f"unsupported aggregation {op!r}")
+
+
 def _increase(points: list[tuple[float, float]]) -> float:
     total = 0.0
-    for (_, a), (_, b) in zip(points, points[1:], strict=False):
+    for (_, a), (_, b) in itertools.pairwise(points):
         total += b if b < a else b - a
     return total
 
@@ -91,8 +112,12 @@ _OVER_TIME: dict[str, Callable[[list[float]], float]] = {
     "stdvar_over_time": lambda v: _stddev(v) ** 2,
 }
 _MATH: dict[str, Callable[[float], float]] = {
-    "abs": abs, "ceil": math.ceil, "floor": math.floor, "sqrt": lambda x: math.sqrt(x) if x >= 0 else math.nan,
-    "exp": math.exp, "ln": lambda x: math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan),
+    "abs": abs,
+    "ceil": math.ceil,
+    "floor": math.floor,
+    "sqrt": lambda x: math.sqrt(x) if x >= 0 else math.nan,
+    "exp": math.exp,
+    "ln": lambda x: math.log(x) if x > 0 else (-math.inf if x == 0 else math.nan),
     "round": lambda x: float(round(x)),
 }
 
@@ -140,7 +165,9 @@ class Evaluator:
         if isinstance(node, VectorSelector):
             at = t - node.offset_s
             if node.range_s is not None:
-                return [(s.labels, pts) for s in self._series(node) if (pts := s.points(at - node.range_s, at))]
+                return [
+                    (s.labels, pts) for s in self._series(node) if (pts := s.points(at - node.range_s, at))
+                ]
             out: Vector = []
             for s in self._series(node):
                 pts = s.points(at - LOOKBACK_S, at)
@@ -203,10 +230,18 @@ class Evaluator:
                     out.append((_drop_name(labels), change * window / span))
             return out
         if f in _OVER_TIME:
-            return [(_drop_name(lab), _OVER_TIME[f]([v for _, v in pts])) for lab, pts in self._matrix_arg(node, 0, t) if pts]
+            return [
+                (_drop_name(lab), _OVER_TIME[f]([v for _, v in pts]))
+                for lab, pts in self._matrix_arg(node, 0, t)
+                if pts
+            ]
         if f == "quantile_over_time":
             q = self.eval(node.args[0], t)
-            return [(_drop_name(lab), _quantile(float(q), [v for _, v in pts])) for lab, pts in self._matrix_arg(node, 1, t) if pts]
+            return [
+                (_drop_name(lab), _quantile(float(q), [v for _, v in pts]))
+                for lab, pts in self._matrix_arg(node, 1, t)
+                if pts
+            ]
         if f in _MATH:
             return [(_drop_name(lab), _MATH[f](v)) for lab, v in self._vector_arg(node, 0, t)]
         if f in ("clamp_min", "clamp_max", "clamp"):
@@ -252,12 +287,7 @@ class Evaluator:
                 ordered = sorted(members, key=lambda m: m[1], reverse=node.op == "topk")
                 out += [(_drop_name(lab), v) for lab, v in ordered[:k]]
                 continue
-            value = {
-                "sum": lambda: sum(values), "avg": lambda: sum(values) / len(values), "min": lambda: min(values),
-                "max": lambda: max(values), "count": lambda: float(len(values)), "group": lambda: 1.0,
-                "stddev": lambda: _stddev(values), "stdvar": lambda: _stddev(values) ** 2,
-                "quantile": lambda: _quantile(float(param or 0), values),
-            }[node.op]()
+            value = _aggregate_values(node.op, values, param)
             out.append((kept, float(value)))
         return out
 
@@ -312,11 +342,15 @@ class Evaluator:
             if not match:
                 continue
             if len(match) > 1 and not node.group:
-                raise PromQLError("many-to-many matching not allowed: matching labels must be unique on one side")
+                raise PromQLError(
+                    "many-to-many matching not allowed: matching labels must be unique on one side"
+                )
             self._emit(node, out, v, match[0][1], labels, match[0][0], v_is_left=True)
         return out
 
-    def _emit(self, node: Binary, out: Vector, a: float, b: float, own: Labels, other: Labels, v_is_left: bool) -> None:
+    def _emit(
+        self, node: Binary, out: Vector, a: float, b: float, own: Labels, other: Labels, v_is_left: bool
+    ) -> None:
         result = _arith(node.op, a, b)
         if node.op in _COMPARISONS and not node.bool_mod:
             if result:
@@ -340,7 +374,13 @@ def _fmt(value: float) -> str:
         return "NaN"
     if math.isinf(value):
         return "+Inf" if value > 0 else "-Inf"
-    return repr(float(value)) if not float(value).is_integer() else str(int(value)) if abs(value) < 1e15 else repr(value)
+    return (
+        repr(float(value))
+        if not float(value).is_integer()
+        else str(int(value))
+        if abs(value) < 1e15
+        else repr(value)
+    )
 
 
 def query_instant(source: SeriesSource, text: str, t: float) -> dict[str, Any]:
@@ -351,11 +391,16 @@ def query_instant(source: SeriesSource, text: str, t: float) -> dict[str, Any]:
     if isinstance(value, str):
         return {"resultType": "string", "result": [t, value]}
     if value and isinstance(value[0][1], list):
-        return {"resultType": "matrix", "result": [{"metric": lab, "values": [[p, _fmt(v)] for p, v in pts]} for lab, pts in value]}
+        return {
+            "resultType": "matrix",
+            "result": [{"metric": lab, "values": [[p, _fmt(v)] for p, v in pts]} for lab, pts in value],
+        }
     return {"resultType": "vector", "result": [{"metric": lab, "value": [t, _fmt(v)]} for lab, v in value]}
 
 
-def query_range(source: SeriesSource, text: str, start: float, end: float, step: float, max_points: int = 11_000) -> dict[str, Any]:
+def query_range(
+    source: SeriesSource, text: str, start: float, end: float, step: float, max_points: int = 11_000
+) -> dict[str, Any]:
     """The `data` of `/api/v1/query_range`."""
     if step <= 0:
         raise PromQLError("zero or negative query resolution step widths are not accepted")
@@ -372,7 +417,9 @@ def query_range(source: SeriesSource, text: str, start: float, end: float, step:
         if isinstance(value, float):
             value = [({}, value)]
         elif value and isinstance(value[0][1], list):
-            raise PromQLError("invalid expression type \"range vector\" for range query, must be Scalar or instant Vector")
+            raise PromQLError(
+                'invalid expression type "range vector" for range query, must be Scalar or instant Vector'
+            )
         for labels, v in value:
             entry = series.setdefault(_key(labels), {"metric": labels, "values": []})
             entry["values"].append([round(t, 3), _fmt(v)])

@@ -23,7 +23,19 @@ __all__ = [
     "parse_duration",
 ]
 
-AGGREGATIONS = {"sum", "avg", "min", "max", "count", "stddev", "stdvar", "quantile", "topk", "bottomk", "group"}
+AGGREGATIONS = {
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "count",
+    "stddev",
+    "stdvar",
+    "quantile",
+    "topk",
+    "bottomk",
+    "group",
+}
 _TOKEN = re.compile(
     r"""\s*(?:
     (?P<duration>\d+(?:\.\d+)?(?:ms|[smhdwy])(?:\d+(?:ms|[smhdwy]))*(?![a-zA-Z_0-9]))|
@@ -36,8 +48,24 @@ _TOKEN = re.compile(
 )
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
-_PRECEDENCE = {"or": 1, "unless": 1, "and": 2, "==": 3, "!=": 3, "<": 3, ">": 3, "<=": 3, ">=": 3,
-               "+": 4, "-": 4, "*": 5, "/": 5, "%": 5, "atan2": 5, "^": 6}
+_PRECEDENCE = {
+    "or": 1,
+    "unless": 1,
+    "and": 2,
+    "==": 3,
+    "!=": 3,
+    "<": 3,
+    ">": 3,
+    "<=": 3,
+    ">=": 3,
+    "+": 4,
+    "-": 4,
+    "*": 5,
+    "/": 5,
+    "%": 5,
+    "atan2": 5,
+    "^": 6,
+}
 
 
 class PromQLError(ValueError):
@@ -215,7 +243,7 @@ class _Parser:
                     if tok[0] == "eof":
                         raise PromQLError("unclosed '['")
                     depth += {"[": 1, "]": -1}.get(tok[1], 0)
-                inner = self.text[start:self.tokens[self.i - 1][2]].strip()
+                inner = self.text[start : self.tokens[self.i - 1][2]].strip()
                 if ":" in inner:
                     rng, _, step = inner.partition(":")
                     node = Subquery(node, parse_duration(rng), parse_duration(step) if step.strip() else None)

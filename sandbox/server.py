@@ -65,8 +65,14 @@ class SandboxServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, api: Api, host: str = "127.0.0.1", port: int = 0, verbose: bool = False,
-                 tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        api: Api,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        verbose: bool = False,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         super().__init__((host, port), _Handler)
         self.api = api
         self.verbose = verbose

@@ -37,7 +37,7 @@ class SandboxCluster:
     def api_client(self, context: str | None = None) -> Any:
         from kubernetes import config
 
-        return config.new_client_from_config(str(self.kubeconfig), context=context)
+        return config.new_client_from_config(str(self.kubeconfig), context=context)  # type: ignore[no-untyped-call]
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +65,7 @@ def sandbox_namespace(sandbox_cluster: SandboxCluster) -> Iterator[str]:
     api = sandbox_cluster.api_client()
     name = f"test-{uuid.uuid4().hex[:8]}"
     core = k8s.CoreV1Api(api)
-    core.create_namespace({"metadata": {"name": name}})
+    core.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
     try:
         yield name
     finally:

@@ -43,7 +43,9 @@ class ContainerUsage:
 
     def cpu_seconds(self, t: float) -> float:
         """The counter `container_cpu_usage_seconds_total` at t (zero at the series' start)."""
-        return self.cpu_cores * (self.trace.integral(t + self.shift_s) - self.trace.integral(self.start + self.shift_s))
+        return self.cpu_cores * (
+            self.trace.integral(t + self.shift_s) - self.trace.integral(self.start + self.shift_s)
+        )
 
     def memory(self, t: float) -> float:
         level = self.trace.level(t + self.shift_s) / self.trace.peak
@@ -61,7 +63,9 @@ def _workload_start(cluster: Cluster, pod: dict[str, Any]) -> tuple[str, float]:
         if ref.get("kind") == "ReplicaSet":
             rs = cluster.store.find(resource("replicasets", "apps"), meta["namespace"], ref.get("name", ""))
             for dep_ref in (rs or {}).get("metadata", {}).get("ownerReferences") or []:
-                dep = cluster.store.find(resource("deployments", "apps"), meta["namespace"], dep_ref.get("name", ""))
+                dep = cluster.store.find(
+                    resource("deployments", "apps"), meta["namespace"], dep_ref.get("name", "")
+                )
                 if dep is not None:
                     return dep["metadata"]["name"], _stamp(dep["metadata"].get("creationTimestamp"))
         if ref.get("name"):
@@ -90,13 +94,28 @@ def container_usages(cluster: Cluster) -> list[ContainerUsage]:
         by_name = {c.get("name"): c for c in status.get("containerStatuses") or []}
         for c in pod["spec"].get("containers") or []:
             cs = by_name.get(c["name"]) or {}
-            if not (cs.get("state") or {}).get("running") and not (cs.get("lastState") or {}).get("terminated"):
+            if not (cs.get("state") or {}).get("running") and not (cs.get("lastState") or {}).get(
+                "terminated"
+            ):
                 continue
             image = lookup_image(c.get("image", ""))
             limits = (c.get("resources") or {}).get("limits") or {}
             limit = parse_quantity(limits["memory"]) if "memory" in limits else None
             oom = ((cs.get("lastState") or {}).get("terminated") or {}).get("reason") == "OOMKilled"
             memory = (limit or image.memory_mib * _MIB) if oom else image.memory_mib * _MIB
-            out.append(ContainerUsage(meta["namespace"], meta["name"], c["name"], pod["spec"].get("nodeName", ""),
-                                      c.get("image", ""), trace, shift, image.cpu_cores, memory, limit, start))
+            out.append(
+                ContainerUsage(
+                    meta["namespace"],
+                    meta["name"],
+                    c["name"],
+                    pod["spec"].get("nodeName", ""),
+                    c.get("image", ""),
+                    trace,
+                    shift,
+                    image.cpu_cores,
+                    memory,
+                    limit,
+                    start,
+                )
+            )
     return out

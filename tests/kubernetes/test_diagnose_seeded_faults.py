@@ -50,8 +50,13 @@ def test_service_account_without_permission(kube_tools: dict[str, BaseTool]) -> 
     pod = pod_named(kube_tools, "shop", "inventory-sync-")
     out = invoke(kube_tools["diagnose_pod"], name=pod, namespace="shop")
     assert "ServiceAccount inventory-sync lacks the RBAC permission the app needs (list configmaps)" in out
-    review = invoke(kube_tools["can_i"], verb="list", resource="configmaps", namespace="shop",
-                    user="system:serviceaccount:shop:inventory-sync")
+    review = invoke(
+        kube_tools["can_i"],
+        verb="list",
+        resource="configmaps",
+        namespace="shop",
+        user="system:serviceaccount:shop:inventory-sync",
+    )
     assert review.startswith("no:")
 
 

@@ -38,16 +38,22 @@ def test_create_get_list_patch_scale_delete(kube_client: Any, sandbox_namespace:
     assert len(pods) == 2 and all(p.status.phase == "Running" for p in pods)
     assert all(p.metadata.owner_references[0].kind == "ReplicaSet" for p in pods)
     patched = apps.patch_namespaced_deployment(
-        "web", sandbox_namespace, {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.28"}]}}}}
+        "web",
+        sandbox_namespace,
+        {"spec": {"template": {"spec": {"containers": [{"name": "web", "image": "nginx:1.28"}]}}}},
     )
     assert patched.spec.template.spec.containers[0].image == "nginx:1.28"
-    assert patched.spec.template.spec.containers[0].ports[0].container_port == 80  # merged by name, not replaced
+    assert (
+        patched.spec.template.spec.containers[0].ports[0].container_port == 80
+    )  # merged by name, not replaced
     assert patched.metadata.generation == 2
     scale = apps.patch_namespaced_deployment_scale("web", sandbox_namespace, {"spec": {"replicas": 4}})
     assert scale.spec.replicas == 4
     pods = core.list_namespaced_pod(sandbox_namespace, label_selector="app=web").items
     assert len(pods) == 4 and {p.spec.containers[0].image for p in pods} == {"nginx:1.28"}
-    assert len(apps.list_namespaced_replica_set(sandbox_namespace).items) == 2  # old one kept at 0 for rollback
+    assert (
+        len(apps.list_namespaced_replica_set(sandbox_namespace).items) == 2
+    )  # old one kept at 0 for rollback
     apps.delete_namespaced_deployment("web", sandbox_namespace)
     assert core.list_namespaced_pod(sandbox_namespace).items == []  # garbage-collected via owner references
     assert apps.list_namespaced_replica_set(sandbox_namespace).items == []
@@ -66,13 +72,17 @@ def test_dry_run_validates_without_storing(kube_client: Any, sandbox_namespace: 
     assert changed.data == {"a": "2"}
     assert core.read_namespaced_config_map("cfg", sandbox_namespace).data == {"a": "1"}
     with pytest.raises(ApiException) as bad:
-        core.create_namespaced_config_map(sandbox_namespace, {"metadata": {"name": "Bad_Name"}}, dry_run="All")
+        core.create_namespaced_config_map(
+            sandbox_namespace, {"metadata": {"name": "Bad_Name"}}, dry_run="All"
+        )
     assert bad.value.status == 422
 
 
 def test_stale_resource_version_conflicts(kube_client: Any, sandbox_namespace: str) -> None:
     core = client.CoreV1Api(kube_client)
-    first = core.create_namespaced_config_map(sandbox_namespace, {"metadata": {"name": "c"}, "data": {"k": "v1"}})
+    first = core.create_namespaced_config_map(
+        sandbox_namespace, {"metadata": {"name": "c"}, "data": {"k": "v1"}}
+    )
     first.data = {"k": "v2"}
     second = core.replace_namespaced_config_map("c", sandbox_namespace, first)
     assert int(second.metadata.resource_version) > int(first.metadata.resource_version)
@@ -110,19 +120,34 @@ def test_not_found_and_already_exists(kube_client: Any, sandbox_namespace: str) 
 def test_label_and_field_selectors(kube_client: Any, sandbox_namespace: str) -> None:
     core = client.CoreV1Api(kube_client)
     for name, tier in (("a", "web"), ("b", "db"), ("c", "web")):
-        core.create_namespaced_config_map(sandbox_namespace, {"metadata": {"name": name, "labels": {"tier": tier}}})
+        core.create_namespaced_config_map(
+            sandbox_namespace, {"metadata": {"name": name, "labels": {"tier": tier}}}
+        )
     names = lambda items: sorted(i.metadata.name for i in items)  # noqa: E731
-    assert names(core.list_namespaced_config_map(sandbox_namespace, label_selector="tier=web").items) == ["a", "c"]
-    assert names(core.list_namespaced_config_map(sandbox_namespace, label_selector="tier in (db),tier!=web").items) == ["b"]
-    assert names(core.list_namespaced_config_map(sandbox_namespace, field_selector="metadata.name!=a", label_selector="tier").items) == ["b", "c"]
+    assert names(core.list_namespaced_config_map(sandbox_namespace, label_selector="tier=web").items) == [
+        "a",
+        "c",
+    ]
+    assert names(
+        core.list_namespaced_config_map(sandbox_namespace, label_selector="tier in (db),tier!=web").items
+    ) == ["b"]
+    assert names(
+        core.list_namespaced_config_map(
+            sandbox_namespace, field_selector="metadata.name!=a", label_selector="tier"
+        ).items
+    ) == ["b", "c"]
     failing = core.list_pod_for_all_namespaces(field_selector="status.phase=Pending").items
     assert failing and all(p.status.phase == "Pending" for p in failing)
 
 
 def test_json_patch_and_merge_patch(kube_client: Any, sandbox_namespace: str) -> None:
     core = client.CoreV1Api(kube_client)
-    core.create_namespaced_config_map(sandbox_namespace, {"metadata": {"name": "p"}, "data": {"a": "1", "b": "2"}})
-    out = core.patch_namespaced_config_map("p", sandbox_namespace, [{"op": "replace", "path": "/data/a", "value": "9"}])
+    core.create_namespaced_config_map(
+        sandbox_namespace, {"metadata": {"name": "p"}, "data": {"a": "1", "b": "2"}}
+    )
+    out = core.patch_namespaced_config_map(
+        "p", sandbox_namespace, [{"op": "replace", "path": "/data/a", "value": "9"}]
+    )
     assert out.data == {"a": "9", "b": "2"}
     out = core.patch_namespaced_config_map(
         "p", sandbox_namespace, {"data": {"b": None}}, _content_type="application/merge-patch+json"

@@ -20,7 +20,10 @@ def test_user_without_binding_gets_403(sandbox_cluster: SandboxCluster) -> None:
         intern.list_namespaced_pod("shop")
     body = json.loads(err.value.body)
     assert err.value.status == 403 and body["reason"] == "Forbidden"
-    assert body["message"] == 'pods is forbidden: User "intern" cannot list resource "pods" in API group "" in the namespace "shop"'
+    assert (
+        body["message"]
+        == 'pods is forbidden: User "intern" cannot list resource "pods" in API group "" in the namespace "shop"'
+    )
 
 
 def test_viewer_reads_but_cannot_write(sandbox_cluster: SandboxCluster) -> None:
@@ -34,7 +37,16 @@ def test_viewer_reads_but_cannot_write(sandbox_cluster: SandboxCluster) -> None:
 def test_self_subject_access_review_answers_from_bindings(sandbox_cluster: SandboxCluster) -> None:
     def can(context: str, verb: str, resource: str, namespace: str, group: str = "") -> bool:
         auth = client.AuthorizationV1Api(sandbox_cluster.api_client(context))
-        review = {"spec": {"resourceAttributes": {"verb": verb, "resource": resource, "namespace": namespace, "group": group}}}
+        review = {
+            "spec": {
+                "resourceAttributes": {
+                    "verb": verb,
+                    "resource": resource,
+                    "namespace": namespace,
+                    "group": group,
+                }
+            }
+        }
         return bool(auth.create_self_subject_access_review(review).status.allowed)
 
     assert can("sandbox-developer", "update", "deployments", "shop", "apps")
@@ -46,8 +58,12 @@ def test_self_subject_access_review_answers_from_bindings(sandbox_cluster: Sandb
 
 def test_subject_access_review_for_a_service_account(kube_client: Any) -> None:
     auth = client.AuthorizationV1Api(kube_client)
-    review = {"spec": {"user": "system:serviceaccount:shop:inventory-sync",
-                       "resourceAttributes": {"verb": "list", "resource": "configmaps", "namespace": "shop"}}}
+    review = {
+        "spec": {
+            "user": "system:serviceaccount:shop:inventory-sync",
+            "resourceAttributes": {"verb": "list", "resource": "configmaps", "namespace": "shop"},
+        }
+    }
     assert auth.create_subject_access_review(review).status.allowed is False
 
 
@@ -58,8 +74,13 @@ def test_watch_streams_added_modified_deleted(kube_client: Any, sandbox_namespac
 
     def consume() -> None:
         w = watch.Watch()
-        for event in w.stream(core.list_namespaced_config_map, sandbox_namespace, resource_version=start,
-                              timeout_seconds=5, label_selector="w=1"):
+        for event in w.stream(
+            core.list_namespaced_config_map,
+            sandbox_namespace,
+            resource_version=start,
+            timeout_seconds=5,
+            label_selector="w=1",
+        ):
             seen.append((event["type"], event["object"].metadata.name))
             if event["type"] == "DELETED":
                 w.stop()

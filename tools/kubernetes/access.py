@@ -63,7 +63,8 @@ class KubeAccess:
             from kubernetes import config
 
             self._client = config.new_client_from_config(  # type: ignore[no-untyped-call]
-                config_file=str(self.ctx.kubeconfig) if self.ctx.kubeconfig else None, context=self.ctx.kube_context
+                config_file=str(self.ctx.kubeconfig) if self.ctx.kubeconfig else None,
+                context=self.ctx.kube_context,
             )
         return self._client
 
@@ -71,20 +72,38 @@ class KubeAccess:
         if self._client is not None:
             self._client.close()
 
-    def request(self, method: str, path: str, query: dict[str, Any] | None = None, body: Any = None,
-                content_type: str | None = None) -> Any:
+    def request(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, Any] | None = None,
+        body: Any = None,
+        content_type: str | None = None,
+    ) -> Any:
         """JSON (or text, for logs) of one API call; KubeError with the server's Status on failure."""
         headers = {"Accept": "application/json, */*"}
         if content_type:
             headers["Content-Type"] = content_type
         elif body is not None:
             headers["Content-Type"] = "application/json"
-        params = [(k, str(v).lower() if isinstance(v, bool) else v) for k, v in (query or {}).items() if v not in (None, "")]
-        serialized = self.client.param_serialize(method=method, resource_path=path, query_params=params,
-                                                 header_params=headers, body=body, auth_settings=["BearerToken"])
+        params = [
+            (k, str(v).lower() if isinstance(v, bool) else v)
+            for k, v in (query or {}).items()
+            if v not in (None, "")
+        ]
+        serialized = self.client.param_serialize(
+            method=method,
+            resource_path=path,
+            query_params=params,
+            header_params=headers,
+            body=body,
+            auth_settings=["BearerToken"],
+        )
         m, url, hdrs, data, post = serialized
         try:
-            response = self.client.call_api(m, url, header_params=hdrs, body=data, post_params=post, _request_timeout=30)
+            response = self.client.call_api(
+                m, url, header_params=hdrs, body=data, post_params=post, _request_timeout=30
+            )
         except Exception as exc:  # urllib3 / TLS / DNS: report the place, not a traceback
             raise KubeError(0, "Unreachable", f"{method} {path}: {type(exc).__name__}: {exc}") from exc
         raw = response.read()
@@ -94,7 +113,9 @@ class KubeAccess:
                 status = json.loads(text)
             except ValueError:
                 status = {"message": text.strip(), "reason": ""}
-            raise KubeError(response.status, str(status.get("reason", "")), str(status.get("message", text)), status)
+            raise KubeError(
+                response.status, str(status.get("reason", "")), str(status.get("message", text)), status
+            )
         if "json" in (response.getheader("Content-Type") or "") or text[:1] in ("{", "["):
             try:
                 return json.loads(text)
@@ -108,7 +129,9 @@ class KubeAccess:
             kinds: list[ResourceKind] = []
             gvs = [("", v) for v in self.request("GET", "/api").get("versions", [])]
             for group in self.request("GET", "/apis").get("groups", []):
-                preferred = (group.get("preferredVersion") or {}).get("version") or group["versions"][0]["version"]
+                preferred = (group.get("preferredVersion") or {}).get("version") or group["versions"][0][
+                    "version"
+                ]
                 gvs.append((group["name"], preferred))
             for group, version in gvs:
                 path = f"/apis/{group}/{version}" if group else f"/api/{version}"
@@ -118,8 +141,16 @@ class KubeAccess:
                     continue
                 for r in listing.get("resources", []):
                     if "/" not in r["name"]:
-                        kinds.append(ResourceKind(group, version, r["kind"], r["name"], bool(r.get("namespaced")),
-                                                  tuple(r.get("shortNames") or ())))
+                        kinds.append(
+                            ResourceKind(
+                                group,
+                                version,
+                                r["kind"],
+                                r["name"],
+                                bool(r.get("namespaced")),
+                                tuple(r.get("shortNames") or ()),
+                            )
+                        )
             self._kinds = kinds
         return self._kinds
 
@@ -129,10 +160,14 @@ class KubeAccess:
         group = ""
         if "." in wanted:
             wanted, group = wanted.split(".", 1)
-        preferred = [k for k in self.kinds() if k.group != "metrics.k8s.io"] + [k for k in self.kinds() if k.group == "metrics.k8s.io"]
+        preferred = [k for k in self.kinds() if k.group != "metrics.k8s.io"] + [
+            k for k in self.kinds() if k.group == "metrics.k8s.io"
+        ]
         for k in preferred:
             if group and k.group != group:
                 continue
             if wanted in (k.plural, k.kind.lower(), *k.short_names) or wanted == k.kind.lower() + "s":
                 return k
-        raise KubeError(404, "NotFound", f"the cluster has no resource type {kind!r} (see `kubectl api-resources`)")
+        raise KubeError(
+            404, "NotFound", f"the cluster has no resource type {kind!r} (see `kubectl api-resources`)"
+        )

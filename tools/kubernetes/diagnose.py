@@ -13,9 +13,18 @@ from typing import Any
 from tools.kubernetes.access import KubeAccess, KubeError
 from tools.kubernetes.render import as_data, pod_status_text
 
-__all__ = ["Finding", "PodReport", "diagnose_namespace", "diagnose_pod", "diagnose_workload", "service_findings"]
+__all__ = [
+    "Finding",
+    "PodReport",
+    "diagnose_namespace",
+    "diagnose_pod",
+    "diagnose_workload",
+    "service_findings",
+]
 
-_ERROR_LINE = re.compile(r"(Traceback|Error|Exception|FATAL|panic|forbidden|Forbidden|refused|denied|fail)", re.I)
+_ERROR_LINE = re.compile(
+    r"(Traceback|Error|Exception|FATAL|panic|forbidden|Forbidden|refused|denied|fail)", re.I
+)
 
 
 @dataclass
@@ -57,8 +66,9 @@ class PodReport:
 
 def _events(access: KubeAccess, namespace: str, name: str) -> list[dict[str, Any]]:
     try:
-        items = access.request("GET", f"/api/v1/namespaces/{namespace}/events",
-                               {"fieldSelector": f"involvedObject.name={name}"}).get("items", [])
+        items = access.request(
+            "GET", f"/api/v1/namespaces/{namespace}/events", {"fieldSelector": f"involvedObject.name={name}"}
+        ).get("items", [])
     except KubeError:
         return []
     return sorted(items, key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
@@ -66,8 +76,11 @@ def _events(access: KubeAccess, namespace: str, name: str) -> list[dict[str, Any
 
 def _log(access: KubeAccess, namespace: str, pod: str, container: str, previous: bool, tail: int = 20) -> str:
     try:
-        text = access.request("GET", f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
-                              {"container": container, "previous": previous or None, "tailLines": tail})
+        text = access.request(
+            "GET",
+            f"/api/v1/namespaces/{namespace}/pods/{pod}/log",
+            {"container": container, "previous": previous or None, "tailLines": tail},
+        )
     except KubeError as exc:
         return f"(no logs: {exc.message})"
     return text if isinstance(text, str) else str(text)
@@ -85,83 +98,126 @@ def _find_event(events: list[dict[str, Any]], reason: str, contains: str = "") -
     return None
 
 
-def _crash_finding(pod: dict[str, Any], index: int, container: dict[str, Any], cs: dict[str, Any], log: str,
-                   events: list[dict[str, Any]]) -> Finding:
+def _crash_finding(
+    pod: dict[str, Any],
+    index: int,
+    container: dict[str, Any],
+    cs: dict[str, Any],
+    log: str,
+    events: list[dict[str, Any]],
+) -> Finding:
     name = container["name"]
     last = (cs.get("lastState") or {}).get("terminated") or (cs.get("state") or {}).get("terminated") or {}
     exit_code, reason = last.get("exitCode"), last.get("reason", "")
     field_base = f"spec.containers[{index}]"
     if reason == "OOMKilled":
         limit = ((container.get("resources") or {}).get("limits") or {}).get("memory", "none")
-        return Finding(f"container {name} is OOMKilled (CrashLoopBackOff, {cs.get('restartCount', 0)} restarts)",
-                       f"the process needs more memory than its limit of {limit}; the kernel kills it (exit code {exit_code})",
-                       [f"status.containerStatuses[{index}].lastState.terminated.reason = OOMKilled, exitCode = {exit_code}",
-                        f"{field_base}.resources.limits.memory = {limit}"],
-                       f"raise {field_base}.resources.limits.memory (and the request) above the working set, "
-                       "e.g. with set_resources, or reduce the app's memory use")
+        return Finding(
+            f"container {name} is OOMKilled (CrashLoopBackOff, {cs.get('restartCount', 0)} restarts)",
+            f"the process needs more memory than its limit of {limit}; the kernel kills it (exit code {exit_code})",
+            [
+                f"status.containerStatuses[{index}].lastState.terminated.reason = OOMKilled, exitCode = {exit_code}",
+                f"{field_base}.resources.limits.memory = {limit}",
+            ],
+            f"raise {field_base}.resources.limits.memory (and the request) above the working set, "
+            "e.g. with set_resources, or reduce the app's memory use",
+        )
     lines = [ln for ln in log.splitlines() if ln.strip()]
-    key_error = next((re.search(r"KeyError: '([A-Z0-9_]+)'", ln) for ln in reversed(lines) if "KeyError" in ln), None)
+    key_error = next(
+        (re.search(r"KeyError: '([A-Z0-9_]+)'", ln) for ln in reversed(lines) if "KeyError" in ln), None
+    )
     env_names = {e.get("name") for e in container.get("env") or []}
     if key_error and key_error.group(1) not in env_names:
         var = key_error.group(1)
-        return Finding(f"container {name} crashes at start-up (CrashLoopBackOff, exit code {exit_code})",
-                       f"the app reads environment variable {var}, which the pod spec does not set",
-                       [f'log line: "{key_error.group(0)}"', f"{field_base}.env has no {var} (it sets: {', '.join(sorted(n for n in env_names if n)) or 'nothing'})"],
-                       f"set {var} on container {name} (patch the Deployment's pod template; a rollout follows)")
+        return Finding(
+            f"container {name} crashes at start-up (CrashLoopBackOff, exit code {exit_code})",
+            f"the app reads environment variable {var}, which the pod spec does not set",
+            [
+                f'log line: "{key_error.group(0)}"',
+                f"{field_base}.env has no {var} (it sets: {', '.join(sorted(n for n in env_names if n)) or 'nothing'})",
+            ],
+            f"set {var} on container {name} (patch the Deployment's pod template; a rollout follows)",
+        )
     forbidden = next((ln for ln in reversed(lines) if "forbidden" in ln.lower()), None)
     if forbidden:
         sa = pod["spec"].get("serviceAccountName", "default")
         match = re.search(r'cannot (\w+) resource "([\w/.-]+)" in API group "([^"]*)"', forbidden)
         need = f" ({match.group(1)} {match.group(2)})" if match else ""
-        return Finding(f"container {name} fails: its API calls are forbidden",
-                       f"ServiceAccount {sa} lacks the RBAC permission the app needs{need}",
-                       [f'log line: "{forbidden.strip()[:300]}"', f"spec.serviceAccountName = {sa}"],
-                       f"grant ServiceAccount {sa} a Role with exactly those verbs (synthesize_role proposes one, "
-                       "verified with access reviews)")
+        return Finding(
+            f"container {name} fails: its API calls are forbidden",
+            f"ServiceAccount {sa} lacks the RBAC permission the app needs{need}",
+            [f'log line: "{forbidden.strip()[:300]}"', f"spec.serviceAccountName = {sa}"],
+            f"grant ServiceAccount {sa} a Role with exactly those verbs (synthesize_role proposes one, "
+            "verified with access reviews)",
+        )
     probe = _find_event(events, "Killing", "liveness")
     if probe:
         failed = _find_event(events, "Unhealthy", "Liveness") or probe
-        return Finding(f"container {name} is restarted by its liveness probe",
-                       "the liveness probe checks a port or path the app does not serve",
-                       [failed, f"{field_base}.livenessProbe = {container.get('livenessProbe')}"],
-                       f"point {field_base}.livenessProbe at the app's health endpoint and port")
+        return Finding(
+            f"container {name} is restarted by its liveness probe",
+            "the liveness probe checks a port or path the app does not serve",
+            [failed, f"{field_base}.livenessProbe = {container.get('livenessProbe')}"],
+            f"point {field_base}.livenessProbe at the app's health endpoint and port",
+        )
     error_line = next((ln for ln in reversed(lines) if _ERROR_LINE.search(ln)), lines[-1] if lines else "")
     if reason == "Completed" or exit_code == 0:
         cause = "the main process exits successfully, but restartPolicy Always restarts it"
         fix = "run it as a Job, or give the container a long-running command"
     else:
-        cause = f"the process exits with code {exit_code}" + (f"; last error in the logs: {error_line.strip()[:200]}" if error_line else "")
+        cause = f"the process exits with code {exit_code}" + (
+            f"; last error in the logs: {error_line.strip()[:200]}" if error_line else ""
+        )
         fix = "fix the error the logs show (configuration, command or dependency)"
     command = container.get("command") or container.get("args")
-    evidence = [f"status.containerStatuses[{index}].lastState.terminated: reason={reason}, exitCode={exit_code}"]
+    evidence = [
+        f"status.containerStatuses[{index}].lastState.terminated: reason={reason}, exitCode={exit_code}"
+    ]
     if error_line:
         evidence.append(f'log line: "{error_line.strip()[:300]}"')
     if command:
         evidence.append(f"{field_base}.command/args = {command}")
-    return Finding(f"container {name} is in CrashLoopBackOff ({cs.get('restartCount', 0)} restarts)", cause, evidence, fix)
+    return Finding(
+        f"container {name} is in CrashLoopBackOff ({cs.get('restartCount', 0)} restarts)",
+        cause,
+        evidence,
+        fix,
+    )
 
 
-def _waiting_finding(index: int, container: dict[str, Any], waiting: dict[str, Any], events: list[dict[str, Any]]) -> Finding | None:
+def _waiting_finding(
+    index: int, container: dict[str, Any], waiting: dict[str, Any], events: list[dict[str, Any]]
+) -> Finding | None:
     reason, message = waiting.get("reason", ""), waiting.get("message", "")
     field_base = f"spec.containers[{index}]"
     if reason in ("ImagePullBackOff", "ErrImagePull", "InvalidImageName"):
         pull = _find_event(events, "Failed", "Failed to pull image") or f'waiting message: "{message}"'
         not_found = "not found" in pull
-        return Finding(f"container {container['name']} cannot start: {reason}",
-                       f"the image {container.get('image')} cannot be pulled" + (" (the tag or repository does not exist)" if not_found else ""),
-                       [pull, f"{field_base}.image = {container.get('image')}"],
-                       "set the image to a tag that exists (for a Deployment, roll back or set_image to the last good tag)")
+        return Finding(
+            f"container {container['name']} cannot start: {reason}",
+            f"the image {container.get('image')} cannot be pulled"
+            + (" (the tag or repository does not exist)" if not_found else ""),
+            [pull, f"{field_base}.image = {container.get('image')}"],
+            "set the image to a tag that exists (for a Deployment, roll back or set_image to the last good tag)",
+        )
     if reason == "CreateContainerConfigError":
-        return Finding(f"container {container['name']} cannot be created: {reason}",
-                       f"its configuration references something missing: {message}",
-                       [f'waiting message: "{message}"', f"{field_base}.env / envFrom = {container.get('env') or container.get('envFrom')}"],
-                       "create the missing ConfigMap/Secret key, or fix the reference (or mark it optional)")
+        return Finding(
+            f"container {container['name']} cannot be created: {reason}",
+            f"its configuration references something missing: {message}",
+            [
+                f'waiting message: "{message}"',
+                f"{field_base}.env / envFrom = {container.get('env') or container.get('envFrom')}",
+            ],
+            "create the missing ConfigMap/Secret key, or fix the reference (or mark it optional)",
+        )
     if reason == "ContainerCreating":
         mount = _find_event(events, "FailedMount")
         if mount:
-            return Finding(f"container {container['name']} is stuck in ContainerCreating",
-                           "a volume cannot be mounted", [mount, "spec.volumes"],
-                           "create the missing ConfigMap/Secret/PVC or fix the volume's reference")
+            return Finding(
+                f"container {container['name']} is stuck in ContainerCreating",
+                "a volume cannot be mounted",
+                [mount, "spec.volumes"],
+                "create the missing ConfigMap/Secret/PVC or fix the volume's reference",
+            )
     return None
 
 
@@ -169,13 +225,19 @@ def diagnose_pod(access: KubeAccess, name: str, namespace: str) -> PodReport:
     pod = access.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
     events = _events(access, namespace, name)
     status = pod.get("status") or {}
-    report = PodReport(name, namespace, f"{pod_status_text(pod)} (phase {status.get('phase', '?')})",
-                       events=[_event_text(e) for e in events])
+    report = PodReport(
+        name,
+        namespace,
+        f"{pod_status_text(pod)} (phase {status.get('phase', '?')})",
+        events=[_event_text(e) for e in events],
+    )
     scheduled = next((c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"), None)
     if scheduled and scheduled.get("status") == "False":
         message = scheduled.get("message", "")
-        requests = [f"spec.containers[{i}].resources.requests = {(c.get('resources') or {}).get('requests', {})}"
-                    for i, c in enumerate(pod["spec"].get("containers") or [])]
+        requests = [
+            f"spec.containers[{i}].resources.requests = {(c.get('resources') or {}).get('requests', {})}"
+            for i, c in enumerate(pod["spec"].get("containers") or [])
+        ]
         cause = "no node can take it"
         if "Insufficient cpu" in message or "Insufficient memory" in message:
             cause = "it requests more CPU/memory than any schedulable node has free"
@@ -183,9 +245,17 @@ def diagnose_pod(access: KubeAccess, name: str, namespace: str) -> PodReport:
             cause = "every node that could fit it has a taint the pod does not tolerate"
         elif "affinity" in message or "selector" in message:
             cause = "its nodeSelector/affinity matches no node"
-        report.findings.append(Finding("pod is Pending: unschedulable", cause,
-                                       [_find_event(events, "FailedScheduling") or f'condition PodScheduled: "{message}"', *requests],
-                                       "lower the requests to fit a node, add capacity, or fix the selector/tolerations"))
+        report.findings.append(
+            Finding(
+                "pod is Pending: unschedulable",
+                cause,
+                [
+                    _find_event(events, "FailedScheduling") or f'condition PodScheduled: "{message}"',
+                    *requests,
+                ],
+                "lower the requests to fit a node, add capacity, or fix the selector/tolerations",
+            )
+        )
         return report
     containers = pod["spec"].get("containers") or []
     by_name = {cs.get("name"): cs for cs in status.get("containerStatuses") or []}
@@ -193,7 +263,10 @@ def diagnose_pod(access: KubeAccess, name: str, namespace: str) -> PodReport:
         cs = by_name.get(container["name"]) or {}
         state = cs.get("state") or {}
         waiting = state.get("waiting") or {}
-        crashed = waiting.get("reason") == "CrashLoopBackOff" or (state.get("terminated") or {}).get("exitCode", 0) != 0
+        crashed = (
+            waiting.get("reason") == "CrashLoopBackOff"
+            or (state.get("terminated") or {}).get("exitCode", 0) != 0
+        )
         if crashed:
             previous = bool((cs.get("lastState") or {}).get("terminated"))
             log = _log(access, namespace, name, container["name"], previous)
@@ -206,11 +279,18 @@ def diagnose_pod(access: KubeAccess, name: str, namespace: str) -> PodReport:
         elif state.get("running") and not cs.get("ready"):
             unhealthy = _find_event(events, "Unhealthy", "Readiness")
             probe = container.get("readinessProbe")
-            report.findings.append(Finding(f"container {container['name']} is running but not Ready",
-                                           "its readiness probe fails, so Services send it no traffic",
-                                           [unhealthy or "condition Ready=False", f"spec.containers[{index}].readinessProbe = {probe}",
-                                            f"spec.containers[{index}].ports = {container.get('ports')}"],
-                                           "point the readiness probe at a port and path the app serves"))
+            report.findings.append(
+                Finding(
+                    f"container {container['name']} is running but not Ready",
+                    "its readiness probe fails, so Services send it no traffic",
+                    [
+                        unhealthy or "condition Ready=False",
+                        f"spec.containers[{index}].readinessProbe = {probe}",
+                        f"spec.containers[{index}].ports = {container.get('ports')}",
+                    ],
+                    "point the readiness probe at a port and path the app serves",
+                )
+            )
         if state.get("running") and container["name"] not in report.logs:
             report.logs[container["name"]] = _log(access, namespace, name, container["name"], False, tail=5)
     return report
@@ -221,12 +301,24 @@ def diagnose_workload(access: KubeAccess, kind: str, name: str, namespace: str) 
     resolved = access.resolve(kind)
     obj = access.request("GET", resolved.path(namespace, name))
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
-    selector = ",".join(f"{k}={v}" for k, v in ((spec.get("selector") or {}).get("matchLabels") or {}).items())
-    pods = access.request("GET", f"/api/v1/namespaces/{namespace}/pods", {"labelSelector": selector}).get("items", []) if selector else []
-    lines = [f"{resolved.kind} {namespace}/{name}: desired {spec.get('replicas', '?')}, ready {status.get('readyReplicas', 0)}, "
-             f"up-to-date {status.get('updatedReplicas', 0)}, available {status.get('availableReplicas', 0)}"]
+    selector = ",".join(
+        f"{k}={v}" for k, v in ((spec.get("selector") or {}).get("matchLabels") or {}).items()
+    )
+    pods = (
+        access.request("GET", f"/api/v1/namespaces/{namespace}/pods", {"labelSelector": selector}).get(
+            "items", []
+        )
+        if selector
+        else []
+    )
+    lines = [
+        f"{resolved.kind} {namespace}/{name}: desired {spec.get('replicas', '?')}, ready {status.get('readyReplicas', 0)}, "
+        f"up-to-date {status.get('updatedReplicas', 0)}, available {status.get('availableReplicas', 0)}"
+    ]
     for c in status.get("conditions") or []:
-        lines.append(f"condition {c.get('type')}={c.get('status')} ({c.get('reason', '')}): {c.get('message', '')}")
+        lines.append(
+            f"condition {c.get('type')}={c.get('status')} ({c.get('reason', '')}): {c.get('message', '')}"
+        )
     seen: set[str] = set()
     healthy = 0
     for pod in pods:
@@ -240,8 +332,14 @@ def diagnose_workload(access: KubeAccess, kind: str, name: str, namespace: str) 
         seen.add(key)
         lines.append(report.text())
     if pods and healthy:
-        lines.append(f"{healthy} of {len(pods)} pods are healthy" + (" (the previous ReplicaSet keeps serving while the rollout is stuck)"
-                                                                     if healthy < len(pods) and status.get("updatedReplicas", 0) < spec.get("replicas", 0) else ""))
+        lines.append(
+            f"{healthy} of {len(pods)} pods are healthy"
+            + (
+                " (the previous ReplicaSet keeps serving while the rollout is stuck)"
+                if healthy < len(pods) and status.get("updatedReplicas", 0) < spec.get("replicas", 0)
+                else ""
+            )
+        )
     if not pods:
         lines.append("no pods match the selector")
     return "\n".join(lines)
@@ -264,19 +362,46 @@ def service_findings(access: KubeAccess, namespace: str) -> list[Finding]:
         ready = sum(len(s.get("addresses") or []) for s in ep.get("subsets") or [])
         if ready:
             continue
-        matching = [p for p in pods if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())]
+        matching = [
+            p
+            for p in pods
+            if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
+        ]
         shown = ",".join(f"{k}={v}" for k, v in selector.items())
         if not matching:
             keys = set(selector)
-            nearby = sorted({f"{k}={v}" for p in pods for k, v in (p["metadata"].get("labels") or {}).items() if k in keys})
-            out.append(Finding(f"Service {name} has no endpoints", f"its selector {shown} matches no pod in {namespace}",
-                               [f"spec.selector = {selector}", f"endpoints {name}: no addresses",
-                                f"pod labels present for those keys: {', '.join(nearby) or 'none'}"],
-                               "fix the Service's selector (or the pods' labels) so they match"))
+            nearby = sorted(
+                {
+                    f"{k}={v}"
+                    for p in pods
+                    for k, v in (p["metadata"].get("labels") or {}).items()
+                    if k in keys
+                }
+            )
+            out.append(
+                Finding(
+                    f"Service {name} has no endpoints",
+                    f"its selector {shown} matches no pod in {namespace}",
+                    [
+                        f"spec.selector = {selector}",
+                        f"endpoints {name}: no addresses",
+                        f"pod labels present for those keys: {', '.join(nearby) or 'none'}",
+                    ],
+                    "fix the Service's selector (or the pods' labels) so they match",
+                )
+            )
         else:
-            out.append(Finding(f"Service {name} has no ready endpoints", f"{len(matching)} pod(s) match {shown} but none is Ready",
-                               [f"endpoints {name}: no ready addresses", *(f"pod {p['metadata']['name']}: {pod_status_text(p)}" for p in matching[:3])],
-                               "fix the pods (diagnose_pod shows why they are not ready)"))
+            out.append(
+                Finding(
+                    f"Service {name} has no ready endpoints",
+                    f"{len(matching)} pod(s) match {shown} but none is Ready",
+                    [
+                        f"endpoints {name}: no ready addresses",
+                        *(f"pod {p['metadata']['name']}: {pod_status_text(p)}" for p in matching[:3]),
+                    ],
+                    "fix the pods (diagnose_pod shows why they are not ready)",
+                )
+            )
     return out
 
 
@@ -286,7 +411,9 @@ def diagnose_namespace(access: KubeAccess, namespace: str) -> str:
     seen_owner: set[str] = set()
     for pod in pods:
         statuses = (pod.get("status") or {}).get("containerStatuses") or []
-        if pod.get("status", {}).get("phase") == "Succeeded" or (statuses and all(s.get("ready") for s in statuses)):
+        if pod.get("status", {}).get("phase") == "Succeeded" or (
+            statuses and all(s.get("ready") for s in statuses)
+        ):
             continue
         owner = pod["metadata"]["name"].rsplit("-", 2)[0]
         if owner in seen_owner:

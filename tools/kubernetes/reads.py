@@ -9,8 +9,17 @@ from tools.kubernetes.access import KubeAccess, KubeError
 from tools.kubernetes.render import as_data, human_age, pod_line, to_yaml, trim
 from verifiers.kubernetes import check_role, least_privilege_rules, parse_call
 
-__all__ = ["can_i", "describe", "get_object", "list_objects", "list_pods", "logs", "node_usage", "recent_events",
-           "synthesize_role"]
+__all__ = [
+    "can_i",
+    "describe",
+    "get_object",
+    "list_objects",
+    "list_pods",
+    "logs",
+    "node_usage",
+    "recent_events",
+    "synthesize_role",
+]
 
 _ALL = ("", "all", "*", "-a", "--all-namespaces")
 
@@ -49,7 +58,9 @@ def _brief(obj: dict[str, Any]) -> str:
     if kind == "Service":
         return f"  type={spec.get('type')} selector={spec.get('selector')}"
     if kind == "Node":
-        ready = next((c.get("status") for c in status.get("conditions") or [] if c.get("type") == "Ready"), "?")
+        ready = next(
+            (c.get("status") for c in status.get("conditions") or [] if c.get("type") == "Ready"), "?"
+        )
         return f"  ready={ready}{' cordoned' if spec.get('unschedulable') else ''}"
     if kind == "Secret":
         return f"  type={obj.get('type')} keys={sorted(obj.get('data') or {})}"
@@ -64,7 +75,9 @@ def get_object(access: KubeAccess, kind: str, name: str, namespace: str) -> str:
     return to_yaml(trim(obj))
 
 
-def recent_events(access: KubeAccess, namespace: str, involved_name: str = "", warnings_only: bool = False) -> str:
+def recent_events(
+    access: KubeAccess, namespace: str, involved_name: str = "", warnings_only: bool = False
+) -> str:
     query: dict[str, Any] = {}
     selectors = []
     if involved_name:
@@ -75,9 +88,12 @@ def recent_events(access: KubeAccess, namespace: str, involved_name: str = "", w
         query["fieldSelector"] = ",".join(selectors)
     items = access.request("GET", f"/api/v1{_ns_path(namespace)}/events", query).get("items", [])
     items.sort(key=lambda e: e.get("lastTimestamp") or e.get("eventTime") or "")
-    lines = [f"{human_age(e.get('lastTimestamp'))} {e.get('type')} {e.get('reason')} "
-             f"{str(e.get('involvedObject', {}).get('kind', '')).lower()}/{e.get('involvedObject', {}).get('name')}: "
-             f"{e.get('message', '')}" + (f" (x{e['count']})" if e.get("count", 1) > 1 else "") for e in items[-40:]]
+    lines = [
+        f"{human_age(e.get('lastTimestamp'))} {e.get('type')} {e.get('reason')} "
+        f"{str(e.get('involvedObject', {}).get('kind', '')).lower()}/{e.get('involvedObject', {}).get('name')}: "
+        f"{e.get('message', '')}" + (f" (x{e['count']})" if e.get("count", 1) > 1 else "")
+        for e in items[-40:]
+    ]
     return as_data(f"events in {namespace or 'all namespaces'}", "\n".join(lines) or "no events")
 
 
@@ -89,10 +105,19 @@ def describe(access: KubeAccess, kind: str, name: str, namespace: str) -> str:
     return f"{to_yaml(trim(obj))}\n{events}".strip()
 
 
-def logs(access: KubeAccess, name: str, namespace: str, container: str = "", tail: int = 50, previous: bool = False) -> str:
-    text = access.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}/log",
-                          {"container": container, "tailLines": tail, "previous": previous or None})
-    label = f"logs of {namespace}/{name}" + (f" container {container}" if container else "") + (" (previous)" if previous else "")
+def logs(
+    access: KubeAccess, name: str, namespace: str, container: str = "", tail: int = 50, previous: bool = False
+) -> str:
+    text = access.request(
+        "GET",
+        f"/api/v1/namespaces/{namespace}/pods/{name}/log",
+        {"container": container, "tailLines": tail, "previous": previous or None},
+    )
+    label = (
+        f"logs of {namespace}/{name}"
+        + (f" container {container}" if container else "")
+        + (" (previous)" if previous else "")
+    )
     return as_data(label, text if isinstance(text, str) else json.dumps(text))
 
 
@@ -117,38 +142,84 @@ def node_usage(access: KubeAccess) -> str:
     nodes = access.request("GET", "/api/v1/nodes").get("items", [])
     pods = access.request("GET", "/api/v1/pods").get("items", [])
     try:
-        usage = {m["metadata"]["name"]: m["usage"] for m in access.request("GET", "/apis/metrics.k8s.io/v1beta1/nodes").get("items", [])}
+        usage = {
+            m["metadata"]["name"]: m["usage"]
+            for m in access.request("GET", "/apis/metrics.k8s.io/v1beta1/nodes").get("items", [])
+        }
     except KubeError:
         usage = {}
-    lines = ["NODE  CPU(alloc)  CPU(requested)  CPU(used)  MEM(alloc)  MEM(requested)  MEM(used)  PODS  SCHEDULABLE"]
+    lines = [
+        "NODE  CPU(alloc)  CPU(requested)  CPU(used)  MEM(alloc)  MEM(requested)  MEM(used)  PODS  SCHEDULABLE"
+    ]
     for node in nodes:
         name = node["metadata"]["name"]
         alloc = node.get("status", {}).get("allocatable") or {}
-        mine = [p for p in pods if p["spec"].get("nodeName") == name and p.get("status", {}).get("phase") not in ("Succeeded", "Failed")]
-        req_cpu = sum(_cpu(((c.get("resources") or {}).get("requests") or {}).get("cpu", 0)) for p in mine for c in p["spec"].get("containers") or [])
-        req_mem = sum(_bytes(((c.get("resources") or {}).get("requests") or {}).get("memory", 0)) for p in mine for c in p["spec"].get("containers") or [])
+        mine = [
+            p
+            for p in pods
+            if p["spec"].get("nodeName") == name
+            and p.get("status", {}).get("phase") not in ("Succeeded", "Failed")
+        ]
+        req_cpu = sum(
+            _cpu(((c.get("resources") or {}).get("requests") or {}).get("cpu", 0))
+            for p in mine
+            for c in p["spec"].get("containers") or []
+        )
+        req_mem = sum(
+            _bytes(((c.get("resources") or {}).get("requests") or {}).get("memory", 0))
+            for p in mine
+            for c in p["spec"].get("containers") or []
+        )
         used = usage.get(name) or {}
         used_cpu = f"{_cpu(used['cpu']):.2f}" if "cpu" in used else "n/a"
         used_mem = f"{_bytes(used['memory']) / 2**30:.1f}Gi" if "memory" in used else "n/a"
-        lines.append(f"{name}  {_cpu(alloc.get('cpu', 0)):.2f}  {req_cpu:.2f}  {used_cpu}  {_bytes(alloc.get('memory', 0)) / 2**30:.1f}Gi  "
-                     f"{req_mem / 2**30:.1f}Gi  {used_mem}  {len(mine)}/{alloc.get('pods', '?')}  "
-                     f"{'no (cordoned)' if node.get('spec', {}).get('unschedulable') else 'yes'}")
+        lines.append(
+            f"{name}  {_cpu(alloc.get('cpu', 0)):.2f}  {req_cpu:.2f}  {used_cpu}  {_bytes(alloc.get('memory', 0)) / 2**30:.1f}Gi  "
+            f"{req_mem / 2**30:.1f}Gi  {used_mem}  {len(mine)}/{alloc.get('pods', '?')}  "
+            f"{'no (cordoned)' if node.get('spec', {}).get('unschedulable') else 'yes'}"
+        )
     return "\n".join(lines)
 
 
-def _review(access: KubeAccess, verb: str, resource: str, namespace: str, group: str, user: str,
-            subresource: str = "", name: str = "") -> dict[str, Any]:
-    attrs = {"verb": verb, "resource": resource, "group": group, "namespace": namespace, "subresource": subresource, "name": name}
+def _review(
+    access: KubeAccess,
+    verb: str,
+    resource: str,
+    namespace: str,
+    group: str,
+    user: str,
+    subresource: str = "",
+    name: str = "",
+) -> dict[str, Any]:
+    attrs = {
+        "verb": verb,
+        "resource": resource,
+        "group": group,
+        "namespace": namespace,
+        "subresource": subresource,
+        "name": name,
+    }
     attrs = {k: v for k, v in attrs.items() if v}
     if user:
-        body: dict[str, Any] = {"apiVersion": "authorization.k8s.io/v1", "kind": "SubjectAccessReview",
-                                "spec": {"user": user, "resourceAttributes": attrs}}
+        body: dict[str, Any] = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SubjectAccessReview",
+            "spec": {"user": user, "resourceAttributes": attrs},
+        }
         if user.startswith("system:serviceaccount:"):
             ns = user.split(":")[2]
-            body["spec"]["groups"] = ["system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated"]
+            body["spec"]["groups"] = [
+                "system:serviceaccounts",
+                f"system:serviceaccounts:{ns}",
+                "system:authenticated",
+            ]
         path = "/apis/authorization.k8s.io/v1/subjectaccessreviews"
     else:
-        body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "spec": {"resourceAttributes": attrs}}
+        body = {
+            "apiVersion": "authorization.k8s.io/v1",
+            "kind": "SelfSubjectAccessReview",
+            "spec": {"resourceAttributes": attrs},
+        }
         path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
     result: dict[str, Any] = access.request("POST", path, None, body).get("status") or {}
     return result
@@ -156,7 +227,9 @@ def _review(access: KubeAccess, verb: str, resource: str, namespace: str, group:
 
 def can_i(access: KubeAccess, verb: str, resource: str, namespace: str, group: str, user: str) -> str:
     call = parse_call(f"{verb} {resource}")
-    status = _review(access, call.verb, call.resource, namespace, group or call.group, user, call.subresource, call.name)
+    status = _review(
+        access, call.verb, call.resource, namespace, group or call.group, user, call.subresource, call.name
+    )
     who = user or "the current user"
     where = f" in namespace {namespace}" if namespace else " cluster-wide"
     answer = "yes" if status.get("allowed") else "no"
@@ -171,29 +244,49 @@ def synthesize_role(access: KubeAccess, service_account: str, namespace: str, ca
     rules = least_privilege_rules(parsed)
     check = check_role(rules, parsed)
     name = f"{service_account}-least-privilege"
-    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": name, "namespace": namespace},
-            "rules": rules}
-    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": name, "namespace": namespace},
-               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-               "subjects": [{"kind": "ServiceAccount", "name": service_account, "namespace": namespace}]}
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": {"name": name, "namespace": namespace},
+        "rules": rules,
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": {"name": name, "namespace": namespace},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": service_account, "namespace": namespace}],
+    }
     user = f"system:serviceaccount:{namespace}:{service_account}"
     baseline = []
     for call in parsed:
-        status = _review(access, call.verb, call.resource, namespace, call.group, user, call.subresource, call.name)
+        status = _review(
+            access, call.verb, call.resource, namespace, call.group, user, call.subresource, call.name
+        )
         baseline.append(f"{call}: {'already allowed' if status.get('allowed') else 'denied today'}")
     server_check = []
     for obj, plural in ((role, "roles"), (binding, "rolebindings")):
         try:
-            access.request("POST", f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/{plural}", {"dryRun": "All"}, obj)
+            access.request(
+                "POST",
+                f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/{plural}",
+                {"dryRun": "All"},
+                obj,
+            )
             server_check.append(f"{obj['kind']}: accepted by the server (dryRun=All)")
         except KubeError as exc:
             server_check.append(f"{obj['kind']}: server dry run says {exc.code} {exc.reason}: {exc.message}")
     verdict = "verified" if check.ok else "NOT verified"
-    lines = [f"least-privilege Role for {user} ({verdict} by the local RBAC checker: each call allowed, no other verb, no wildcard)",
-             *(f"  allowed: {c}" for c in check.allowed), *(f"  MISSING: {c}" for c in check.missing),
-             *(f"  EXCESS: {c}" for c in check.excess),
-             "access reviews (SubjectAccessReview, before the change):", *(f"  {b}" for b in baseline),
-             "server validation:", *(f"  {s}" for s in server_check),
-             "to grant it, apply this manifest (apply_manifest; it needs approval), then confirm with can_i:",
-             to_yaml(role) + "---\n" + to_yaml(binding)]
+    lines = [
+        f"least-privilege Role for {user} ({verdict} by the local RBAC checker: each call allowed, no other verb, no wildcard)",
+        *(f"  allowed: {c}" for c in check.allowed),
+        *(f"  MISSING: {c}" for c in check.missing),
+        *(f"  EXCESS: {c}" for c in check.excess),
+        "access reviews (SubjectAccessReview, before the change):",
+        *(f"  {b}" for b in baseline),
+        "server validation:",
+        *(f"  {s}" for s in server_check),
+        "to grant it, apply this manifest (apply_manifest; it needs approval), then confirm with can_i:",
+        to_yaml(role) + "---\n" + to_yaml(binding),
+    ]
     return "\n".join(lines)

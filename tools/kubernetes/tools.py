@@ -34,7 +34,9 @@ class PodArgs(BaseModel):
 
 
 class ObjectArgs(BaseModel):
-    kind: str = Field(description="Resource kind or plural: pod, deployment, service, configmap, node, role, ...")
+    kind: str = Field(
+        description="Resource kind or plural: pod, deployment, service, configmap, node, role, ..."
+    )
     name: str = Field(description="Object name.")
     namespace: str = _NS
 
@@ -69,13 +71,17 @@ class CanIArgs(BaseModel):
     resource: str = Field(description="e.g. pods, deployments.apps, pods/log")
     namespace: str = Field(default="", description="Namespace; empty for cluster-wide.")
     group: str = Field(default="", description="API group when not implied by the resource.")
-    user: str = Field(default="", description="Ask for this user or system:serviceaccount:NS:NAME; empty = me.")
+    user: str = Field(
+        default="", description="Ask for this user or system:serviceaccount:NS:NAME; empty = me."
+    )
 
 
 class RoleArgs(BaseModel):
     service_account: str = Field(description="ServiceAccount name.")
     namespace: str = _NS
-    calls: list[str] = Field(description="API calls it must make, e.g. ['list configmaps', 'watch configmaps'].")
+    calls: list[str] = Field(
+        description="API calls it must make, e.g. ['list configmaps', 'watch configmaps']."
+    )
 
 
 class ScaleArgs(BaseModel):
@@ -142,13 +148,18 @@ def _safe(fn: Callable[..., str]) -> Callable[..., str]:
 
 
 def _describe_changes(changes: list[Any]) -> tuple[str, str]:
-    summary = "; ".join(f"{c.kind} {c.namespace + '/' if c.namespace else ''}{c.name}" +
-                        (" deleted" if c.after is None else " created" if c.before is None else " changed") for c in changes)
+    summary = "; ".join(
+        f"{c.kind} {c.namespace + '/' if c.namespace else ''}{c.name}"
+        + (" deleted" if c.after is None else " created" if c.before is None else " changed")
+        for c in changes
+    )
     diff = "\n".join(diff_objects(c.before, c.after, f"{c.kind.lower()}/{c.name}") for c in changes)
     return summary, diff
 
 
-def _write_tool(access: KubeAccess, guard: Guard, name: str, description: str, schema: type[BaseModel]) -> BaseTool:
+def _write_tool(
+    access: KubeAccess, guard: Guard, name: str, description: str, schema: type[BaseModel]
+) -> BaseTool:
     def preview(args: dict[str, Any]) -> dict[str, Any]:
         try:
             changes = run_write(name, access, dict(args), guard, dry_run=True)
@@ -214,7 +225,9 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         return reads.describe(access, kind, name, namespace)
 
     @_safe
-    def pod_logs(name: str, namespace: str = "default", container: str = "", tail: int = 50, previous: bool = False) -> str:
+    def pod_logs(
+        name: str, namespace: str = "default", container: str = "", tail: int = 50, previous: bool = False
+    ) -> str:
         """The last lines of a pod's logs; previous=true for the container that crashed."""
         return reads.logs(access, name, namespace, container, tail, previous)
 
@@ -240,26 +253,61 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         return reads.synthesize_role(access, service_account, namespace, calls)
 
     read_tools: list[tuple[Callable[..., str], type[BaseModel] | None]] = [
-        (list_pods, NamespaceArgs), (diagnose_pod, PodArgs), (diagnose_deployment, WorkloadArgs),
-        (diagnose_namespace, NamespaceArgs), (list_resources, ListArgs), (get_resource, ObjectArgs),
-        (describe_resource, ObjectArgs), (pod_logs, LogArgs), (list_events, EventArgs), (node_usage, None),
-        (can_i, CanIArgs), (synthesize_role, RoleArgs),
+        (list_pods, NamespaceArgs),
+        (diagnose_pod, PodArgs),
+        (diagnose_deployment, WorkloadArgs),
+        (diagnose_namespace, NamespaceArgs),
+        (list_resources, ListArgs),
+        (get_resource, ObjectArgs),
+        (describe_resource, ObjectArgs),
+        (pod_logs, LogArgs),
+        (list_events, EventArgs),
+        (node_usage, None),
+        (can_i, CanIArgs),
+        (synthesize_role, RoleArgs),
     ]
     tools: list[BaseTool] = [
-        StructuredTool.from_function(func=fn, name=fn.__name__, description=(fn.__doc__ or "").strip(), args_schema=schema)
-        if schema else StructuredTool.from_function(func=fn, name=fn.__name__, description=(fn.__doc__ or "").strip())
+        StructuredTool.from_function(
+            func=fn, name=fn.__name__, description=(fn.__doc__ or "").strip(), args_schema=schema
+        )
+        if schema
+        else StructuredTool.from_function(func=fn, name=fn.__name__, description=(fn.__doc__ or "").strip())
         for fn, schema in read_tools
     ]
     writes: list[tuple[str, str, type[BaseModel]]] = [
-        ("scale_deployment", "Scale a Deployment to `replicas` (server dry run and diff first; needs approval).", ScaleArgs),
-        ("rollout_restart", "Restart a Deployment's pods with a rolling update (needs approval).", WorkloadArgs),
+        (
+            "scale_deployment",
+            "Scale a Deployment to `replicas` (server dry run and diff first; needs approval).",
+            ScaleArgs,
+        ),
+        (
+            "rollout_restart",
+            "Restart a Deployment's pods with a rolling update (needs approval).",
+            WorkloadArgs,
+        ),
         ("set_image", "Set a container's image in a Deployment (rolling update; needs approval).", ImageArgs),
         ("set_env", "Set an environment variable on a Deployment's container (needs approval).", EnvArgs),
-        ("set_resources", "Set a Deployment container's CPU/memory requests and limits (needs approval).", ResourcesArgs),
-        ("rollback_deployment", "Roll a Deployment back to its previous (or a given) revision (needs approval).", RollbackArgs),
-        ("patch_resource", "Patch any object with a strategic, merge or JSON patch (needs approval).", PatchArgs),
+        (
+            "set_resources",
+            "Set a Deployment container's CPU/memory requests and limits (needs approval).",
+            ResourcesArgs,
+        ),
+        (
+            "rollback_deployment",
+            "Roll a Deployment back to its previous (or a given) revision (needs approval).",
+            RollbackArgs,
+        ),
+        (
+            "patch_resource",
+            "Patch any object with a strategic, merge or JSON patch (needs approval).",
+            PatchArgs,
+        ),
         ("apply_manifest", "Create or update the objects of a YAML manifest (needs approval).", ManifestArgs),
-        ("delete_resource", "Delete an object; dependents are garbage-collected (needs approval).", ObjectArgs),
+        (
+            "delete_resource",
+            "Delete an object; dependents are garbage-collected (needs approval).",
+            ObjectArgs,
+        ),
         ("cordon_node", "Mark a node unschedulable (needs approval).", NodeArgs),
         ("uncordon_node", "Mark a node schedulable again (needs approval).", NodeArgs),
         ("drain_node", "Cordon a node and evict its pods, DaemonSets excepted (needs approval).", NodeArgs),

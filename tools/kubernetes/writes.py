@@ -63,14 +63,19 @@ def _container_index(obj: dict[str, Any], container: str) -> tuple[int, str]:
     if not container:
         if len(names) == 1:
             return 0, names[0]
-        raise WriteError(f"the pod template has several containers ({', '.join(names)}): name one in `container`")
+        raise WriteError(
+            f"the pod template has several containers ({', '.join(names)}): name one in `container`"
+        )
     if container not in names:
-        raise WriteError(f"container {container!r} not in spec.template.spec.containers (it has: {', '.join(names)})")
+        raise WriteError(
+            f"container {container!r} not in spec.template.spec.containers (it has: {', '.join(names)})"
+        )
     return names.index(container), container
 
 
-def _patch_workload(access: KubeAccess, kind: str, name: str, namespace: str, body: Any, content_type: str,
-                    dry_run: bool) -> Change:
+def _patch_workload(
+    access: KubeAccess, kind: str, name: str, namespace: str, body: Any, content_type: str, dry_run: bool
+) -> Change:
     resolved = access.resolve(kind)
     before = access.request("GET", resolved.path(namespace, name))
     after = access.request("PATCH", resolved.path(namespace, name), _dry(dry_run), body, content_type)
@@ -85,7 +90,9 @@ def scale(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Chang
     kind = args.get("kind") or "deployments"
     resolved = access.resolve(kind)
     before = access.request("GET", resolved.path(ns, name))
-    access.request("PATCH", resolved.path(ns, name, "scale"), _dry(dry_run), {"spec": {"replicas": replicas}}, _MERGE)
+    access.request(
+        "PATCH", resolved.path(ns, name, "scale"), _dry(dry_run), {"spec": {"replicas": replicas}}, _MERGE
+    )
     after = json.loads(json.dumps(before))
     after["spec"]["replicas"] = replicas
     if not dry_run:
@@ -96,8 +103,17 @@ def scale(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Chang
 def rollout_restart(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     body = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}}
-    return [_patch_workload(access, args.get("kind") or "deployments", args["name"], args.get("namespace") or "default",
-                            body, _STRATEGIC, dry_run)]
+    return [
+        _patch_workload(
+            access,
+            args.get("kind") or "deployments",
+            args["name"],
+            args.get("namespace") or "default",
+            body,
+            _STRATEGIC,
+            dry_run,
+        )
+    ]
 
 
 def set_image(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
@@ -124,8 +140,12 @@ def set_resources(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> li
     current = access.request("GET", access.resolve("deployments").path(ns, name))
     _, container = _container_index(current, args.get("container", ""))
     resources: dict[str, dict[str, str]] = {}
-    for section, key, arg in (("requests", "cpu", "cpu_request"), ("requests", "memory", "memory_request"),
-                              ("limits", "cpu", "cpu_limit"), ("limits", "memory", "memory_limit")):
+    for section, key, arg in (
+        ("requests", "cpu", "cpu_request"),
+        ("requests", "memory", "memory_request"),
+        ("limits", "cpu", "cpu_limit"),
+        ("limits", "memory", "memory_limit"),
+    ):
         if args.get(arg):
             resources.setdefault(section, {})[key] = str(args[arg])
     if not resources:
@@ -139,11 +159,16 @@ def rollback(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Ch
     dep = access.request("GET", access.resolve("deployments").path(ns, name))
     current = int((dep["metadata"].get("annotations") or {}).get(_REVISION, 0))
     sets = access.request("GET", f"/apis/apps/v1/namespaces/{ns}/replicasets").get("items", [])
-    owned = {int((rs["metadata"].get("annotations") or {}).get(_REVISION, 0)): rs for rs in sets
-             if any(r.get("uid") == dep["metadata"]["uid"] for r in rs["metadata"].get("ownerReferences") or [])}
+    owned = {
+        int((rs["metadata"].get("annotations") or {}).get(_REVISION, 0)): rs
+        for rs in sets
+        if any(r.get("uid") == dep["metadata"]["uid"] for r in rs["metadata"].get("ownerReferences") or [])
+    }
     wanted = int(args.get("revision") or 0) or max((r for r in owned if r < current), default=0)
     if wanted not in owned or wanted == current:
-        raise WriteError(f"revision: no earlier revision to roll back to (revisions: {sorted(owned) or 'none'}, current {current})")
+        raise WriteError(
+            f"revision: no earlier revision to roll back to (revisions: {sorted(owned) or 'none'}, current {current})"
+        )
     template = json.loads(json.dumps(owned[wanted]["spec"]["template"]))
     (template.get("metadata") or {}).get("labels", {}).pop("pod-template-hash", None)
     body = [{"op": "replace", "path": "/spec/template", "value": template}]
@@ -159,8 +184,17 @@ def patch_resource(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> l
     kind_of_patch = args.get("patch_type") or "strategic"
     if kind_of_patch not in types:
         raise WriteError(f"patch_type: must be one of {', '.join(types)}, got {kind_of_patch!r}")
-    return [_patch_workload(access, args["kind"], args["name"], args.get("namespace") or "default", body,
-                            types[kind_of_patch], dry_run)]
+    return [
+        _patch_workload(
+            access,
+            args["kind"],
+            args["name"],
+            args.get("namespace") or "default",
+            body,
+            types[kind_of_patch],
+            dry_run,
+        )
+    ]
 
 
 def apply_manifest(access: KubeAccess, args: dict[str, Any], dry_run: bool, guard: Guard) -> list[Change]:
@@ -172,8 +206,16 @@ def apply_manifest(access: KubeAccess, args: dict[str, Any], dry_run: bool, guar
     for n, doc in enumerate(docs):
         if not isinstance(doc, dict) or not doc.get("kind") or not (doc.get("metadata") or {}).get("name"):
             raise WriteError(f"manifest document {n}: needs kind and metadata.name")
-        resolved = access.resolve(f"{doc['kind']}.{doc['apiVersion'].split('/')[0]}" if "/" in doc.get("apiVersion", "") else doc["kind"])
-        ns = (doc["metadata"].get("namespace") or args.get("namespace") or "default") if resolved.namespaced else ""
+        resolved = access.resolve(
+            f"{doc['kind']}.{doc['apiVersion'].split('/')[0]}"
+            if "/" in doc.get("apiVersion", "")
+            else doc["kind"]
+        )
+        ns = (
+            (doc["metadata"].get("namespace") or args.get("namespace") or "default")
+            if resolved.namespaced
+            else ""
+        )
         guard.check(resolved.kind, ns)
         if resolved.namespaced:
             doc["metadata"]["namespace"] = ns
@@ -187,7 +229,11 @@ def apply_manifest(access: KubeAccess, args: dict[str, Any], dry_run: bool, guar
         if before is None:
             after = access.request("POST", resolved.path(ns), _dry(dry_run), doc)
         else:
-            patch_type = _STRATEGIC if resolved.group in ("", "apps", "batch", "autoscaling", "networking.k8s.io", "policy") else _MERGE
+            patch_type = (
+                _STRATEGIC
+                if resolved.group in ("", "apps", "batch", "autoscaling", "networking.k8s.io", "policy")
+                else _MERGE
+            )
             after = access.request("PATCH", resolved.path(ns, name), _dry(dry_run), doc, patch_type)
         changes.append(Change(resolved.kind, ns, name, before, after))
     return changes
@@ -197,43 +243,68 @@ def delete_resource(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> 
     resolved = access.resolve(args["kind"])
     ns = (args.get("namespace") or "default") if resolved.namespaced else ""
     before = access.request("GET", resolved.path(ns, args["name"]))
-    access.request("DELETE", resolved.path(ns, args["name"]), _dry(dry_run) | {"propagationPolicy": "Background"})
+    access.request(
+        "DELETE", resolved.path(ns, args["name"]), _dry(dry_run) | {"propagationPolicy": "Background"}
+    )
     return [Change(resolved.kind, ns, args["name"], before, None)]
 
 
-def cordon(access: KubeAccess, args: dict[str, Any], dry_run: bool, unschedulable: bool = True) -> list[Change]:
+def cordon(
+    access: KubeAccess, args: dict[str, Any], dry_run: bool, unschedulable: bool = True
+) -> list[Change]:
     path = f"/api/v1/nodes/{args['name']}"
     before = access.request("GET", path)
-    after = access.request("PATCH", path, _dry(dry_run), {"spec": {"unschedulable": unschedulable or None}}, _MERGE)
+    after = access.request(
+        "PATCH", path, _dry(dry_run), {"spec": {"unschedulable": unschedulable or None}}, _MERGE
+    )
     return [Change("Node", "", args["name"], before, after)]
 
 
 def drain(access: KubeAccess, args: dict[str, Any], dry_run: bool, guard: Guard) -> list[Change]:
     changes = cordon(access, args, dry_run)
-    pods = access.request("GET", "/api/v1/pods", {"fieldSelector": f"spec.nodeName={args['name']}"}).get("items", [])
+    pods = access.request("GET", "/api/v1/pods", {"fieldSelector": f"spec.nodeName={args['name']}"}).get(
+        "items", []
+    )
     for pod in pods:
         meta = pod["metadata"]
         owners = {r.get("kind") for r in meta.get("ownerReferences") or []}
         if "DaemonSet" in owners or meta["namespace"] in guard.protected_namespaces:
             continue
-        body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": meta["name"], "namespace": meta["namespace"]}}
+        body = {
+            "apiVersion": "policy/v1",
+            "kind": "Eviction",
+            "metadata": {"name": meta["name"], "namespace": meta["namespace"]},
+        }
         if dry_run:
             body["deleteOptions"] = {"dryRun": ["All"]}
-        access.request("POST", f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}/eviction", _dry(dry_run), body)
+        access.request(
+            "POST",
+            f"/api/v1/namespaces/{meta['namespace']}/pods/{meta['name']}/eviction",
+            _dry(dry_run),
+            body,
+        )
         changes.append(Change("Pod", meta["namespace"], meta["name"], pod, None))
     return changes
 
 
 _OPS = {
-    "scale_deployment": scale, "rollout_restart": rollout_restart, "set_image": set_image, "set_env": set_env,
-    "set_resources": set_resources, "rollback_deployment": rollback, "patch_resource": patch_resource,
-    "delete_resource": delete_resource, "cordon_node": cordon,
+    "scale_deployment": scale,
+    "rollout_restart": rollout_restart,
+    "set_image": set_image,
+    "set_env": set_env,
+    "set_resources": set_resources,
+    "rollback_deployment": rollback,
+    "patch_resource": patch_resource,
+    "delete_resource": delete_resource,
+    "cordon_node": cordon,
 }
 
 
 def run_write(op: str, access: KubeAccess, args: dict[str, Any], guard: Guard, dry_run: bool) -> list[Change]:
     """Run a write by tool name, after the guard's checks."""
-    kind = {"cordon_node": "Node", "uncordon_node": "Node", "drain_node": "Node"}.get(op, str(args.get("kind") or "Deployment"))
+    kind = {"cordon_node": "Node", "uncordon_node": "Node", "drain_node": "Node"}.get(
+        op, str(args.get("kind") or "Deployment")
+    )
     namespace = "" if kind == "Node" else str(args.get("namespace") or "default")
     if op != "apply_manifest":
         guard.check(kind, namespace)
