@@ -95,6 +95,7 @@ def run_local(tasks: list[CaseTask], workers: int, time_limit_s: float, on_resul
                         on_result(row, calls)
                         continue
                 if worker.conn in ready or worker.process.sentinel in ready:
+                    worker.process.join(timeout=2)  # the pipe can close a moment before the exit code is set
                     code = worker.process.exitcode
                     error = f"worker process died (exit code {code}) while running this case"
                     on_result(placeholder_result(task, "crashed", now - worker.started, error), [])
