@@ -38,3 +38,13 @@ def test_missing_cassette_is_reported(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", "run", "routing", "--replay", str(tmp_path / "none.jsonl")])
     assert result.exit_code == 1
     assert "no such file" in result.output
+
+
+def test_suites_lists_every_suite_with_its_state() -> None:
+    from eval.suites import SUITE_NAMES
+
+    result = CliRunner().invoke(app, ["eval", "suites"])
+    assert result.exit_code == 0, result.output
+    for name in SUITE_NAMES:
+        line = next(line for line in result.output.splitlines() if line.startswith(name + " "))
+        assert "ready" in line or "cannot run:" in line
