@@ -222,32 +222,56 @@ def _sync_deployment(cluster: Cluster, dep: dict[str, Any]) -> None:
             _scale(
                 cluster, dep, new, min(replicas, new["spec"].get("replicas", 0) + replicas + surge - total)
             )
-        available = sum(
-            (rs.get("status") or {}).get("availableReplicas", 0)
-            for rs in [
-                cluster.store.find(
-                    resource("replicasets", "apps"), r["metadata"]["namespace"], r["metadata"]["name"]
-                )
-                or r
-                for r in owned
-            ]
-        )
-        budget = available - (replicas - unavailable)
-        for rs in olds:
-            rs = (
-                cluster.store.find(
-                    resource("replicasets", "apps"), rs["metadata"]["namespace"], rs["metadata"]["name"]
-                )
-                or rs
-            )
-            have = rs["spec"].get("replicas", 0)
-            unhealthy = have - (rs.get("status") or {}).get("availableReplicas", 0)
-            cut = min(have, max(0, unhealthy) + max(0, budget))
-            if cut > 0:
-                budget -= max(0, cut - max(0, unhealthy))
-                _scale(cluster, dep, rs, have - cut)
+        _scale_down_old(cluster, dep, replicas - unavailable)
     _cleanup_history(cluster, dep)
     _deployment_status(cluster, dep, template_hash)
+
+
+def _scale_down_old(cluster: Cluster, dep: dict[str, Any], min_available: int) -> None:
+    """The rolling update's scale-down step, as the deployment controller computes it."""
+    template_hash = pod_template_hash(dep["spec"]["template"])
+    owned = sorted(
+        _owned(cluster, dep, "replicasets", "apps"), key=lambda rs: rs["metadata"]["creationTimestamp"]
+    )
+    new = next(
+        (rs for rs in owned if rs["metadata"].get("labels", {}).get("pod-template-hash") == template_hash),
+        None,
+    )
+    olds = [rs for rs in owned if rs is not new]
+
+    def available(rs: dict[str, Any]) -> int:
+        return int((rs.get("status") or {}).get("availableReplicas", 0))
+
+    all_pods = sum(rs["spec"].get("replicas", 0) for rs in owned)
+    new_unavailable = (new["spec"].get("replicas", 0) - available(new)) if new else 0
+    budget = all_pods - min_available - new_unavailable
+    if budget <= 0:
+        return
+    for rs in olds:  # first the old pods that are not available anyway
+        unhealthy = rs["spec"].get("replicas", 0) - available(rs)
+        cut = min(budget, max(0, unhealthy))
+        if cut:
+            _scale(cluster, dep, rs, rs["spec"]["replicas"] - cut)
+            budget -= cut
+    fresh = [
+        cluster.store.find(
+            resource("replicasets", "apps"), rs["metadata"]["namespace"], rs["metadata"]["name"]
+        )
+        or rs
+        for rs in owned
+    ]
+    total_down = sum(available(rs) for rs in fresh) - min_available
+    for rs in fresh:
+        if (
+            rs is new
+            or rs["metadata"].get("labels", {}).get("pod-template-hash") == template_hash
+            or total_down <= 0
+        ):
+            continue
+        cut = min(rs["spec"].get("replicas", 0), total_down)
+        if cut:
+            _scale(cluster, dep, rs, rs["spec"]["replicas"] - cut)
+            total_down -= cut
 
 
 def _cleanup_history(cluster: Cluster, dep: dict[str, Any]) -> None:

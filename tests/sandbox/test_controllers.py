@@ -1,0 +1,103 @@
+"""Controllers behave as on a cluster: rolling updates, scheduling, garbage collection, namespace deletion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kubernetes import client
+
+
+def _deploy(name: str, image: str, replicas: int, **pod_spec: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": name, "image": image}], **pod_spec},
+            },
+        },
+    }
+
+
+def test_bad_rollout_keeps_old_pods_serving(kube_client: Any, sandbox_namespace: str) -> None:
+    apps, core = client.AppsV1Api(kube_client), client.CoreV1Api(kube_client)
+    ns = sandbox_namespace
+    apps.create_namespaced_deployment(ns, _deploy("api", "nginx:1.27", 4))
+    apps.patch_namespaced_deployment(
+        "api",
+        ns,
+        {"spec": {"template": {"spec": {"containers": [{"name": "api", "image": "nginx:9.9-nonexistent"}]}}}},
+    )
+    pods = core.list_namespaced_pod(ns).items
+    images = sorted(p.spec.containers[0].image for p in pods)
+    # maxUnavailable 25% of 4 = 1 old pod removed; maxSurge 1 → 2 new pods, all stuck pulling
+    assert images.count("nginx:1.27") == 3 and images.count("nginx:9.9-nonexistent") == 2
+    dep = apps.read_namespaced_deployment("api", ns)
+    assert dep.status.ready_replicas == 3 and dep.status.updated_replicas == 2
+    apps.patch_namespaced_deployment(
+        "api", ns, {"spec": {"template": {"spec": {"containers": [{"name": "api", "image": "nginx:1.28"}]}}}}
+    )
+    dep = apps.read_namespaced_deployment("api", ns)
+    assert dep.status.ready_replicas == 4 and dep.status.updated_replicas == 4
+    assert {p.spec.containers[0].image for p in core.list_namespaced_pod(ns).items} == {"nginx:1.28"}
+
+
+def test_scheduler_leaves_oversized_pods_pending_and_binds_when_capacity_frees(
+    kube_client: Any, sandbox_namespace: str
+) -> None:
+    core = client.CoreV1Api(kube_client)
+    ns = sandbox_namespace
+    big = {
+        "metadata": {"name": "big"},
+        "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "64"}}}]},
+    }
+    core.create_namespaced_pod(ns, big)
+    pod = core.read_namespaced_pod("big", ns)
+    assert pod.status.phase == "Pending" and pod.spec.node_name is None
+    events = core.list_namespaced_event(ns, field_selector="involvedObject.name=big").items
+    assert any(e.reason == "FailedScheduling" and "Insufficient cpu" in e.message for e in events)
+    selected = {
+        "metadata": {"name": "picky"},
+        "spec": {
+            "nodeSelector": {"kubernetes.io/hostname": "worker-3"},
+            "containers": [{"name": "c", "image": "nginx"}],
+        },
+    }
+    core.create_namespaced_pod(ns, selected)
+    assert core.read_namespaced_pod("picky", ns).spec.node_name == "worker-3"
+
+
+def test_deleting_a_namespace_removes_its_contents(kube_client: Any) -> None:
+    core, apps = client.CoreV1Api(kube_client), client.AppsV1Api(kube_client)
+    core.create_namespace({"metadata": {"name": "doomed"}})
+    assert core.read_namespaced_service_account("default", "doomed").metadata.name == "default"
+    apps.create_namespaced_deployment("doomed", _deploy("x", "nginx", 2))
+    core.delete_namespace("doomed")
+    assert [n.metadata.name for n in core.list_namespace().items if n.metadata.name == "doomed"] == []
+    assert core.list_namespaced_pod("doomed").items == []
+
+
+def test_orphan_propagation_keeps_dependents(kube_client: Any, sandbox_namespace: str) -> None:
+    apps, core = client.AppsV1Api(kube_client), client.CoreV1Api(kube_client)
+    ns = sandbox_namespace
+    apps.create_namespaced_deployment(ns, _deploy("keep", "nginx", 1))
+    apps.delete_namespaced_deployment("keep", ns, propagation_policy="Orphan")
+    sets = apps.list_namespaced_replica_set(ns).items
+    assert len(sets) == 1 and not sets[0].metadata.owner_references
+    assert len(core.list_namespaced_pod(ns).items) == 1
+
+
+def test_missing_service_account_is_rejected_and_reported_on_the_replicaset(
+    kube_client: Any, sandbox_namespace: str
+) -> None:
+    apps, core = client.AppsV1Api(kube_client), client.CoreV1Api(kube_client)
+    ns = sandbox_namespace
+    apps.create_namespaced_deployment(ns, _deploy("ghost-sa", "nginx", 1, serviceAccountName="nobody"))
+    assert core.list_namespaced_pod(ns).items == []
+    rs = apps.list_namespaced_replica_set(ns).items[0].metadata.name
+    events = core.list_namespaced_event(ns, field_selector=f"involvedObject.name={rs}").items
+    assert any(
+        e.reason == "FailedCreate" and 'serviceaccount "nobody" not found' in e.message for e in events
+    )

@@ -1,0 +1,34 @@
+"""Saving and reloading a scenario (SQLite), and the `opsgraph sandbox` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from opsgraph.cli import app
+from sandbox.app import build_cluster
+from sandbox.cluster import resource
+
+
+def test_state_file_round_trip(tmp_path: Path) -> None:
+    cluster = build_cluster("default")
+    deployments = resource("deployments", "apps")
+    cluster.patch(deployments, "shop", "frontend", "application/merge-patch+json", {"spec": {"replicas": 5}})
+    state = tmp_path / "state.sqlite"
+    cluster.store.save(state)
+    again = build_cluster("empty", state=state)
+    assert again.store.get(deployments, "shop", "frontend")["spec"]["replicas"] == 5
+    pods = [
+        p for p in again.store.list(resource("pods"), "shop") if p["metadata"]["name"].startswith("frontend-")
+    ]
+    assert len(pods) == 5
+    assert again.store.rv == cluster.store.rv
+
+
+def test_cli_lists_scenarios_and_rejects_unknown_ones() -> None:
+    runner = CliRunner()
+    listed = runner.invoke(app, ["sandbox", "scenarios"])
+    assert listed.exit_code == 0 and "default: the demo shop" in listed.output
+    bad = runner.invoke(app, ["sandbox", "--scenario", "nope"])
+    assert bad.exit_code == 1 and "unknown scenario 'nope'" in bad.output
