@@ -91,6 +91,7 @@ def _summary(
 
 
 def _progress(total: int, label: str) -> Any:
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -109,6 +110,7 @@ def _progress(total: int, label: str) -> Any:
         TextColumn("ETA"),
         TimeRemainingColumn(),
         auto_refresh=False,
+        console=Console(stderr=True),
     )
     return progress, progress.add_task(label, total=total)
 
