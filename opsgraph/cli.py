@@ -37,6 +37,8 @@ for _name, _module in _SUBCOMMANDS:
         app.add_typer(_module.app, name=_name)
 if hasattr(cli_serve, "serve"):
     app.command("serve")(cli_serve.serve)
+if hasattr(cli_serve, "slack"):
+    app.command("slack")(cli_serve.slack)
 
 
 @app.callback()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-__all__ = ["serve"]
+__all__ = ["serve", "slack"]
 
 
 def serve(
@@ -55,7 +55,9 @@ def serve(
             port,
             assistant.runtime.store.url.split("@")[-1],
         )
-        uvicorn.run(app, host=bind, port=port, log_level=log_level, timeout_graceful_shutdown=5)
+        uvicorn.run(
+            app, host=bind, port=port, log_level=log_level, timeout_keep_alive=30, timeout_graceful_shutdown=5
+        )
 
 
 def slack() -> None:

@@ -6,6 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -75,6 +76,12 @@ def _http_problem(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _client_went_away(exc: BaseException) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return all(_client_went_away(e) for e in exc.exceptions)
+    return isinstance(exc, anyio.BrokenResourceError | anyio.ClosedResourceError)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     def simple(status: int) -> Any:
         def handler(request: Request, exc: Exception) -> JSONResponse:
@@ -83,7 +90,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         return handler
 
     def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if _client_went_away(exc):  # a stream's reader disconnected; the run itself finishes regardless
+            log.info("client left %s %s before the stream ended", request.method, request.url.path)
+        else:
+            log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(500, f"internal error: {type(exc).__name__}", instance=request.url.path)
 
     app.add_exception_handler(RequestValidationError, _validation_problem)
