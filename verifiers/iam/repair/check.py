@@ -7,17 +7,20 @@ concrete request that shows it, and a solver `unknown` is reported as unverified
 
 from __future__ import annotations
 
+import json
+
 from pydantic import BaseModel, ConfigDict
 
 from policies.model import Policy, Principal
 from policies.request import Request
-from verifiers.iam.evaluate import Decision, evaluate
+from verifiers.iam.evaluate import Decision, evaluate, statement_applies
 from verifiers.iam.repair.prove import STRANGER_ACCOUNT, Found, allow_policy, find_request
 from verifiers.iam.repair.spec import Property, Spec, SpecRequest
 
 __all__ = [
     "Failure",
     "SpecCheck",
+    "StatementCache",
     "Violation",
     "check_requests",
     "check_spec",
@@ -79,6 +82,31 @@ class SpecCheck(BaseModel):
             ],
             "unverified": list(self.unverified),
         }
+
+
+class StatementCache:
+    """Remembers whether a statement (by its JSON) matches a request, across the many candidate policies of
+    one search: they share most statements, so each (statement, request) pair is evaluated once."""
+
+    def __init__(self) -> None:
+        self._applies: dict[tuple[str, bool, int], bool] = {}
+
+    def failing(self, policy: Policy, requests: tuple[SpecRequest, ...]) -> int:
+        variables = policy.supports_variables
+        keyed = [(json.dumps(st.to_json(), sort_keys=True), st) for st in policy.statements]
+        count = 0
+        for sr in requests:
+            allow = deny = False
+            for key, st in keyed:
+                slot = (key, variables, id(sr))
+                hit = self._applies.get(slot)
+                if hit is None:
+                    hit = self._applies[slot] = statement_applies(st, sr.request, variables)
+                if hit:
+                    allow = allow or st.effect == "Allow"
+                    deny = deny or st.effect == "Deny"
+            count += (allow and not deny) != (sr.expect == "Allow")
+        return count
 
 
 def check_requests(policy: Policy, requests: tuple[SpecRequest, ...]) -> list[Failure]:

@@ -21,7 +21,7 @@ from policies.model import Policy, Principal
 from policies.request import Request
 from verifiers.iam.compare import Comparison, compare
 from verifiers.iam.repair.candidates import Candidate, fault_candidates, least_privilege_candidates
-from verifiers.iam.repair.check import SpecCheck, check_requests, check_spec, needed_actions
+from verifiers.iam.repair.check import SpecCheck, StatementCache, check_requests, check_spec, needed_actions
 from verifiers.iam.repair.conflicts import find_conflicts
 from verifiers.iam.repair.edits import Edit, exact_resource, has_principals, statement_diff
 from verifiers.iam.repair.localize import FaultReport, localize
@@ -133,12 +133,13 @@ def _state(
     policy: Policy,
     edits: tuple[Edit, ...],
     requests: tuple[SpecRequest, ...],
-    needed: frozenset[str] | None = None,
+    needed: frozenset[str] | None,
+    cache: StatementCache,
 ) -> _State:
     return _State(
         policy,
         edits,
-        len(check_requests(policy, requests)) + _excess_statements(policy, needed),
+        cache.failing(policy, requests) + _excess_statements(policy, needed),
         breadth(policy),
         json.dumps(policy.to_json(), sort_keys=True),
     )
@@ -223,7 +224,8 @@ def search(original: Policy, spec: Spec, options: RepairOptions) -> _Found:
     requests = spec.requests
     found = _Found()
     needed = frozenset(a.lower() for a in needed_actions(spec)) if spec.has("least_privilege") else None
-    frontier = [_state(original, (), requests, needed)]
+    cache = StatementCache()  # keyed by request identity: one per search, never shared
+    frontier = [_state(original, (), requests, needed, cache)]
     seen = {frontier[0].key}
     depth = cegis = 0
     while frontier and time.monotonic() < deadline:
@@ -237,7 +239,7 @@ def search(original: Policy, spec: Spec, options: RepairOptions) -> _Found:
             cegis += 1
             found.derived += new
             requests = spec.requests + tuple(found.derived)
-            frontier = [_state(s.policy, s.edits, requests, needed) for s in frontier]
+            frontier = [_state(s.policy, s.edits, requests, needed, cache) for s in frontier]
             continue
         if depth >= options.max_edits:
             break
@@ -245,7 +247,7 @@ def search(original: Policy, spec: Spec, options: RepairOptions) -> _Found:
         children: list[_State] = []
         for state in frontier:
             for edit, policy in _children(state, spec, requests, options):
-                child = _state(policy, (*state.edits, edit), requests, needed)
+                child = _state(policy, (*state.edits, edit), requests, needed, cache)
                 # lifting a Deny (or dropping a statement) may only move a fault, so it may keep the count
                 slack = 1 if edit.op.startswith("exempt") or edit.op == "remove_statement" else 0
                 if child.key in seen or child.failing >= state.failing + slack:
