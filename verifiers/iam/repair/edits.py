@@ -148,6 +148,8 @@ def exact_resource(resource: str, variables: bool) -> str:
     taken literally. A string that starts with `arn:` but has fewer than six parts is not a valid ARN, and
     IAM matches such a pattern only with a trailing `*`; that is the narrowest pattern that matches it.
     """
+    if resource == "*":  # a request "on every resource" (actions without resource-level permissions)
+        return "*"
     text = resource
     if variables:
         text = "".join({"$": "${$}", "*": "${*}", "?": "${?}"}.get(c, c) for c in resource)
