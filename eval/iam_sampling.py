@@ -65,19 +65,25 @@ def condition_values(doc: Any) -> dict[str, list[str]]:
     return found
 
 
-def _context_value(values: list[str], rng: random.Random) -> str:
-    value = rng.choice(values) if values and rng.random() < 0.7 else "other-value"
-    if value.lower() in ("true", "false"):
-        return rng.choice(["true", "false"])
+def _is_network(value: str) -> bool:
     try:
-        network = ipaddress.ip_network(value, strict=False)
+        ipaddress.ip_network(value, strict=False)
     except ValueError:
-        network = None
-    if network is not None:  # an address inside the range, or one outside it
-        return str(network.network_address) if rng.random() < 0.7 else "198.51.100.7"
-    if value.replace(".", "", 1).isdigit():
-        return str(int(float(value)) + rng.choice([-1, 0, 1]))
-    return fill_pattern(value, rng)
+        return False
+    return True
+
+
+def _context_value(values: list[str], rng: random.Random) -> str:
+    """A value of the key's own type (as the policy uses it): inside the listed values or outside them."""
+    inside = bool(values) and rng.random() < 0.7
+    value = rng.choice(values) if values else "other-value"
+    if values and all(v.lower() in ("true", "false") for v in values):
+        return rng.choice(["true", "false"])
+    if values and all(_is_network(v) for v in values):
+        return str(ipaddress.ip_network(value, strict=False).network_address) if inside else "198.51.100.7"
+    if values and all(v.replace(".", "", 1).isdigit() for v in values):
+        return str(int(float(value)) + (0 if inside else rng.choice([-1, 1])))
+    return fill_pattern(value, rng) if inside else "other-value"
 
 
 def sample_request_dicts(doc: Any, count: int, seed: int, catalog: Any | None = None) -> list[dict[str, Any]]:
