@@ -56,7 +56,7 @@ def run(
         None, "--model", help="Model for suites that use one (default: settings)."
     ),
     workers: int = typer.Option(1, "--workers", min=1, help="Parallel worker processes."),
-    out: Path = typer.Option(Path("eval-out"), "--out", help="Output folder for results and reports."),
+    out: Path | None = typer.Option(None, "--out", help="Output folder (default: out/SUITE)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Run only the first K cases."),
     time_limit: float = typer.Option(120.0, "--time-limit", min=0.1, help="Per-case limit in seconds."),
     replay: Path | None = typer.Option(None, "--replay", help="Answer model calls from this cassette."),
@@ -86,6 +86,7 @@ def run(
         backend=backend,
         seed=seed,
     )
+    out = out or Path("out") / suite
     try:
         outcome = run_suite(suite, options, out, progress=not quiet)
     except KeyError as exc:
