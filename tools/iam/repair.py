@@ -1,0 +1,150 @@
+"""IAM repair and synthesis tools for the agent (issue 4): every result is proven by the Z3 engine.
+
+- `repair_policy(policy, spec)`: read-only; the repaired policy, the edits, the policy diff, the comparison
+  with the original (with counterexamples) and the spec check.
+- `write_repaired_policy(policy, spec, out)`: writes the repaired policy to a file; mutating, so the
+  approval gate shows its preview (the policy diff and the comparison) before it runs.
+- `synthesize_policy(spec, intent)`: the least permissive policy for a request spec, proven.
+
+Arguments are file paths (resolved against the tool context's working directory) or inline JSON. A chat
+model for the model-in-the-loop path can be given as `ctx.extras["iam_proposer"]` (prompt -> reply).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.tools import BaseTool, StructuredTool
+from pydantic import BaseModel, Field
+
+from policies import Policy, PolicyParseError, load_json, load_policy
+from tools.base import ToolContext, mark_mutating
+from verifiers.iam.repair import RepairResult, Spec, parse_spec, repair, synthesize
+from verifiers.iam.repair.render import policy_diff
+
+__all__ = ["build_repair_tools"]
+
+_POLICY = "Path of a policy JSON file, or the policy JSON text itself."
+_SPEC = (
+    'Path of a spec file, or its JSON: a CloudFix request suite {"Requests": [{"id", "Effect": "Allow"|"Deny", '
+    '"Action", "Resource", "Principal", "Condition"}]}, a list of requests that must stay allowed, or '
+    '{"must_allow": [...], "must_deny": [...], "reference": policy, "properties": ["least_privilege", '
+    '"no_public_access", "no_full_admin", {"forbid": {"Action": ..., "Resource": ...}}]}.'
+)
+
+
+class RepairArgs(BaseModel):
+    policy: str = Field(description=_POLICY)
+    spec: str = Field(description=_SPEC)
+
+
+class WriteArgs(BaseModel):
+    policy: str = Field(description=_POLICY)
+    spec: str = Field(description=_SPEC)
+    out: str = Field(
+        default="", description="File to write the repaired policy to; empty: overwrite the policy file."
+    )
+
+
+class SynthesizeArgs(BaseModel):
+    spec: str = Field(description=_SPEC)
+    intent: str = Field(default="", description="What the policy is for, in words (used only with a model).")
+
+
+def _guard(fn: Callable[..., dict[str, Any]]) -> Callable[..., str]:
+    def run(**kwargs: Any) -> str:
+        try:
+            return json.dumps(fn(**kwargs))
+        except PolicyParseError as exc:
+            return json.dumps({"error": str(exc), "pointer": exc.pointer})
+        except (OSError, ValueError) as exc:
+            return json.dumps({"error": f"{type(exc).__name__}: {exc}"})
+
+    run.__name__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def _summary(result: RepairResult) -> dict[str, Any]:
+    out = result.to_json()
+    out.pop("seconds", None)
+    if result.policy is not None and result.status == "repaired":
+        out["diff"] = policy_diff(result.original, result.policy)
+    return out
+
+
+def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
+    proposer = ctx.extras.get("iam_proposer")
+
+    def load(text: str) -> Policy:
+        return load_policy(text if text.strip().startswith("{") else str(ctx.resolve(text)))
+
+    def load_spec_arg(text: str) -> Spec:
+        stripped = text.strip()
+        if stripped[:1] in "{[":
+            return parse_spec(load_json(stripped, "<inline spec>"), source="<inline spec>")
+        path = ctx.resolve(text)
+        return parse_spec(
+            load_json(path.read_text(encoding="utf-8"), str(path)), source=str(path), base=path.parent
+        )
+
+    def run_repair(policy: str, spec: str) -> RepairResult:
+        return repair(load(policy), load_spec_arg(spec), proposer=proposer)
+
+    def repair_policy(policy: str, spec: str) -> dict[str, Any]:
+        return _summary(run_repair(policy, spec))
+
+    def write_repaired_policy(policy: str, spec: str, out: str = "") -> dict[str, Any]:
+        result = run_repair(policy, spec)
+        if result.status not in ("repaired", "already_satisfied") or result.policy is None:
+            return {"written": False, **_summary(result)}
+        target = ctx.resolve(out or policy)
+        target.write_text(json.dumps(result.policy.to_json(), indent=2) + "\n", encoding="utf-8")
+        return {"written": True, "path": str(target), **_summary(result)}
+
+    def preview(args: dict[str, Any]) -> dict[str, Any]:
+        result = run_repair(str(args["policy"]), str(args["spec"]))
+        target = str(args.get("out") or args["policy"])
+        summary = _summary(result)
+        return {
+            "summary": f"write the repaired policy ({result.status}, {len(result.edits)} edits) to {target}",
+            "path": target,
+            "diff": summary.get("diff", ""),
+            "comparison": summary["comparison"],
+            "spec_check": summary["spec_check"],
+            "proofs": summary["proofs"],
+        }
+
+    def synthesize_policy(spec: str, intent: str = "") -> dict[str, Any]:
+        return synthesize(intent or None, load_spec_arg(spec), proposer=proposer).to_json()
+
+    specs: list[tuple[Callable[..., dict[str, Any]], type[BaseModel], str]] = [
+        (
+            repair_policy,
+            RepairArgs,
+            "Repair an IAM policy so it satisfies a spec (requests that must be allowed or denied, a reference "
+            "policy, properties). Finds the fewest edits, least permissive first, and proves the result with Z3: "
+            "returns status, the repaired policy, the edits, a diff, the comparison with the original (with "
+            "counterexample requests) and the spec check. Changes no file.",
+        ),
+        (
+            write_repaired_policy,
+            WriteArgs,
+            "Repair an IAM policy against a spec (as repair_policy) and write the repaired policy to a file. "
+            "Needs the user's approval, which shows the policy diff and the proof first.",
+        ),
+        (
+            synthesize_policy,
+            SynthesizeArgs,
+            "Write the least permissive IAM policy that allows every must-allow request of a spec and denies "
+            "every must-deny one, proven with Z3; says what was proven and what was not.",
+        ),
+    ]
+    tools: list[BaseTool] = [
+        StructuredTool.from_function(func=_guard(fn), name=fn.__name__, description=doc, args_schema=schema)
+        for fn, schema, doc in specs
+    ]
+    mark_mutating(tools[1], preview)
+    return tools
