@@ -147,3 +147,8 @@ def explain(
         typer.echo(result.model_dump_json())
         return
     typer.echo(result.text)
+
+
+from opsgraph.cli_iam_agent import register as _register_agent_commands  # noqa: E402
+
+_register_agent_commands(app)
