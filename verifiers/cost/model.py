@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 CapacityType = Literal["on-demand", "spot"]
-BoundSource = Literal["cp-sat-optimal", "cp-sat-bound", "lp-dual", "none"]
+BoundSource = Literal["cp-sat-optimal", "cp-sat-bound", "milp-bound", "lp-dual", "none"]
 
 
 class Offering(BaseModel):

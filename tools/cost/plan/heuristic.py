@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 from collections import defaultdict
+from collections.abc import Callable
 
 from tools.cost.plan.packing import OpenNode, SpotLedger
 from tools.cost.plan.relaxation import Relaxation
@@ -103,15 +104,29 @@ def _resize(
             break
 
 
-def _fill(
+def _cosine(a: float, b: float, cpu_free: float, mem_free: float) -> float:
+    """Cosine between the pod and the node's free room: keeps the node's CPU:memory mix balanced."""
+    return (a * cpu_free + b * mem_free) / (
+        math.hypot(a, b) * max(math.hypot(cpu_free, mem_free), 1e-9) or 1.0
+    )
+
+
+# Ways to choose the next pod for a node; _fill keeps the one that packs a group best.
+_SCORES: tuple[Callable[[float, float, float, float], float], ...] = (
+    _cosine,
+    lambda a, b, c, m: _cosine(a, b, c, m) ** 4 * max(a, b),  # big pods first, still balanced
+    lambda a, b, c, m: a * c + b * m,  # dot product: big pods along the free room
+)
+
+
+def _fill_with(
+    score: Callable[[float, float, float, float], float],
     offering: Offering,
     demand: dict[str, int],
     by_name: dict[str, Workload],
     ledger: SpotLedger,
     max_nodes: int | None,
 ) -> list[OpenNode]:
-    """Pack `demand` onto nodes of one offering, each pod chosen to keep CPU and memory use balanced;
-    `demand` is left holding what did not fit."""
     nodes: list[OpenNode] = []
     left = {k: v for k, v in demand.items() if v > 0}
     while left and (max_nodes is None or len(nodes) < max_nodes):
@@ -119,17 +134,16 @@ def _fill(
         while True:
             cpu_free = 1 - node.cpu_m / offering.cpu_m
             mem_free = 1 - node.memory_mib / offering.memory_mib
-            free_norm = max(math.hypot(cpu_free, mem_free), 1e-9)
             best: tuple[float, str] | None = None
             for name in left:
                 w = by_name[name]
                 if not node.room_for(w) or not ledger.room(w, offering):
                     continue
-                # cosine between the pod and the node's free room: keeps the node's CPU:memory mix balanced
-                a, b = w.cpu_m / offering.cpu_m, w.memory_mib / offering.memory_mib
-                score = (a * cpu_free + b * mem_free) / (math.hypot(a, b) * free_norm or 1.0)
-                if best is None or (score, name) > best:
-                    best = (score, name)
+                value = score(
+                    w.cpu_m / offering.cpu_m, w.memory_mib / offering.memory_mib, cpu_free, mem_free
+                )
+                if best is None or (value, name) > best:
+                    best = (value, name)
             if best is None:
                 break
             w = by_name[best[1]]
@@ -141,11 +155,29 @@ def _fill(
         if not node.pods:
             break  # what is left cannot go on this offering (spot caps): the caller places it elsewhere
         nodes.append(node)
-    for name, n in left.items():
-        demand[name] = n
-    for name in [k for k in demand if k not in left]:
-        demand[name] = 0
+    for name in demand:
+        demand[name] = left.get(name, 0)
     return nodes
+
+
+def _fill(
+    offering: Offering,
+    demand: dict[str, int],
+    by_name: dict[str, Workload],
+    ledger: SpotLedger,
+    max_nodes: int | None,
+) -> list[OpenNode]:
+    """Pack `demand` onto nodes of one offering, trying each pod-choice rule and keeping the one that leaves
+    the fewest pods over, then uses the fewest nodes; `demand` is left holding what did not fit."""
+    best: tuple[tuple[int, int], Callable[[float, float, float, float], float]] | None = None
+    for score in _SCORES:
+        trial = dict(demand)
+        nodes = _fill_with(score, offering, trial, by_name, copy.deepcopy(ledger), max_nodes)
+        key = (sum(trial.values()), len(nodes))
+        if best is None or key < best[0]:
+            best = (key, score)
+    assert best is not None
+    return _fill_with(best[1], offering, demand, by_name, ledger, max_nodes)
 
 
 def _pod_value(problem: PlanProblem, w: Workload) -> float:

@@ -9,10 +9,12 @@ its objective bound) or the relaxation's, re-derived from the dual certificate. 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from tools.cost.plan.baseline import karpenter_style_plan
 from tools.cost.plan.exact import solve_exact
 from tools.cost.plan.heuristic import pack_guided
+from tools.cost.plan.neighbourhood import improve_on_demand
 from tools.cost.plan.packing import OpenNode, unplaceable_workloads
 from tools.cost.plan.relaxation import solve_relaxation
 from verifiers.cost.model import BoundSource, Offering, Plan, PlanProblem
@@ -61,48 +63,73 @@ def _cost(nodes: list[OpenNode]) -> float:
     return sum(n.offering.usd_per_hour for n in nodes)
 
 
+@dataclass
+class _Best:
+    nodes: list[OpenNode]
+    bound: float
+    source: BoundSource
+    solver: str
+    optimal: bool = False
+
+
+def _improve_large(
+    problem: PlanProblem, best: _Best, lost: set[str], start: float, time_limit_s: float
+) -> None:
+    """MILP-guided packing (integer node counts), then large-neighbourhood search until the deadline."""
+    try:
+        guide = solve_relaxation(problem, lost, integer_nodes=True, time_limit_s=min(10.0, time_limit_s / 3))
+    except RuntimeError:
+        guide = None  # no MILP incumbent in time: keep the LP-guided plan
+    if guide is not None:
+        rounded = pack_guided(problem, guide, lost)
+        if _cost(rounded) < _cost(best.nodes):
+            best.nodes = rounded
+        if guide.dual_bound > best.bound * (1 + 1e-9):  # integer node counts: a stronger relaxation
+            best.bound, best.source = guide.dual_bound, "milp-bound"
+    best.nodes = improve_on_demand(problem, best.nodes, start + time_limit_s * 0.9)
+
+
+def _solve_small(
+    problem: PlanProblem, best: _Best, lost: set[str], start: float, time_limit_s: float
+) -> None:
+    """Exact: CP-SAT, warm-started from the better of the heuristic and the Karpenter-style plan."""
+    base = karpenter_style_plan(problem)
+    offerings = problem.offering_by_name()
+    by_name = problem.workload_by_name()
+    if base.hourly_cost < _cost(best.nodes) and not validate_plan(problem, base).errors:
+        best.nodes = []
+        for pn in base.nodes:
+            node = OpenNode(offerings[pn.offering])
+            for name, n in pn.pods.items():
+                node.add(by_name[name], n)
+            best.nodes.append(node)
+    if _cost(best.nodes) <= best.bound * (1 + 1e-9):
+        return
+    budget = max(1.0, time_limit_s - (time.perf_counter() - start))
+    exact = solve_exact(prune_dominated(problem), lost, best.nodes, best.bound, budget)
+    if exact.nodes is None:
+        return  # UNKNOWN: proves nothing, the heuristic plan stands
+    best.solver = "cp-sat"
+    if _cost(exact.nodes) <= _cost(best.nodes) + 1e-9:
+        best.nodes = exact.nodes
+    if exact.optimal:
+        best.bound, best.source, best.optimal = _cost(best.nodes), "cp-sat-optimal", True
+    elif exact.bound > best.bound:
+        best.bound, best.source = exact.bound, "cp-sat-bound"
+
+
 def plan_nodes(problem: PlanProblem, time_limit_s: float = 20.0, exact_max_pods: int = 100) -> Plan:
     """The plan, validated, with its proven lower bound."""
     start = time.perf_counter()
     lost = unplaceable_workloads(problem.workloads, problem.offerings)
     pods = sum(w.replicas for w in problem.workloads if w.name not in lost)
     relax = solve_relaxation(problem, set(lost))
-    nodes = pack_guided(problem, relax, set(lost))
-    try:
-        if pods <= exact_max_pods:
-            raise RuntimeError("small: CP-SAT takes over from the LP-guided plan")
-        guide = solve_relaxation(
-            problem, set(lost), integer_nodes=True, time_limit_s=min(10.0, time_limit_s / 3)
-        )
-        rounded = pack_guided(problem, guide, set(lost))
-        if _cost(rounded) < _cost(nodes):
-            nodes = rounded
-    except RuntimeError:
-        pass  # small, or no MILP incumbent in time: keep the LP-guided plan
-    source: BoundSource = "lp-dual"
-    solver, bound, optimal = "lp-guided-ffd", relax.certified, False
-    if pods <= exact_max_pods:
-        base = karpenter_style_plan(problem)
-        offerings = problem.offering_by_name()
-        by_name = problem.workload_by_name()
-        if base.hourly_cost < _cost(nodes) and not validate_plan(problem, base).errors:
-            nodes = []
-            for pn in base.nodes:
-                node = OpenNode(offerings[pn.offering])
-                for name, n in pn.pods.items():
-                    node.add(by_name[name], n)
-                nodes.append(node)
-        if pods and _cost(nodes) > relax.certified * (1 + 1e-9):
-            budget = max(1.0, time_limit_s - (time.perf_counter() - start))
-            exact = solve_exact(prune_dominated(problem), set(lost), nodes, relax.certified, budget)
-            if exact.nodes is not None:
-                solver = "cp-sat"
-                if _cost(exact.nodes) <= _cost(nodes) + 1e-9:
-                    nodes = exact.nodes
-                if exact.optimal:
-                    bound, source, optimal = _cost(nodes), "cp-sat-optimal", True
-                elif exact.bound > bound:
-                    bound, source = exact.bound, "cp-sat-bound"
+    best = _Best(pack_guided(problem, relax, set(lost)), relax.certified, "lp-dual", "lp-guided-ffd")
+    if pods and pods <= exact_max_pods:
+        _solve_small(problem, best, set(lost), start, time_limit_s)
+    elif pods:
+        _improve_large(problem, best, set(lost), start, time_limit_s)
+    nodes, bound, source, solver, optimal = best.nodes, best.bound, best.source, best.solver, best.optimal
     placed: dict[str, int] = {}
     for node in nodes:
         for name, n in node.counts.items():
@@ -122,7 +149,7 @@ def plan_nodes(problem: PlanProblem, time_limit_s: float = 20.0, exact_max_pods:
         status="optimal" if optimal else "feasible",
         solver=solver,
         solve_seconds=time.perf_counter() - start,
-        certificate=relax.certificate if source == "lp-dual" else None,
+        certificate=relax.certificate,
     )
     check = validate_plan(problem, plan)
     if not check.ok:

@@ -34,6 +34,8 @@ class Relaxation:
     """(workload, offering) -> fractional pod count."""
     integral: bool = False
     """Node counts are integers (the MILP variant)."""
+    dual_bound: float = 0.0
+    """MILP variant: HiGHS's proven branch-and-bound bound on the MILP optimum (itself a relaxation)."""
 
 
 def _quiet_highs() -> highspy.Highs:
@@ -153,6 +155,7 @@ def solve_relaxation(
                 if col_value[n_off + c] > 1e-9
             },
             integral=True,
+            dual_bound=max(0.0, float(h.getInfo().mip_dual_bound)),
         )
     cert = BoundCertificate(
         resource_prices={
