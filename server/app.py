@@ -36,6 +36,13 @@ log = logging.getLogger("opsgraph.server")
 STATIC_DIR = Path(__file__).parent / "static"
 
 
+# The page loads only its own files and talks only to this server.
+_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
 def safe_bind_host(host: str, settings: Settings) -> tuple[str, str | None]:
     """The address to bind: without API tokens anyone who can connect acts as the local user, so loopback only."""
     if settings.api_tokens.strip():
@@ -138,7 +145,9 @@ def create_app(
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+        return FileResponse(
+            STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache", "Content-Security-Policy": _CSP}
+        )
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if slack is not None:

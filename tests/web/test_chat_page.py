@@ -64,6 +64,7 @@ def test_chat_stream_and_approve_on_a_laptop_and_a_phone(
     page.set_default_timeout(10_000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" and "401" not in m.text else None)
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(url)
@@ -123,7 +124,10 @@ def test_chat_stream_and_approve_on_a_laptop_and_a_phone(
     assert small.evaluate("document.documentElement.scrollWidth") <= 390
     small.screenshot(path=str(ARTIFACTS / "web-chat-phone.png"))
     small.click("#menu")
-    small.wait_for_function("document.getElementById('sidebar').getBoundingClientRect().x >= 0")
+    for _ in range(50):  # the menu slides in (polled here: the page's CSP forbids evaluating strings)
+        if small.locator("#sidebar").bounding_box()["x"] >= 0:
+            break
+        small.wait_for_timeout(20)
     assert small.locator("#threads li").count() == 1
     small.screenshot(path=str(ARTIFACTS / "web-chat-phone-threads.png"))
     phone.close()
