@@ -108,6 +108,12 @@ def mismatched_parts(statement: Statement, request: Request, variables: bool) ->
     return tuple(p for p in _PARTS if not statement_applies(_part(statement, p), request, variables))
 
 
+def _same_service(statement: Statement, request: Request) -> bool:
+    """A near miss that names the request's service is a closer one (`ec2:Start*` for `ec2:StopInstances`)."""
+    service = request.action.split(":", 1)[0].lower()
+    return any(p.split(":", 1)[0].lower() == service for p in statement.action or ())
+
+
 def serving_statements(policy: Policy, request: Request) -> list[Statement]:
     """The Allow statements that match a request."""
     variables = policy.supports_variables
@@ -163,7 +169,7 @@ def localize(policy: Policy, spec: Spec, failures: list[Failure] | None = None) 
                             effect="Allow",
                             role="near_miss",
                             mismatched=missing,
-                            score=(len(missing), 0),
+                            score=(len(missing), 0 if _same_service(s, request) else 1),
                         )
                     )
             kind = "not_allowed"
