@@ -1,0 +1,80 @@
+"""`opsgraph iam repair` and `opsgraph iam synthesize` through the real CLI app."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from opsgraph.cli import app
+from policies import parse_policy
+from verifiers.iam.evaluate import evaluate
+from verifiers.iam.repair import parse_spec
+
+FIXTURE = Path(__file__).parent / "fixtures/cloudfix"
+
+
+def _split(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    doc = json.loads((FIXTURE / f"{name}.json").read_text())
+    policy, spec = tmp_path / "policy.json", tmp_path / "spec.json"
+    policy.write_text(json.dumps(doc["policy"]))
+    spec.write_text(json.dumps(doc.get("suite") or doc["spec"]))
+    return policy, spec
+
+
+def test_repair_json_has_the_documented_shape_and_out_writes_the_policy(tmp_path: Path) -> None:
+    policy, spec = _split(tmp_path, "region_condition")
+    out = tmp_path / "fixed.json"
+    result = CliRunner().invoke(app, ["iam", "repair", str(policy), "--spec", str(spec), "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["status"] == "repaired"
+    assert {"policy", "edits", "comparison", "spec_check"} <= set(doc)
+    assert doc["spec_check"]["satisfied"] == doc["spec_check"]["total"] == 4
+    assert doc["comparison"]["relation"] == "more_permissive" and doc["comparison"]["counterexamples"]
+    written = parse_policy(out.read_text())
+    assert written.to_json() == doc["policy"]
+    for sr in parse_spec(json.loads(spec.read_text())).requests:
+        assert evaluate(written, sr.request).allowed == (sr.expect == "Allow")
+
+
+def test_repair_text_shows_edits_diff_and_proof(tmp_path: Path) -> None:
+    policy, spec = _split(tmp_path, "passrole")
+    result = CliRunner().invoke(app, ["iam", "repair", str(policy), "--spec", str(spec)])
+    assert result.exit_code == 0, result.output
+    assert "remove iam:PassRole from Action" in result.output
+    assert '-        "iam:PassRole"' in result.output
+    assert "original vs repaired: more_permissive" in result.output
+    assert "proven:" in result.output
+
+
+def test_unsatisfiable_spec_exits_1_with_the_explanation(tmp_path: Path) -> None:
+    policy, spec = _split(tmp_path, "unsatisfiable")
+    result = CliRunner().invoke(app, ["iam", "repair", str(policy), "--spec", str(spec), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output)["status"] == "unsatisfiable"
+
+
+def test_bad_spec_is_one_error_line_with_the_pointer(tmp_path: Path) -> None:
+    policy, _ = _split(tmp_path, "passrole")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"must_allow": [{"Resource": "*"}]}))
+    result = CliRunner().invoke(app, ["iam", "repair", str(policy), "--spec", str(bad)])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and "/must_allow/0" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_synthesize_from_spec_json(tmp_path: Path) -> None:
+    _, spec = _split(tmp_path, "region_condition")
+    result = CliRunner().invoke(app, ["iam", "synthesize", "--spec", str(spec), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["status"] == "synthesized" and doc["proven"] is True and doc["unmet"] == []
+    assert parse_policy(doc["policy"]).statements
+
+
+def test_synthesize_needs_a_spec_or_a_model(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["iam", "synthesize", "read my bucket"])
+    assert result.exit_code == 1 and "--spec" in result.output
