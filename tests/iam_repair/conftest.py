@@ -11,6 +11,7 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
 
 from policies import Policy, parse_policy
 from verifiers.iam.repair import Spec, parse_spec
@@ -22,7 +23,7 @@ class FakeScriptedChatModel(BaseChatModel):
     """Replies with the scripted texts in order and records every prompt it was sent."""
 
     replies: list[str]
-    prompts: list[str] = []
+    prompts: list[str] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:

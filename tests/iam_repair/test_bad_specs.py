@@ -24,10 +24,14 @@ def test_request_both_allowed_and_denied_is_unsatisfiable_with_both_places(case:
 
 
 def test_must_allow_inside_a_forbidden_space_is_unsatisfiable() -> None:
-    policy = parse_policy({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]})
+    policy = parse_policy(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}
+    )
     spec = parse_spec(
-        {"must_allow": [{"Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/r"}],
-         "properties": [{"forbid": {"Action": "iam:PassRole", "Resource": "*"}}]}
+        {
+            "must_allow": [{"Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/r"}],
+            "properties": [{"forbid": {"Action": "iam:PassRole", "Resource": "*"}}],
+        }
     )
     result = repair(policy, spec)
     assert result.status == "unsatisfiable"
@@ -35,16 +39,26 @@ def test_must_allow_inside_a_forbidden_space_is_unsatisfiable() -> None:
 
 
 def test_must_allow_beyond_the_reference_is_unsatisfiable() -> None:
-    reference = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
+    reference = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}],
+    }
     policy = parse_policy(reference)
-    spec = parse_spec({"must_allow": [{"Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/k"}], "reference": reference})
+    spec = parse_spec(
+        {"must_allow": [{"Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/k"}], "reference": reference}
+    )
     result = repair(policy, spec)
     assert result.status == "unsatisfiable"
     assert "reference policy denies it" in result.explanation
 
 
 def test_unsatisfiable_synthesis_says_why() -> None:
-    spec = parse_spec({"must_allow": [{"Action": "s3:GetObject", "Resource": "*"}], "must_deny": [{"Action": "s3:GetObject", "Resource": "*"}]})
+    spec = parse_spec(
+        {
+            "must_allow": [{"Action": "s3:GetObject", "Resource": "*"}],
+            "must_deny": [{"Action": "s3:GetObject", "Resource": "*"}],
+        }
+    )
     result = synthesize(None, spec)
     assert result.status == "unsatisfiable" and not result.proven
     assert result.unmet and "same request" in result.unmet[0]

@@ -26,7 +26,9 @@ def _split(tmp_path: Path, name: str) -> tuple[Path, Path]:
 def test_repair_json_has_the_documented_shape_and_out_writes_the_policy(tmp_path: Path) -> None:
     policy, spec = _split(tmp_path, "region_condition")
     out = tmp_path / "fixed.json"
-    result = CliRunner().invoke(app, ["iam", "repair", str(policy), "--spec", str(spec), "--json", "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["iam", "repair", str(policy), "--spec", str(spec), "--json", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["status"] == "repaired"

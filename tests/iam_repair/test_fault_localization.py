@@ -10,9 +10,19 @@ POLICY = parse_policy(
         "Version": "2012-10-17",
         "Statement": [
             {"Sid": "All", "Effect": "Allow", "Action": "s3:*", "Resource": "*"},
-            {"Sid": "Reports", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"},
+            {
+                "Sid": "Reports",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::reports/*",
+            },
             {"Sid": "NoLogs", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::logs/*"},
-            {"Sid": "Ec2", "Effect": "Allow", "Action": "ec2:StartInstances", "Resource": "arn:aws:ec2:*:*:instance/i-1"},
+            {
+                "Sid": "Ec2",
+                "Effect": "Allow",
+                "Action": "ec2:StartInstances",
+                "Resource": "arn:aws:ec2:*:*:instance/i-1",
+            },
         ],
     }
 )
@@ -21,8 +31,10 @@ POLICY = parse_policy(
 def test_wrongly_allowed_request_blames_the_matching_allows_ranked() -> None:
     spec = parse_spec(
         {
-            "must_deny": [{"Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/q1"},
-                          {"Action": "s3:PutObject", "Resource": "arn:aws:s3:::data/x"}],
+            "must_deny": [
+                {"Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/q1"},
+                {"Action": "s3:PutObject", "Resource": "arn:aws:s3:::data/x"},
+            ],
         }
     )
     report = localize(POLICY, spec)
@@ -40,7 +52,9 @@ def test_explicit_deny_of_a_must_allow_blames_the_deny() -> None:
 
 
 def test_missing_allow_names_the_near_misses_and_what_does_not_match() -> None:
-    spec = parse_spec({"must_allow": [{"Action": "ec2:StopInstances", "Resource": "arn:aws:ec2:us-east-1:1:instance/i-1"}]})
+    spec = parse_spec(
+        {"must_allow": [{"Action": "ec2:StopInstances", "Resource": "arn:aws:ec2:us-east-1:1:instance/i-1"}]}
+    )
     fault = localize(POLICY, spec).faults[0]
     assert fault.kind == "not_allowed"
     closest = fault.blame[0]

@@ -14,17 +14,26 @@ from verifiers.iam.repair.model import propose_and_check
 
 Case = Callable[[str | Path], tuple[Policy, Spec]]
 
-WRONG = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::reports-bucket/*"}]}
+WRONG = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::reports-bucket/*"}],
+}
 RIGHT = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::reports-bucket/2024/*"},
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": "arn:aws:s3:::reports-bucket/2024/*",
+        },
         {"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"},
     ],
 }
 
 
-def test_wrong_candidate_is_rejected_and_its_counterexample_reaches_the_next_prompt(case: Case, scripted_model: Any) -> None:
+def test_wrong_candidate_is_rejected_and_its_counterexample_reaches_the_next_prompt(
+    case: Case, scripted_model: Any
+) -> None:
     _, spec = case("s3_wildcard")
     model = scripted_model([json.dumps(WRONG), "Here you go:\n```json\n" + json.dumps(RIGHT) + "\n```"])
     policy, check, rounds = propose_and_check("Write the policy.", spec, chat_proposer(model))
@@ -36,7 +45,9 @@ def test_wrong_candidate_is_rejected_and_its_counterexample_reaches_the_next_pro
     assert policy is not None and check is not None and check.ok
 
 
-def test_unparseable_reply_is_fed_back_and_the_loop_stops_at_the_round_limit(case: Case, scripted_model: Any) -> None:
+def test_unparseable_reply_is_fed_back_and_the_loop_stops_at_the_round_limit(
+    case: Case, scripted_model: Any
+) -> None:
     _, spec = case("s3_wildcard")
     model = scripted_model(["I would rather not.", '{"Statement": [{"Effect": "Perhaps"}]}'])
     policy, _, rounds = propose_and_check("Write the policy.", spec, chat_proposer(model), rounds=3)
@@ -46,7 +57,9 @@ def test_unparseable_reply_is_fed_back_and_the_loop_stops_at_the_round_limit(cas
     assert len(model.prompts) == 3
 
 
-def test_repair_with_a_model_gets_the_fault_report_and_proves_the_candidate(case: Case, scripted_model: Any) -> None:
+def test_repair_with_a_model_gets_the_fault_report_and_proves_the_candidate(
+    case: Case, scripted_model: Any
+) -> None:
     policy, spec = case("s3_wildcard")
     model = scripted_model([json.dumps(WRONG), json.dumps(RIGHT)])
     result = repair(policy, spec, proposer=chat_proposer(model))
@@ -58,23 +71,47 @@ def test_repair_with_a_model_gets_the_fault_report_and_proves_the_candidate(case
 
 def test_model_candidate_allowing_more_than_needed_is_rejected(case: Case, scripted_model: Any) -> None:
     policy, spec = case("region_condition")
-    too_broad = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["ec2:StartInstances", "ec2:StopInstances", "ec2:TerminateInstances"],
-         "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}}]}
+    too_broad = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["ec2:StartInstances", "ec2:StopInstances", "ec2:TerminateInstances"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}},
+            }
+        ],
+    }
     model = scripted_model([json.dumps(too_broad)])
     result = repair(policy, spec, proposer=chat_proposer(model), model_rounds=1)
     assert result.model_rounds[0]["verdict"] == "rejected"
-    assert any("neither the original policy nor the spec allows" in c for c in result.model_rounds[0]["counterexamples"])
+    assert any(
+        "neither the original policy nor the spec allows" in c
+        for c in result.model_rounds[0]["counterexamples"]
+    )
     assert result.source == "symbolic" and result.status == "repaired"
 
 
 def test_synthesis_from_intent_expands_wildcards_and_loops_on_counterexamples(scripted_model: Any) -> None:
-    spec = parse_spec({"Requests": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::media/a.png"},
-        {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::secrets/key"}]})
-    first = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
-    second = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObjectA*", "Resource": "arn:aws:s3:::media/*"},
-                                                     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::media/*"}]}
+    spec = parse_spec(
+        {
+            "Requests": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::media/a.png"},
+                {"Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::secrets/key"},
+            ]
+        }
+    )
+    first = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+    }
+    second = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObjectA*", "Resource": "arn:aws:s3:::media/*"},
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::media/*"},
+        ],
+    }
     model = scripted_model([json.dumps(first), json.dumps(second)])
     result = synthesize("read the pictures in the media bucket", spec, proposer=chat_proposer(model))
     assert result.status == "synthesized" and result.proven and result.source == "model"
@@ -86,7 +123,16 @@ def test_synthesis_from_intent_expands_wildcards_and_loops_on_counterexamples(sc
 
 
 def test_intent_without_spec_is_not_called_proven(scripted_model: Any) -> None:
-    model = scripted_model([json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}]})])
+    model = scripted_model(
+        [
+            json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}],
+                }
+            )
+        ]
+    )
     result = synthesize("send messages to our queues", None, proposer=chat_proposer(model))
     assert result.status == "synthesized" and not result.proven
     assert "not proven" in result.unmet[0]

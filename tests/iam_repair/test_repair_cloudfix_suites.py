@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from policies import Policy
 from verifiers.iam.compare import compare
 from verifiers.iam.evaluate import evaluate

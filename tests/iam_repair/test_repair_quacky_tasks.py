@@ -8,6 +8,8 @@ nothing beyond the original and the requests, and no more permissive than the or
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from eval.datasets import load_repair_tasks
@@ -18,7 +20,9 @@ from verifiers.iam.repair.measure import allowed_actions
 from verifiers.iam.repair.prove import find_request
 from verifiers.iam.repair.repair import bound_policies
 
-TASKS = [(t.id, name, doc, t.must_allow) for t in load_repair_tasks() for name, doc in sorted(t.policies.items())]
+TASKS = [
+    (t.id, name, doc, t.must_allow) for t in load_repair_tasks() for name, doc in sorted(t.policies.items())
+]
 
 
 def test_all_37_tasks_are_present() -> None:
@@ -27,7 +31,9 @@ def test_all_37_tasks_are_present() -> None:
 
 
 @pytest.mark.parametrize(("task", "name", "doc", "must_allow"), TASKS, ids=[f"{t[0]}/{t[1]}" for t in TASKS])
-def test_quacky_task_is_repaired_and_proven(task: str, name: str, doc: dict, must_allow: list) -> None:
+def test_quacky_task_is_repaired_and_proven(
+    task: str, name: str, doc: dict[str, Any], must_allow: list[dict[str, Any]]
+) -> None:
     policy = parse_policy(doc)
     spec = parse_spec({"must_allow": must_allow, "properties": ["least_privilege"]})
     result = repair(policy, spec)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from langchain_core.tools import BaseTool
+
 from tools.base import ToolContext, is_mutating, preview_call
 from tools.iam import build_tools
 
@@ -18,44 +20,48 @@ def _workdir(tmp_path: Path, name: str) -> Path:
     return tmp_path
 
 
-def _tools(workdir: Path) -> dict[str, object]:
+def _tools(workdir: Path) -> dict[str, BaseTool]:
     return {t.name: t for t in build_tools(ToolContext(workdir=workdir))}
 
 
 def test_repair_policy_takes_policy_and_spec_paths(tmp_path: Path) -> None:
     tools = _tools(_workdir(tmp_path, "passrole"))
     tool = tools["repair_policy"]
-    assert set(tool.args) == {"policy", "spec"}  # type: ignore[attr-defined]
-    assert not is_mutating(tool)  # type: ignore[arg-type]
-    doc = json.loads(tool.invoke({"policy": "p.json", "spec": "r.json"}))  # type: ignore[attr-defined]
+    assert set(tool.args) == {"policy", "spec"}
+    assert not is_mutating(tool)
+    doc = json.loads(tool.invoke({"policy": "p.json", "spec": "r.json"}))
     assert doc["status"] == "repaired" and "iam:PassRole" in doc["diff"]
     assert doc["comparison"]["relation"] == "more_permissive"
 
 
 def test_bad_input_is_an_error_with_the_pointer_not_a_traceback(tmp_path: Path) -> None:
     tools = _tools(_workdir(tmp_path, "passrole"))
-    doc = json.loads(tools["repair_policy"].invoke({"policy": "p.json", "spec": '{"must_allow": [{"Resource": "*"}]}'}))  # type: ignore[attr-defined]
+    doc = json.loads(
+        tools["repair_policy"].invoke({"policy": "p.json", "spec": '{"must_allow": [{"Resource": "*"}]}'})
+    )
     assert doc["pointer"] == "/must_allow/0" and "error" in doc
-    missing = json.loads(tools["repair_policy"].invoke({"policy": "nope.json", "spec": "r.json"}))  # type: ignore[attr-defined]
+    missing = json.loads(tools["repair_policy"].invoke({"policy": "nope.json", "spec": "r.json"}))
     assert "nope.json" in missing["error"]
 
 
 def test_writing_is_mutating_and_previews_the_diff_and_the_proof(tmp_path: Path) -> None:
     workdir = _workdir(tmp_path, "region_condition")
     tool = _tools(workdir)["write_repaired_policy"]
-    assert is_mutating(tool)  # type: ignore[arg-type]
+    assert is_mutating(tool)
     args = {"policy": "p.json", "spec": "r.json", "out": "fixed.json"}
-    preview = preview_call(tool, args)  # type: ignore[arg-type]
+    preview = preview_call(tool, args)
     assert "preview_error" not in preview
-    assert preview["diff"].startswith("--- original") and preview["comparison"]["relation"] == "more_permissive"
+    assert (
+        preview["diff"].startswith("--- original") and preview["comparison"]["relation"] == "more_permissive"
+    )
     assert preview["spec_check"]["satisfied"] == 4
     assert not (workdir / "fixed.json").exists()  # the preview writes nothing
-    doc = json.loads(tool.invoke(args))  # type: ignore[attr-defined]
+    doc = json.loads(tool.invoke(args))
     assert doc["written"] is True
     assert json.loads((workdir / "fixed.json").read_text()) == doc["policy"]
 
 
 def test_synthesize_policy_tool(tmp_path: Path) -> None:
     tools = _tools(_workdir(tmp_path, "region_condition"))
-    doc = json.loads(tools["synthesize_policy"].invoke({"spec": "r.json"}))  # type: ignore[attr-defined]
+    doc = json.loads(tools["synthesize_policy"].invoke({"spec": "r.json"}))
     assert doc["status"] == "synthesized" and doc["proven"] is True

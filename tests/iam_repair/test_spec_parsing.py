@@ -12,8 +12,14 @@ def test_cloudfix_suite_keeps_expected_effects_and_context() -> None:
     spec = parse_spec(
         {
             "Requests": [
-                {"id": "a", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k", "Principal": "111122223333",
-                 "Condition": {"IpAddress": {"aws:SourceIp": "10.1.2.3"}}},
+                {
+                    "id": "a",
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": "arn:aws:s3:::b/k",
+                    "Principal": "111122223333",
+                    "Condition": {"IpAddress": {"aws:SourceIp": "10.1.2.3"}},
+                },
                 {"id": "d", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/k"},
             ]
         }
@@ -33,7 +39,10 @@ def test_spec_object_with_lists_reference_and_properties() -> None:
         {
             "must_allow": [{"Action": "s3:GetObject", "Resource": "*"}],
             "must_deny": [{"Action": "s3:DeleteObject", "Resource": "*"}],
-            "reference": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]},
+            "reference": {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
+            },
             "properties": ["no_full_admin", {"forbid": {"Action": "iam:PassRole", "Resource": "*"}}],
         }
     )
@@ -49,8 +58,16 @@ def test_spec_object_with_lists_reference_and_properties() -> None:
         ({"must_allow": [{"Resource": "*"}]}, "/must_allow/0", "action"),
         ({"properties": ["no_such_thing"]}, "/properties/0", "unknown property"),
         ({"Requestz": []}, "/Requestz", "unknown spec element"),
-        ({"must_deny": [{"Action": "s3:GetObject", "Effect": "Allow"}]}, "/must_deny/0", "cannot have Effect"),
-        ({"reference": {"Statement": [{"Effect": "Maybe", "Action": "*"}]}}, "/reference/Statement/0/Effect", "Effect"),
+        (
+            {"must_deny": [{"Action": "s3:GetObject", "Effect": "Allow"}]},
+            "/must_deny/0",
+            "cannot have Effect",
+        ),
+        (
+            {"reference": {"Statement": [{"Effect": "Maybe", "Action": "*"}]}},
+            "/reference/Statement/0/Effect",
+            "Effect",
+        ),
     ],
 )
 def test_bad_specs_name_the_json_pointer(doc: object, pointer: str, words: str) -> None:

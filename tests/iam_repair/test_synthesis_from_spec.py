@@ -11,11 +11,21 @@ from verifiers.iam.repair.prove import allow_policy, find_request
 SPEC = parse_spec(
     {
         "Requests": [
-            {"id": "read-east", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/x",
-             "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}}},
+            {
+                "id": "read-east",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::b/x",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": "us-east-1"}},
+            },
             {"id": "read-y", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/y"},
-            {"id": "read-eu", "Effect": "Deny", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/x",
-             "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
+            {
+                "id": "read-eu",
+                "Effect": "Deny",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::b/x",
+                "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}},
+            },
             {"id": "write", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/x"},
         ]
     }
