@@ -1,4 +1,4 @@
-"""`opsgraph iam repair` and `opsgraph iam synthesize`: verified repair and synthesis (issue 4).
+"""`opsgraph iam repair`, `synthesize` and `summarize`: verified repair, synthesis and summaries (issue 4).
 
 `register(app)` adds the commands to the `iam` typer app. Only typer is imported at module level.
 """
@@ -111,7 +111,19 @@ def synthesize(
         raise typer.Exit(1)
 
 
+def summarize(
+    policy: str = typer.Argument(..., help="The policy JSON file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """What a policy allows per service and access level, counted against the AWS catalog (checked with Z3)."""
+    from verifiers.iam.repair.summarize import summarize as run_summary
+
+    result = run_summary(_read("policy", policy))
+    typer.echo(json.dumps(result.to_json(), indent=2) if as_json else result.text)
+
+
 def register(app: typer.Typer) -> None:
-    """Add `repair` and `synthesize` to the `opsgraph iam` app."""
+    """Add `repair`, `synthesize` and `summarize` to the `opsgraph iam` app."""
     app.command("repair")(repair)
     app.command("synthesize")(synthesize)
+    app.command("summarize")(summarize)

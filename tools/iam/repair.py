@@ -5,6 +5,7 @@
 - `write_repaired_policy(policy, spec, out)`: writes the repaired policy to a file; mutating, so the
   approval gate shows its preview (the policy diff and the comparison) before it runs.
 - `synthesize_policy(spec, intent)`: the least permissive policy for a request spec, proven.
+- `summarize_policy(policy)`: per service and access level, counted against the catalog.
 
 Arguments are file paths (resolved against the tool context's working directory) or inline JSON. A chat
 model for the model-in-the-loop path can be given as `ctx.extras["iam_proposer"]` (prompt -> reply).
@@ -21,7 +22,7 @@ from pydantic import BaseModel, Field
 
 from policies import Policy, PolicyParseError, load_json, load_policy
 from tools.base import ToolContext, mark_mutating
-from verifiers.iam.repair import RepairResult, Spec, parse_spec, repair, synthesize
+from verifiers.iam.repair import RepairResult, Spec, parse_spec, repair, summarize, synthesize
 from verifiers.iam.repair.render import policy_diff
 
 __all__ = ["build_repair_tools"]
@@ -46,6 +47,10 @@ class WriteArgs(BaseModel):
     out: str = Field(
         default="", description="File to write the repaired policy to; empty: overwrite the policy file."
     )
+
+
+class PolicyArg(BaseModel):
+    policy: str = Field(description=_POLICY)
 
 
 class SynthesizeArgs(BaseModel):
@@ -117,6 +122,9 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
             "proofs": summary["proofs"],
         }
 
+    def summarize_policy(policy: str) -> dict[str, Any]:
+        return summarize(load(policy)).to_json()
+
     def synthesize_policy(spec: str, intent: str = "") -> dict[str, Any]:
         return synthesize(intent or None, load_spec_arg(spec), proposer=proposer).to_json()
 
@@ -140,6 +148,13 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
             SynthesizeArgs,
             "Write the least permissive IAM policy that allows every must-allow request of a spec and denies "
             "every must-deny one, proven with Z3; says what was proven and what was not.",
+        ),
+        (
+            summarize_policy,
+            PolicyArg,
+            "Summarize what an IAM policy allows per AWS service: the actions by access level (list, read, "
+            "write, permissions management, tagging) on which resources under which conditions, the Deny "
+            "carve-outs, and counts against the AWS catalog (e.g. 214 of 22,091 actions, 31 write).",
         ),
     ]
     tools: list[BaseTool] = [

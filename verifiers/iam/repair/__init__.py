@@ -11,6 +11,7 @@ from verifiers.iam.repair.localize import Fault, FaultReport, localize
 from verifiers.iam.repair.model import ModelRound, Proposer, chat_proposer, extract_policy
 from verifiers.iam.repair.repair import RepairOptions, RepairResult, repair
 from verifiers.iam.repair.spec import Spec, SpecRequest, load_spec, parse_spec
+from verifiers.iam.repair.summarize import Summary, summarize
 from verifiers.iam.repair.synthesize import SynthesisResult, synthesize
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Spec",
     "SpecCheck",
     "SpecRequest",
+    "Summary",
     "SynthesisResult",
     "Violation",
     "chat_proposer",
@@ -33,5 +35,6 @@ __all__ = [
     "localize",
     "parse_spec",
     "repair",
+    "summarize",
     "synthesize",
 ]
