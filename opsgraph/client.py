@@ -78,16 +78,21 @@ class _SseParser:
 def collect(thread_id: str, events: Iterable[Event]) -> RunResult:
     """Fold a run's events into its result (what `Assistant.ask` returns in-process)."""
     route: list[str] = []
-    for event in events:
+    result: RunResult | None = None
+    for event in events:  # read to the end: the server frees the thread when the stream ends
         if isinstance(event, RouteEvent):
             route += event.agents
         elif isinstance(event, FinalEvent):
-            return RunResult(thread_id=thread_id, status="done", answer=event.answer, route=route)
-        elif isinstance(event, InterruptEvent):
-            return RunResult(thread_id=thread_id, status="interrupted", approval=event.approval, route=route)
+            result = RunResult(thread_id=thread_id, status="done", answer=event.answer, route=route)
+        elif isinstance(event, InterruptEvent) and result is None:
+            result = RunResult(
+                thread_id=thread_id, status="interrupted", approval=event.approval, route=route
+            )
         elif event.type == "error":
             raise RunError(event.message)
-    raise RunError(f"the stream for thread {thread_id} ended without an answer or an approval request")
+    if result is None:
+        raise RunError(f"the stream for thread {thread_id} ended without an answer or an approval request")
+    return result
 
 
 def _headers(token: str | None) -> dict[str, str]:
@@ -233,6 +238,9 @@ class AsyncClient:
     async def health(self) -> Health:
         return Health.model_validate(await self._json("GET", "/healthz"))
 
+    async def me(self) -> WhoAmI:
+        return WhoAmI.model_validate(await self._json("GET", "/v1/me"))
+
     async def create_thread(self, title: str = "", *, thread_id: str | None = None) -> ThreadOut:
         body = ThreadCreate(title=title[:200], thread_id=thread_id).model_dump(exclude_none=True)
         return ThreadOut.model_validate(await self._json("POST", "/v1/threads", body))
@@ -257,6 +265,18 @@ class AsyncClient:
         thread_id = thread_id or (await self.create_thread(text)).thread_id
         return collect(thread_id, [e async for e in self.stream(text, thread_id=thread_id)])
 
+    async def stream_decision(
+        self,
+        thread_id: str,
+        decision: Decision,
+        *,
+        args: dict[str, Any] | None = None,
+        comment: str | None = None,
+    ) -> AsyncIterator[Event]:
+        path = f"/v1/threads/{thread_id}/approvals"
+        async for event in self._stream(path, _decision_body(decision, args, comment)):
+            yield event
+
     async def decide(
         self,
         thread_id: str,
@@ -265,8 +285,7 @@ class AsyncClient:
         args: dict[str, Any] | None = None,
         comment: str | None = None,
     ) -> RunResult:
-        path = f"/v1/threads/{thread_id}/approvals"
-        events = [e async for e in self._stream(path, _decision_body(decision, args, comment))]
+        events = [e async for e in self.stream_decision(thread_id, decision, args=args, comment=comment)]
         return collect(thread_id, events)
 
     async def approve(self, thread_id: str, *, comment: str | None = None) -> RunResult:

@@ -27,12 +27,13 @@ class BusyThreads:
     """Which threads have a run in progress in this process (a second message gets 409, not a race)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._busy: set[str] = set()
 
-    def claim(self, thread_id: str) -> bool:
+    def claim(self, thread_id: str, wait: float = 0.0) -> bool:
+        """Mark the thread busy; `wait` rides out a run that is only finishing its bookkeeping."""
         with self._lock:
-            if thread_id in self._busy:
+            if not self._lock.wait_for(lambda: thread_id not in self._busy, timeout=wait):
                 return False
             self._busy.add(thread_id)
             return True
@@ -40,6 +41,7 @@ class BusyThreads:
     def release(self, thread_id: str) -> None:
         with self._lock:
             self._busy.discard(thread_id)
+            self._lock.notify_all()
 
 
 class PreparedRun:

@@ -37,7 +37,9 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
 
 
 def _claim(state: CurrentState, thread_id: str) -> None:
-    if not state.busy.claim(thread_id):
+    # a client may send the next request as soon as it has the event it needs (say, the interrupt), while
+    # the previous run still writes its last checkpoint: give that a moment before answering 409
+    if not state.busy.claim(thread_id, wait=2.0):
         raise HTTPException(409, f"thread {thread_id} is busy with another run; retry when it has finished")
 
 

@@ -84,6 +84,7 @@ def test_errors_are_raised_with_the_servers_detail(url: str) -> None:
 def test_async_client_round_trip(url: str, cluster: RecordingCluster) -> None:
     async def chat() -> tuple[str, str | None]:
         async with AsyncClient(url, token="alice-token") as client:
+            assert (await client.me()).user == "alice"
             paused = await client.ask("scale deploy web to 2 in shop")
             done = await client.approve(paused.thread_id)
             return paused.status, done.answer
