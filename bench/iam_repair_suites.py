@@ -73,9 +73,17 @@ def _satisfy(clause: ConditionClause, rng: random.Random) -> str | None:
         return value.split("/")[0]
     if op.family == "Numeric":
         base = float(value)
-        return str(int(base - 1)) if "Less" in op.base else str(int(base + 1)) if "Greater" in op.base else value
+        return (
+            str(int(base - 1)) if "Less" in op.base else str(int(base + 1)) if "Greater" in op.base else value
+        )
     if op.family == "Date":
-        return "2020-01-01T00:00:00Z" if "Less" in op.base else "2030-01-01T00:00:00Z" if "Greater" in op.base else value
+        return (
+            "2020-01-01T00:00:00Z"
+            if "Less" in op.base
+            else "2030-01-01T00:00:00Z"
+            if "Greater" in op.base
+            else value
+        )
     return _instantiate(value, rng)
 
 
@@ -95,7 +103,11 @@ def _draw(policy: Policy, rng: random.Random, catalog_actions: list[str]) -> Req
             context[clause.key] = value
     roll = rng.random()
     if roll < 0.2:  # CloudFix-style deny: a mangled resource
-        resource = resource.rsplit("/", 1)[0] + f"/forbidden-{_token(rng)}" if "/" in resource else resource + "-forbidden-resource"
+        resource = (
+            resource.rsplit("/", 1)[0] + f"/forbidden-{_token(rng)}"
+            if "/" in resource
+            else resource + "-forbidden-resource"
+        )
     elif roll < 0.35:  # an action of another service on this resource
         action = rng.choice(catalog_actions)
     return Request(action=action, resource=resource, principal=PRINCIPAL, context=context)
@@ -144,7 +156,9 @@ def main(argv: list[str]) -> int:
         for i, key in enumerate(FIXTURE_POLICIES):
             name = key.replace("/", "__")
             suite = generate_suite(originals[key], 10, seed=1000 + i)
-            (root / f"{name}.json").write_text(json.dumps({"policy": originals[key], "suite": suite}, indent=1) + "\n")
+            (root / f"{name}.json").write_text(
+                json.dumps({"policy": originals[key], "suite": suite}, indent=1) + "\n"
+            )
         print(f"wrote {len(FIXTURE_POLICIES)} fixtures to {root}")
         return 0
     key = argv[0] if argv else FIXTURE_POLICIES[0]
