@@ -2,12 +2,14 @@
 
 Runs each suite in full (default: iam-compare and iam-repair) with `--workers 1` and `--workers 2`, and
 prints one line per run with the wall time, the status counts and the suite's headline metrics. Figures
-go in BENCHMARKS.md; they depend on the machine (cores, clock) and are not asserted anywhere.
+go in BENCHMARKS.md; they depend on the machine (cores, clock, other load: the load average is printed
+beside each run) and are not asserted anywhere.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -32,9 +34,11 @@ def main(argv: list[str]) -> int:
                     break
                 wall = time.perf_counter() - started
                 s = outcome.summary
+                d = s["durations"]
                 print(
                     f"{name} workers={workers}: {s['cases']} cases in {wall:.2f} s wall "
-                    f"(median case {s['durations'].get('median_s')} s, max {s['durations'].get('max_s')} s); "
+                    f"(case time sum {d.get('total_s')} s, median {d.get('median_s')} s, max {d.get('max_s')} s; "
+                    f"load average {os.getloadavg()[0]:.1f}); "
                     f"status {json.dumps({k: v for k, v in s['status'].items() if v})}"
                 )
                 print(f"  metrics: {json.dumps(s['metrics'], default=str)[:1500]}")
