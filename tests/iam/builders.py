@@ -37,7 +37,11 @@ def req(
 
 def ctx_req(context: dict[str, ContextValue], **fields: Any) -> Request:
     """A request whose context keys contain characters that cannot be Python keywords (`aws:SourceIp`)."""
-    return Request(action=fields.get("action", "s3:GetObject"), resource=fields.get("resource", "arn:aws:s3:::bucket/key"), context=context)
+    return Request(
+        action=fields.get("action", "s3:GetObject"),
+        resource=fields.get("resource", "arn:aws:s3:::bucket/key"),
+        context=context,
+    )
 
 
 def allowed(p: Policy, r: Request) -> bool:

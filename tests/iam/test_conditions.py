@@ -8,8 +8,8 @@ import pytest
 from tests.iam.builders import allowed, ctx_req, when
 
 
-
 # --- String ---------------------------------------------------------------------------------------
+
 
 def test_string_equals_is_exact_and_case_sensitive() -> None:
     # "StringEquals: Exact matching, case sensitive"
@@ -104,8 +104,12 @@ def test_numeric_operators(op: str, value: str, hits: set[str]) -> None:
 
 
 def test_numeric_operator_on_a_non_number_is_false_even_negated() -> None:
-    assert not allowed(when("NumericLessThan", "aws:MultiFactorAuthAge", "10"), ctx_req({"aws:MultiFactorAuthAge": "abc"}))
-    assert not allowed(when("NumericNotEquals", "aws:MultiFactorAuthAge", "10"), ctx_req({"aws:MultiFactorAuthAge": "abc"}))
+    assert not allowed(
+        when("NumericLessThan", "aws:MultiFactorAuthAge", "10"), ctx_req({"aws:MultiFactorAuthAge": "abc"})
+    )
+    assert not allowed(
+        when("NumericNotEquals", "aws:MultiFactorAuthAge", "10"), ctx_req({"aws:MultiFactorAuthAge": "abc"})
+    )
 
 
 def test_date_operators_accept_iso_dates_and_epoch_seconds() -> None:
@@ -139,7 +143,12 @@ def test_bool_if_exists_denies_without_mfa() -> None:
 
     p = policy(
         {"Effect": "Allow", "Action": "*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": False}}},
+        {
+            "Effect": "Deny",
+            "Action": "*",
+            "Resource": "*",
+            "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": False}},
+        },
     )
     assert not allowed(p, ctx_req({}))
     assert not allowed(p, ctx_req({"aws:MultiFactorAuthPresent": "false"}))
@@ -198,8 +207,13 @@ def test_arn_equals_behaves_like_arn_like() -> None:
 
 
 def test_arn_operators_need_an_arn_even_negated() -> None:
-    assert not allowed(when("ArnNotLike", "aws:SourceArn", "arn:aws:sns:*:*:t"), ctx_req({"aws:SourceArn": "not-an-arn"}))
-    assert allowed(when("ArnNotLike", "aws:SourceArn", "arn:aws:sns:*:*:t"), ctx_req({"aws:SourceArn": "arn:aws:sns:r:1:u"}))
+    assert not allowed(
+        when("ArnNotLike", "aws:SourceArn", "arn:aws:sns:*:*:t"), ctx_req({"aws:SourceArn": "not-an-arn"})
+    )
+    assert allowed(
+        when("ArnNotLike", "aws:SourceArn", "arn:aws:sns:*:*:t"),
+        ctx_req({"aws:SourceArn": "arn:aws:sns:r:1:u"}),
+    )
 
 
 # --- Null ----------------------------------------------------------------------------------------

@@ -13,8 +13,24 @@ from hypothesis import strategies as st
 from policies import Request
 from verifiers.iam import compare, decide, evaluate
 
-ACTION_PATTERNS = ["s3:GetObject", "s3:Get*", "s3:*", "S3:PUTOBJECT", "ec2:StartInstances", "ec2:*", "*", "iam:?assRole"]
-ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:getobjectacl", "ec2:StartInstances", "iam:PassRole", "iam:GetUser"]
+ACTION_PATTERNS = [
+    "s3:GetObject",
+    "s3:Get*",
+    "s3:*",
+    "S3:PUTOBJECT",
+    "ec2:StartInstances",
+    "ec2:*",
+    "*",
+    "iam:?assRole",
+]
+ACTIONS = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:getobjectacl",
+    "ec2:StartInstances",
+    "iam:PassRole",
+    "iam:GetUser",
+]
 RESOURCE_PATTERNS = [
     "*",
     "arn:aws:s3:::bucket/*",
@@ -65,7 +81,11 @@ CONTEXT_VALUES: dict[str, list[Any]] = {
     "aws:SecureTransport": ["true", "false", "TRUE", "yes"],
     "aws:MultiFactorAuthPresent": ["true", "false"],
     "aws:TagKeys": [["team"], ["team", "env-prod"], [], ["admin", "x"], "team"],
-    "aws:SourceArn": ["arn:aws:sns:us-east-1:123456789012:topic-a", "arn:aws:sns:us-east-1:123456789012:t", "nope"],
+    "aws:SourceArn": [
+        "arn:aws:sns:us-east-1:123456789012:topic-a",
+        "arn:aws:sns:us-east-1:123456789012:t",
+        "nope",
+    ],
     "s3:x-amz-content-sha256": ["QmluYXJ5", "qmluyxj5"],
 }
 
@@ -96,7 +116,9 @@ def policies(draw: st.DrawFn) -> Any:
 def requests(draw: st.DrawFn) -> Request:
     keys = draw(st.lists(st.sampled_from(sorted(CONTEXT_VALUES)), max_size=4, unique=True))
     context = {k: draw(st.sampled_from(CONTEXT_VALUES[k])) for k in keys}
-    return Request(action=draw(st.sampled_from(ACTIONS)), resource=draw(st.sampled_from(RESOURCES)), context=context)
+    return Request(
+        action=draw(st.sampled_from(ACTIONS)), resource=draw(st.sampled_from(RESOURCES)), context=context
+    )
 
 
 _SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -85,7 +85,12 @@ def test_principal_and_not_principal() -> None:
     assert not allowed(p, req(principal="arn:aws:iam::999999999999:user/alice"))
     q = policy(
         allow("s3:*", Principal="*"),
-        {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:user/admin"}, "Action": "s3:Delete*", "Resource": "*"},
+        {
+            "Effect": "Deny",
+            "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:user/admin"},
+            "Action": "s3:Delete*",
+            "Resource": "*",
+        },
     )
     assert allowed(q, req("s3:DeleteObject", principal="arn:aws:iam::123456789012:user/admin"))
     assert not allowed(q, req("s3:DeleteObject", principal="arn:aws:iam::123456789012:user/bob"))
@@ -138,11 +143,24 @@ def test_boundary_and_scp_must_also_allow() -> None:
 def test_resource_policy_same_and_cross_account() -> None:
     # Same account: an allow in either the identity or the resource policy suffices; cross account: both.
     bucket = parse_policy(
-        {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "s3:GetObject", "Resource": "*"}]}
+        {
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": "111111111111"},
+                    "Action": "s3:GetObject",
+                    "Resource": "*",
+                }
+            ]
+        }
     )
     empty_identity = policy(allow("sqs:*"))
-    same = req(principal="arn:aws:iam::111111111111:user/a").model_copy(update={"resource_account": "111111111111"})
-    cross = req(principal="arn:aws:iam::111111111111:user/a").model_copy(update={"resource_account": "222222222222"})
+    same = req(principal="arn:aws:iam::111111111111:user/a").model_copy(
+        update={"resource_account": "111111111111"}
+    )
+    cross = req(principal="arn:aws:iam::111111111111:user/a").model_copy(
+        update={"resource_account": "222222222222"}
+    )
     assert evaluate(PolicySet(identity=(empty_identity,), resource=(bucket,)), same).allowed
     assert not evaluate(PolicySet(identity=(empty_identity,), resource=(bucket,)), cross).allowed
     both = PolicySet(identity=(policy(allow("s3:GetObject")),), resource=(bucket,))
@@ -157,4 +175,7 @@ def test_any_explicit_deny_in_the_set_wins() -> None:
 def test_decision_lists_the_statements_that_matched() -> None:
     p = policy(allow("s3:*", Sid="All"), deny("s3:DeleteObject", Sid="NoDelete"))
     decision = evaluate(p, req("s3:DeleteObject"))
-    assert [(m.statement, m.sid, m.effect) for m in decision.matched] == [(0, "All", "Allow"), (1, "NoDelete", "Deny")]
+    assert [(m.statement, m.sid, m.effect) for m in decision.matched] == [
+        (0, "All", "Allow"),
+        (1, "NoDelete", "Deny"),
+    ]

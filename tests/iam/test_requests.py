@@ -10,8 +10,24 @@ from policies import PolicyParseError, Request, parse_requests
 
 
 def test_single_request_with_context() -> None:
-    (r,) = parse_requests(json.dumps({"action": "s3:GetObject", "resource": "arn:aws:s3:::b/k", "context": {"aws:SourceIp": "10.0.0.1", "aws:TagKeys": ["a", "b"], "aws:MultiFactorAuthAge": 30}}))
-    assert r.context == {"aws:SourceIp": "10.0.0.1", "aws:TagKeys": ["a", "b"], "aws:MultiFactorAuthAge": "30"}
+    (r,) = parse_requests(
+        json.dumps(
+            {
+                "action": "s3:GetObject",
+                "resource": "arn:aws:s3:::b/k",
+                "context": {
+                    "aws:SourceIp": "10.0.0.1",
+                    "aws:TagKeys": ["a", "b"],
+                    "aws:MultiFactorAuthAge": 30,
+                },
+            }
+        )
+    )
+    assert r.context == {
+        "aws:SourceIp": "10.0.0.1",
+        "aws:TagKeys": ["a", "b"],
+        "aws:MultiFactorAuthAge": "30",
+    }
     assert r.context_value("AWS:SOURCEIP") == "10.0.0.1"
 
 
@@ -19,8 +35,22 @@ def test_cloudfix_suite_condition_block_carries_context_and_extra_fields_are_ign
     # Written in CloudFix's request-suite format (our own values; nothing copied from that dataset).
     suite = {
         "Requests": [
-            {"id": "a1", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k", "Principal": "arn:aws:iam::123456789012:user/u", "Condition": {"IpAddress": {"aws:SourceIp": "10.1.2.3"}}, "Note": "ignored"},
-            {"id": "d1", "Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/k", "Principal": "ssm.amazonaws.com"},
+            {
+                "id": "a1",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": "arn:aws:s3:::b/k",
+                "Principal": "arn:aws:iam::123456789012:user/u",
+                "Condition": {"IpAddress": {"aws:SourceIp": "10.1.2.3"}},
+                "Note": "ignored",
+            },
+            {
+                "id": "d1",
+                "Effect": "Deny",
+                "Action": "s3:PutObject",
+                "Resource": "arn:aws:s3:::b/k",
+                "Principal": "ssm.amazonaws.com",
+            },
         ]
     }
     first, second = parse_requests(json.dumps(suite))
@@ -31,7 +61,9 @@ def test_cloudfix_suite_condition_block_carries_context_and_extra_fields_are_ign
 def test_json_lines_and_lists() -> None:
     lines = "\n".join(json.dumps({"action": a}) for a in ("s3:GetObject", "s3:PutObject"))
     assert [r.action for r in parse_requests(lines)] == ["s3:GetObject", "s3:PutObject"]
-    assert [r.action for r in parse_requests(json.dumps([{"Action": "ec2:RunInstances"}]))] == ["ec2:RunInstances"]
+    assert [r.action for r in parse_requests(json.dumps([{"Action": "ec2:RunInstances"}]))] == [
+        "ec2:RunInstances"
+    ]
     assert parse_requests('{"action": "x:y"}') == [Request(action="x:y")]
 
 

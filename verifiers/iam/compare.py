@@ -52,12 +52,14 @@ class Comparison(BaseModel):
         }
 
 
-def _direction(p1: Policies, p2: Policies, timeout_ms: int) -> SolveResult:
-    """Is there a request p1 allows and p2 denies?"""
+def _directions(p1: Policies, p2: Policies, timeout_ms: int) -> tuple[SolveResult, SolveResult]:
+    """Is there a request p1 allows and p2 denies? And the reverse. One space, each policy encoded once."""
     policies = [*(p1 if not isinstance(p1, Policy) else [p1]), *(p2 if not isinstance(p2, Policy) else [p2])]
     space = Space().prepare(policies)
-    formula = z3.And(encode_policy(space, p1), z3.Not(encode_policy(space, p2)))
-    return solve(space, formula, timeout_ms=timeout_ms)
+    a1, a2 = encode_policy(space, p1), encode_policy(space, p2)
+    forward = solve(space, z3.And(a1, z3.Not(a2)), timeout_ms=timeout_ms)
+    backward = solve(space, z3.And(a2, z3.Not(a1)), timeout_ms=timeout_ms)
+    return forward, backward
 
 
 def _confirmed(result: SolveResult, yes: Policies, no: Policies) -> tuple[Request | None, str]:
@@ -71,8 +73,7 @@ def _confirmed(result: SolveResult, yes: Policies, no: Policies) -> tuple[Reques
 
 def compare(p1: Policies, p2: Policies, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Comparison:
     """How permissive `p1` is relative to `p2` (a list of policies is their union, as identity policies)."""
-    forward = _direction(p1, p2, timeout_ms)
-    backward = _direction(p2, p1, timeout_ms)
+    forward, backward = _directions(p1, p2, timeout_ms)
     seconds = forward.seconds + backward.seconds
     examples: list[Counterexample] = []
     reasons: list[str] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Sequence
+from functools import cache
 
 import z3
 
@@ -16,7 +17,7 @@ from policies.model import ConditionClause, Policy, PolicySet, Statement
 from policies.operators import Operator
 from policies.variables import has_variables, split_pattern
 from verifiers.iam.conditions import string_glob
-from verifiers.iam.globs import ARN_SHAPE, literal_glob
+from verifiers.iam.globs import ARN_SHAPE, Glob, literal_glob
 from verifiers.iam.semantics import action_glob, principal_globs, value_glob
 from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Space, Template, slot_field
 from verifiers.iam.values import parse_date, parse_network, parse_number
@@ -46,11 +47,24 @@ def string_atom(space: Space, field: str, op: Operator, text: str, variables: bo
     return space.atom(field, string_glob(op, pieces, lambda _p: None))
 
 
-def _resource_atom(space: Space, text: str, variables: bool) -> z3.BoolRef:
+@cache
+def _resource_glob(text: str, variables: bool) -> Glob | Template:
     pieces = split_pattern(text, variables)
     if has_variables(pieces):
-        return space.template_atom(RESOURCE, Template(pieces, wildcards=True, arn=True))
-    return space.atom(RESOURCE, value_glob(pieces, lambda _p: None, wildcards=True, arn=True))
+        return Template(pieces, wildcards=True, arn=True)
+    return value_glob(pieces, lambda _p: None, wildcards=True, arn=True)
+
+
+@cache
+def _action_glob(text: str) -> Glob:
+    return action_glob(text)
+
+
+def _resource_atom(space: Space, text: str, variables: bool) -> z3.BoolRef:
+    glob = _resource_glob(text, variables)
+    if isinstance(glob, Template):
+        return space.template_atom(RESOURCE, glob)
+    return space.atom(RESOURCE, glob)
 
 
 def _compare(base: str, x: z3.ArithRef, c: object) -> z3.BoolRef:
@@ -164,9 +178,9 @@ def encode_statement(space: Space, statement: Statement, variables: bool) -> z3.
     """ "This statement applies to the request": action, resource, principal and every condition."""
     parts: list[z3.BoolRef] = []
     if statement.action is not None:
-        parts.append(z3.Or(*[space.atom(ACTION, action_glob(a)) for a in statement.action]))
+        parts.append(z3.Or(*[space.atom(ACTION, _action_glob(a)) for a in statement.action]))
     elif statement.not_action is not None:
-        parts.append(z3.Not(z3.Or(*[space.atom(ACTION, action_glob(a)) for a in statement.not_action])))
+        parts.append(z3.Not(z3.Or(*[space.atom(ACTION, _action_glob(a)) for a in statement.not_action])))
     if statement.resource is not None:
         parts.append(z3.Or(*[_resource_atom(space, r, variables) for r in statement.resource]))
     elif statement.not_resource is not None:

@@ -6,6 +6,7 @@ Deny statements (a region no request reaches is "shadowed"), and gives an exampl
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import z3
@@ -14,7 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from policies.catalog import load_catalog
 from policies.model import ConditionClause, Policy, Principal, Statement
 from policies.request import Request
-from verifiers.iam.encode import encode_policy_parts, encode_statement
+from verifiers.iam.encode import encode_statement
 from verifiers.iam.solve import DEFAULT_TIMEOUT_MS, solve
 from verifiers.iam.space import Space
 
@@ -161,17 +162,28 @@ def _region(st: Statement) -> Region:
 
 
 def explain(policy: Policy, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Explanation:
-    """Regions the policy allows and denies, each Allow checked for reachability past the Denies."""
+    """Regions the policy allows and denies, each Allow checked for reachability past the Denies.
+
+    `timeout_ms` bounds the whole explanation; regions left when it runs out are marked undecided.
+    """
+    deadline = time.monotonic() + timeout_ms / 1000
     allows, denies = [], []
+    deny_statements = [s for s in policy.statements if s.effect == "Deny"]
+    variables = policy.supports_variables
     for st in policy.statements:
         region = _region(st)
         if st.effect == "Deny":
             denies.append(region)
             continue
-        space = Space().prepare([policy])
-        _, deny = encode_policy_parts(space, policy)
-        formula = z3.And(encode_statement(space, st, policy.supports_variables), z3.Not(deny))
-        result = solve(space, formula, timeout_ms=timeout_ms)
+        remaining = int((deadline - time.monotonic()) * 1000)
+        if remaining <= 0:
+            allows.append(region)
+            continue
+        # Only this statement and the denies: the other allows do not change whether it is reachable.
+        space = Space().prepare([policy.model_copy(update={"statements": (st, *deny_statements)})])
+        deny = z3.Or(*[encode_statement(space, d, variables) for d in deny_statements])
+        formula = z3.And(encode_statement(space, st, variables), z3.Not(deny))
+        result = solve(space, formula, timeout_ms=remaining)
         reachable = None if result.status == "unknown" else result.status == "sat"
         allows.append(region.model_copy(update={"reachable": reachable, "example": result.request}))
     anything = (

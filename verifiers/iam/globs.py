@@ -15,14 +15,17 @@ the patterns' subset automata, bounded by a state budget so that no pattern can 
 from __future__ import annotations
 
 import re
+import time
 from collections import deque
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 
 __all__ = [
     "ANY",
     "ARN_SHAPE",
+    "DEADLINE",
     "NEVER",
     "CharSet",
     "Glob",
@@ -64,6 +67,15 @@ class Glob:
     def __str__(self) -> str:
         return self.text
 
+    def prefix(self) -> str:
+        """The literal text every match starts with."""
+        out = []
+        for star, cs in self.tokens:
+            if star or cs.negated or len(cs.chars) != 1:
+                break
+            out.append(next(iter(cs.chars)))
+        return "".join(out)
+
     def literal(self) -> str | None:
         """The one string this glob matches, when it has no wildcard and no case folding."""
         if self.never or any(star or cs.negated or len(cs.chars) != 1 for star, cs in self.tokens):
@@ -72,6 +84,10 @@ class Glob:
 
 
 NEVER = Glob((), "<matches nothing>", never=True)
+
+
+DEADLINE: ContextVar[float | None] = ContextVar("glob_search_deadline", default=None)
+"""A `time.monotonic()` instant after which witness searches give up (set by the solver per query)."""
 
 
 class WitnessBudgetExceededError(RuntimeError):
@@ -178,16 +194,33 @@ def find_witnesses(
 ) -> list[str]:
     """Up to `limit` strings matching every glob in `pos` and none in `neg`, shortest first.
 
-    An empty list proves that no such string exists. Raises `WitnessBudgetExceededError` after `budget` states.
+    An empty list proves that no such string exists. Raises `WitnessBudgetExceededError` after `budget`
+    states or past the query's `DEADLINE`. Many negatives are added lazily: search with the ones that
+    a candidate violates, until a candidate violates none (an empty answer with fewer negatives is an
+    empty answer with all of them).
     """
     if any(g.never for g in pos):
         return []
     neg = [g for g in neg if not g.never]
+    if len(neg) <= 8:
+        return _search(pos, neg, limit, budget)
+    active: list[Glob] = []
+    while True:
+        found = _search(pos, active, max(limit, 4), budget)
+        good = [w for w in found if not any(matches(g, w) for g in neg)]
+        if good or not found:
+            return good[:limit]
+        violated = [g for g in neg if g not in active and matches(g, found[0])]
+        active.extend(violated)
+
+
+def _search(pos: Sequence[Glob], neg: Sequence[Glob], limit: int, budget: int) -> list[str]:
     globs = [*pos, *neg]
     npos = len(pos)
     alphabet = _alphabet(globs)
     start = tuple(_closure(g, [0]) for g in globs)
     ends = [len(g.tokens) for g in globs]
+    deadline = DEADLINE.get()
 
     def accepting(state: tuple[frozenset[int], ...]) -> bool:
         return all(ends[i] in state[i] for i in range(npos)) and not any(
@@ -203,6 +236,8 @@ def find_witnesses(
             found.append(text)
             if len(found) >= limit:
                 return found
+        if deadline is not None and time.monotonic() > deadline:
+            raise WitnessBudgetExceededError("witness search ran past the query's time budget")
         for c in alphabet:
             nxt = tuple(_step(g, s, c) for g, s in zip(globs, state, strict=True))
             if any(not nxt[i] for i in range(npos)) or nxt in seen:
@@ -221,9 +256,37 @@ def find_witness(pos: Sequence[Glob], neg: Sequence[Glob], *, budget: int = 50_0
     return found[0] if found else None
 
 
+def _prefix_only(g: Glob) -> bool:
+    """L(g) is "every string starting with g.prefix()" (a literal prefix then one unrestricted star)."""
+    return bool(g.tokens) and g.tokens[-1] == (True, ANY) and len(g.prefix()) == len(g.tokens) - 1
+
+
+def _quick_relation(a: Glob, b: Glob) -> tuple[bool, bool, bool] | None:
+    """Decide the common IAM shapes (`prefix*`, literals) without a search."""
+    pa, pb = a.prefix(), b.prefix()
+    if not (pa.startswith(pb) or pb.startswith(pa)):
+        return True, False, False
+    a_open, b_open = _prefix_only(a), _prefix_only(b)
+    if a_open and b_open:
+        return False, pa.startswith(pb), pb.startswith(pa)
+    la, lb = a.literal(), b.literal()
+    if la is not None and (b_open or lb is not None):
+        hit = matches(b, la)
+        return not hit, hit, hit and (lb is not None and la == lb)
+    if lb is not None and a_open:
+        hit = matches(a, lb)
+        return not hit, False, hit
+    return None
+
+
 @cache
 def pair_relation(a: Glob, b: Glob, budget: int = 5_000) -> tuple[bool, bool, bool] | None:
-    """(disjoint, a ⊆ b, b ⊆ a), or None when a search ran past its budget. Cached across queries."""
+    """(disjoint, a ⊆ b, b ⊆ a), or None when a search ran past its budget. Cached across queries, so it
+    ignores the per-query deadline (its state budget bounds it)."""
+    quick = _quick_relation(a, b)
+    if quick is not None:
+        return quick
+    token = DEADLINE.set(None)
     try:
         if find_witness([a, b], [], budget=budget) is None:
             return True, False, False
@@ -234,6 +297,8 @@ def pair_relation(a: Glob, b: Glob, budget: int = 5_000) -> tuple[bool, bool, bo
         )
     except WitnessBudgetExceededError:
         return None
+    finally:
+        DEADLINE.reset(token)
 
 
 @cache

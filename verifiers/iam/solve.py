@@ -26,6 +26,7 @@ import z3
 from policies.catalog import load_catalog
 from policies.request import ContextValue, Request
 from verifiers.iam.globs import (
+    DEADLINE,
     Glob,
     WitnessBudgetExceededError,
     find_witness,
@@ -120,19 +121,38 @@ def _instantiate(glob: Glob) -> str:
     return "".join(out)
 
 
+def _empty(pos: list[Glob], neg: list[Glob]) -> bool:
+    return find_witness(pos, neg, budget=20_000) is None
+
+
 def _minimal_core(lits: list[tuple[z3.BoolRef, Glob, bool]]) -> list[tuple[z3.BoolRef, Glob, bool]]:
-    core = list(lits)
-    for item in list(core):
-        trial = [x for x in core if x is not item]
-        try:
-            if (
-                find_witness([g for _, g, v in trial if v], [g for _, g, v in trial if not v], budget=20_000)
-                is None
-            ):
+    """A small contradictory subset: the positives with at most one negative when that suffices,
+    else deletion-based minimization (only for small sets; a larger block is still sound)."""
+    positives = [x for x in lits if x[2]]
+    try:
+        if _empty([g for _, g, _ in positives], []):
+            candidates = positives
+        else:
+            single = next(
+                (n for n in lits if not n[2] and _empty([g for _, g, _ in positives], [n[1]])), None
+            )
+            candidates = [*positives, single] if single else lits
+        if len(candidates) > 60:
+            return candidates
+        core = list(candidates)
+        for item in list(core):
+            trial = [x for x in core if x is not item]
+            if _empty([g for _, g, v in trial if v], [g for _, g, v in trial if not v]):
                 core = trial
-        except WitnessBudgetExceededError:
-            continue
-    return core
+        return core
+    except WitnessBudgetExceededError:
+        return lits
+
+
+def _prune(pos: list[Glob], neg: list[Glob]) -> list[Glob]:
+    """Drop negatives whose literal prefix already rules out every match of some positive."""
+    prefixes = [p.prefix() for p in pos]
+    return [n for n in neg if all(a.startswith(b) or b.startswith(a) for a in prefixes for b in [n.prefix()])]
 
 
 def _lit(ref: z3.BoolRef, value: bool) -> z3.BoolRef:
@@ -263,12 +283,13 @@ def _solve_field(rnd: _Round, fld: str, lits: list[Literal_]) -> str | _Block:
             # Another spelling of the same value may fit the patterns ("10.0" for 10).
             spellings = [*map(_instantiate, pos), *find_witnesses(pos, neg, limit=8)]
             for text in spellings:
-                if all(matches(g, text) for g in pos) and not any(matches(g, text) for g in neg):
-                    if _typed_consistent(rnd, fld, text) and _same_typed_value(rnd, fld, text):
-                        return text
+                fits = all(matches(g, text) for g in pos) and not any(matches(g, text) for g in neg)
+                if fits and _typed_consistent(rnd, fld, text) and _same_typed_value(rnd, fld, text):
+                    return text
             return _Block(
                 [_lit(r, v) for r, _, v in lits], sound=False, why=f"typed value of {fld} vs its patterns"
             )
+        neg = _prune(pos, neg)
         found = sorted(find_witnesses(pos, neg, limit=8), key=lambda t: t == "")
         readable = [*map(_instantiate, pos), *(["example"] if not pos else [])]
         for text in [*readable, *found]:
@@ -423,26 +444,42 @@ def _build(space: Space, model: z3.ModelRef, refs: _Refs) -> Request | _Block:
     )
 
 
-def _lemmas(space: Space, refs: _Refs, limit: int = 120) -> list[z3.BoolRef]:
+def _pairs(static: list[tuple[z3.BoolRef, Glob]], limit: int) -> list[tuple[int, int]]:
+    """Which pairs of a field's globs to relate: all of them when few; else each glob against the few
+    most general ones (shortest literal prefix), where most of the useful inclusions are."""
+    n = len(static)
+    if n <= limit:
+        return [(i, j) for i in range(n) for j in range(i + 1, n)]
+    prefixes = [g.prefix() for _, g in static]
+    hubs = sorted(range(n), key=lambda i: len(prefixes[i]))[:16]
+    out = []
+    for h in hubs:
+        ph = prefixes[h]
+        out.extend(
+            (h, i) for i in range(n) if i != h and (prefixes[i].startswith(ph) or ph.startswith(prefixes[i]))
+        )
+    return out
+
+
+def _lemmas(space: Space, refs: _Refs, deadline: float, limit: int = 120) -> list[z3.BoolRef]:
     """Inclusion and disjointness of each field's static globs, decided once in Python."""
     out: list[z3.BoolRef] = []
     for items in refs.values():
         static = [(r, a.glob) for r, a in items if a.glob is not None]
-        if len(static) > limit:
-            continue
-        for i, (ra, ga) in enumerate(static):
-            for rb, gb in static[i + 1 :]:
-                assert ga is not None and gb is not None
-                relation = pair_relation(ga, gb)
-                if relation is None:
-                    continue
-                apart, a_in_b, b_in_a = relation
-                if apart:
-                    out.append(z3.Not(z3.And(ra, rb)))
-                if a_in_b:
-                    out.append(z3.Implies(ra, rb))
-                if b_in_a:
-                    out.append(z3.Implies(rb, ra))
+        for i, j in _pairs(static, limit):
+            if time.monotonic() > deadline:
+                return out
+            (ra, ga), (rb, gb) = static[i], static[j]
+            relation = pair_relation(ga, gb)
+            if relation is None:
+                continue
+            apart, a_in_b, b_in_a = relation
+            if apart:
+                out.append(z3.Not(z3.And(ra, rb)))
+            if a_in_b:
+                out.append(z3.Implies(ra, rb))
+            if b_in_a:
+                out.append(z3.Implies(rb, ra))
     return out
 
 
@@ -468,12 +505,22 @@ def solve(
     """Find a concrete request satisfying `formula`, prove there is none, or say `unknown` (never a guess)."""
     start = time.monotonic()
     deadline = start + timeout_ms / 1000
+    token = DEADLINE.set(deadline)
+    try:
+        return _solve(space, formula, start, deadline, timeout_ms, max_rounds)
+    finally:
+        DEADLINE.reset(token)
+
+
+def _solve(
+    space: Space, formula: z3.BoolRef, start: float, deadline: float, timeout_ms: int, max_rounds: int
+) -> SolveResult:
     refs: _Refs = {}
     for name, atom in space.atoms.items():
         refs.setdefault(atom.field, []).append((z3.Bool(name), atom))
     solver = z3.Solver()
     solver.add(formula, *space.axioms)
-    solver.add(*_lemmas(space, refs))
+    solver.add(*_lemmas(space, refs, deadline))
     unverified = ""
     for rounds in range(1, max_rounds + 1):
         remaining = int((deadline - time.monotonic()) * 1000)

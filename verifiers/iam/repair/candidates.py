@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from policies.catalog import load_catalog
-from policies.model import ConditionClause, Policy, Statement
+from policies.model import ConditionClause, Policy, Principal, Statement
 from policies.request import Request
 from verifiers.iam.evaluate import statement_applies
 from verifiers.iam.globs import matches
@@ -206,6 +206,30 @@ def _split(policy: Policy, st: Statement, request: Request, allows: Sequence[Req
     )
 
 
+def _narrow_principal(
+    policy: Policy, st: Statement, request: Request, served: Sequence[Request]
+) -> Iterator[Candidate]:
+    """A `Principal` (often `*`) narrowed to the principals of the must-allow requests the statement serves."""
+    principals = sorted({r.principal for r in served if r.principal})
+    if (
+        st.principal is None
+        or not principals
+        or request.principal in principals
+        or len(principals) < len(served)
+    ):
+        return
+    new = st.model_copy(update={"principal": Principal(values={"AWS": tuple(principals)})})
+    yield (
+        Edit(
+            op="narrow_principal",
+            statement=st.index,
+            detail={"to": principals},
+            description=f"{st.label}: narrow Principal to {', '.join(principals)}",
+        ),
+        _replace(policy, st.index, new),
+    )
+
+
 def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) -> Iterator[Candidate]:
     request = fault.spec_request.request
     why = f"{fault.spec_request.label} must be denied"
@@ -225,6 +249,7 @@ def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) ->
         yield from _drop_action(policy, st, request.action, why)
         yield from _narrow_resource(policy, st, request, allows)
         yield from _split(policy, st, request, allows)
+        yield from _narrow_principal(policy, st, request, served)
         for clause in _distinguishing(request, served)[:3]:
             new = st.model_copy(update={"condition": (*st.condition, clause)})
             yield (

@@ -36,6 +36,7 @@ EditOp = Literal[
     "narrow_action",
     "remove_resource",
     "narrow_resource",
+    "narrow_principal",
     "split_statement",
     "add_condition",
     "add_deny",

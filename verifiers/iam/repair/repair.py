@@ -157,7 +157,7 @@ def _children(
     out: list[Candidate] = []
     for fault in report.faults[: options.faults_per_state]:
         out += fault_candidates(state.policy, fault, allows, pending, denies)
-    if spec.has("least_privilege"):
+    if spec.has("least_privilege") or spec.has("no_full_admin"):
         out += least_privilege_candidates(state.policy, needed_actions(spec))
     return out
 
