@@ -7,7 +7,6 @@ import pytest
 
 from tests.iam.builders import allowed, ctx_req, when
 
-
 # --- String ---------------------------------------------------------------------------------------
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.iam.builders import policy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policies import Request
+from tests.iam.builders import policy
 from verifiers.iam import compare, decide, evaluate
 
 ACTION_PATTERNS = [

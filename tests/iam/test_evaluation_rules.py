@@ -3,9 +3,8 @@ one rule per test; decisions come from both engines (they must agree) unless a p
 
 from __future__ import annotations
 
-from tests.iam.builders import allow, allowed, ctx_req, deny, policy, req
-
 from policies import PolicySet, parse_policy
+from tests.iam.builders import allow, allowed, ctx_req, deny, policy, req
 from verifiers.iam import evaluate
 
 

@@ -452,7 +452,7 @@ def _pairs(static: list[tuple[z3.BoolRef, Glob]], limit: int) -> list[tuple[int,
         return [(i, j) for i in range(n) for j in range(i + 1, n)]
     prefixes = [g.prefix() for _, g in static]
     hubs = sorted(range(n), key=lambda i: len(prefixes[i]))[:16]
-    out = []
+    out: list[tuple[int, int]] = []
     for h in hubs:
         ph = prefixes[h]
         out.extend(
