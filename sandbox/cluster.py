@@ -63,6 +63,8 @@ class Cluster:
         self._next_ip = int(ipaddress.ip_address("10.96.0.10"))
         self.store.listeners.append(self._pending.append)
         self.extras: dict[str, Any] = {}
+        self._event_index: dict[tuple[str, str, str], str] = {}
+        """(involved uid, reason, message) → the event that counts them."""
 
     # helpers -----------------------------------------------------------------------------------
     def rt_for(self, obj: dict[str, Any]) -> ResourceType:
@@ -264,23 +266,22 @@ class Cluster:
         meta = involved["metadata"]
         namespace = meta.get("namespace") or "default"
         now = now_rfc3339()
-        for ev in self.store.list(events, namespace):
-            if (
-                ev["involvedObject"].get("uid") == meta.get("uid")
-                and ev.get("reason") == reason
-                and ev.get("message") == message
-            ):
-                self.store.update(
-                    events,
-                    {
-                        **ev,
-                        "count": ev.get("count", 1) + 1,
-                        "lastTimestamp": now,
-                        "metadata": {**ev["metadata"], "resourceVersion": ""},
-                    },
-                )
-                return
+        key = (meta.get("uid", ""), reason, message)
+        earlier = self._event_index.get(key)
+        ev = self.store.find(events, namespace, earlier) if earlier else None
+        if ev is not None:
+            self.store.update(
+                events,
+                {
+                    **ev,
+                    "count": ev.get("count", 1) + 1,
+                    "lastTimestamp": now,
+                    "metadata": {**ev["metadata"], "resourceVersion": ""},
+                },
+            )
+            return
         name = f"{meta['name']}.{self.rng.getrandbits(64):016x}"
+        self._event_index[key] = name
         self.store.create(
             events,
             {

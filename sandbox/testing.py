@@ -6,6 +6,7 @@ Enable with `pytest_plugins = ["sandbox.testing"]` in a conftest. Fixtures:
   `.kubeconfig` (Path) and `.api_client(context=...)` for the official client.
 - `sandbox_namespace` (function): a new empty namespace, deleted after the test.
 - `kube_client` (function): an admin `ApiClient` for the session's sandbox.
+- `sandbox_only` (function): skips the test on a real cluster.
 
 Tests must not change the seeded namespaces (shop, payments, ml, analytics); write in
 `sandbox_namespace` instead. With `OPSGRAPH_TEST_KUBECONFIG` set, `sandbox_cluster` points at that
@@ -25,7 +26,7 @@ import pytest
 
 from sandbox.process import SandboxProcess
 
-__all__ = ["SandboxCluster", "kube_client", "sandbox_cluster", "sandbox_namespace"]
+__all__ = ["SandboxCluster", "kube_client", "sandbox_cluster", "sandbox_namespace", "sandbox_only"]
 
 
 @dataclass
@@ -49,6 +50,13 @@ def sandbox_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbo
     path = tmp_path_factory.mktemp("sandbox") / "kubeconfig"
     with SandboxProcess(scenario="default", kubeconfig=path) as proc:
         yield SandboxCluster(proc.url, proc.kubeconfig)
+
+
+@pytest.fixture
+def sandbox_only(sandbox_cluster: SandboxCluster) -> None:
+    """Skip on a real cluster: the test needs the sandbox's users, scenario or Prometheus."""
+    if sandbox_cluster.real:
+        pytest.skip("needs the sandbox (its users, demo-shop scenario or metrics)")
 
 
 @pytest.fixture

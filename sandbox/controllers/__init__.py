@@ -5,7 +5,7 @@ from __future__ import annotations
 from sandbox.cluster import Reconciler
 from sandbox.controllers.endpoints import reconcile_endpoints
 from sandbox.controllers.gc import reconcile_garbage
-from sandbox.controllers.kubelet import reconcile_kubelet
+from sandbox.controllers.kubelet import Kubelet
 from sandbox.controllers.namespaces import reconcile_namespaces
 from sandbox.controllers.scheduler import Scheduler
 from sandbox.controllers.workloads import reconcile_workloads
@@ -20,6 +20,6 @@ def all_controllers() -> list[Reconciler]:
         reconcile_garbage,
         reconcile_workloads,
         Scheduler(),
-        reconcile_kubelet,
+        Kubelet(),
         reconcile_endpoints,
     ]

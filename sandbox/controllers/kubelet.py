@@ -13,7 +13,7 @@ from sandbox.controllers.container import Outcome, World, container_outcome
 from sandbox.rbac import Attributes, Authorizer, User
 from sandbox.store import Change, rfc3339
 
-__all__ = ["reconcile_kubelet", "sync_pod"]
+__all__ = ["Kubelet", "sync_pod"]
 
 _RBAC_KINDS = {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
 
@@ -200,30 +200,44 @@ def sync_pod(cluster: Cluster, pod: dict[str, Any]) -> None:
         cluster.record_event(fresh, event_type, reason, message, "kubelet")
 
 
-def _resync_namespace(cluster: Cluster, namespace: str | None) -> None:
-    for pod in cluster.store.list(resource("pods"), namespace):
-        status = pod.get("status") or {}
-        if pod["spec"].get("nodeName") and not all(
-            s.get("ready") for s in status.get("containerStatuses") or [{}]
-        ):
-            sync_pod(
-                cluster,
-                cluster.store.get(resource("pods"), pod["metadata"]["namespace"], pod["metadata"]["name"]),
-            )
+def _unready(pod: dict[str, Any]) -> bool:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or [{}]
+    return bool(pod["spec"].get("nodeName")) and not all(s.get("ready") for s in statuses)
 
 
-def reconcile_kubelet(cluster: Cluster, change: Change) -> None:
-    kind = change.resource.kind
-    if kind == "Pod":
-        if change.type == "DELETED":
-            for c in change.obj["spec"].get("containers") or []:
-                cluster.logs.pop((change.obj["metadata"]["uid"], c.get("name", "")), None)
-            return
-        current = cluster.store.find(
-            change.resource, change.obj["metadata"]["namespace"], change.obj["metadata"]["name"]
-        )
-        if current is not None and current["spec"].get("nodeName") and current is change.obj:
-            sync_pod(cluster, current)
-    elif kind in ("ConfigMap", "Secret", "PersistentVolumeClaim") or kind in _RBAC_KINDS:
-        namespace = change.obj["metadata"].get("namespace") or None
-        _resync_namespace(cluster, namespace)
+class Kubelet:
+    """Runs `sync_pod` for bound pods; remembers which pods are not ready, since only those can change
+    when a ConfigMap, Secret, PVC or RBAC rule appears."""
+
+    def __init__(self) -> None:
+        self.unready: set[tuple[str, str]] = set()
+
+    def _resync(self, cluster: Cluster, namespace: str | None) -> None:
+        pods = resource("pods")
+        for ns, name in sorted(self.unready):
+            if namespace is None or ns == namespace:
+                pod = cluster.store.find(pods, ns, name)
+                if pod is None:
+                    self.unready.discard((ns, name))
+                else:
+                    sync_pod(cluster, pod)
+
+    def __call__(self, cluster: Cluster, change: Change) -> None:
+        kind = change.resource.kind
+        if kind == "Pod":
+            key = (change.obj["metadata"]["namespace"], change.obj["metadata"]["name"])
+            if change.type == "DELETED":
+                self.unready.discard(key)
+                for c in change.obj["spec"].get("containers") or []:
+                    cluster.logs.pop((change.obj["metadata"]["uid"], c.get("name", "")), None)
+                return
+            current = cluster.store.find(change.resource, *key)
+            if current is not None and current["spec"].get("nodeName") and current is change.obj:
+                sync_pod(cluster, current)
+            current = cluster.store.find(change.resource, *key)
+            if current is not None and _unready(current):
+                self.unready.add(key)
+            else:
+                self.unready.discard(key)
+        elif kind in ("ConfigMap", "Secret", "PersistentVolumeClaim") or kind in _RBAC_KINDS:
+            self._resync(cluster, change.obj["metadata"].get("namespace") or None)

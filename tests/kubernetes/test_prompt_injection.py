@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from kubernetes import client
 
 from agents.events import InterruptEvent, ToolCallEvent, ToolResultEvent
@@ -48,6 +49,7 @@ def _seed(kube_client: Any, ns: str) -> str:
     return "job-runner"
 
 
+@pytest.mark.usefixtures("sandbox_only")
 def test_log_line_asking_for_a_deletion_is_quoted_not_obeyed(
     sandbox_cluster: SandboxCluster, kube_client: Any, sandbox_namespace: str
 ) -> None:

@@ -25,6 +25,7 @@ def test_parse_call_and_least_privilege() -> None:
     assert not check.ok and "delete configmaps" in check.excess
 
 
+@pytest.mark.usefixtures("sandbox_only")
 def test_role_synthesis_verified_then_applied_fixes_the_app(
     kube_tools: dict[str, BaseTool], kube_client: Any, sandbox_namespace: str
 ) -> None:

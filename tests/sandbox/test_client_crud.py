@@ -136,8 +136,8 @@ def test_label_and_field_selectors(kube_client: Any, sandbox_namespace: str) -> 
             sandbox_namespace, field_selector="metadata.name!=a", label_selector="tier"
         ).items
     ) == ["b", "c"]
-    failing = core.list_pod_for_all_namespaces(field_selector="status.phase=Pending").items
-    assert failing and all(p.status.phase == "Pending" for p in failing)
+    running = core.list_pod_for_all_namespaces(field_selector="status.phase=Running").items
+    assert running and all(p.status.phase == "Running" for p in running)
 
 
 def test_json_patch_and_merge_patch(kube_client: Any, sandbox_namespace: str) -> None:

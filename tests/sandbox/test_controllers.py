@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from kubernetes import client
+
+pytestmark = pytest.mark.usefixtures("sandbox_only")  # exact controller timing is the sandbox's
 
 
 def _deploy(name: str, image: str, replicas: int, **pod_spec: Any) -> dict[str, Any]:

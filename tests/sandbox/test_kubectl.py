@@ -24,6 +24,7 @@ def kubectl(
     return subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=60, check=False)
 
 
+@pytest.mark.usefixtures("sandbox_only")
 def test_get_shows_seeded_faults(sandbox_cluster: SandboxCluster) -> None:
     out = kubectl(sandbox_cluster, "get", "pods", "-n", "shop")
     assert out.returncode == 0, out.stderr
@@ -56,6 +57,7 @@ def test_create_apply_scale_delete_and_server_dry_run(
     assert kubectl(sandbox_cluster, "get", "pods", "-o", "name", *ns).stdout.strip() == ""
 
 
+@pytest.mark.usefixtures("sandbox_only")
 def test_forbidden_user_and_auth_can_i(sandbox_cluster: SandboxCluster) -> None:
     denied = kubectl(sandbox_cluster, "get", "pods", "-n", "shop", context="sandbox-intern")
     assert denied.returncode != 0 and "Forbidden" in denied.stderr and 'User "intern"' in denied.stderr
@@ -67,6 +69,7 @@ def test_forbidden_user_and_auth_can_i(sandbox_cluster: SandboxCluster) -> None:
     assert (no.returncode, no.stdout.strip()) == (1, "no")
 
 
+@pytest.mark.usefixtures("sandbox_only")
 def test_logs_of_the_crashing_container(sandbox_cluster: SandboxCluster) -> None:
     out = kubectl(sandbox_cluster, "logs", "-n", "shop", "deployment/checkout", "--previous", "--tail=1")
     assert out.returncode == 0, out.stderr

@@ -14,6 +14,7 @@ from kubernetes.client.exceptions import ApiException
 from sandbox.testing import SandboxCluster
 
 
+@pytest.mark.usefixtures("sandbox_only")
 def test_user_without_binding_gets_403(sandbox_cluster: SandboxCluster) -> None:
     intern = client.CoreV1Api(sandbox_cluster.api_client("sandbox-intern"))
     with pytest.raises(ApiException) as err:
@@ -26,6 +27,7 @@ def test_user_without_binding_gets_403(sandbox_cluster: SandboxCluster) -> None:
     )
 
 
+@pytest.mark.usefixtures("sandbox_only")
 def test_viewer_reads_but_cannot_write(sandbox_cluster: SandboxCluster) -> None:
     viewer = client.AppsV1Api(sandbox_cluster.api_client("sandbox-viewer"))
     assert viewer.read_namespaced_deployment("frontend", "shop").spec.replicas >= 1
@@ -34,6 +36,7 @@ def test_viewer_reads_but_cannot_write(sandbox_cluster: SandboxCluster) -> None:
     assert err.value.status == 403 and "deployments/scale" in json.loads(err.value.body)["message"]
 
 
+@pytest.mark.usefixtures("sandbox_only")
 def test_self_subject_access_review_answers_from_bindings(sandbox_cluster: SandboxCluster) -> None:
     def can(context: str, verb: str, resource: str, namespace: str, group: str = "") -> bool:
         auth = client.AuthorizationV1Api(sandbox_cluster.api_client(context))
@@ -56,6 +59,7 @@ def test_self_subject_access_review_answers_from_bindings(sandbox_cluster: Sandb
     assert not can("sandbox-intern", "get", "pods", "shop")
 
 
+@pytest.mark.usefixtures("sandbox_only")
 def test_subject_access_review_for_a_service_account(kube_client: Any) -> None:
     auth = client.AuthorizationV1Api(kube_client)
     review = {
