@@ -15,6 +15,7 @@ Every repaired policy is re-checked here with the concrete evaluator.
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -38,6 +39,7 @@ __all__ = ["main"]
 class Tally:
     name: str
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
     before: int = 0
     after: int = 0
@@ -48,9 +50,10 @@ class Tally:
 
     def add(self, label: str, policy_doc: dict[str, Any], spec: Spec) -> None:
         policy = parse_policy(policy_doc)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = repair(policy, spec)
         self.times.append(time.perf_counter() - start)
+        self.cpu.append(time.process_time() - start_cpu)
         self.statuses[result.status] = self.statuses.get(result.status, 0) + 1
         if result.policy is None or result.status not in ("repaired", "already_satisfied"):
             self.problems.append(f"{label}: {result.status}: {result.explanation[:160]}")
@@ -76,7 +79,8 @@ class Tally:
             f"## {self.name}: {n} tasks",
             f"- solved: {ok}/{n} ({ok / n:.0%}); statuses: {dict(sorted(self.statuses.items()))}",
             f"- time per task: median {statistics.median(self.times):.3f} s, mean {statistics.mean(self.times):.3f} s, "
-            f"worst {max(self.times):.3f} s, total {sum(self.times):.1f} s",
+            f"worst {max(self.times):.3f} s, total {sum(self.times):.1f} s (wall)",
+            f"- CPU time per task: median {statistics.median(self.cpu):.3f} s, worst {max(self.cpu):.3f} s, total {sum(self.cpu):.1f} s",
             f"- edits per repair: median {statistics.median(self.edits) if self.edits else 0}, max {max(self.edits, default=0)}",
             f"- catalog actions allowed (sum over tasks): before {self.before}, after {self.after}",
             f"- proven within the bound (nothing beyond the original and the must-allow requests): {self.within_bound}/{ok}",
@@ -111,7 +115,13 @@ def main(argv: list[str]) -> int:
     if "--flip" in argv:
         flip = float(argv[argv.index("--flip") + 1])
     tallies = [] if "--skip-quacky" in argv else [_quacky()]
-    tallies += [_cloudfix(size, flip) for size in sizes]
+    for size in sizes:
+        tallies.append(_cloudfix(size, flip))
+        print(tallies[-1].report(), file=sys.stderr, flush=True)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"(load average at the end: {load:.1f} on {os.cpu_count()} cores; wall times grow with load, CPU times less)\n"
+    )
     print("\n\n".join(t.report() for t in tallies))
     return 0 if all(not t.problems for t in tallies) else 1
 
