@@ -17,7 +17,9 @@ __all__ = ["live_server"]
 @contextmanager
 def live_server(app: FastAPI) -> Iterator[str]:
     """Serve `app` on a free loopback port; yields the base URL and stops the server afterwards."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets that say so; without it every keep-alive
+    # response waits ~40 ms for the client's delayed ACK (Nagle)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
