@@ -80,3 +80,10 @@ def test_synthesize_from_spec_json(tmp_path: Path) -> None:
 def test_synthesize_needs_a_spec_or_a_model(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["iam", "synthesize", "read my bucket"])
     assert result.exit_code == 1 and "--spec" in result.output
+
+
+def test_with_model_refuses_the_offline_model_clearly(tmp_path: Path) -> None:
+    policy, spec = _split(tmp_path, "passrole")
+    result = CliRunner().invoke(app, ["iam", "repair", str(policy), "--spec", str(spec), "--with-model"])
+    assert result.exit_code == 1
+    assert result.output.startswith("error: ") and "real model" in result.output
