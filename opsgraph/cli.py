@@ -155,6 +155,17 @@ def main() -> None:
     except Exception as exc:
         if debug:
             raise
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        typer.echo(f"error: {message}", err=True)
+        typer.echo(f"error: {_one_line(exc)}", err=True)
         sys.exit(1)
+
+
+def _one_line(exc: Exception) -> str:
+    """A one-line message; settings errors name the variable to fix."""
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        return f"invalid setting {field} (OPSGRAPH_{field.upper()}): {first['msg']}"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -57,7 +57,11 @@ class Assistant:
     def _start_sandbox(self) -> Path:
         from sandbox.process import SandboxProcess
 
-        proc = SandboxProcess(kubeconfig=self.settings.data_dir / "sandbox" / "kubeconfig")
+        # The state file keeps the sandbox's objects between runs, so a change approved in one
+        # `opsgraph ask` is still there for the next.
+        folder = self.settings.data_dir / "sandbox"
+        folder.mkdir(parents=True, exist_ok=True)
+        proc = SandboxProcess(kubeconfig=folder / "kubeconfig", state=folder / "state.sqlite")
         self._stack.enter_context(proc)
         return Path(proc.kubeconfig)
 

@@ -40,7 +40,12 @@ def test_the_tour_runs(tmp_path: Path) -> None:
     for command in commands:
         args = shlex.split(command)[1:]
         result = subprocess.run(
-            [sys.executable, "-m", "opsgraph", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+            [sys.executable, "-m", "opsgraph", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
         assert "error:" not in result.stdout + result.stderr, command

@@ -30,7 +30,9 @@ class RecordingCluster:
 
         def scale_deployment(name: str, replicas: int, namespace: str = "default") -> str:
             """Scale a deployment."""
-            self.calls.append(("scale_deployment", {"name": name, "replicas": replicas, "namespace": namespace}))
+            self.calls.append(
+                ("scale_deployment", {"name": name, "replicas": replicas, "namespace": namespace})
+            )
             self.replicas[f"{namespace}/{name}"] = replicas
             return f"deployment {namespace}/{name} scaled to {replicas}"
 

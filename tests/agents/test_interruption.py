@@ -65,7 +65,9 @@ def test_edit_runs_with_the_new_arguments(store: Store, thread_id: str) -> None:
 
 def test_read_only_refuses_without_asking(store: Store, thread_id: str) -> None:
     cluster = RecordingCluster()
-    result = _runtime(store, cluster, read_only=True).run("scale deploy web to 3 in shop", thread_id=thread_id)
+    result = _runtime(store, cluster, read_only=True).run(
+        "scale deploy web to 3 in shop", thread_id=thread_id
+    )
     assert result.status == "done"
     assert "read-only" in (result.answer or "")
     assert cluster.replicas["shop/web"] == 1

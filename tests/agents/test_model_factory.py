@@ -47,4 +47,6 @@ REAL_BASE_URL = os.environ.get("OPSGRAPH_TEST_MODEL_BASE_URL")
 )
 def test_a_real_openai_compatible_model_routes() -> None:  # pragma: no cover - needs a live endpoint
     settings = Settings(model=os.environ["OPSGRAPH_TEST_MODEL"], base_url=REAL_BASE_URL)
-    assert route_request(make_chat_model(settings), "list the pods in namespace payments").agents == ["kubernetes"]
+    assert route_request(make_chat_model(settings), "list the pods in namespace payments").agents == [
+        "kubernetes"
+    ]

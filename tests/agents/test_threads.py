@@ -9,7 +9,9 @@ from tests.agents.recording_tools import RecordingCluster
 
 
 def _runtime(store: Store) -> Runtime:
-    return Runtime(Settings(checkpoint_url="memory", user="alice"), tools=RecordingCluster().tools(), store=store)
+    return Runtime(
+        Settings(checkpoint_url="memory", user="alice"), tools=RecordingCluster().tools(), store=store
+    )
 
 
 def test_threads_belong_to_their_user(store: Store, thread_id: str) -> None:

@@ -13,9 +13,13 @@ import pytest
 OPSGRAPH = [sys.executable, "-m", "opsgraph"]
 
 
-def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "OPSGRAPH_SANDBOX": "false", **(env or {})}
-    return subprocess.run([*OPSGRAPH, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [*OPSGRAPH, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120
+    )
 
 
 def test_version() -> None:
@@ -31,7 +35,9 @@ def test_help_loads_no_heavy_module() -> None:
     assert run("--help").returncode == 0
 
 
-@pytest.mark.parametrize("args", [["ask"], ["ask", "list pods", "--bogus"], ["threads", "show"], ["nonsense"]])
+@pytest.mark.parametrize(
+    "args", [["ask"], ["ask", "list pods", "--bogus"], ["threads", "show"], ["nonsense"]]
+)
 def test_usage_errors_exit_2(args: list[str]) -> None:
     result = run(*args)
     assert result.returncode == 2, result.stderr
@@ -45,7 +51,11 @@ def test_unknown_thread_is_a_one_line_error() -> None:
 
 
 def test_unreachable_model_endpoint_is_a_clear_error() -> None:
-    env = {"OPSGRAPH_BASE_URL": "http://127.0.0.1:9/v1", "OPSGRAPH_MODEL": "llama3", "OPSGRAPH_MODEL_TIMEOUT_S": "5"}
+    env = {
+        "OPSGRAPH_BASE_URL": "http://127.0.0.1:9/v1",
+        "OPSGRAPH_MODEL": "llama3",
+        "OPSGRAPH_MODEL_TIMEOUT_S": "5",
+    }
     result = run("ask", "list pods", env=env)
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot use the model at http://127.0.0.1:9/v1")
@@ -70,7 +80,14 @@ def test_outside_the_vocabulary_the_offline_model_says_what_it_understands() -> 
 
 def test_ask_then_list_show_and_export(tmp_path: Path) -> None:
     policy = tmp_path / "p.json"
-    policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}))
+    policy.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}],
+            }
+        )
+    )
     result = run("ask", "explain policy p.json", "--thread", "cli-1", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["route"] == ["iam"]
@@ -81,4 +98,6 @@ def test_ask_then_list_show_and_export(tmp_path: Path) -> None:
     out = tmp_path / "audit.jsonl"
     assert run("threads", "export", "cli-1", "--out", str(out)).returncode == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [(r["thread_id"], r["agent"], r["tool"], r["status"]) for r in rows] == [("cli-1", "iam", "explain_policy", "ok")]
+    assert [(r["thread_id"], r["agent"], r["tool"], r["status"]) for r in rows] == [
+        ("cli-1", "iam", "explain_policy", "ok")
+    ]
