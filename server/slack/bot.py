@@ -105,10 +105,12 @@ class SlackBot:
             return
         owner = self._owner(thread_id)
         if owner is None or not self._claim(thread_id, wait=30.0):
+            why = "is not an opsgraph Slack thread" if owner is None else "is still busy; try again"
+            client.chat_postEphemeral(channel=channel, user=slack_user, text=f"This conversation {why}.")
             return
         try:
             approval = self.runtime.pending(thread_id, user=owner)
-            if approval is None:
+            if approval is None:  # someone pressed a button on this card first
                 client.chat_postEphemeral(
                     channel=channel, user=slack_user, text="This approval was already answered."
                 )

@@ -61,3 +61,13 @@ def test_unmapped_users_chat_read_only(slack: SlackWorld) -> None:
         lambda calls: any("read-only" in str(p.get("text")) for n, p in calls if n == "chat.update")
     )
     assert slack.cluster.replicas["shop/web"] == 1
+
+
+def test_a_second_click_is_told_it_was_already_answered(slack: SlackWorld) -> None:
+    slack.post_event(mention("scale deploy web to 3 in shop", ts="1900.0001"))
+    card = _card(slack)
+    slack.click("opsgraph_approve", ADMIN, card)
+    slack.click("opsgraph_reject", ADMIN, card)  # a stale card still shows its buttons in another client
+    slack.api.wait_for(lambda calls: any("already answered" in str(p.get("text")) for n, p in calls))
+    assert [name for name, _ in slack.cluster.calls] == ["scale_deployment"]
+    assert slack.cluster.replicas["shop/web"] == 3
