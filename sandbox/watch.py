@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from sandbox import tables
 from sandbox.errors import ApiError
 from sandbox.http import Request
 from sandbox.resources import ResourceType
@@ -18,12 +19,25 @@ __all__ = ["watch_stream"]
 _DEFAULT_TIMEOUT = 1800.0
 
 
-def _line(kind: str, obj: dict[str, Any]) -> bytes:
+def _plain(kind: str, obj: dict[str, Any]) -> bytes:
     return json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n"
 
 
 def watch_stream(store: Store, rt: ResourceType, req: Request, namespace: str, name: str) -> Iterator[bytes]:
-    """Events for one resource, filtered by namespace, name and selectors, until timeoutSeconds."""
+    """Events for one resource, filtered by namespace, name and selectors, until timeoutSeconds.
+
+    When the client asks for `as=Table` (kubectl get -w), each event carries a one-row Table.
+    """
+    _line = _plain
+    if tables.wants_table(req.header("Accept")):
+        include = req.query.get("includeObject", "")
+
+        def _line(kind: str, obj: dict[str, Any]) -> bytes:
+            if kind == "ERROR":
+                return _plain(kind, obj)
+            meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
+            return _plain(kind, tables.to_table(rt, [obj], meta, include))
+
     labels = parse_label_selector(req.query.get("labelSelector"))
     fields = parse_field_selector(req.query.get("fieldSelector"))
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from kubernetes import client
 from langchain_core.tools import BaseTool
 
 from tests.kubernetes.conftest import invoke, pod_named
 
-pytestmark = pytest.mark.usefixtures("seeded")
 
-
+@pytest.mark.usefixtures("seeded")
 def test_crashloop_names_the_missing_env_var_from_the_stack_trace(kube_tools: dict[str, BaseTool]) -> None:
     pod = pod_named(kube_tools, "shop", "checkout-", "CrashLoopBackOff")
     out = invoke(kube_tools["diagnose_pod"], name=pod, namespace="shop")
@@ -18,6 +20,7 @@ def test_crashloop_names_the_missing_env_var_from_the_stack_trace(kube_tools: di
     assert "Traceback (most recent call last):" in out  # the logs are shown, fenced as data
 
 
+@pytest.mark.usefixtures("seeded")
 def test_image_pull_backoff_cites_the_pull_error_and_the_image_field(kube_tools: dict[str, BaseTool]) -> None:
     pod = pod_named(kube_tools, "shop", "catalog-", "ImagePullBackOff")
     out = invoke(kube_tools["diagnose_pod"], name=pod, namespace="shop")
@@ -26,6 +29,7 @@ def test_image_pull_backoff_cites_the_pull_error_and_the_image_field(kube_tools:
     assert "Failed to pull image" in out
 
 
+@pytest.mark.usefixtures("seeded")
 def test_oomkilled_cites_exit_code_and_limit(kube_tools: dict[str, BaseTool]) -> None:
     pod = pod_named(kube_tools, "ml", "recommender-")
     out = invoke(kube_tools["diagnose_pod"], name=pod, namespace="ml")
@@ -33,6 +37,7 @@ def test_oomkilled_cites_exit_code_and_limit(kube_tools: dict[str, BaseTool]) ->
     assert "spec.containers[0].resources.limits.memory = 256Mi" in out
 
 
+@pytest.mark.usefixtures("seeded")
 def test_pending_for_lack_of_cpu(kube_tools: dict[str, BaseTool]) -> None:
     pod = pod_named(kube_tools, "ml", "trainer-", "Pending")
     out = invoke(kube_tools["diagnose_pod"], name=pod, namespace="ml")
@@ -40,12 +45,14 @@ def test_pending_for_lack_of_cpu(kube_tools: dict[str, BaseTool]) -> None:
     assert "Insufficient cpu" in out and "'cpu': '12'" in out
 
 
+@pytest.mark.usefixtures("seeded")
 def test_service_selecting_nothing(kube_tools: dict[str, BaseTool]) -> None:
     out = invoke(kube_tools["diagnose_namespace"], namespace="shop")
     assert "Service cart has no endpoints" in out
     assert "its selector app=carts matches no pod in shop" in out and "app=cart," in out
 
 
+@pytest.mark.usefixtures("seeded")
 def test_service_account_without_permission(kube_tools: dict[str, BaseTool]) -> None:
     pod = pod_named(kube_tools, "shop", "inventory-sync-")
     out = invoke(kube_tools["diagnose_pod"], name=pod, namespace="shop")
@@ -60,17 +67,72 @@ def test_service_account_without_permission(kube_tools: dict[str, BaseTool]) -> 
     assert review.startswith("no:")
 
 
+@pytest.mark.usefixtures("seeded")
 def test_deployment_diagnosis_of_a_stuck_rollout(kube_tools: dict[str, BaseTool]) -> None:
     out = invoke(kube_tools["diagnose_deployment"], name="catalog", namespace="shop")
     assert "ImagePullBackOff" in out
     assert "the previous ReplicaSet keeps serving while the rollout is stuck" in out
 
 
+@pytest.mark.usefixtures("seeded")
 def test_healthy_pod_has_no_finding(kube_tools: dict[str, BaseTool]) -> None:
     pod = pod_named(kube_tools, "shop", "frontend-", "Running")
     assert "no problem found" in invoke(kube_tools["diagnose_pod"], name=pod, namespace="shop")
 
 
+@pytest.mark.usefixtures("seeded")
 def test_secret_values_never_reach_the_model(kube_tools: dict[str, BaseTool]) -> None:
     out = invoke(kube_tools["get_resource"], kind="secret", name="payments-db", namespace="payments")
     assert "redacted" in out and "s3cr3t" not in out and "czNjcjN0" not in out
+
+
+def test_failing_readiness_probe_and_missing_config_key(
+    kube_tools: dict[str, BaseTool], kube_client: Any, sandbox_namespace: str
+) -> None:
+    core = client.CoreV1Api(kube_client)
+    ns = sandbox_namespace
+    core.create_namespaced_pod(
+        ns,
+        {
+            "metadata": {"name": "web"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "web",
+                        "image": "nginx:1.27",
+                        "ports": [{"containerPort": 80}],
+                        "readinessProbe": {"httpGet": {"path": "/", "port": 8081}},
+                    }
+                ]
+            },
+        },
+    )
+    out = invoke(kube_tools["diagnose_pod"], name="web", namespace=ns)
+    assert "running but not Ready" in out and "dial tcp" in out and "8081" in out
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "settings"}, "data": {"mode": "x"}})
+    core.create_namespaced_pod(
+        ns,
+        {
+            "metadata": {"name": "app"},
+            "spec": {
+                "containers": [
+                    {
+                        "name": "app",
+                        "image": "nginx:1.27",
+                        "env": [
+                            {
+                                "name": "LEVEL",
+                                "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "level"}},
+                            }
+                        ],
+                    }
+                ]
+            },
+        },
+    )
+    out = invoke(kube_tools["diagnose_pod"], name="app", namespace=ns)
+    assert (
+        "CreateContainerConfigError" in out and f"couldn't find key level in ConfigMap {ns}/settings" in out
+    )
+    core.patch_namespaced_config_map("settings", ns, {"data": {"level": "debug"}})
+    assert core.read_namespaced_pod("app", ns).status.container_statuses[0].ready  # fixed by the data alone
