@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 
 __all__ = [
     "ANY",
@@ -57,7 +57,7 @@ Token = tuple[bool, CharSet]
 """(is_star, charset)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=True)
 class Glob:
     tokens: tuple[Token, ...]
     text: str = ""
@@ -66,6 +66,11 @@ class Glob:
 
     def __str__(self) -> str:
         return self.text
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        """The compiled matcher (kept on the glob: hashing a glob for a cache lookup costs more)."""
+        return _regex(self)
 
     def prefix(self) -> str:
         """The literal text every match starts with."""
@@ -148,14 +153,13 @@ def _charset_regex(cs: CharSet) -> str:
     return f"[{'^' if cs.negated else ''}{body}]"
 
 
-@cache
 def _regex(glob: Glob) -> re.Pattern[str]:
     parts = [_charset_regex(cs) + ("*" if star else "") for star, cs in glob.tokens]
     return re.compile("".join(parts), re.DOTALL)
 
 
 def matches(glob: Glob, value: str) -> bool:
-    return not glob.never and _regex(glob).fullmatch(value) is not None
+    return not glob.never and glob.regex.fullmatch(value) is not None
 
 
 # --- automata -------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import lru_cache
 
 from policies.model import Principal
 from policies.variables import Piece, split_pattern
@@ -88,4 +89,9 @@ def value_glob(
             parts.append((value, False))
         else:
             parts.append((piece.text, wildcards and piece.kind == "pattern"))
+    return _cached_glob(tuple(parts), ignore_case, arn)
+
+
+@lru_cache(maxsize=65_536)
+def _cached_glob(parts: tuple[tuple[str, bool], ...], ignore_case: bool, arn: bool) -> Glob:
     return glob_from_pieces(parts, ignore_case=ignore_case, arn=arn)
