@@ -47,3 +47,21 @@ def test_missing_engine_is_reported_not_faked(tmp_path: Path, monkeypatch: pytes
     ):
         run_suite("iam-compare", RunOptions(limit=1), tmp_path)
     assert not (tmp_path / "results.jsonl").exists()
+
+
+def test_cli_says_why_a_suite_cannot_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import eval.iam_engine as engine
+    from opsgraph.cli import app
+
+    def missing(name: str) -> object:
+        raise ImportError(f"the IAM engine's {name}() is not available (test)")
+
+    monkeypatch.setattr(engine, "engine_function", missing)
+    result = CliRunner().invoke(app, ["eval", "run", "iam-compare", "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 1
+    assert (
+        "error: suite iam-compare cannot run: the IAM engine's parse_policy() is not available"
+        in result.output
+    )
