@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.panel import Panel
 from rich.prompt import Prompt
+from rich.text import Text
 
 from agents.events import (
     Event,
@@ -43,11 +44,11 @@ def render_events(console: Console, events: Iterable[Event]) -> InterruptEvent |
         if isinstance(event, RouteEvent):
             console.print(f"[dim]→ {' then '.join(event.agents)}[/dim]")
         elif isinstance(event, ToolCallEvent):
-            console.print(
-                f"[dim]  {event.agent}: {event.tool}({json.dumps(event.args)})[/dim]", highlight=False
-            )
+            console.print(Text(f"  {event.agent}: {event.tool}({json.dumps(event.args)})", style="dim"))
         elif isinstance(event, ToolResultEvent):
-            console.print(f"[dim]  ↳ {_short(event.content)}[/dim]", markup=False, highlight=False)
+            lines = event.content.strip().splitlines() or [""]
+            more = f"  (+{len(lines) - 1} lines)" if len(lines) > 1 else ""
+            console.print(Text(f"  ↳ {_short(lines[0], 160)}{more}", style="dim"))
         elif isinstance(event, InterruptEvent | FinalEvent):
             last = event
     if streaming:

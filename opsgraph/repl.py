@@ -20,6 +20,16 @@ _BANNER = (
 )
 
 
+def _decision_from_line(console: Console, tool: str) -> ApprovalDecision:
+    """Without a terminal (a script pipes the conversation in), the next input line decides."""
+    console.print(f"approve {tool}? (a)pprove / (r)eject: ", end="")
+    answer = sys.stdin.readline().strip().lower()
+    console.print(answer, markup=False)
+    if answer in ("a", "approve", "y", "yes"):
+        return ApprovalDecision(decision="approve")
+    return ApprovalDecision(decision="reject", comment=f"answered {answer!r}" if answer else "no answer")
+
+
 def run_repl(assistant: Assistant, *, thread_id: str | None = None, auto_approve: bool = False) -> None:
     console = Console()
     thread_id = thread_id or uuid.uuid4().hex
@@ -51,8 +61,7 @@ def run_repl(assistant: Assistant, *, thread_id: str | None = None, auto_approve
                 elif sys.stdin.isatty():
                     decision = ask_decision(console, request)
                 else:
-                    console.print("[yellow]approval needed but stdin is not a terminal: rejecting[/yellow]")
-                    decision = ApprovalDecision(decision="reject", comment="no terminal to ask")
+                    decision = _decision_from_line(console, request.tool)
                 render_events(console, runtime.stream_resume(thread_id, decision))
         except (PendingApprovalError, ThreadNotFoundError) as exc:
             console.print(f"[red]error: {exc}[/red]")

@@ -101,3 +101,33 @@ def test_ask_then_list_show_and_export(tmp_path: Path) -> None:
     assert [(r["thread_id"], r["agent"], r["tool"], r["status"]) for r in rows] == [
         ("cli-1", "iam", "explain_policy", "ok")
     ]
+
+
+def test_chat_reads_a_piped_conversation_and_its_approval_answers(tmp_path: Path) -> None:
+    policy = tmp_path / "p.json"
+    policy.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+            }
+        )
+    )
+    script = "write a haiku\nexplain policy p.json\nexit\n"
+    result = subprocess.run(
+        [*OPSGRAPH, "chat", "--thread", "piped"],
+        input=script,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "OPSGRAPH_SANDBOX": "false"},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "did not understand 'write a haiku'" in result.stdout
+    assert "explain_policy" in result.stdout
+    shown = json.loads(run("threads", "show", "piped", "--json").stdout)
+    assert [m["content"] for m in shown["messages"] if m["type"] == "human"] == [
+        "write a haiku",
+        "explain policy p.json",
+    ]
