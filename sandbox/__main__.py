@@ -45,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    last_tick = time.monotonic()
     while not stop["now"]:
         time.sleep(0.2)
+        if time.monotonic() - last_tick > 15:
+            server.api.cluster.tick()
+            last_tick = time.monotonic()
     server.shutdown()
     if args.state is not None:
         server.api.cluster.store.save(args.state)

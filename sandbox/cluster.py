@@ -258,6 +258,15 @@ class Cluster:
         finally:
             self._settling = False
 
+    def tick(self) -> None:
+        """Let controllers that depend on time (restart counts) catch up; the server calls this periodically."""
+        with self.store.lock:
+            for reconcile in self.reconcilers:
+                tick = getattr(reconcile, "tick", None)
+                if tick is not None:
+                    tick(self)
+            self.settle()
+
     def record_event(
         self, involved: dict[str, Any], event_type: str, reason: str, message: str, component: str
     ) -> None:

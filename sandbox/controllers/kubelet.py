@@ -15,6 +15,9 @@ from sandbox.store import Change, rfc3339
 
 __all__ = ["Kubelet", "sync_pod"]
 
+clock = time.time
+"""The kubelet's notion of now (restart counts follow a crash-looping pod's age); tests move it."""
+
 _RBAC_KINDS = {"Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"}
 
 
@@ -22,7 +25,7 @@ def _age_seconds(obj: dict[str, Any]) -> float:
     created = obj["metadata"].get("creationTimestamp")
     if not created:
         return 0.0
-    return max(0.0, time.time() - calendar.timegm(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")))
+    return max(0.0, clock() - calendar.timegm(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")))
 
 
 def _pod_ip(pod: dict[str, Any], node_index: int) -> str:
@@ -221,6 +224,10 @@ class Kubelet:
                     self.unready.discard((ns, name))
                 else:
                     sync_pod(cluster, pod)
+
+    def tick(self, cluster: Cluster) -> None:
+        """Time passes: crash-looping containers restart again (their count follows their age)."""
+        self._resync(cluster, None)
 
     def __call__(self, cluster: Cluster, change: Change) -> None:
         kind = change.resource.kind
