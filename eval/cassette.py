@@ -47,6 +47,8 @@ class CassetteEntry(BaseModel):
     case_id: str
     seq: int
     key: str
+    shape_key: str = ""
+    """The key without tool outputs: matches when only the environment's answers changed (timestamps)."""
     model: str
     request: list[dict[str, Any]]
     tools: list[dict[str, Any]] = Field(default_factory=list)
@@ -74,10 +76,23 @@ def _strip_ids(value: Any) -> Any:
     return value
 
 
-def request_key(messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]], tool_choice: Any) -> str:
-    """A content hash of a request: the same conversation, tools and choice give the same key."""
+def _without_tool_output(message: dict[str, Any]) -> dict[str, Any]:
+    if message.get("type") == "tool":
+        return {**message, "data": {**message.get("data", {}), "content": ""}}
+    return message
+
+
+def request_key(
+    messages: Sequence[BaseMessage], tools: Sequence[dict[str, Any]], tool_choice: Any, *, shape: bool = False
+) -> str:
+    """A content hash of a request: the same conversation, tools and choice give the same key.
+
+    With `shape`, tool outputs are left out, so a conversation whose tools answered differently (a new
+    timestamp or uid from a live cluster) still finds its recorded response.
+    """
+    dicts = [_strip_ids(message_to_dict(m)) for m in messages]
     body = {
-        "messages": [_strip_ids(message_to_dict(m)) for m in messages],
+        "messages": [_without_tool_output(d) for d in dicts] if shape else dicts,
         "tools": list(tools),
         "tool_choice": tool_choice,
     }
@@ -139,6 +154,7 @@ class RecordingChatModel(_CassetteModel):
                 case_id=self.case_id,
                 seq=len(self.entries),
                 key=request_key(messages, tools, choice),
+                shape_key=request_key(messages, tools, choice, shape=True),
                 model=self.model_label,
                 request=[message_to_dict(m) for m in messages],
                 tools=tools,
@@ -173,6 +189,9 @@ class ReplayChatModel(_CassetteModel):
         key = request_key(messages, tools, choice)
         taken = {id(e) for e in self.used}
         entry = next((e for e in self.recorded if id(e) not in taken and e.key == key), None)
+        if entry is None:
+            shape = request_key(messages, tools, choice, shape=True)
+            entry = next((e for e in self.recorded if id(e) not in taken and e.shape_key == shape), None)
         if entry is None:
             raise CassetteMissError(
                 f"case {self.case_id}: no recorded response for model call #{len(self.used) + 1} "

@@ -34,7 +34,7 @@ def test_replay_refuses_a_request_it_never_saw(tmp_path: Path) -> None:
     lines = (recorded / "cassette.jsonl").read_text().splitlines()
     tampered = tmp_path / "tampered.jsonl"
     first = json.loads(lines[0])
-    first["key"] = "0" * 24
+    first["key"] = first["shape_key"] = "0" * 24
     tampered.write_text(json.dumps(first) + "\n" + lines[1] + "\n")
     outcome = run_suite("routing", RunOptions(limit=2, replay=tampered), tmp_path / "replayed")
     by_id = {r.id: r for r in outcome.results}
