@@ -185,6 +185,15 @@ class Cluster:
         dry_run: bool = False,
     ) -> dict[str, Any]:
         with self.store.lock:
+            current = self.store.find(rt, namespace if rt.namespaced else "", name)
+            if (
+                current is None
+                and content_type.startswith("application/apply-patch")
+                and isinstance(body, dict)
+            ):
+                # server-side apply creates what does not exist yet
+                body = {**body, "metadata": {**(body.get("metadata") or {}), "name": name}}
+                return self.create(rt, body, namespace=namespace, dry_run=dry_run)
             current = self.store.get(rt, namespace if rt.namespaced else "", name)
             patched = apply_patch(content_type, copy.deepcopy(current), body)
             meta = patched.setdefault("metadata", {})

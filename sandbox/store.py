@@ -85,15 +85,18 @@ class Store:
         return self._tables[rt.key].get((namespace, name))
 
     def list(self, rt: ResourceType, namespace: str | None = None) -> _List[dict[str, Any]]:
-        table = self._tables[rt.key]
-        if namespace is None:
-            return [table[k] for k in sorted(table)]
-        return [table[k] for k in sorted(k for k in table if k[0] == namespace)]
+        with self.lock:  # request threads read while another thread writes
+            table = self._tables[rt.key]
+            if namespace is None:
+                return [table[k] for k in sorted(table)]
+            return [table[k] for k in sorted(k for k in table if k[0] == namespace)]
 
     def dependents(self, uid: str) -> _List[tuple[ResourceType, dict[str, Any]]]:
         """Objects whose ownerReferences name `uid`."""
         out = []
-        for key, ns, name in sorted(self.owned.get(uid, ())):
+        with self.lock:
+            entries = sorted(self.owned.get(uid, ()))
+        for key, ns, name in entries:
             obj = self._tables[key].get((ns, name))
             if obj is not None:
                 out.append((_BY_KEY[key], obj))
