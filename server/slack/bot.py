@@ -151,7 +151,7 @@ class SlackBot:
             return
         principal = self.principals.get(event.get("user", ""))
         read_only = principal is None or principal.role == "readonly"
-        if not self._claim(thread_id):
+        if not self._claim(thread_id, wait=30.0):  # messages in one Slack thread run in turn
             client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text="Still working on the last request here…"
             )
