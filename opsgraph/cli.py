@@ -71,7 +71,7 @@ def ask(
     from agents.gate import ApprovalDecision
     from opsgraph.render import ask_decision, render_approval, render_events
 
-    console = Console(stderr=as_json)
+    console = Console(stderr=as_json, soft_wrap=True)
     with _assistant() as assistant:
         runtime = assistant.runtime
         thread_id = thread or uuid.uuid4().hex

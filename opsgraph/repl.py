@@ -31,7 +31,7 @@ def _decision_from_line(console: Console, tool: str) -> ApprovalDecision:
 
 
 def run_repl(assistant: Assistant, *, thread_id: str | None = None, auto_approve: bool = False) -> None:
-    console = Console()
+    console = Console(soft_wrap=True)
     thread_id = thread_id or uuid.uuid4().hex
     settings = assistant.settings
     console.print(
