@@ -7,11 +7,12 @@ approved, as the upstream harness runs kubectl-ai unattended), and grades:
 - gatekeeper audits (31): upstream's own `expect` checks on the final answer (`contains` / `notContains`
   of `VIOLATING: <name>` lines);
 - `create-network-policy`: the NetworkPolicy `np` in `ns1` must exist and its egress rules equal the
-  task's `desired-policy.yaml` (upstream's verify.sh compares the same, normalised).
+  task's `desired-policy.yaml` (upstream's verify.sh compares the same, normalised);
+- `create-simple-rbac`, `fix-rbac-wrong-resource`: access checks as SubjectAccessReviews, after a setup
+  written here (`eval/k8s_rbac_tasks.py`; upstream's setup scripts are not shipped).
 
-The three RBAC tasks (`create-simple-rbac`, `fix-rbac-wrong-resource`, `setup-dev-cluster`) are shipped but
-not run: their upstream setup scripts were not copied and their checks need SubjectAccessReview grading
-that is not written yet. The summary lists them as not graded.
+`setup-dev-cluster` is shipped but not run: its multi-tenant setup and checks (quotas, network policies,
+per-user access in six namespaces) are not written yet. The summary lists it as not graded.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ from typing import Any
 
 from eval.case import Case, CaseOutcome, CaseResult
 from eval.datasets import load_k8s_tasks
+from eval.k8s_rbac_tasks import RBAC_TASKS, grade_rbac, setup_rbac
 from eval.suite import CaseEnv, Chart, RunOptions, Suite, SuiteSummary, Table, missing_modules
 
 __all__ = ["NOT_GRADED", "K8sTasksSuite", "grade_expect", "same_egress"]
 
-NOT_GRADED = ("create-simple-rbac", "fix-rbac-wrong-resource", "setup-dev-cluster")
-_GRADED_CORE = ("create-network-policy",)
+NOT_GRADED = ("setup-dev-cluster",)
 _MAX_APPROVALS = 10
 
 
@@ -105,6 +106,8 @@ class K8sTasksSuite(Suite):
             ]
             if task["id"] == "create-network-policy":
                 _apply(api, [], extra_namespaces=("ns1", "ns2"))
+            elif task["id"] in RBAC_TASKS:
+                setup_rbac(api, task["id"])
             else:
                 _apply(api, artifacts)
             settings = load_settings(
@@ -124,6 +127,8 @@ class K8sTasksSuite(Suite):
             answer = result.answer or ""
             if task["expect"]:
                 failed = grade_expect(answer, task["expect"])
+            elif task["id"] in RBAC_TASKS:
+                failed = grade_rbac(api, task["id"])
             else:
                 failed = self._check_network_policy(client.NetworkingV1Api(api), task)
             api.close()
@@ -183,7 +188,7 @@ class K8sTasksSuite(Suite):
                     rows=[
                         [
                             t,
-                            "upstream setup script not shipped; RBAC grading (SubjectAccessReview) not written yet",
+                            "upstream setup script not shipped; its multi-tenant setup and checks are not written yet",
                         ]
                         for t in NOT_GRADED
                     ],
