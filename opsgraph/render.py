@@ -32,11 +32,12 @@ def _short(text: str, limit: int = 400) -> str:
 def render_events(console: Console, events: Iterable[Event]) -> InterruptEvent | FinalEvent | None:
     """Print events as they come; return the run's last interrupt or final event."""
     streaming = False
+    spoke = False  # whether any answer text was streamed; if not, the final answer is printed whole
     last: InterruptEvent | FinalEvent | None = None
     for event in events:
         if isinstance(event, TokenEvent):
             console.print(event.text, end="", markup=False, highlight=False)
-            streaming = True
+            streaming = spoke = True
             continue
         if streaming:
             console.print()
@@ -51,6 +52,8 @@ def render_events(console: Console, events: Iterable[Event]) -> InterruptEvent |
             console.print(Text(f"  ↳ {_short(lines[0], 160)}{more}", style="dim"))
         elif isinstance(event, InterruptEvent | FinalEvent):
             last = event
+            if isinstance(event, FinalEvent) and not spoke:
+                console.print(event.answer, markup=False, highlight=False)
     if streaming:
         console.print()
     return last
