@@ -10,8 +10,10 @@ from typing import Any
 from sandbox import discovery, reviews, subresources, tables
 from sandbox.auth import TokenAuthenticator
 from sandbox.cluster import Cluster
+from sandbox.conversion import from_storage, storage_of, to_storage
 from sandbox.errors import ApiError, bad_request, forbidden, status_success
 from sandbox.http import Request, Response, json_response
+from sandbox.patch import apply_patch
 from sandbox.rbac import Attributes, Authorizer, User, forbidden_message
 from sandbox.resources import ResourceType, find_resource
 from sandbox.selectors import parse_field_selector, parse_label_selector
@@ -96,7 +98,56 @@ class Api:
             return reviews.review(self.authorizer, rt, req, user, namespace)
         if sub and sub != "status":
             return subresources.handle(self.cluster, rt, req, namespace, name, sub)
+        if rt.storage_version:
+            return self._converted(req, rt, verb, namespace, name, sub)
         return self._crud(req, rt, verb, namespace, name, sub)
+
+    def _converted(
+        self, req: Request, rt: ResourceType, verb: str, namespace: str, name: str, sub: str
+    ) -> Response:
+        """A version served by conversion: bodies in go to the stored version, objects out come back."""
+        stored_rt = storage_of(rt)
+        cluster = self.cluster
+        if verb == "patch":
+            with cluster.store.lock:
+                current = from_storage(rt, cluster.store.get(stored_rt, namespace, name))
+                body = req.json()
+                patched = apply_patch(req.header("Content-Type"), current, body)
+                out = cluster.update(
+                    stored_rt,
+                    to_storage(rt, patched),
+                    namespace=namespace,
+                    name=name,
+                    subresource=sub,
+                    dry_run=req.dry_run,
+                )
+            return json_response(200, from_storage(rt, out))
+        if verb in ("create", "update"):
+            body = to_storage(rt, req.json() or {})
+            req = Request(
+                req.method,
+                req.path,
+                req.query,
+                {**req.headers, "Content-Type": "application/json"},
+                json.dumps(body).encode(),
+            )
+        if verb == "watch":
+            return Response(
+                200,
+                stream=watch_stream(
+                    cluster.store, stored_rt, req, namespace, name, convert=lambda o: from_storage(rt, o)
+                ),
+            )
+        response = self._crud(req, stored_rt, verb, namespace, name, sub)
+        if response.status >= 300 or verb in ("delete", "deletecollection"):
+            return response
+        data = json.loads(response.body)
+        if data.get("kind", "").endswith("List"):
+            data["apiVersion"] = rt.api_version
+            data["items"] = [from_storage(rt, o) for o in data.get("items") or []]
+        elif data.get("kind") != "Table":
+            data = from_storage(rt, data)
+        return json_response(response.status, data)
 
     def _non_resource(self, req: Request, user: User, path: str, parts: list[str]) -> Response:
         self._authorize_path(user, path)

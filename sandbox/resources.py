@@ -24,6 +24,8 @@ class ResourceType:
     subresources: tuple[str, ...] = ()
     verbs: tuple[str, ...] = _RW
     categories: tuple[str, ...] = ()
+    storage_version: str = ""
+    """Set on a version served by conversion from the stored one (autoscaling/v1 over v2)."""
 
     @property
     def api_version(self) -> str:
@@ -45,7 +47,7 @@ class ResourceType:
 
     @property
     def persisted(self) -> bool:
-        return self.verbs != _CREATE_ONLY and self.group != "metrics.k8s.io"
+        return self.verbs != _CREATE_ONLY and self.group != "metrics.k8s.io" and not self.storage_version
 
 
 def _core(kind: str, plural: str, namespaced: bool = True, **kw: tuple[str, ...]) -> ResourceType:
@@ -92,6 +94,17 @@ RESOURCES: tuple[ResourceType, ...] = (
         ("hpa",),
         ("status",),
         categories=("all",),
+    ),
+    ResourceType(
+        "autoscaling",
+        "v1",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        True,
+        ("hpa",),
+        ("status",),
+        categories=("all",),
+        storage_version="v2",
     ),
     ResourceType("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
     ResourceType("networking.k8s.io", "v1", "Ingress", "ingresses", True, ("ing",), ("status",)),

@@ -25,7 +25,7 @@ __all__ = ["Change", "Store", "now_rfc3339", "rfc3339"]
 
 _List = list  # `Store.list` shadows the builtin inside the class body
 _LOG_SIZE = 20_000
-_BY_KEY = {r.key: r for r in RESOURCES}
+_BY_KEY = {r.key: r for r in RESOURCES if r.persisted}
 
 
 def rfc3339(ts: float) -> str:

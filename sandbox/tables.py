@@ -130,6 +130,40 @@ def _namespace(obj: dict[str, Any]) -> list[Any]:
     ]
 
 
+def _hpa(obj: dict[str, Any]) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    ref = spec.get("scaleTargetRef") or {}
+    target = next(
+        (
+            m["resource"].get("target", {}).get("averageUtilization")
+            for m in spec.get("metrics") or []
+            if m.get("type") == "Resource"
+        ),
+        None,
+    )
+    current = next(
+        (
+            m["resource"].get("current", {}).get("averageUtilization")
+            for m in status.get("currentMetrics") or []
+            if m.get("type") == "Resource"
+        ),
+        None,
+    )
+    shown = (
+        f"cpu: {current if current is not None else '<unknown>'}%/{target}%"
+        if target is not None
+        else "<none>"
+    )
+    return [
+        f"{ref.get('kind')}/{ref.get('name')}",
+        shown,
+        spec.get("minReplicas", 1),
+        spec.get("maxReplicas"),
+        status.get("currentReplicas", 0),
+        human_age(obj["metadata"].get("creationTimestamp")),
+    ]
+
+
 def _age(obj: dict[str, Any]) -> list[Any]:
     return [human_age(obj["metadata"].get("creationTimestamp"))]
 
@@ -142,6 +176,7 @@ _COLUMNS: dict[str, tuple[list[str], Row, list[str]]] = {
     "Node": (["Status", "Roles", "Age", "Version"], _node, []),
     "Event": (["Last Seen", "Type", "Reason", "Object", "Message"], _event, []),
     "Namespace": (["Status", "Age"], _namespace, []),
+    "HorizontalPodAutoscaler": (["Reference", "Targets", "MinPods", "MaxPods", "Replicas", "Age"], _hpa, []),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sandbox import tables
@@ -23,12 +23,23 @@ def _plain(kind: str, obj: dict[str, Any]) -> bytes:
     return json.dumps({"type": kind, "object": obj}, separators=(",", ":")).encode() + b"\n"
 
 
-def watch_stream(store: Store, rt: ResourceType, req: Request, namespace: str, name: str) -> Iterator[bytes]:
+def watch_stream(
+    store: Store,
+    rt: ResourceType,
+    req: Request,
+    namespace: str,
+    name: str,
+    convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> Iterator[bytes]:
     """Events for one resource, filtered by namespace, name and selectors, until timeoutSeconds.
 
     When the client asks for `as=Table` (kubectl get -w), each event carries a one-row Table.
     """
-    _line = _plain
+
+    def _converted(kind: str, obj: dict[str, Any]) -> bytes:
+        return _plain(kind, convert(obj) if convert is not None and kind != "ERROR" else obj)
+
+    _line = _converted
     if tables.wants_table(req.header("Accept")):
         include = req.query.get("includeObject", "")
 

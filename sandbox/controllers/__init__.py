@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sandbox.cluster import Reconciler
+from sandbox.controllers.autoscaler import Autoscaler
 from sandbox.controllers.endpoints import reconcile_endpoints
 from sandbox.controllers.gc import reconcile_garbage
 from sandbox.controllers.kubelet import Kubelet
@@ -22,4 +23,5 @@ def all_controllers() -> list[Reconciler]:
         Scheduler(),
         Kubelet(),
         reconcile_endpoints,
+        Autoscaler(),
     ]

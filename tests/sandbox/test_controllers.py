@@ -104,3 +104,29 @@ def test_missing_service_account_is_rejected_and_reported_on_the_replicaset(
     assert any(
         e.reason == "FailedCreate" and 'serviceaccount "nobody" not found' in e.message for e in events
     )
+
+
+def test_hpa_served_as_v1_and_v2_scales_on_cpu(kube_client: Any, sandbox_namespace: str) -> None:
+    apps = client.AppsV1Api(kube_client)
+    ns = sandbox_namespace
+    body = _deploy("busy", "ghcr.io/opsgraph-demo/frontend:1.8.0", 2)
+    body["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "10m"}}  # uses ~40m
+    apps.create_namespaced_deployment(ns, body)
+    v1 = client.AutoscalingV1Api(kube_client)
+    v1.create_namespaced_horizontal_pod_autoscaler(
+        ns,
+        {
+            "metadata": {"name": "busy"},
+            "spec": {
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "busy"},
+                "minReplicas": 1,
+                "maxReplicas": 4,
+                "targetCPUUtilizationPercentage": 50,
+            },
+        },
+    )
+    v2 = client.AutoscalingV2Api(kube_client).read_namespaced_horizontal_pod_autoscaler("busy", ns)
+    assert v2.spec.metrics[0].resource.target.average_utilization == 50
+    assert apps.read_namespaced_deployment("busy", ns).spec.replicas == 4  # far above target: up to max
+    back = v1.read_namespaced_horizontal_pod_autoscaler("busy", ns)
+    assert back.spec.target_cpu_utilization_percentage == 50 and back.status.desired_replicas == 4
