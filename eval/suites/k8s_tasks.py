@@ -58,8 +58,11 @@ def same_egress(actual: Any, desired: Any) -> bool:
 
 
 def _apply(api: Any, texts: list[str], extra_namespaces: tuple[str, ...] = ()) -> None:
+    """`kubectl apply` of the manifests: namespaces first, then each object created or replaced."""
     import yaml  # type: ignore[import-untyped]
-    from kubernetes import client, utils
+    from kubernetes import client
+    from kubernetes.dynamic import DynamicClient
+    from kubernetes.dynamic.exceptions import ConflictError
 
     docs = [d for text in texts for d in yaml.safe_load_all(text) if isinstance(d, dict)]
     namespaces = {d.get("metadata", {}).get("namespace") for d in docs} | set(extra_namespaces)
@@ -67,9 +70,18 @@ def _apply(api: Any, texts: list[str], extra_namespaces: tuple[str, ...] = ()) -
     existing = {n.metadata.name for n in core.list_namespace().items}
     for ns in sorted(n for n in namespaces if n and n not in existing):
         core.create_namespace({"metadata": {"name": ns}})
+    dynamic: Any = DynamicClient(api)  # type: ignore[no-untyped-call]
     for doc in docs:
-        if doc.get("kind") != "Namespace" or doc["metadata"]["name"] not in existing | namespaces:
-            utils.create_from_dict(api, doc)  # type: ignore[no-untyped-call]
+        if doc.get("kind") == "Namespace":
+            continue
+        resource = dynamic.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
+        namespace = doc["metadata"].get("namespace")
+        try:
+            resource.create(body=doc, namespace=namespace)
+        except ConflictError:  # the same object twice in the manifests: the later one wins, as with apply
+            current = resource.get(name=doc["metadata"]["name"], namespace=namespace)
+            doc["metadata"]["resourceVersion"] = current.metadata.resourceVersion
+            resource.replace(body=doc, namespace=namespace)
 
 
 class K8sTasksSuite(Suite):
