@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -52,6 +53,11 @@ class Api:
             return self._handle(req)
         except ApiError as exc:
             return json_response(exc.code, exc.status())
+        except Exception as exc:  # a sandbox bug answers 500 like an apiserver panic, and keeps serving
+            traceback.print_exc()
+            return json_response(
+                500, ApiError(500, "InternalError", f"Internal error occurred: {exc!r}").status()
+            )
 
     # routing -----------------------------------------------------------------------------------
     def _handle(self, req: Request) -> Response:
