@@ -165,6 +165,7 @@ class Runtime:
 
     def _events(self, payload: Any, config: RunnableConfig, thread_id: str) -> Iterator[Event]:
         calls: dict[str, str] = {}
+        seen_interrupts: set[str] = set()
         stream = self.graph.stream(payload, config, stream_mode=["messages", "updates"], subgraphs=True)
         for item in stream:
             namespace, mode, data = cast("tuple[tuple[str, ...], str, Any]", item)
@@ -182,6 +183,9 @@ class Runtime:
             for node, update in data.items():
                 if node == "__interrupt__":
                     for item in update:
+                        if item.id in seen_interrupts:  # surfaces once from the subgraph, once from the parent
+                            continue
+                        seen_interrupts.add(item.id)
                         yield InterruptEvent(
                             thread_id=thread_id, approval=ApprovalRequest.model_validate(item.value)
                         )

@@ -81,3 +81,13 @@ def test_reads_run_without_approval(store: Store, thread_id: str) -> None:
     assert result.status == "done"
     assert result.route == ["kubernetes"]
     assert "payments: web-1 Running" in (result.answer or "")
+
+
+def test_the_stream_carries_one_interrupt_event_per_pause(store: Store, thread_id: str) -> None:
+    from agents.events import InterruptEvent
+
+    runtime = _runtime(store, RecordingCluster())
+    events = list(runtime.stream("scale deploy web to 3 in shop", thread_id=thread_id))
+    interrupts = [e for e in events if isinstance(e, InterruptEvent)]
+    assert len(interrupts) == 1
+    assert interrupts[0].approval.tool == "scale_deployment"
