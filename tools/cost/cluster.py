@@ -33,6 +33,9 @@ class ClusterWorkload(BaseModel):
     spot_allowed: bool = False
     max_spot_share: float = 1.0
     min_spot_pools: int = 1
+    multi_arch: bool = Field(
+        default=False, description="Images run on amd64 and arm64 (annotation opsgraph.io/multi-arch)."
+    )
     hpa: HpaTarget | None = None
 
     @property
@@ -138,6 +141,7 @@ def read_cluster(api_client: Any, namespace: str | None = None) -> ClusterSnapsh
                     containers={c.name: _resources(c) for c in tmpl.spec.containers},
                     pods=owned, node_selector=dict(tmpl.spec.node_selector or {}),
                     spot_allowed=allowed, max_spot_share=share, min_spot_pools=pools,
+                    multi_arch={**(meta.annotations or {}), **annotations}.get("opsgraph.io/multi-arch") == "true",
                     hpa=hpa_by_target.get((meta.namespace, kind, meta.name)),
                 )
             )  # fmt: skip

@@ -120,11 +120,14 @@ def _pod_request(containers: dict[str, ContainerResources]) -> tuple[int, float]
     return round(cpu), round(mem, 3)
 
 
-def _demand(w: ClusterWorkload, containers: dict[str, ContainerResources]) -> Workload:
+def _demand(w: ClusterWorkload, containers: dict[str, ContainerResources], arch: str | None) -> Workload:
     cpu, mem = _pod_request(containers)
+    selector = dict(w.node_selector)
+    if arch and not w.multi_arch:
+        selector.setdefault("kubernetes.io/arch", arch)
     return Workload(
         name=w.key, namespace=w.namespace, replicas=w.replicas, cpu_m=cpu, memory_mib=mem,
-        node_selector=w.node_selector, spot_allowed=w.spot_allowed, max_spot_share=w.max_spot_share,
+        node_selector=selector, spot_allowed=w.spot_allowed, max_spot_share=w.max_spot_share,
         min_spot_pools=w.min_spot_pools,
     )  # fmt: skip
 
@@ -184,6 +187,22 @@ def _current_allocation(
     return allocate(list(charges.values())), []
 
 
+def _cluster_arch(snapshot: ClusterSnapshot, catalog: PriceCatalog) -> str | None:
+    """The one CPU architecture all of today's nodes share, if they do (images are assumed built for it)."""
+    archs: set[str] = set()
+    for node in snapshot.nodes:
+        arch = node.labels.get("kubernetes.io/arch")
+        if arch is None and node.instance_type:
+            try:
+                arch = catalog.spec(node.instance_type).arch
+            except CatalogError:
+                arch = None
+        if arch is None:
+            return None
+        archs.add(arch)
+    return archs.pop() if len(archs) == 1 else None
+
+
 def _mean(values: list[float] | None) -> float:
     return sum(values) / len(values) if values else 0.0
 
@@ -207,6 +226,12 @@ def optimize(
     usage: dict[str, dict[str, ContainerUsage]] = defaultdict(dict)
     current_w: list[Workload] = []
     rightsized_w: list[Workload] = []
+    arch = _cluster_arch(snapshot, catalog)
+    if arch and any(not w.multi_arch for w in snapshot.workloads):
+        notes.append(
+            f"workloads stay on {arch} (the architecture of every node today); annotate a workload "
+            '`opsgraph.io/multi-arch: "true"` to let the plan use other architectures'
+        )
     for w in snapshot.workloads:
         if namespace and w.namespace != namespace:
             continue
@@ -226,8 +251,8 @@ def optimize(
             rec = recommend(w.key, cname, res, u, s, w.hpa)
             recs.append(rec)
             new[cname] = rec.recommended
-        current_w.append(_demand(w, w.containers))
-        rightsized_w.append(_demand(w, new))
+        current_w.append(_demand(w, w.containers, arch))
+        rightsized_w.append(_demand(w, new, arch))
     before = PlanProblem(workloads=current_w, offerings=offerings)
     after = PlanProblem(workloads=rightsized_w, offerings=offerings)
     plan_before = plan_nodes(before, time_limit_s=time_limit_s / 2)

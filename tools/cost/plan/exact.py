@@ -48,7 +48,7 @@ def solve_exact(
     slots: list[tuple[Offering, cp_model.IntVar, dict[str, cp_model.IntVar]]] = []
     for o in problem.offerings:
         allowed = [w for w in works if w.allows(o) and w.fits(o)]
-        prev: tuple[cp_model.IntVar, dict[str, cp_model.IntVar]] | None = None
+        prev: tuple[cp_model.IntVar, dict[str, cp_model.IntVar]] | None = None  # the offering's previous slot
         for k in range(_slots(o, works, inc_cost)):
             is_open = m.new_bool_var(f"open[{o.name}#{k}]")
             counts = {w.name: m.new_int_var(0, w.replicas, f"n[{o.name}#{k},{w.name}]") for w in allowed}
@@ -59,10 +59,8 @@ def solve_exact(
             )
             m.add(sum(counts.values()) <= o.max_pods * is_open)
             m.add(sum(counts.values()) >= is_open)
-            if prev is not None:  # identical slots: open ones first, fuller ones first
+            if prev is not None:  # identical slots: open ones first
                 m.add(prev[0] >= is_open)
-                if len(allowed) == 1:
-                    m.add(prev[1][allowed[0].name] >= counts[allowed[0].name])
             prev = (is_open, counts)
             slots.append((o, is_open, counts))
     for w in works:

@@ -129,27 +129,35 @@ def _fill_with(
 ) -> list[OpenNode]:
     nodes: list[OpenNode] = []
     left = {k: v for k, v in demand.items() if v > 0}
+    shares = {
+        k: (by_name[k].cpu_m / offering.cpu_m, by_name[k].memory_mib / offering.memory_mib) for k in left
+    }
+    spot = offering.capacity_type == "spot"
     while left and (max_nodes is None or len(nodes) < max_nodes):
         node = OpenNode(offering)
-        while True:
+        while node.pods < offering.max_pods:
             cpu_free = 1 - node.cpu_m / offering.cpu_m
             mem_free = 1 - node.memory_mib / offering.memory_mib
             best: tuple[float, str] | None = None
             for name in left:
-                w = by_name[name]
-                if not node.room_for(w) or not ledger.room(w, offering):
+                a, b = shares[name]
+                if a > cpu_free + 1e-9 or b > mem_free + 1e-9:
                     continue
-                value = score(
-                    w.cpu_m / offering.cpu_m, w.memory_mib / offering.memory_mib, cpu_free, mem_free
-                )
+                if spot and not ledger.room(by_name[name], offering):
+                    continue
+                value = score(a, b, cpu_free, mem_free)
                 if best is None or (value, name) > best:
                     best = (value, name)
             if best is None:
                 break
             w = by_name[best[1]]
-            node.add(w)
-            ledger.add(w, offering)
-            left[w.name] -= 1
+            # several pods at once while the node is far from full: a quarter of the room for them
+            k = max(1, min(left[w.name], node.room_for(w, left[w.name]) // 4))
+            if spot:
+                k = min(k, ledger.room(w, offering))
+            node.add(w, k)
+            ledger.add(w, offering, k)
+            left[w.name] -= k
             if not left[w.name]:
                 del left[w.name]
         if not node.pods:
@@ -169,6 +177,8 @@ def _fill(
 ) -> list[OpenNode]:
     """Pack `demand` onto nodes of one offering, trying each pod-choice rule and keeping the one that leaves
     the fewest pods over, then uses the fewest nodes; `demand` is left holding what did not fit."""
+    if sum(demand.values()) > 400:  # large groups: the balanced rule alone, to stay fast
+        return _fill_with(_cosine, offering, demand, by_name, ledger, max_nodes)
     best: tuple[tuple[int, int], Callable[[float, float, float, float], float]] | None = None
     for score in _SCORES:
         trial = dict(demand)

@@ -105,7 +105,15 @@ def _solve_small(
             best.nodes.append(node)
     if _cost(best.nodes) <= best.bound * (1 + 1e-9):
         return
-    budget = max(1.0, time_limit_s - (time.perf_counter() - start))
+    try:  # integer node counts: a stronger bound, which also lets CP-SAT prune more
+        guide = solve_relaxation(problem, lost, integer_nodes=True, time_limit_s=min(5.0, time_limit_s / 5))
+        if guide.dual_bound > best.bound * (1 + 1e-9):
+            best.bound, best.source = min(guide.dual_bound, _cost(best.nodes)), "milp-bound"
+    except RuntimeError:
+        pass
+    if _cost(best.nodes) <= best.bound * (1 + 1e-9):
+        return
+    budget = max(1.0, time_limit_s * 0.9 - (time.perf_counter() - start))
     exact = solve_exact(prune_dominated(problem), lost, best.nodes, best.bound, budget)
     if exact.nodes is None:
         return  # UNKNOWN: proves nothing, the heuristic plan stands
@@ -138,7 +146,7 @@ def plan_nodes(problem: PlanProblem, time_limit_s: float = 20.0, exact_max_pods:
         if w.name not in lost and placed.get(w.name, 0) < w.replicas:
             lost[w.name] = w.replicas - placed.get(w.name, 0)
     cost = _cost(nodes)
-    if cost <= bound * (1 + 1e-9) and cost > 0:
+    if cost <= bound * (1 + 1e-9):
         optimal = True
     plan = Plan(
         nodes=[n.to_planned() for n in sorted(nodes, key=lambda n: (n.offering.name, -n.pods))],
