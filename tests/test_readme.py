@@ -55,3 +55,27 @@ def test_the_tour_runs(tmp_path: Path) -> None:
 def test_python_examples_run(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     exec(compile(code, "README.md", "exec"), {})
+
+
+def test_client_example_runs_against_a_live_server(tmp_path: Path) -> None:
+    import contextlib
+    import io
+
+    from agents.runtime import Runtime
+    from opsgraph.settings import Settings
+    from server.app import create_app
+    from tests.agents.recording_tools import RecordingCluster
+    from tests.server.live import live_server
+
+    [example] = _blocks("python client")
+    cluster = RecordingCluster()
+    settings = Settings(checkpoint_url="memory", api_tokens="s3cret=alice:admin")
+    output = io.StringIO()
+    with (
+        Runtime(settings, tools=cluster.tools()) as runtime,
+        live_server(create_app(runtime)) as url,
+        contextlib.redirect_stdout(output),
+    ):
+        exec(compile(example.replace("http://127.0.0.1:8080", url), "README.md", "exec"), {})
+    assert cluster.replicas["shop/web"] == 3
+    assert "scaled to 3" in output.getvalue()
