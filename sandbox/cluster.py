@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sandbox.admission import admit_pod
 from sandbox.defaults import apply_defaults
 from sandbox.errors import ApiError, bad_request, forbidden, not_found
 from sandbox.patch import apply_patch
@@ -92,6 +93,7 @@ class Cluster:
                     meta.get("name", ""),
                 )
         if rt.kind == "Pod":
+            admit_pod(self.store, obj)
             sa = obj.get("spec", {}).get("serviceAccountName", "default")
             if self.store.find(resource("serviceaccounts"), meta["namespace"], sa) is None:
                 raise forbidden(

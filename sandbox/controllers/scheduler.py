@@ -11,6 +11,7 @@ from typing import Any
 
 from sandbox.cluster import Cluster, resource
 from sandbox.quantity import parse_quantity
+from sandbox.selectors import selector_from_spec
 from sandbox.store import Change, now_rfc3339
 
 __all__ = ["Scheduler", "pod_requests"]
@@ -26,6 +27,15 @@ def pod_requests(pod: dict[str, Any]) -> tuple[float, float]:
         cpu += parse_quantity(req.get("cpu", 0))
         mem += parse_quantity(req.get("memory", 0))
     return cpu, mem
+
+
+def _host_ports(pod: dict[str, Any]) -> set[tuple[int, str]]:
+    return {
+        (int(p["hostPort"]), p.get("protocol", "TCP"))
+        for c in pod["spec"].get("containers") or []
+        for p in c.get("ports") or []
+        if p.get("hostPort")
+    }
 
 
 def _tolerated(taint: dict[str, Any], tolerations: list[dict[str, Any]]) -> bool:
@@ -69,10 +79,12 @@ class Scheduler:
         self.committed: dict[str, list[float]] = {}
         self.pending: set[tuple[str, str]] = set()
         self._counted: dict[str, tuple[str, float, float]] = {}
+        self._ports: dict[str, set[tuple[int, str]]] = {}
 
     def _account(self, change: Change) -> None:
         uid = change.obj["metadata"]["uid"]
         previous = self._counted.pop(uid, None)
+        self._ports.pop(uid, None)
         if previous:
             totals = self.committed.setdefault(previous[0], [0.0, 0.0, 0.0])
             totals[0] -= previous[1]
@@ -86,6 +98,54 @@ class Scheduler:
             totals[1] += mem
             totals[2] += 1
             self._counted[uid] = (node, cpu, mem)
+            self._ports[uid] = _host_ports(change.obj)
+
+    def _ports_free(self, pod: dict[str, Any], node_name: str) -> bool:
+        wanted = _host_ports(pod)
+        if not wanted:
+            return True
+        for uid, (node, _, _) in self._counted.items():
+            if (
+                node == node_name
+                and uid != pod["metadata"].get("uid")
+                and self._ports.get(uid, set()) & wanted
+            ):
+                return False
+        return True
+
+    def _pod_affinity_ok(
+        self,
+        pod: dict[str, Any],
+        node: dict[str, Any],
+        nodes: dict[str, dict[str, Any]],
+        placed: list[dict[str, Any]],
+    ) -> str:
+        affinity = pod["spec"].get("affinity") or {}
+        for kind, want_match in (("podAffinity", True), ("podAntiAffinity", False)):
+            terms = (affinity.get(kind) or {}).get("requiredDuringSchedulingIgnoredDuringExecution") or []
+            for term in terms:
+                key = term.get("topologyKey", "kubernetes.io/hostname")
+                value = (node["metadata"].get("labels") or {}).get(key)
+                namespaces = term.get("namespaces") or [pod["metadata"]["namespace"]]
+                match = selector_from_spec(term.get("labelSelector"))
+                found = any(
+                    other["metadata"]["namespace"] in namespaces
+                    and match(other["metadata"].get("labels") or {})
+                    and value is not None
+                    and (
+                        nodes.get(other["spec"]["nodeName"], {}).get("metadata", {}).get("labels") or {}
+                    ).get(key)
+                    == value
+                    for other in placed
+                    if other["metadata"].get("uid") != pod["metadata"].get("uid")
+                )
+                if found != want_match:
+                    return (
+                        "node(s) didn't match pod affinity rules"
+                        if want_match
+                        else "node(s) didn't match pod anti-affinity rules"
+                    )
+        return ""
 
     def _fit(self, pod: dict[str, Any], node: dict[str, Any]) -> str:
         """ "" when the pod fits the node, else the reason kube-scheduler would give."""
@@ -110,14 +170,25 @@ class Scheduler:
             return "Insufficient cpu"
         if mem and used[1] + mem > parse_quantity(alloc.get("memory", 0)):
             return "Insufficient memory"
+        if not self._ports_free(pod, node["metadata"]["name"]):
+            return "node(s) didn't have free ports for the requested pod ports"
         return ""
 
     def schedule(self, cluster: Cluster, pod: dict[str, Any]) -> None:
         nodes = cluster.store.list(resource("nodes"))
         reasons: Counter[str] = Counter()
         best: tuple[float, str] | None = None
+        affinity = pod["spec"].get("affinity") or {}
+        placed: list[dict[str, Any]] = []
+        if affinity.get("podAffinity") or affinity.get("podAntiAffinity"):
+            placed = [p for p in cluster.store.list(resource("pods")) if p["spec"].get("nodeName")]
+        by_name = {n["metadata"]["name"]: n for n in nodes}
         for node in nodes:
-            why = self._fit(pod, node)
+            why = self._fit(pod, node) or (
+                self._pod_affinity_ok(pod, node, by_name, placed)
+                if placed or affinity.get("podAffinity")
+                else ""
+            )
             if why:
                 reasons[why] += 1
                 continue
