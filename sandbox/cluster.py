@@ -19,6 +19,7 @@ from sandbox.admission import admit_pod
 from sandbox.defaults import apply_defaults
 from sandbox.errors import ApiError, bad_request, forbidden, not_found
 from sandbox.patch import apply_patch
+from sandbox.quantity import parse_quantity
 from sandbox.resources import RESOURCES, ResourceType
 from sandbox.store import Change, Store, now_rfc3339
 from sandbox.validation import validate
@@ -110,6 +111,28 @@ class Cluster:
             if spec.get("clusterIP"):
                 spec["clusterIPs"] = [spec["clusterIP"]]
 
+    def _admit_resize(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        def size(obj: dict[str, Any]) -> float:
+            return parse_quantity(
+                ((obj.get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage", "0")
+            )
+
+        if size(new) <= size(old):
+            return
+        sc = self.store.find(
+            resource("storageclasses", "storage.k8s.io"),
+            "",
+            (old.get("spec") or {}).get("storageClassName") or "",
+        )
+        if (old.get("status") or {}).get("phase") != "Bound" or not (sc or {}).get("allowVolumeExpansion"):
+            name = new["metadata"]["name"]
+            raise forbidden(
+                f'persistentvolumeclaims "{name}" is forbidden: only dynamically provisioned pvc can be resized '
+                "and the storageclass that provisions the pvc must support resize",
+                "persistentvolumeclaims",
+                name,
+            )
+
     # the write path ----------------------------------------------------------------------------
     def create(
         self,
@@ -170,6 +193,8 @@ class Cluster:
             obj = apply_defaults(rt, drop_nulls(obj), creating=False)
             if subresource != "status":
                 validate(rt, obj, old)
+                if rt.kind == "PersistentVolumeClaim":
+                    self._admit_resize(obj, old)
             stored = self.store.update(rt, obj, subresource=subresource, dry_run=dry_run)
             if not dry_run:
                 self.settle()

@@ -71,6 +71,7 @@ RESOURCES: tuple[ResourceType, ...] = (
     _core("Event", "events", short_names=("ev",)),
     _core("ServiceAccount", "serviceaccounts", short_names=("sa",)),
     _core("PersistentVolumeClaim", "persistentvolumeclaims", short_names=("pvc",), subresources=("status",)),
+    _core("PersistentVolume", "persistentvolumes", False, short_names=("pv",), subresources=("status",)),
     _core("LimitRange", "limitranges", short_names=("limits",)),
     _core("ResourceQuota", "resourcequotas", short_names=("quota",), subresources=("status",)),
     ResourceType(
@@ -106,6 +107,7 @@ RESOURCES: tuple[ResourceType, ...] = (
         categories=("all",),
         storage_version="v2",
     ),
+    ResourceType("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",)),
     ResourceType("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
     ResourceType("networking.k8s.io", "v1", "Ingress", "ingresses", True, ("ing",), ("status",)),
     ResourceType("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", True, ("pdb",), ("status",)),

@@ -174,8 +174,29 @@ class Scheduler:
             return "node(s) didn't have free ports for the requested pod ports"
         return ""
 
+    def _claims_problem(self, cluster: Cluster, pod: dict[str, Any]) -> str:
+        for vol in pod["spec"].get("volumes") or []:
+            claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
+            if not claim:
+                continue
+            pvc = cluster.store.find(resource("persistentvolumeclaims"), pod["metadata"]["namespace"], claim)
+            if pvc is None:
+                return f'persistentvolumeclaim "{claim}" not found'
+            if (pvc.get("status") or {}).get("phase") != "Bound":
+                return "pod has unbound immediate PersistentVolumeClaims"
+        return ""
+
     def schedule(self, cluster: Cluster, pod: dict[str, Any]) -> None:
         nodes = cluster.store.list(resource("nodes"))
+        claims = self._claims_problem(cluster, pod)
+        if claims:
+            self._unschedulable(
+                cluster,
+                pod,
+                f"0/{len(nodes)} nodes are available: {claims}. preemption: 0/{len(nodes)} "
+                f"nodes are available: {len(nodes)} Preemption is not helpful for scheduling.",
+            )
+            return
         reasons: Counter[str] = Counter()
         best: tuple[float, str] | None = None
         affinity = pod["spec"].get("affinity") or {}
@@ -213,7 +234,6 @@ class Scheduler:
                 "default-scheduler",
             )
             return
-        self.pending.add(key)
         detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items(), key=lambda i: i[0]))
         message = (
             (
@@ -223,6 +243,10 @@ class Scheduler:
             if nodes
             else "no nodes available to schedule pods"
         )
+        self._unschedulable(cluster, pod, message)
+
+    def _unschedulable(self, cluster: Cluster, pod: dict[str, Any], message: str) -> None:
+        self.pending.add((pod["metadata"]["namespace"], pod["metadata"]["name"]))
         condition = {
             "type": "PodScheduled",
             "status": "False",
@@ -237,7 +261,7 @@ class Scheduler:
         if old and old[0].get("message") == message:
             return
         fresh = cluster.store.update(
-            pods,
+            resource("pods"),
             {**pod, "status": {**(pod.get("status") or {}), "phase": "Pending", "conditions": [condition]}},
             subresource="status",
         )
@@ -269,5 +293,5 @@ class Scheduler:
                 and pod["spec"].get("schedulerName", "default-scheduler") == "default-scheduler"
             ):
                 self.schedule(cluster, pod)
-        elif kind == "Node" and self.pending:
+        elif kind in ("Node", "PersistentVolumeClaim") and self.pending:
             self._retry_pending(cluster)

@@ -121,6 +121,19 @@ def load_base(cluster: Cluster) -> None:
         cluster.seed(node(name, index=n, zone=f"us-east-1{'abc'[n - 1]}"))
     cluster.seed(
         {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": "standard",
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            "provisioner": "rancher.io/local-path",
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "Immediate",
+        }
+    )
+    cluster.seed(
+        {
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": {

@@ -110,3 +110,39 @@ def test_host_port_conflict_and_pod_affinity(kube_client: Any, sandbox_namespace
     }
     core.create_namespaced_pod(ns, _pod("near", pod_spec=near))
     assert core.read_namespaced_pod("near", ns).spec.node_name == "worker-1"
+
+
+def test_claims_bind_through_the_default_class_or_stay_pending(
+    kube_client: Any, sandbox_namespace: str
+) -> None:
+    core = client.CoreV1Api(kube_client)
+    ns = sandbox_namespace
+
+    def claim(name: str, **spec: Any) -> dict[str, Any]:
+        return {
+            "metadata": {"name": name},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}, **spec},
+        }
+
+    core.create_namespaced_persistent_volume_claim(ns, claim("data"))
+    bound = core.read_namespaced_persistent_volume_claim("data", ns)
+    assert (
+        bound.status.phase == "Bound"
+        and bound.spec.storage_class_name == "standard"
+        and bound.spec.volume_name
+    )
+    core.create_namespaced_persistent_volume_claim(ns, claim("fast", storageClassName="fast-ssd"))
+    assert core.read_namespaced_persistent_volume_claim("fast", ns).status.phase == "Pending"
+    events = core.list_namespaced_event(ns, field_selector="involvedObject.name=fast").items
+    assert any('storageclass.storage.k8s.io "fast-ssd" not found' in e.message for e in events)
+    pod = _pod("db", pod_spec={"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "fast"}}]})
+    core.create_namespaced_pod(ns, pod)
+    assert (
+        "unbound immediate PersistentVolumeClaims"
+        in core.read_namespaced_pod("db", ns).status.conditions[0].message
+    )
+    with pytest.raises(ApiException) as err:
+        core.patch_namespaced_persistent_volume_claim(
+            "data", ns, {"spec": {"resources": {"requests": {"storage": "5Gi"}}}}
+        )
+    assert err.value.status == 403 and "must support resize" in json.loads(err.value.body)["message"]
