@@ -136,3 +136,34 @@ def test_failing_readiness_probe_and_missing_config_key(
     )
     core.patch_namespaced_config_map("settings", ns, {"data": {"level": "debug"}})
     assert core.read_namespaced_pod("app", ns).status.container_statuses[0].ready  # fixed by the data alone
+
+
+def test_pending_on_an_unbound_claim(
+    kube_tools: dict[str, BaseTool], kube_client: Any, sandbox_namespace: str
+) -> None:
+    core = client.CoreV1Api(kube_client)
+    ns = sandbox_namespace
+    core.create_namespaced_persistent_volume_claim(
+        ns,
+        {
+            "metadata": {"name": "data"},
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "premium",
+                "resources": {"requests": {"storage": "1Gi"}},
+            },
+        },
+    )
+    core.create_namespaced_pod(
+        ns,
+        {
+            "metadata": {"name": "db"},
+            "spec": {
+                "containers": [{"name": "db", "image": "redis:7"}],
+                "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": "data"}}],
+            },
+        },
+    )
+    out = invoke(kube_tools["diagnose_pod"], name="db", namespace=ns)
+    assert "its volume claim is not bound" in out
+    assert 'storageclass.storage.k8s.io "premium" not found' in out and "storageClassName premium" in out

@@ -221,6 +221,35 @@ def _waiting_finding(
     return None
 
 
+def _claim_finding(
+    access: KubeAccess, pod: dict[str, Any], events: list[dict[str, Any]], message: str
+) -> Finding:
+    namespace = pod["metadata"]["namespace"]
+    evidence = [_find_event(events, "FailedScheduling") or f'condition PodScheduled: "{message}"']
+    for vol in pod["spec"].get("volumes") or []:
+        claim = (vol.get("persistentVolumeClaim") or {}).get("claimName")
+        if not claim:
+            continue
+        try:
+            pvc = access.request("GET", f"/api/v1/namespaces/{namespace}/persistentvolumeclaims/{claim}")
+        except KubeError:
+            evidence.append(f"persistentvolumeclaim {claim}: does not exist")
+            continue
+        evidence.append(
+            f"persistentvolumeclaim {claim}: phase {(pvc.get('status') or {}).get('phase')}, "
+            f"storageClassName {(pvc.get('spec') or {}).get('storageClassName')}"
+        )
+        failed = _find_event(_events(access, namespace, claim), "ProvisioningFailed")
+        if failed:
+            evidence.append(failed)
+    return Finding(
+        "pod is Pending: its volume claim is not bound",
+        "the PersistentVolumeClaim it mounts is missing or cannot be provisioned",
+        evidence,
+        "create the claim, or give it a StorageClass that exists and an access mode it supports",
+    )
+
+
 def diagnose_pod(access: KubeAccess, name: str, namespace: str) -> PodReport:
     pod = access.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
     events = _events(access, namespace, name)
@@ -245,6 +274,11 @@ def diagnose_pod(access: KubeAccess, name: str, namespace: str) -> PodReport:
             cause = "every node that could fit it has a taint the pod does not tolerate"
         elif "affinity" in message or "selector" in message:
             cause = "its nodeSelector/affinity matches no node"
+        elif "free ports" in message:
+            cause = "the hostPort it asks for is already taken on every node it may use"
+        if "PersistentVolumeClaim" in message or "persistentvolumeclaim" in message:
+            report.findings.append(_claim_finding(access, pod, events, message))
+            return report
         report.findings.append(
             Finding(
                 "pod is Pending: unschedulable",
