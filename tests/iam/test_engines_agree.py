@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policies import Request
+from policies import PolicySet, Request
 from tests.iam.builders import policy
 from verifiers.iam import compare, decide, evaluate
 
@@ -48,6 +48,21 @@ RESOURCES = [
     "arn:aws:ec2:us-east-1:123456789012:instance/i-1",
     "arn:aws:ec2:us-east-1:123:456:instance/i-1",
     "arn:aws:s3:::Bucket/a1",
+]
+PRINCIPAL_ELEMENTS: list[Any] = [
+    "*",
+    {"AWS": "123456789012"},
+    {"AWS": ["arn:aws:iam::123456789012:user/alice", "arn:aws:iam::999999999999:root"]},
+    {"Service": "lambda.amazonaws.com"},
+    {"AWS": "*"},
+]
+PRINCIPALS = [
+    None,
+    "arn:aws:iam::123456789012:user/alice",
+    "arn:aws:iam::123456789012:user/bob",
+    "arn:aws:sts::999999999999:assumed-role/r/s",
+    "lambda.amazonaws.com",
+    "123456789012",
 ]
 CLAUSES: list[tuple[str, str, list[str]]] = [
     ("IpAddress", "aws:SourceIp", ["10.0.0.0/8", "2001:db8::/32"]),
@@ -97,6 +112,10 @@ def statements(draw: st.DrawFn) -> dict[str, Any]:
     out["NotAction" if draw(st.integers(0, 5)) == 0 else "Action"] = actions
     resources = draw(st.lists(st.sampled_from(RESOURCE_PATTERNS), min_size=1, max_size=2))
     out["NotResource" if draw(st.integers(0, 5)) == 0 else "Resource"] = resources
+    if draw(st.integers(0, 4)) == 0:
+        out["NotPrincipal" if draw(st.booleans()) else "Principal"] = draw(
+            st.sampled_from(PRINCIPAL_ELEMENTS)
+        )
     clauses = draw(st.lists(st.sampled_from(CLAUSES), max_size=2, unique_by=lambda c: (c[0], c[1])))
     if clauses:
         block: dict[str, dict[str, list[str]]] = {}
@@ -117,7 +136,10 @@ def requests(draw: st.DrawFn) -> Request:
     keys = draw(st.lists(st.sampled_from(sorted(CONTEXT_VALUES)), max_size=4, unique=True))
     context = {k: draw(st.sampled_from(CONTEXT_VALUES[k])) for k in keys}
     return Request(
-        action=draw(st.sampled_from(ACTIONS)), resource=draw(st.sampled_from(RESOURCES)), context=context
+        action=draw(st.sampled_from(ACTIONS)),
+        resource=draw(st.sampled_from(RESOURCES)),
+        principal=draw(st.sampled_from(PRINCIPALS)),
+        context=context,
     )
 
 
@@ -150,3 +172,13 @@ def test_every_counterexample_is_confirmed_by_the_evaluator(p1: Any, p2: Any) ->
 @given(policies())
 def test_a_policy_is_equivalent_to_itself(p: Any) -> None:
     assert compare(p, p).relation == "equivalent"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(policies(), policies(), policies(), st.booleans(), requests())
+def test_policy_sets_agree(identity: Any, boundary: Any, scp: Any, with_scp: bool, r: Request) -> None:
+    # Same-account sets: an identity policy, a permissions boundary and maybe an SCP.
+    pset = PolicySet(identity=(identity,), boundary=(boundary,), scp=(scp,) if with_scp else ())
+    symbolic = decide(pset, r)
+    assert symbolic.status != "unknown", symbolic.reason
+    assert (symbolic.status == "sat") == evaluate(pset, r).allowed

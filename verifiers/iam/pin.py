@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 import z3
 
-from policies.model import Policy
+from policies.model import Policy, PolicySet
 from policies.request import Request
-from verifiers.iam.encode import encode_policy
+from verifiers.iam.encode import encode_policy, encode_set
 from verifiers.iam.globs import literal_glob
 from verifiers.iam.solve import DEFAULT_TIMEOUT_MS, SolveResult, solve
 from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Space, slot_field
@@ -72,12 +72,18 @@ def pin_request(space: Space, request: Request) -> z3.BoolRef:
 
 
 def decide(
-    policy: Policy | Sequence[Policy], request: Request, *, timeout_ms: int = DEFAULT_TIMEOUT_MS
+    policy: Policy | Sequence[Policy] | PolicySet, request: Request, *, timeout_ms: int = DEFAULT_TIMEOUT_MS
 ) -> SolveResult:
-    """The symbolic engine's decision on one request: `sat` means allowed, `unsat` denied."""
-    policies = [policy] if isinstance(policy, Policy) else list(policy)
+    """The symbolic engine's decision on one request: `sat` means allowed, `unsat` denied.
+
+    A `PolicySet` is decided as a same-account request (see `encode_set`)."""
+    if isinstance(policy, PolicySet):
+        policies = list(policy.all_policies())
+    else:
+        policies = [policy] if isinstance(policy, Policy) else list(policy)
     space = Space()
     reserve_slots(space, request)
     space.prepare(policies)
-    formula = z3.And(encode_policy(space, policies), pin_request(space, request))
+    allowed = encode_set(space, policy) if isinstance(policy, PolicySet) else encode_policy(space, policies)
+    formula = z3.And(allowed, pin_request(space, request))
     return solve(space, formula, timeout_ms=timeout_ms)
