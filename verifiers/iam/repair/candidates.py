@@ -277,12 +277,39 @@ def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) ->
     )
 
 
-def _wrongly_denied(policy: Policy, fault: Fault, denies: Sequence[Request]) -> Iterator[Candidate]:
+def _exempt_points(policy: Policy, st: Statement, allows: Sequence[Request], why: str) -> Iterator[Candidate]:
+    """A Deny on `Resource` patterns becomes a Deny of the same actions on every resource but the must-allow
+    ones (`NotResource`): it denies more elsewhere, never less, so nothing beyond the spec is opened."""
+    if st.resource is None or st.action is None:
+        return
+    probe = st.model_copy(
+        update={"resource": None, "condition": (), "principal": None, "not_principal": None}
+    )
+    points = sorted({r.resource for r in allows if statement_applies(probe, r, policy.supports_variables)})
+    if not points:
+        return
+    spared = [exact_resource(p, policy.supports_variables) for p in points]
+    new = st.model_copy(update={"resource": None, "not_resource": tuple(spared)})
+    yield (
+        Edit(
+            op="exempt_resource",
+            statement=st.index,
+            detail={"not_resource": spared},
+            description=f"{st.label}: deny its actions on every resource except {', '.join(spared)} ({why})",
+        ),
+        _replace(policy, st.index, new),
+    )
+
+
+def _wrongly_denied(
+    policy: Policy, fault: Fault, denies: Sequence[Request], allows: Sequence[Request]
+) -> Iterator[Candidate]:
     request = fault.spec_request.request
     why = f"{fault.spec_request.label} must be allowed"
     by_index = {s.index: s for s in policy.statements}
     for blame in fault.blame:
         st = by_index[blame.statement]
+        yield from _exempt_points(policy, st, allows, why)
         kept = [r for r in denies if statement_applies(st, r, policy.supports_variables)]
         for clause in _distinguishing(request, kept)[:3]:
             new = st.model_copy(update={"condition": (*st.condition, clause)})
@@ -367,7 +394,7 @@ def fault_candidates(
     if fault.kind == "wrongly_allowed":
         return list(_wrongly_allowed(policy, fault, allows))
     if fault.kind == "wrongly_denied":
-        return list(_wrongly_denied(policy, fault, denies))
+        return list(_wrongly_denied(policy, fault, denies, allows))
     return list(_not_allowed(policy, fault, pending))
 
 

@@ -141,7 +141,9 @@ def _property_question(policy: Policy, prop: Property, spec: Spec) -> tuple[Foun
                 s for s in policy.statements if s.principal or s.not_principal or s.effect == "Deny"
             ),
         )
-        stranger = allow_policy(["*"], ["*"], Principal(values={"AWS": (f"arn:aws:iam::{STRANGER_ACCOUNT}:user/stranger",)}))
+        stranger = allow_policy(
+            ["*"], ["*"], Principal(values={"AWS": (f"arn:aws:iam::{STRANGER_ACCOUNT}:user/stranger",)})
+        )
         return find_request([with_principal, stranger]), True
     everything = allow_policy(["*"], ["*"])
     return find_request([everything], [policy]), False
