@@ -167,3 +167,10 @@ def test_pending_on_an_unbound_claim(
     out = invoke(kube_tools["diagnose_pod"], name="db", namespace=ns)
     assert "its volume claim is not bound" in out
     assert 'storageclass.storage.k8s.io "premium" not found' in out and "storageClassName premium" in out
+
+
+@pytest.mark.usefixtures("seeded")
+def test_a_workload_name_diagnoses_its_least_healthy_pod(kube_tools: dict[str, BaseTool]) -> None:
+    out = invoke(kube_tools["diagnose_pod"], name="catalog", namespace="shop")
+    assert out.startswith("no pod is named catalog; diagnosing catalog-") and "ImagePullBackOff" in out
+    assert "not found" in invoke(kube_tools["diagnose_pod"], name="nothing-here", namespace="shop")

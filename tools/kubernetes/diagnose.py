@@ -330,6 +330,21 @@ def diagnose_pod(access: KubeAccess, name: str, namespace: str) -> PodReport:
     return report
 
 
+def pod_of_workload(access: KubeAccess, workload: str, namespace: str) -> str | None:
+    """The least healthy pod whose name shows it belongs to `workload` (`<workload>-<hash>-<id>`)."""
+    pods = access.request("GET", f"/api/v1/namespaces/{namespace}/pods").get("items", [])
+    mine = [p for p in pods if p["metadata"]["name"].startswith(f"{workload}-")]
+    if not mine:
+        return None
+
+    def health(pod: dict[str, Any]) -> tuple[int, str]:
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        ready = bool(statuses) and all(s.get("ready") for s in statuses)
+        return (1 if ready else 0, pod["metadata"]["name"])
+
+    return str(min(mine, key=health)["metadata"]["name"])
+
+
 def diagnose_workload(access: KubeAccess, kind: str, name: str, namespace: str) -> str:
     """A Deployment (or StatefulSet, DaemonSet, Job): its rollout state and each distinct pod problem."""
     resolved = access.resolve(kind)

@@ -15,7 +15,7 @@ from tools.kubernetes import reads
 from tools.kubernetes.access import KubeAccess, KubeError
 from tools.kubernetes.diagnose import diagnose_namespace as _diagnose_namespace
 from tools.kubernetes.diagnose import diagnose_pod as _diagnose_pod
-from tools.kubernetes.diagnose import diagnose_workload
+from tools.kubernetes.diagnose import diagnose_workload, pod_of_workload
 from tools.kubernetes.render import diff_objects
 from tools.kubernetes.writes import Guard, WriteError, run_write
 
@@ -196,8 +196,20 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
     @_safe
     def diagnose_pod(name: str, namespace: str = "default") -> str:
         """Diagnose one pod: status, events, last logs, and the cause in words with its evidence
-        (CrashLoopBackOff, ImagePullBackOff, OOMKilled, Pending/unschedulable, failing probes)."""
-        return _diagnose_pod(access, name, namespace).text()
+        (CrashLoopBackOff, ImagePullBackOff, OOMKilled, Pending/unschedulable, failing probes).
+        A workload name (e.g. a Deployment's) diagnoses its least healthy pod."""
+        try:
+            return _diagnose_pod(access, name, namespace).text()
+        except KubeError as exc:
+            if exc.code != 404:
+                raise
+            pod = pod_of_workload(access, name, namespace)
+            if pod is None:
+                raise
+            return (
+                f"no pod is named {name}; diagnosing {pod}, a pod of workload {name}:\n"
+                + _diagnose_pod(access, pod, namespace).text()
+            )
 
     @_safe
     def diagnose_deployment(name: str, namespace: str = "default") -> str:
