@@ -373,15 +373,22 @@ def _variable_candidates(rnd: _Round, key: str, refs: _Refs) -> list[str]:
     neg = [g for g, v in lits if not v]
     out: list[str] = []
     for items in refs.values():
-        literals = [a.glob.literal() for ref, a in items if a.glob is not None and rnd.true(ref)]
-        for ref, atom in items:
-            t = atom.template
-            if t is None or key not in t.var_keys or not rnd.true(ref):
-                continue
+        static_pos = [a.glob for ref, a in items if a.glob is not None and rnd.true(ref)]
+        static_neg = [a.glob for ref, a in items if a.glob is not None and not rnd.true(ref)]
+        templates = [a.template for ref, a in items if a.template is not None and rnd.true(ref)]
+        mine = [t for t in templates if key in t.var_keys and len(t.var_keys) == 1]
+        if not mine:
+            continue
+        # Strings the field could take if the variable were free; read the variable's value off them.
+        texts = [g.literal() for g in static_pos]
+        with contextlib.suppress(WitnessBudgetExceededError):
+            over = [*static_pos, *(_over_approximation(t) for t in templates)]
+            texts += find_witnesses(over, static_neg, limit=4) + [_instantiate(g) for g in over]
+        for t in mine:
             regex = _template_regex(t)
-            for text in literals:
+            for text in texts:
                 m = regex.fullmatch(text) if text is not None else None
-                if m and len(t.var_keys) == 1:
+                if m:
                     out.append(m.group(1))
     with contextlib.suppress(WitnessBudgetExceededError):
         out.extend(find_witnesses(pos, neg, limit=8))
