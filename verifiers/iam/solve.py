@@ -44,6 +44,11 @@ __all__ = ["DEFAULT_TIMEOUT_MS", "SolveResult", "Status", "solve"]
 DEFAULT_TIMEOUT_MS = 10_000
 Status = Literal["sat", "unsat", "unknown"]
 _DEFAULTS = {ACTION: "s3:GetObject", RESOURCE: "arn:aws:s3:::example-bucket/key"}
+_EXAMPLES = {
+    RESOURCE: ("arn:aws:s3:::example-bucket/key", "arn:aws:ec2:us-east-1:123456789012:instance/i-0example"),
+    PRINCIPAL: ("arn:aws:iam::123456789012:user/example", "arn:aws:iam::210987654321:user/example"),
+}
+"""Readable values tried first for fields whose patterns leave them open."""
 Literal_ = tuple[z3.BoolRef, Atom, bool]
 _Refs = dict[str, list[tuple[z3.BoolRef, Atom]]]
 
@@ -102,6 +107,21 @@ def _over_approximation(template: Template) -> Glob:
 
 
 _ARN_FILL = {1: "aws", 2: "svc", 3: "us-east-1", 4: "123456789012"}
+
+
+_ARN_PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
+
+
+def _catalog_arn(action: str) -> str | None:
+    """An ARN of the first resource type the action takes (from the catalog), with typical values."""
+    info = load_catalog().action_info(action) if action else None
+    if not info or not info[2]:
+        return None
+    template = load_catalog().resource_arns(action.split(":", 1)[0]).get(info[2][0])
+    if template is None:
+        return None
+    fills = {"Partition": "aws", "Region": "us-east-1", "Account": "123456789012"}
+    return _ARN_PLACEHOLDER.sub(lambda m: fills.get(m.group(1), "example"), template)
 
 
 def _instantiate(glob: Glob) -> str:
@@ -291,7 +311,15 @@ def _solve_field(rnd: _Round, fld: str, lits: list[Literal_]) -> str | _Block:
             )
         neg = _prune(pos, neg)
         found = sorted(find_witnesses(pos, neg, limit=8), key=lambda t: t == "")
-        readable = [*map(_instantiate, pos), *(["example"] if not pos else [])]
+        specific = [_instantiate(g) for g in pos if g.prefix()]
+        typical = _catalog_arn(rnd.values.get(ACTION, "")) if fld == RESOURCE else None
+        readable: list[str] = [
+            *specific,
+            *([typical] if typical else []),
+            *_EXAMPLES.get(fld, ()),
+            *map(_instantiate, pos),
+            "example",
+        ]
         for text in [*readable, *found]:
             if not (all(matches(g, text) for g in pos) and not any(matches(g, text) for g in neg)):
                 continue
