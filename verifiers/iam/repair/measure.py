@@ -19,9 +19,17 @@ Breadth = tuple[int, int, int]
 
 
 @cache
-def _expand(patterns: tuple[str, ...]) -> frozenset[str]:
+def _expand_one(pattern: str) -> frozenset[str]:
     catalog = load_catalog()
-    return frozenset(a for p in patterns for a in catalog.expand(p))
+    if "*" not in pattern and "?" not in pattern:
+        info = catalog.action_info(pattern)
+        return frozenset([info[0]] if info else [])
+    return frozenset(catalog.expand(pattern))
+
+
+@cache
+def _expand(patterns: tuple[str, ...]) -> frozenset[str]:
+    return frozenset().union(*(_expand_one(p) for p in patterns))
 
 
 def statement_actions(st: Statement) -> frozenset[str]:
