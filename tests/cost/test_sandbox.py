@@ -47,3 +47,19 @@ def test_optimize_cost_tool_on_the_sandbox(sandbox_cluster: Any) -> None:
     assert out["plan"]["lower_bound"] <= out["plan"]["monthly_cost"]
     s = out["savings"]
     assert s["total_monthly"] == pytest.approx(out["current_monthly"] - out["recommended_monthly"], abs=0.02)
+
+
+def test_metrics_api_gives_one_sample_and_low_confidence(sandbox_cluster: Any) -> None:
+    from tools.cost.rightsize import ContainerResources, recommend
+    from tools.cost.usage import MetricsApiUsageSource
+
+    api = sandbox_cluster.api_client()
+    frontend = next(w for w in read_cluster(api, "shop").workloads if w.name == "frontend")
+    ref = ContainerRef(namespace="shop", pods=[p.name for p in frontend.pods], container="frontend")
+    try:
+        usage = MetricsApiUsageSource(api).container_usage(ref, timedelta(days=14), timedelta(minutes=5))
+    except UsageError as exc:
+        pytest.skip(f"the sandbox does not serve metrics.k8s.io yet: {exc}")
+    assert usage.cpu_cores and all(len(v) == 1 for v in usage.cpu_cores.values())
+    rec = recommend(frontend.key, "frontend", ContainerResources(cpu_request_m=100), usage)
+    assert rec.confidence == "low"

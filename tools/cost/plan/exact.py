@@ -59,8 +59,10 @@ def solve_exact(
             )
             m.add(sum(counts.values()) <= o.max_pods * is_open)
             m.add(sum(counts.values()) >= is_open)
-            if prev is not None:  # identical slots: open ones first
+            if prev is not None:  # identical slots: open ones first (and fuller first, with one workload)
                 m.add(prev[0] >= is_open)
+                if len(allowed) == 1:
+                    m.add(prev[1][allowed[0].name] >= counts[allowed[0].name])
             prev = (is_open, counts)
             slots.append((o, is_open, counts))
     for w in works:

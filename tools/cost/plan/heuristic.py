@@ -126,6 +126,7 @@ def _fill_with(
     by_name: dict[str, Workload],
     ledger: SpotLedger,
     max_nodes: int | None,
+    batched: bool = False,
 ) -> list[OpenNode]:
     nodes: list[OpenNode] = []
     left = {k: v for k, v in demand.items() if v > 0}
@@ -151,8 +152,8 @@ def _fill_with(
             if best is None:
                 break
             w = by_name[best[1]]
-            # several pods at once while the node is far from full: a quarter of the room for them
-            k = max(1, min(left[w.name], node.room_for(w, left[w.name]) // 4))
+            # large groups: several pods at once (a quarter of the room for them), to stay fast
+            k = max(1, min(left[w.name], node.room_for(w, left[w.name]) // 4)) if batched else 1
             if spot:
                 k = min(k, ledger.room(w, offering))
             node.add(w, k)
@@ -177,8 +178,8 @@ def _fill(
 ) -> list[OpenNode]:
     """Pack `demand` onto nodes of one offering, trying each pod-choice rule and keeping the one that leaves
     the fewest pods over, then uses the fewest nodes; `demand` is left holding what did not fit."""
-    if sum(demand.values()) > 400:  # large groups: the balanced rule alone, to stay fast
-        return _fill_with(_cosine, offering, demand, by_name, ledger, max_nodes)
+    if sum(demand.values()) > 2000:  # large groups: the balanced rule alone, to stay fast
+        return _fill_with(_cosine, offering, demand, by_name, ledger, max_nodes, batched=True)
     best: tuple[tuple[int, int], Callable[[float, float, float, float], float]] | None = None
     for score in _SCORES:
         trial = dict(demand)
