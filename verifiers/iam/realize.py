@@ -1,0 +1,147 @@
+"""Turn a whole Z3 model into a concrete `Request`: every field's witness, with the values of policy
+variables searched jointly with the fields whose patterns use them."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+
+import z3
+
+from policies.request import ContextValue, Request
+from verifiers.iam.globs import WitnessBudgetExceededError, find_witnesses, matches
+from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Space, Template, slot_field
+from verifiers.iam.witness import (
+    DEFAULTS,
+    Block,
+    Refs,
+    Round,
+    field_order,
+    instantiate,
+    over_approximation,
+    pretty_action,
+    relevant,
+    solve_field,
+    typed_consistent,
+)
+
+__all__ = ["realize"]
+
+
+def _solve_fields(rnd: Round, fields: list[str], refs: Refs) -> Block | None:
+    for fld in fields:
+        if not relevant(rnd, fld):
+            continue
+        lits = [(ref, atom, rnd.true(ref)) for ref, atom in refs.get(fld, [])]
+        if not lits and fld in DEFAULTS:
+            rnd.values[fld] = DEFAULTS[fld]
+            continue
+        got = solve_field(rnd, fld, lits)
+        if isinstance(got, Block):
+            return got
+        if fld == ACTION:
+            pretty = pretty_action(
+                [a.glob for _, a, v in lits if v and a.glob], [a.glob for _, a, v in lits if not v and a.glob]
+            )
+            got = pretty or got
+        rnd.values[fld] = got
+    return None
+
+
+def _template_regex(template: Template) -> re.Pattern[str]:
+    parts = []
+    for piece in template.pieces:
+        if piece.kind == "var":
+            parts.append("(.*?)")
+        elif piece.kind == "pattern" and template.wildcards:
+            parts.append("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in piece.text))
+        else:
+            parts.append(re.escape(piece.text))
+    flags = re.DOTALL | (re.IGNORECASE if template.ignore_case else 0)
+    return re.compile("".join(parts), flags)
+
+
+def _variable_candidates(rnd: Round, key: str, refs: Refs) -> list[str]:
+    """Values to try for a policy variable's key: its own witnesses, and values read off literal fields."""
+    fld = slot_field(key, 0)
+    lits = [(a.glob, rnd.true(ref)) for ref, a in refs.get(fld, []) if a.glob is not None]
+    pos = [g for g, v in lits if v]
+    neg = [g for g, v in lits if not v]
+    out: list[str] = []
+    for items in refs.values():
+        static_pos = [a.glob for ref, a in items if a.glob is not None and rnd.true(ref)]
+        static_neg = [a.glob for ref, a in items if a.glob is not None and not rnd.true(ref)]
+        templates = [a.template for ref, a in items if a.template is not None and rnd.true(ref)]
+        mine = [t for t in templates if key in t.var_keys and len(t.var_keys) == 1]
+        if not mine:
+            continue
+        # Strings the field could take if the variable were free; read the variable's value off them.
+        texts = [g.literal() for g in static_pos]
+        with contextlib.suppress(WitnessBudgetExceededError):
+            over = [*static_pos, *(over_approximation(t) for t in templates)]
+            texts += find_witnesses(over, static_neg, limit=4) + [instantiate(g) for g in over]
+        for t in mine:
+            regex = _template_regex(t)
+            for text in texts:
+                m = regex.fullmatch(text) if text is not None else None
+                if m:
+                    out.append(m.group(1))
+    with contextlib.suppress(WitnessBudgetExceededError):
+        out.extend(find_witnesses(pos, neg, limit=8))
+    return [
+        u
+        for u in dict.fromkeys(out)
+        if all(matches(g, u) for g in pos)
+        and not any(matches(g, u) for g in neg)
+        and typed_consistent(rnd, fld, u)
+    ]
+
+
+def _determined(rnd: Round, key: str, refs: Refs) -> bool:
+    """The model fixes this variable's value: absent (its default applies) or pinned to one literal."""
+    if key not in rnd.space.slots or not rnd.true(rnd.space.present(key)):
+        return True
+    return any(
+        a.glob is not None and a.glob.literal() is not None and rnd.true(r)
+        for r, a in refs.get(slot_field(key, 0), [])
+    )
+
+
+def _var_keys(space: Space) -> list[str]:
+    return sorted({k for a in space.atoms.values() if a.template for k in a.template.var_keys})
+
+
+def realize(space: Space, model: z3.ModelRef, refs: Refs) -> Request | Block:
+    rnd = Round(space, model)
+    order = field_order(space)
+    var_keys = _var_keys(space)
+    var_fields = [f for f in order if f.endswith("#0") and f[:-2] in var_keys]
+    rest = [f for f in order if f not in var_fields]
+    failed = _solve_fields(rnd, var_fields, refs) or _solve_fields(rnd, rest, refs)
+    if failed is not None and failed.why.endswith("policy variables"):
+        free = [k for k in var_keys if not _determined(rnd, k, refs)]
+        if not free:
+            failed = Block(failed.literals, sound=True)
+        elif len(free) == 1:
+            for u in _variable_candidates(rnd, free[0], refs):
+                rnd.values = {slot_field(free[0], 0): u}
+                others = [f for f in var_fields if f != slot_field(free[0], 0)]
+                again = _solve_fields(rnd, others, refs) or _solve_fields(rnd, rest, refs)
+                if again is None:
+                    failed = None
+                    break
+    if failed is not None:
+        return failed
+    context: dict[str, ContextValue] = {}
+    for key, n in space.slots.items():
+        if not rnd.true(space.present(key)):
+            continue
+        name = space.key_names.get(key, key)
+        if rnd.true(space.is_list(key)):
+            context[name] = [rnd.values[slot_field(key, i)] for i in range(n) if rnd.true(space.used(key, i))]
+        else:
+            context[name] = rnd.values.get(slot_field(key, 0), "")
+    principal = rnd.values.get(PRINCIPAL) or None
+    return Request(
+        action=rnd.values[ACTION], resource=rnd.values[RESOURCE], principal=principal, context=context
+    )
