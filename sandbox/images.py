@@ -95,6 +95,7 @@ _CATALOG = [
     Image("ubuntu", shell=True),
     Image("debian", shell=True),
     Image("curlimages/curl", shell=True),
+    Image("bitnami/kubectl", shell=True),
     Image("python", shell=True),
     Image(
         f"{DEMO_REGISTRY}frontend",
@@ -105,6 +106,16 @@ _CATALOG = [
         http_paths=("/", "/healthz", "/ready"),
         start_log=("frontend 1.8 listening on :8080", "GET /healthz 200 0.4ms"),
     ),
+    Image(
+        f"{DEMO_REGISTRY}backend",
+        tags=r"1\.[0-9]\.[0-9]",
+        ports=(8080,),
+        memory_mib=150,
+        cpu_cores=0.03,
+        http_paths=("/", "/healthz"),
+        start_log=("backend listening on :8080",),
+    ),
+    Image("neo4j", ports=(7474, 7687), memory_mib=520, cpu_cores=0.05, start_log=("INFO  Started.",)),
     Image(
         f"{DEMO_REGISTRY}checkout",
         tags=r"2\.3\.[0-9]",

@@ -91,17 +91,18 @@ def pod_log(
 
     pod = pods.get(resource("pods"), namespace, name)
     names = [c["name"] for c in pod["spec"].get("containers") or []]
+    init_names = [c["name"] for c in pod["spec"].get("initContainers") or []]
     if not container:
         if len(names) != 1:
             raise bad_request(
                 f"a container name must be specified for pod {name}, choose one of: [{' '.join(names)}]"
             )
         container = names[0]
-    if container not in names:
+    if container not in names + init_names:
         raise bad_request(f"container {container} is not valid for pod {name}")
-    status = next(
-        (s for s in (pod.get("status") or {}).get("containerStatuses") or [] if s["name"] == container), None
-    )
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    statuses += (pod.get("status") or {}).get("initContainerStatuses") or []
+    status = next((s for s in statuses if s["name"] == container), None)
     current, before = cluster.logs.get((pod["metadata"]["uid"], container), ([], []))
     if previous:
         if not (status and status.get("lastState", {}).get("terminated")):

@@ -41,6 +41,17 @@ def pod_status_text(pod: dict[str, Any]) -> str:
     if pod["metadata"].get("deletionTimestamp"):
         return "Terminating"
     reason = status.get("reason") or status.get("phase", "Pending")
+    inits = status.get("initContainerStatuses") or []
+    for n, cs in enumerate(inits):
+        state = cs.get("state") or {}
+        terminated = state.get("terminated") or {}
+        if terminated and terminated.get("exitCode") == 0:
+            continue
+        if (state.get("waiting") or {}).get("reason") not in (None, "", "PodInitializing"):
+            return f"Init:{state['waiting']['reason']}"
+        if terminated:
+            return f"Init:{terminated.get('reason') or 'Error'}"
+        return f"Init:{n}/{len(inits)}"
     for cs in status.get("containerStatuses") or []:
         state = cs.get("state") or {}
         if state.get("waiting", {}).get("reason"):

@@ -92,6 +92,29 @@ def _echoed(container: dict[str, Any]) -> list[str]:
     return [m.group(1) or m.group(2) or (m.group(3) or "").strip() for m in re.finditer(pattern, script)]
 
 
+_KUBECTL = re.compile(r"\bkubectl\s+(get|list|describe|delete|create|apply)\s+([a-z][a-z0-9.]*)")
+
+
+def _kubectl_denied(container: dict[str, Any], world: World, fmt: dict[str, str]) -> str:
+    """The Forbidden error a `kubectl get pods` in the container gets from RBAC, or ""."""
+    script = " ".join(str(p) for p in (container.get("command") or []) + (container.get("args") or []))
+    match = _KUBECTL.search(script)
+    if not match:
+        return ""
+    verb = {"get": "list", "describe": "get"}.get(match.group(1), match.group(1))
+    res = {"po": "pods", "pod": "pods", "svc": "services", "deploy": "deployments", "cm": "configmaps"}.get(
+        match.group(2), match.group(2)
+    )
+    group = "apps" if res in ("deployments", "replicasets", "statefulsets", "daemonsets") else ""
+    if world.can(verb, group, res):
+        return ""
+    return (
+        f'Error from server (Forbidden): {res} is forbidden: User "system:serviceaccount:{fmt["namespace"]}:'
+        f'{fmt["serviceaccount"]}" cannot {verb} resource "{res}" in API group "{group}" in the namespace '
+        f'"{fmt["namespace"]}"'
+    )
+
+
 def _probe_failure(
     probe: dict[str, Any] | None,
     container: dict[str, Any],
@@ -123,7 +146,9 @@ def _probe_failure(
     return ""
 
 
-def container_outcome(pod: dict[str, Any], container: dict[str, Any], world: World, pod_ip: str) -> Outcome:
+def container_outcome(
+    pod: dict[str, Any], container: dict[str, Any], world: World, pod_ip: str, init: bool = False
+) -> Outcome:
     """Decide what this container does, with the events and logs a node would produce."""
     meta, spec = pod["metadata"], pod["spec"]
     name, image_ref = container.get("name", ""), str(container.get("image", ""))
@@ -171,6 +196,9 @@ def container_outcome(pod: dict[str, Any], container: dict[str, Any], world: Wor
         exit_code = _shell_exit(container)
         reason = "Completed" if exit_code == 0 else "Error"
         logs = _echoed(container)
+        denied = _kubectl_denied(container, world, fmt)
+        if denied:
+            exit_code, reason, logs = 1, "Error", [denied]
     elif missing:
         exit_code, reason = 1, "Error"
         logs = [line.format(var=missing[0], **fmt) for line in image.crash_log]
@@ -182,7 +210,7 @@ def container_outcome(pod: dict[str, Any], container: dict[str, Any], world: Wor
         logs = [line.format(**fmt) for line in image.crash_log]
     if exit_code is not None:
         policy = spec.get("restartPolicy", "Always")
-        if policy == "Never" or (policy == "OnFailure" and exit_code == 0):
+        if policy == "Never" or (policy == "OnFailure" and exit_code == 0) or (init and exit_code == 0):
             return Outcome("terminated", reason, "", exit_code, ready=False, logs=logs, events=started)
         message = f"back-off 5m0s restarting failed container={name} pod={meta['name']}_{meta['namespace']}({meta.get('uid')})"
         return Outcome(

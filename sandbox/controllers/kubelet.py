@@ -152,19 +152,41 @@ def sync_pod(cluster: Cluster, pod: dict[str, Any]) -> None:
     started_at = pod["metadata"].get("creationTimestamp") or rfc3339(time.time())
     problem = _volume_problem(cluster, pod, world)
     containers = pod["spec"].get("containers") or []
+    init_containers = pod["spec"].get("initContainers") or []
+    init_outcomes: list[Outcome] = []
+    blocked = False
+    events: list[tuple[str, str, str]] = []
     if problem:
         outcomes = [Outcome("waiting", "ContainerCreating", ready=False) for _ in containers]
         events = [("Warning", "FailedMount", problem)]
+        init_outcomes = [Outcome("waiting", "PodInitializing", ready=False) for _ in init_containers]
     else:
-        outcomes = [container_outcome(pod, c, world, pod_ip) for c in containers]
-        events = [e for o in outcomes for e in o.events]
+        for ic in init_containers:  # in order; each must finish before the next starts
+            if blocked:
+                init_outcomes.append(Outcome("waiting", "PodInitializing", ready=False))
+                continue
+            outcome = container_outcome(pod, ic, world, pod_ip, init=True)
+            init_outcomes.append(outcome)
+            events += outcome.events
+            blocked = not (outcome.state == "terminated" and outcome.exit_code == 0)
+        if blocked:
+            outcomes = [Outcome("waiting", "PodInitializing", ready=False) for _ in containers]
+        else:
+            outcomes = [container_outcome(pod, c, world, pod_ip) for c in containers]
+            events += [e for o in outcomes for e in o.events]
+    old_init = {s["name"]: s for s in old_status.get("initContainerStatuses") or []}
+    init_statuses = [
+        _container_status(c, o, old_init.get(c["name"]), started_at, age)
+        for c, o in zip(init_containers, init_outcomes, strict=True)
+    ]
     old_by_name = {s["name"]: s for s in old_status.get("containerStatuses") or []}
     statuses = [
         _container_status(c, o, old_by_name.get(c["name"]), started_at, age)
         for c, o in zip(containers, outcomes, strict=True)
     ]
     ready = all(s["ready"] for s in statuses)
-    phase = _phase(outcomes)
+    failed_init = any(o.state == "terminated" and o.exit_code != 0 for o in init_outcomes)
+    phase = "Failed" if failed_init else "Pending" if blocked else _phase(outcomes)
     host_ip = ((node or {}).get("status", {}).get("addresses") or [{"address": "10.0.0.1"}])[0]["address"]
 
     def cond(kind: str, ok: bool, reason: str = "") -> dict[str, Any]:
@@ -181,7 +203,7 @@ def sync_pod(cluster: Cluster, pod: dict[str, Any]) -> None:
     status = {
         "phase": phase,
         "conditions": [
-            cond("Initialized", True),
+            cond("Initialized", not blocked, "ContainersNotInitialized"),
             cond("Ready", ready, "ContainersNotReady"),
             cond("ContainersReady", ready, "ContainersNotReady"),
             cond("PodScheduled", True),
@@ -192,9 +214,10 @@ def sync_pod(cluster: Cluster, pod: dict[str, Any]) -> None:
         "podIPs": [{"ip": pod_ip}],
         "startTime": started_at,
         "containerStatuses": statuses,
+        **({"initContainerStatuses": init_statuses} if init_statuses else {}),
         "qosClass": old_status.get("qosClass", "BestEffort"),
     }
-    for c, o in zip(containers, outcomes, strict=True):
+    for c, o in zip(init_containers + containers, init_outcomes + outcomes, strict=True):
         cluster.logs[(pod["metadata"]["uid"], c["name"])] = (o.logs, o.logs if o.last_reason else [])
     if _semantic(status) == _semantic(old_status):
         return

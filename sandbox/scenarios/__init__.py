@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from sandbox.cluster import Cluster
 from sandbox.scenarios.base import load_base
+from sandbox.scenarios.kagent import load_kagent
 from sandbox.scenarios.shop import load_shop
 
 __all__ = ["SCENARIOS", "load_scenario"]
@@ -14,6 +15,10 @@ SCENARIOS: dict[str, tuple[str, Callable[[Cluster], None]]] = {
     "empty": ("three worker nodes, the system namespaces and default RBAC; nothing running", load_base),
     "default": ("the demo shop: several namespaces and deployments with seeded faults", load_shop),
     "shop": ("alias of default", load_shop),
+    "kagent": (
+        "the healthy 4-tier app the kagent challenges break (frontend, 3 backends, mysql, neo4j)",
+        load_kagent,
+    ),
 }
 
 

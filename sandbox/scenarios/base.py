@@ -106,7 +106,9 @@ def role_binding(
     }
 
 
-def load_base(cluster: Cluster) -> None:
+def load_base(cluster: Cluster, *, single_node: str = "") -> None:
+    """System namespaces, RBAC, storage and nodes: a tainted control plane and three workers, or, with
+    `single_node`, one untainted node of that name (as a one-node kind cluster)."""
     for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
         cluster.seed({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
     for plural, obj in bootstrap_rbac():
@@ -116,9 +118,14 @@ def load_base(cluster: Cluster) -> None:
             "viewers-view", "ClusterRole", "view", [{"apiGroup": _RBAC, "kind": "Group", "name": "viewers"}]
         )
     )
-    cluster.seed(node("control-plane", "4", "16Gi", control_plane=True, instance_type="m5.xlarge"))
-    for n, name in enumerate(WORKER_NODES, start=1):
-        cluster.seed(node(name, index=n, zone=f"us-east-1{'abc'[n - 1]}"))
+    if single_node:
+        one = node(single_node, "8", "32Gi", control_plane=True, instance_type="kind")
+        one["spec"].pop("taints", None)
+        cluster.seed(one)
+    else:
+        cluster.seed(node("control-plane", "4", "16Gi", control_plane=True, instance_type="m5.xlarge"))
+        for n, name in enumerate(WORKER_NODES, start=1):
+            cluster.seed(node(name, index=n, zone=f"us-east-1{'abc'[n - 1]}"))
     cluster.seed(
         {
             "apiVersion": "storage.k8s.io/v1",

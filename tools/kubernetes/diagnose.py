@@ -105,18 +105,22 @@ def _crash_finding(
     cs: dict[str, Any],
     log: str,
     events: list[dict[str, Any]],
+    group: str = "containers",
 ) -> Finding:
     name = container["name"]
     last = (cs.get("lastState") or {}).get("terminated") or (cs.get("state") or {}).get("terminated") or {}
     exit_code, reason = last.get("exitCode"), last.get("reason", "")
-    field_base = f"spec.containers[{index}]"
+    field_base = f"spec.{group}[{index}]"
+    status_base = (
+        f"status.{'initContainerStatuses' if group == 'initContainers' else 'containerStatuses'}[{index}]"
+    )
     if reason == "OOMKilled":
         limit = ((container.get("resources") or {}).get("limits") or {}).get("memory", "none")
         return Finding(
             f"container {name} is OOMKilled (CrashLoopBackOff, {cs.get('restartCount', 0)} restarts)",
             f"the process needs more memory than its limit of {limit}; the kernel kills it (exit code {exit_code})",
             [
-                f"status.containerStatuses[{index}].lastState.terminated.reason = OOMKilled, exitCode = {exit_code}",
+                f"{status_base}.lastState.terminated.reason = OOMKilled, exitCode = {exit_code}",
                 f"{field_base}.resources.limits.memory = {limit}",
             ],
             f"raise {field_base}.resources.limits.memory (and the request) above the working set, "
@@ -169,9 +173,7 @@ def _crash_finding(
         )
         fix = "fix the error the logs show (configuration, command or dependency)"
     command = container.get("command") or container.get("args")
-    evidence = [
-        f"status.containerStatuses[{index}].lastState.terminated: reason={reason}, exitCode={exit_code}"
-    ]
+    evidence = [f"{status_base}.lastState.terminated: reason={reason}, exitCode={exit_code}"]
     if error_line:
         evidence.append(f'log line: "{error_line.strip()[:300]}"')
     if command:
@@ -291,6 +293,20 @@ def diagnose_pod(access: KubeAccess, name: str, namespace: str) -> PodReport:
             )
         )
         return report
+    init_by_name = {cs.get("name"): cs for cs in status.get("initContainerStatuses") or []}
+    for index, container in enumerate(pod["spec"].get("initContainers") or []):
+        cs = init_by_name.get(container["name"]) or {}
+        state = cs.get("state") or {}
+        if (state.get("waiting") or {}).get("reason") == "CrashLoopBackOff" or (
+            state.get("terminated") or {}
+        ).get("exitCode", 0):
+            previous = bool((cs.get("lastState") or {}).get("terminated"))
+            log = _log(access, namespace, name, container["name"], previous)
+            report.logs[f"{container['name']} (init)"] = log
+            finding = _crash_finding(pod, index, container, cs, log, events, group="initContainers")
+            finding.problem = f"init {finding.problem}; the app containers never start"
+            report.findings.append(finding)
+            return report
     containers = pod["spec"].get("containers") or []
     by_name = {cs.get("name"): cs for cs in status.get("containerStatuses") or []}
     for index, container in enumerate(containers):
@@ -307,9 +323,9 @@ def diagnose_pod(access: KubeAccess, name: str, namespace: str) -> PodReport:
             report.logs[container["name"]] = log
             report.findings.append(_crash_finding(pod, index, container, cs, log, events))
         elif waiting:
-            finding = _waiting_finding(index, container, waiting, events)
-            if finding:
-                report.findings.append(finding)
+            waiting_finding = _waiting_finding(index, container, waiting, events)
+            if waiting_finding:
+                report.findings.append(waiting_finding)
         elif state.get("running") and not cs.get("ready"):
             unhealthy = _find_event(events, "Unhealthy", "Readiness")
             probe = container.get("readinessProbe")
@@ -394,6 +410,37 @@ def diagnose_workload(access: KubeAccess, kind: str, name: str, namespace: str) 
     return "\n".join(lines)
 
 
+def _port_findings(svc: dict[str, Any], pods: list[dict[str, Any]]) -> list[Finding]:
+    """A Service whose targetPort is not a port its pods declare."""
+    selector = svc["spec"].get("selector") or {}
+    matching = [
+        p for p in pods if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
+    ]
+    declared = {
+        (port.get("containerPort"), port.get("name"))
+        for p in matching
+        for c in p["spec"].get("containers") or []
+        for port in c.get("ports") or []
+    }
+    if not declared:
+        return []
+    numbers = sorted({n for n, _ in declared if n})
+    out = []
+    for n, port in enumerate(svc["spec"].get("ports") or []):
+        target = port.get("targetPort", port.get("port"))
+        known = any(target in (number, pname) for number, pname in declared)
+        if not known:
+            out.append(
+                Finding(
+                    f"Service {svc['metadata']['name']} sends port {port.get('port')} to targetPort {target}",
+                    f"its pods listen on {', '.join(map(str, numbers))}, not {target}: connections are refused",
+                    [f"spec.ports[{n}].targetPort = {target}", f"container ports of its pods: {numbers}"],
+                    f"set spec.ports[{n}].targetPort to the port the pods serve",
+                )
+            )
+    return out
+
+
 def service_findings(access: KubeAccess, namespace: str) -> list[Finding]:
     """Services whose endpoints are empty, and why (a selector that matches no pod, or no ready pod)."""
     out: list[Finding] = []
@@ -401,15 +448,25 @@ def service_findings(access: KubeAccess, namespace: str) -> list[Finding]:
     pods = access.request("GET", f"/api/v1/namespaces/{namespace}/pods").get("items", [])
     for svc in services:
         selector = (svc.get("spec") or {}).get("selector") or {}
-        if not selector:
-            continue
         name = svc["metadata"]["name"]
+        if not selector:
+            if name != "kubernetes" and (svc.get("spec") or {}).get("type") != "ExternalName":
+                out.append(
+                    Finding(
+                        f"Service {name} has no selector",
+                        "no controller keeps its endpoints in step with the pods behind it",
+                        [f"spec.selector of service {name} is empty"],
+                        "restore the selector (e.g. the app/version labels of its pods)",
+                    )
+                )
+            continue
         try:
             ep = access.request("GET", f"/api/v1/namespaces/{namespace}/endpoints/{name}")
         except KubeError:
             ep = {}
         ready = sum(len(s.get("addresses") or []) for s in ep.get("subsets") or [])
         if ready:
+            out += _port_findings(svc, pods)
             continue
         matching = [
             p
