@@ -50,6 +50,8 @@ def load_json(text: str, source: str | None = None) -> Any:
         raise PolicyParseError(
             "", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", source=source
         ) from None
+    except RecursionError:
+        raise PolicyParseError("", "JSON nested too deeply to be a policy", source=source) from None
 
 
 class _Parser:

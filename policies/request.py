@@ -118,6 +118,8 @@ def parse_requests(text: str, *, source: str | None = None) -> list[Request]:
     stripped = text.strip()
     try:
         doc = json.loads(stripped)
+    except RecursionError:
+        raise PolicyParseError("", "JSON nested too deeply to be a request", source=source) from None
     except json.JSONDecodeError:
         lines = [line for line in stripped.splitlines() if line.strip()]
         if len(lines) < 2:

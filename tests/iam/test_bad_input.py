@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from policies import PolicyParseError, Request, parse_policy
+from policies import PolicyParseError, Request, parse_policy, parse_requests
 from tests.iam.builders import allow, deny, policy, req
 from verifiers.iam import compare, decide, evaluate, explain
 from verifiers.iam.globs import WitnessBudgetExceededError, find_witness, pattern_glob
@@ -59,8 +59,18 @@ def test_explain_survives_a_large_policy() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "null", "[1, 2]", '{"Statement": [{"Effect": "Allow", "Action": {"a": 1}}]}', "{" * 10]
+    "text",
+    [
+        "",
+        "null",
+        "[1, 2]",
+        "[" * 100_000,
+        '{"Statement": [{"Effect": "Allow", "Action": {"a": 1}}]}',
+        "{" * 10,
+    ],
 )
 def test_malformed_input_is_a_parse_error(text: str) -> None:
+    with pytest.raises(PolicyParseError):
+        parse_requests(text if text.strip() else "{")
     with pytest.raises(PolicyParseError):
         parse_policy(text)
