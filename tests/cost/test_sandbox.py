@@ -43,7 +43,7 @@ def test_optimize_cost_tool_on_the_sandbox(sandbox_cluster: Any) -> None:
     tools = {t.name: t for t in build_tools(ToolContext(kubeconfig=sandbox_cluster.kubeconfig))}
     out = json.loads(tools["optimize_cost"].invoke({"namespace": "shop"}))
     assert "error" not in out, out
-    assert out["current_source"].startswith("the cluster's")
+    assert out["current_source"].startswith("the cluster's") and "worker nodes" in out["current_source"]
     assert out["plan"]["lower_bound"] <= out["plan"]["monthly_cost"]
     s = out["savings"]
     assert s["total_monthly"] == pytest.approx(out["current_monthly"] - out["recommended_monthly"], abs=0.02)

@@ -51,6 +51,14 @@ class ClusterNode(BaseModel):
     memory_mib: float
     labels: dict[str, str] = Field(default_factory=dict)
 
+    @property
+    def control_plane(self) -> bool:
+        """Control-plane nodes are not the workloads' to plan: left out of today's cost and of the plan."""
+        return any(
+            k in self.labels
+            for k in ("node-role.kubernetes.io/control-plane", "node-role.kubernetes.io/master")
+        )
+
 
 class ClusterSnapshot(BaseModel):
     workloads: list[ClusterWorkload]

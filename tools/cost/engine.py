@@ -154,6 +154,8 @@ def _current_allocation(
     """Allocation over the cluster's real nodes, or None (with the reason) when a node has no price."""
     charges: dict[str, NodeCharge] = {}
     for node in snapshot.nodes:
+        if node.control_plane:
+            continue
         if not node.instance_type:
             return None, [f"node {node.name} has no instance-type label"]
         try:
@@ -253,6 +255,17 @@ def optimize(
             new[cname] = rec.recommended
         current_w.append(_demand(w, w.containers, arch))
         rightsized_w.append(_demand(w, new, arch))
+    pending = [
+        f"{w.key} x{sum(1 for p in w.pods if not p.node) + max(0, w.replicas - len(w.pods))}"
+        for w in snapshot.workloads
+        if (not namespace or w.namespace == namespace)
+        and (any(not p.node for p in w.pods) or w.replicas > len(w.pods))
+    ]
+    if pending:
+        notes.append(
+            "pods not running on a node today (pending or missing), so not in today's cost but placed by the "
+            "plan: " + ", ".join(pending)
+        )
     before = PlanProblem(workloads=current_w, offerings=offerings)
     after = PlanProblem(workloads=rightsized_w, offerings=offerings)
     plan_before = plan_nodes(before, time_limit_s=time_limit_s / 2)
@@ -262,7 +275,10 @@ def optimize(
         current_alloc = _plan_allocation(before, plan_before)
         current_source = "estimated: today's requests packed optimally (" + "; ".join(why) + ")"
     else:
-        current_source = f"the cluster's {len(snapshot.nodes)} nodes at catalog prices"
+        workers = [n for n in snapshot.nodes if not n.control_plane]
+        current_source = f"the cluster's {len(workers)} worker nodes at catalog prices"
+        if len(workers) < len(snapshot.nodes):
+            current_source += " (control-plane nodes left out)"
     current = current_alloc.total_usd_per_hour * HOURS_PER_MONTH
     if namespace and current_alloc is not None and "estimated" not in current_source:
         allocated = sum(current_alloc.by_namespace.values())
