@@ -126,4 +126,4 @@ def brute_force() -> object:
 
 
 # The sandbox cluster fixture (one sandbox per session), for the end-to-end tests.
-from sandbox.testing import sandbox_cluster  # noqa: E402, F401
+from sandbox.testing import sandbox_cluster, sandbox_namespace  # noqa: E402, F401

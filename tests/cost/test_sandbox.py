@@ -63,3 +63,48 @@ def test_metrics_api_gives_one_sample_and_low_confidence(sandbox_cluster: Any) -
     assert usage.cpu_cores and all(len(v) == 1 for v in usage.cpu_cores.values())
     rec = recommend(frontend.key, "frontend", ContainerResources(cpu_request_m=100), usage)
     assert rec.confidence == "low"
+
+
+def test_apply_rightsizing_goes_through_a_dry_run_and_patches(
+    sandbox_cluster: Any, sandbox_namespace: str
+) -> None:
+    import time
+
+    from kubernetes import client as k8s
+
+    from tools.base import is_mutating, preview_call
+
+    api = sandbox_cluster.api_client()
+    apps = k8s.AppsV1Api(api)
+    container = {"name": "web", "image": "nginx:1.27",
+                 "resources": {"requests": {"cpu": "2", "memory": "2Gi"}, "limits": {"memory": "2Gi"}}}  # fmt: skip
+    apps.create_namespaced_deployment(sandbox_namespace, {
+        "metadata": {"name": "web"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [container]}}},
+    })  # fmt: skip
+    for _ in range(50):  # the sandbox's controllers create and start the pods
+        pods = k8s.CoreV1Api(api).list_namespaced_pod(sandbox_namespace).items
+        if len(pods) == 2 and all(p.spec.node_name for p in pods):
+            break
+        time.sleep(0.1)
+    tool = next(
+        t
+        for t in build_tools(ToolContext(kubeconfig=sandbox_cluster.kubeconfig))
+        if t.name == "apply_rightsizing"
+    )
+    assert is_mutating(tool)
+    args = {"namespace": sandbox_namespace, "workload": "web"}
+    preview = preview_call(tool, args)
+    assert "preview_error" not in preview, preview
+    assert preview["dry_run"].startswith("accepted") and preview["cost_delta_monthly_usd"] < 0
+    before = (
+        apps.read_namespaced_deployment("web", sandbox_namespace).spec.template.spec.containers[0].resources
+    )
+    assert before.requests["cpu"] == "2"  # the dry run changed nothing
+    out = json.loads(tool.invoke(args))
+    assert out.get("changed") is True, out
+    after = (
+        apps.read_namespaced_deployment("web", sandbox_namespace).spec.template.spec.containers[0].resources
+    )
+    assert after.requests["cpu"] != "2" and "cpu" not in (after.limits or {})
