@@ -32,6 +32,23 @@ _PRICES = typer.Option(
 )
 _TIME = typer.Option(20.0, "--time-limit", help="Solver time budget in seconds.")
 _JSON = typer.Option(False, "--json", help="Machine-readable output.")
+_PCT = typer.Option(95.0, "--cpu-percentile", help="CPU request = this percentile of usage (krr: 95).")
+_BUF = typer.Option(15.0, "--memory-buffer", help="Memory = peak working set + this percent (krr: 15).")
+_DAYS = typer.Option(14.0, "--history-days", help="Usage history to read (krr: 14 days).")
+
+
+def _strategy(cpu_percentile: float, memory_buffer: float, history_days: float) -> Any:
+    from pydantic import ValidationError
+
+    from tools.cost.rightsize import RightsizeStrategy
+
+    try:
+        return RightsizeStrategy(
+            cpu_percentile=cpu_percentile, memory_buffer_pct=memory_buffer, history_days=history_days
+        )
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise _fail(f"--{str(err['loc'][0]).replace('_', '-')}: {err['msg']}") from None
 
 
 def _fail(message: str) -> typer.Exit:
@@ -48,6 +65,7 @@ def _run(
     region: str,
     prices: Path | None,
     time_limit: float,
+    strategy: Any = None,
 ) -> Any:
     from pydantic import ValidationError
 
@@ -88,7 +106,7 @@ def _run(
             api = api_client_for(ctx)
             snap = read_cluster(api)  # every namespace: the nodes' cost is shared out over all of them
             source = RecordedUsageSource(usage_file) if usage_file else usage_source_for(ctx, api)
-        return optimize(snap, source, catalog, time_limit_s=time_limit, namespace=namespace)
+        return optimize(snap, source, catalog, strategy, time_limit_s=time_limit, namespace=namespace)
     except (CatalogError, UsageError) as exc:
         raise _fail(str(exc)) from None
 
@@ -108,10 +126,14 @@ def report(
     prices: Path | None = _PRICES,
     time_limit: float = _TIME,
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG of cost per namespace, before/after."),
+    cpu_percentile: float = _PCT,
+    memory_buffer: float = _BUF,
+    history_days: float = _DAYS,
     as_json: bool = _JSON,
 ) -> None:
     """Current vs recommended monthly cost, per namespace (OpenCost allocation), savings counted once."""
-    rep = _run(namespace, snapshot, usage_file, prometheus_url, cloud, region, prices, time_limit)
+    strategy = _strategy(cpu_percentile, memory_buffer, history_days)
+    rep = _run(namespace, snapshot, usage_file, prometheus_url, cloud, region, prices, time_limit, strategy)
     if plot is not None:
         from tools.cost.plot import plot_namespaces
 
@@ -154,12 +176,16 @@ def rightsize(
     snapshot: Path | None = _SNAPSHOT,
     usage_file: Path | None = _USAGE,
     prometheus_url: str | None = _PROM,
+    cpu_percentile: float = _PCT,
+    memory_buffer: float = _BUF,
+    history_days: float = _DAYS,
     as_json: bool = _JSON,
 ) -> None:
     """Requests and limits per container (krr strategy: CPU p95, memory peak +15 %), with confidence notes."""
     from tools.cost.apply import resource_diff
 
-    rep = _run(namespace, snapshot, usage_file, prometheus_url, "aws", "us-east-1", None, 5.0)
+    strategy = _strategy(cpu_percentile, memory_buffer, history_days)
+    rep = _run(namespace, snapshot, usage_file, prometheus_url, "aws", "us-east-1", None, 5.0, strategy)
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rep.rightsizing], indent=2))
         return

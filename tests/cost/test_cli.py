@@ -52,3 +52,16 @@ def test_errors_are_one_line() -> None:
     assert result.output.startswith("error: unknown region 'nowhere-1' for aws")
     result = CliRunner().invoke(app, ["cost", "plan", "--snapshot", str(EXAMPLES / "shop_cluster.json")])
     assert result.exit_code == 1 and "--snapshot needs --usage-file" in result.output
+
+
+def test_rightsize_percentile_is_configurable() -> None:
+    runner = CliRunner()
+    p95 = json.loads(runner.invoke(app, ["cost", "rightsize", *OFFLINE, "--json"]).output)
+    p50 = json.loads(
+        runner.invoke(app, ["cost", "rightsize", *OFFLINE, "--json", "--cpu-percentile", "50"]).output
+    )
+    web95 = next(r for r in p95 if r["container"] == "web")["recommended"]["cpu_request_m"]
+    web50 = next(r for r in p50 if r["container"] == "web")["recommended"]["cpu_request_m"]
+    assert web50 < web95
+    bad = runner.invoke(app, ["cost", "rightsize", *OFFLINE, "--cpu-percentile", "150"])
+    assert bad.exit_code == 1 and "--cpu-percentile: Input should be less than or equal to 100" in bad.output
