@@ -183,7 +183,8 @@ class Runtime:
             for node, update in data.items():
                 if node == "__interrupt__":
                     for item in update:
-                        if item.id in seen_interrupts:  # surfaces once from the subgraph, once from the parent
+                        # an interrupt surfaces twice: from the agent subgraph and from the parent graph
+                        if item.id in seen_interrupts:
                             continue
                         seen_interrupts.add(item.id)
                         yield InterruptEvent(
