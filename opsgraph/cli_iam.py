@@ -85,8 +85,8 @@ def check(
             continue
         mark = "" if ok is None else ("  ok" if ok else f"  MISMATCH (expected {req.expected})")
         typer.echo(f"{req.id or n}: {req.action} on {req.resource}: {decision.decision}{mark}")
-        for m in matched:
-            typer.echo(f"    {m}")
+        for m in decision.matched:
+            typer.echo(f"    {m.describe()}: {m.why}")
     if not as_json and any(r.expected for r in requests):
         typer.echo(f"{len(requests) - failures}/{len(requests)} requests as expected")
 

@@ -30,6 +30,7 @@ __all__ = [
     "evaluate",
     "policy_decision",
     "statement_applies",
+    "why_applies",
 ]
 
 DecisionKind = Literal["Allowed", "ExplicitlyDenied", "ImplicitlyDenied"]
@@ -44,6 +45,8 @@ class StatementMatch(BaseModel):
     statement: int
     sid: str | None
     effect: Literal["Allow", "Deny"]
+    why: str = ""
+    """Which pattern of each element matched, and the conditions that held."""
 
     def describe(self) -> str:
         sid = f" ({self.sid})" if self.sid else ""
@@ -115,6 +118,35 @@ def statement_applies(statement: Statement, request: Request, variables: bool) -
     return all(clause_holds(c, request, variables) for c in statement.condition)
 
 
+def why_applies(statement: Statement, request: Request, variables: bool) -> str:
+    """For a statement that applies: the action and resource patterns that matched, and the conditions."""
+    action = request.action.lower()
+    parts = []
+    if statement.action is not None:
+        hit = next(
+            (
+                p
+                for p, g in zip(statement.action, _action_globs(statement.action), strict=True)
+                if matches(g, action)
+            ),
+            "",
+        )
+        parts.append(f"action matches {hit}")
+    else:
+        parts.append("action is not in NotAction")
+    if statement.resource is not None:
+        hit = next((r for r in statement.resource if _resource_matches((r,), request, variables)), "")
+        parts.append(f"resource matches {hit}")
+    elif statement.not_resource is not None:
+        parts.append("resource is not in NotResource")
+    if statement.principal is not None or statement.not_principal is not None:
+        parts.append(
+            "principal matches" if statement.principal is not None else "principal is not in NotPrincipal"
+        )
+    parts.extend(f"{c.operator} {c.key} holds" for c in statement.condition)
+    return "; ".join(parts)
+
+
 def policy_decision(
     policy: Policy, request: Request, kind: PolicyKind = "identity", name: str = "1"
 ) -> tuple[bool, bool, list[StatementMatch]]:
@@ -131,6 +163,7 @@ def policy_decision(
                     statement=st.index,
                     sid=st.sid,
                     effect=st.effect,
+                    why=why_applies(st, request, variables),
                 )
             )
             allow = allow or st.effect == "Allow"
