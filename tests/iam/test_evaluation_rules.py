@@ -178,3 +178,4 @@ def test_decision_lists_the_statements_that_matched() -> None:
         (0, "All", "Allow"),
         (1, "NoDelete", "Deny"),
     ]
+    assert decision.matched[0].why == "action matches s3:*; resource matches *"
