@@ -47,6 +47,8 @@ class Api:
         self.address = address
         self.public_routes: dict[str, ExtraRoute] = {}
         self.group_routes: dict[str, Callable[[Request, User, str, str, str, str], Response]] = {}
+        self.reset_hook: Callable[[str], Cluster] | None = None
+        """Builds a fresh cluster in a named scenario, for `POST /sandbox/reset` (set by sandbox.app)."""
 
     def handle(self, req: Request) -> Response:
         try:
@@ -155,7 +157,34 @@ class Api:
             data = from_storage(rt, data)
         return json_response(response.status, data)
 
+    def _reset(self, req: Request, user: User) -> Response:
+        """Replace the whole cluster with a fresh one in a scenario (admins only; the sandbox's own API)."""
+        if "system:masters" not in user.groups:
+            raise forbidden(f'User "{user.name}" cannot reset the sandbox: only system:masters may')
+        if req.method != "POST" or self.reset_hook is None:
+            raise ApiError(405, "MethodNotAllowed", 'POST /sandbox/reset with {"scenario": NAME}')
+        scenario = str((req.json() or {}).get("scenario") or "default")
+        try:
+            fresh = self.reset_hook(scenario)
+        except ValueError as exc:
+            raise bad_request(str(exc)) from exc
+        with self.cluster.store.lock:
+            self.cluster = fresh
+            self.authorizer = Authorizer(fresh.store)
+        return json_response(
+            200,
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Success",
+                "message": f"reset to scenario {scenario}",
+            },
+        )
+
     def _non_resource(self, req: Request, user: User, path: str, parts: list[str]) -> Response:
+        if path == "/sandbox/reset":
+            return self._reset(req, user)
         self._authorize_path(user, path)
         if path == "/version":
             return json_response(200, discovery.version_info())

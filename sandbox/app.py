@@ -34,6 +34,7 @@ def build_server(
 ) -> SandboxServer:
     cluster = build_cluster(scenario, state)
     api = Api(cluster, TokenAuthenticator(tokens=dict(tokens or {})))
+    api.reset_hook = build_cluster
     try:
         from sandbox.metrics import install_metrics
 

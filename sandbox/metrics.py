@@ -239,8 +239,9 @@ def _prom_error(message: str, kind: str = "bad_data", code: int = 400) -> Respon
     return json_response(code, {"status": "error", "errorType": kind, "error": message})
 
 
-def prometheus_handler(cluster: Cluster) -> Callable[[Request], Response]:
+def prometheus_handler(current: Callable[[], Cluster]) -> Callable[[Request], Response]:
     def handle(req: Request) -> Response:
+        cluster = current()
         path = "/" + req.path.strip("/")
         path = path.removeprefix("/prometheus")
         params = _params(req)
@@ -300,8 +301,11 @@ def _metadata(cluster: Cluster, path: str, req: Request) -> Any:
     return sorted({s.labels[name] for s in series if name in s.labels})
 
 
-def metrics_api_handler(cluster: Cluster) -> Callable[[Request, User, str, str, str, str], Response]:
+def metrics_api_handler(
+    current: Callable[[], Cluster],
+) -> Callable[[Request, User, str, str, str, str], Response]:
     def handle(req: Request, user: User, plural: str, namespace: str, name: str, verb: str) -> Response:
+        cluster = current()
         now = time.time()
         usages = container_usages(cluster)
         stamp = rfc3339(now)
@@ -378,7 +382,7 @@ def metrics_api_handler(cluster: Cluster) -> Callable[[Request, User, str, str, 
 
 def install_metrics(api: Api) -> None:
     """Serve the metrics API group and the Prometheus HTTP API (no authentication, as a plain Prometheus)."""
-    handler = prometheus_handler(api.cluster)
+    handler = prometheus_handler(lambda: api.cluster)  # looked up per request: a reset swaps the cluster
     for prefix in (
         "/api/v1/query",
         "/api/v1/query_range",
@@ -389,4 +393,4 @@ def install_metrics(api: Api) -> None:
         "/prometheus/api/v1/",
     ):
         api.public_routes[prefix] = handler
-    api.group_routes["metrics.k8s.io"] = metrics_api_handler(api.cluster)
+    api.group_routes["metrics.k8s.io"] = metrics_api_handler(lambda: api.cluster)

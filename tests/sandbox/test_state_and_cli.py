@@ -32,3 +32,21 @@ def test_cli_lists_scenarios_and_rejects_unknown_ones() -> None:
     assert listed.exit_code == 0 and "default: the demo shop" in listed.output
     bad = runner.invoke(app, ["sandbox", "--scenario", "nope"])
     assert bad.exit_code == 1 and "unknown scenario 'nope'" in bad.output
+
+
+def test_reset_replaces_the_state_with_a_fresh_scenario() -> None:
+    from kubernetes import client, config
+
+    from sandbox.process import SandboxProcess
+
+    with SandboxProcess(scenario="empty") as proc:
+        api = config.new_client_from_config(str(proc.kubeconfig))
+        core = client.CoreV1Api(api)
+        core.create_namespace({"metadata": {"name": "scratch"}})
+        proc.reset("default")
+        names = {n.metadata.name for n in core.list_namespace().items}
+        assert "scratch" not in names and {"shop", "ml"} <= names
+        assert client.CustomObjectsApi(api).list_namespaced_custom_object(
+            "metrics.k8s.io", "v1beta1", "shop", "pods"
+        )["items"]
+        api.close()
