@@ -101,7 +101,8 @@ def apply_defaults(rt: ResourceType, obj: dict[str, Any], creating: bool) -> dic
                 rolling.setdefault("maxUnavailable", "25%")
         _workload_defaults(spec)
         if creating:
-            obj.setdefault("status", {})
+            # the required fields of the status types, as the apiserver returns them at creation
+            obj.setdefault("status", {} if kind == "Deployment" else {"replicas": 0, "availableReplicas": 0})
     elif kind in ("DaemonSet", "CronJob") and isinstance(spec, dict):
         if kind == "CronJob":
             spec.setdefault("concurrencyPolicy", "Allow")
@@ -110,6 +111,16 @@ def apply_defaults(rt: ResourceType, obj: dict[str, Any], creating: bool) -> dic
             _workload_defaults(job_spec)
         else:
             _workload_defaults(spec)
+            if creating:
+                obj.setdefault(
+                    "status",
+                    {
+                        "currentNumberScheduled": 0,
+                        "desiredNumberScheduled": 0,
+                        "numberMisscheduled": 0,
+                        "numberReady": 0,
+                    },
+                )
     elif kind == "Job" and isinstance(spec, dict):
         spec.setdefault("backoffLimit", 6)
         spec.setdefault("completions", 1)
@@ -117,6 +128,8 @@ def apply_defaults(rt: ResourceType, obj: dict[str, Any], creating: bool) -> dic
         _workload_defaults(spec)
         if creating:
             obj.setdefault("status", {})
+    elif kind == "HorizontalPodAutoscaler" and creating:
+        obj.setdefault("status", {"currentReplicas": 0, "desiredReplicas": 0})
     elif kind == "Service":
         spec = obj.setdefault("spec", {})
         spec.setdefault("type", "ClusterIP")

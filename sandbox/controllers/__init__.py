@@ -9,6 +9,7 @@ from sandbox.controllers.gc import reconcile_garbage
 from sandbox.controllers.kubelet import Kubelet
 from sandbox.controllers.namespaces import reconcile_namespaces
 from sandbox.controllers.scheduler import Scheduler
+from sandbox.controllers.sets import reconcile_sets
 from sandbox.controllers.volumes import reconcile_volumes
 from sandbox.controllers.workloads import reconcile_workloads
 
@@ -21,6 +22,7 @@ def all_controllers() -> list[Reconciler]:
         reconcile_namespaces,
         reconcile_garbage,
         reconcile_workloads,
+        reconcile_sets,
         reconcile_volumes,
         Scheduler(),
         Kubelet(),

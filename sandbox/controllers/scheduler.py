@@ -14,7 +14,7 @@ from sandbox.quantity import parse_quantity
 from sandbox.selectors import selector_from_spec
 from sandbox.store import Change, now_rfc3339
 
-__all__ = ["Scheduler", "pod_requests"]
+__all__ = ["Scheduler", "pod_requests", "tolerated"]
 
 _DONE = ("Succeeded", "Failed")
 
@@ -38,7 +38,7 @@ def _host_ports(pod: dict[str, Any]) -> set[tuple[int, str]]:
     }
 
 
-def _tolerated(taint: dict[str, Any], tolerations: list[dict[str, Any]]) -> bool:
+def tolerated(taint: dict[str, Any], tolerations: list[dict[str, Any]]) -> bool:
     for t in tolerations:
         if t.get("effect") and t["effect"] != taint.get("effect"):
             continue
@@ -154,7 +154,7 @@ class Scheduler:
         if spec.get("unschedulable"):
             return "node(s) were unschedulable"
         for taint in spec.get("taints") or []:
-            if taint.get("effect") in ("NoSchedule", "NoExecute") and not _tolerated(
+            if taint.get("effect") in ("NoSchedule", "NoExecute") and not tolerated(
                 taint, pod["spec"].get("tolerations") or []
             ):
                 return f"node(s) had untolerated taint {{{taint.get('key')}: {taint.get('value', '')}}}"

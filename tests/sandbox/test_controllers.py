@@ -130,3 +130,37 @@ def test_hpa_served_as_v1_and_v2_scales_on_cpu(kube_client: Any, sandbox_namespa
     assert apps.read_namespaced_deployment("busy", ns).spec.replicas == 4  # far above target: up to max
     back = v1.read_namespaced_horizontal_pod_autoscaler("busy", ns)
     assert back.spec.target_cpu_utilization_percentage == 50 and back.status.desired_replicas == 4
+
+
+def test_statefulset_ordinals_claims_and_scale_down(kube_client: Any, sandbox_namespace: str) -> None:
+    apps, core = client.AppsV1Api(kube_client), client.CoreV1Api(kube_client)
+    ns = sandbox_namespace
+    body = _deploy("db", "redis:7", 3)
+    body["spec"]["serviceName"] = "db"
+    body["spec"]["volumeClaimTemplates"] = [
+        {
+            "metadata": {"name": "data"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        }
+    ]
+    apps.create_namespaced_stateful_set(ns, body)
+    assert sorted(p.metadata.name for p in core.list_namespaced_pod(ns).items) == ["db-0", "db-1", "db-2"]
+    claims = core.list_namespaced_persistent_volume_claim(ns).items
+    assert sorted(c.metadata.name for c in claims) == ["data-db-0", "data-db-1", "data-db-2"]
+    assert all(c.status.phase == "Bound" for c in claims)
+    apps.patch_namespaced_stateful_set_scale("db", ns, {"spec": {"replicas": 1}})
+    assert [p.metadata.name for p in core.list_namespaced_pod(ns).items] == ["db-0"]
+    assert len(core.list_namespaced_persistent_volume_claim(ns).items) == 3  # claims outlive their pods
+    assert apps.read_namespaced_stateful_set("db", ns).status.ready_replicas == 1
+
+
+def test_daemonset_runs_one_pod_per_eligible_node(kube_client: Any, sandbox_namespace: str) -> None:
+    apps, core = client.AppsV1Api(kube_client), client.CoreV1Api(kube_client)
+    ns = sandbox_namespace
+    body = _deploy("agent", "busybox:1.36", 1)
+    del body["spec"]["replicas"]
+    body["spec"]["template"]["spec"]["containers"][0]["command"] = ["sleep", "infinity"]
+    apps.create_namespaced_daemon_set(ns, body)
+    nodes = sorted(p.spec.node_name for p in core.list_namespaced_pod(ns).items)
+    assert nodes == ["worker-1", "worker-2", "worker-3"]  # the control plane's taint is not tolerated
+    assert apps.read_namespaced_daemon_set("agent", ns).status.desired_number_scheduled == 3
