@@ -175,6 +175,60 @@ def _hpa(obj: dict[str, Any]) -> list[Any]:
     ]
 
 
+def _created(obj: dict[str, Any]) -> str:
+    return human_age(obj["metadata"].get("creationTimestamp"))
+
+
+def _configmap(obj: dict[str, Any]) -> list[Any]:
+    return [len(obj.get("data") or {}) + len(obj.get("binaryData") or {}), _created(obj)]
+
+
+def _secret(obj: dict[str, Any]) -> list[Any]:
+    return [obj.get("type", "Opaque"), len(obj.get("data") or {}), _created(obj)]
+
+
+def _claim(obj: dict[str, Any]) -> list[Any]:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    modes = {
+        "ReadWriteOnce": "RWO",
+        "ReadOnlyMany": "ROX",
+        "ReadWriteMany": "RWX",
+        "ReadWriteOncePod": "RWOP",
+    }
+    return [
+        status.get("phase", "Pending"),
+        spec.get("volumeName", ""),
+        (status.get("capacity") or {}).get("storage", ""),
+        ",".join(modes.get(m, m) for m in status.get("accessModes") or []),
+        spec.get("storageClassName", ""),
+        _created(obj),
+    ]
+
+
+def _statefulset(obj: dict[str, Any]) -> list[Any]:
+    return [
+        f"{(obj.get('status') or {}).get('readyReplicas', 0)}/{obj['spec'].get('replicas', 1)}",
+        _created(obj),
+    ]
+
+
+def _daemonset(obj: dict[str, Any]) -> list[Any]:
+    s = obj.get("status") or {}
+    return [
+        s.get("desiredNumberScheduled", 0),
+        s.get("currentNumberScheduled", 0),
+        s.get("numberReady", 0),
+        s.get("updatedNumberScheduled", 0),
+        s.get("numberAvailable", 0),
+        _created(obj),
+    ]
+
+
+def _job(obj: dict[str, Any]) -> list[Any]:
+    s = obj.get("status") or {}
+    return [f"{s.get('succeeded', 0)}/{obj['spec'].get('completions', 1)}", _created(obj)]
+
+
 def _age(obj: dict[str, Any]) -> list[Any]:
     return [human_age(obj["metadata"].get("creationTimestamp"))]
 
@@ -187,6 +241,16 @@ _COLUMNS: dict[str, tuple[list[str], Row, list[str]]] = {
     "Node": (["Status", "Roles", "Age", "Version"], _node, []),
     "Event": (["Last Seen", "Type", "Reason", "Object", "Message"], _event, []),
     "Namespace": (["Status", "Age"], _namespace, []),
+    "ConfigMap": (["Data", "Age"], _configmap, []),
+    "Secret": (["Type", "Data", "Age"], _secret, []),
+    "PersistentVolumeClaim": (
+        ["Status", "Volume", "Capacity", "Access Modes", "StorageClass", "Age"],
+        _claim,
+        [],
+    ),
+    "StatefulSet": (["Ready", "Age"], _statefulset, []),
+    "DaemonSet": (["Desired", "Current", "Ready", "Up-to-date", "Available", "Age"], _daemonset, []),
+    "Job": (["Completions", "Age"], _job, []),
     "HorizontalPodAutoscaler": (["Reference", "Targets", "MinPods", "MaxPods", "Replicas", "Age"], _hpa, []),
 }
 
