@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import copy
 import hashlib
 import json
 import math
+import time
 from typing import Any
 
 from sandbox.cluster import Cluster, resource
@@ -291,6 +293,38 @@ def _cleanup_history(cluster: Cluster, dep: dict[str, Any]) -> None:
         )
 
 
+def _progressing(
+    condition: Any, previous: dict[str, Any], done: bool, rs_name: str, deadline_s: int
+) -> dict[str, Any]:
+    """Progressing=True while the rollout moves; False (ProgressDeadlineExceeded) once it has not for the deadline."""
+    if done:
+        return dict(
+            condition(
+                "Progressing",
+                True,
+                "NewReplicaSetAvailable",
+                f'ReplicaSet "{rs_name}" has successfully progressed.',
+            )
+        )
+    stalled_since = previous.get("lastUpdateTime")
+    if previous.get("reason") == "ProgressDeadlineExceeded" or (
+        previous.get("reason") == "ReplicaSetUpdated"
+        and stalled_since
+        and time.time() - calendar.timegm(time.strptime(stalled_since, "%Y-%m-%dT%H:%M:%SZ")) > deadline_s
+    ):
+        return dict(
+            condition(
+                "Progressing",
+                False,
+                "ProgressDeadlineExceeded",
+                f'ReplicaSet "{rs_name}" has timed out progressing.',
+            )
+        )
+    return dict(
+        condition("Progressing", True, "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.')
+    )
+
+
 def _deployment_status(cluster: Cluster, dep: dict[str, Any], template_hash: str) -> None:
     dep = (
         cluster.store.find(
@@ -343,13 +377,12 @@ def _deployment_status(cluster: Cluster, dep: dict[str, Any], template_hash: str
                 if ready >= replicas
                 else "Deployment does not have minimum availability.",
             ),
-            condition(
-                "Progressing",
-                True,
-                "NewReplicaSetAvailable" if done else "ReplicaSetUpdated",
-                f'ReplicaSet "{rs_name}" has successfully progressed.'
-                if done
-                else f'ReplicaSet "{rs_name}" is progressing.',
+            _progressing(
+                condition,
+                old_conditions.get("Progressing") or {},
+                done,
+                rs_name,
+                int(dep["spec"].get("progressDeadlineSeconds", 600)),
             ),
         ],
     }
@@ -448,6 +481,14 @@ def _owner(
     return None
 
 
+def _tick(cluster: Cluster) -> None:
+    """Time passes: a rollout that has not finished may now be past its progress deadline."""
+    for dep in cluster.store.list(resource("deployments", "apps")):
+        conditions = {c.get("type"): c for c in (dep.get("status") or {}).get("conditions") or []}
+        if (conditions.get("Progressing") or {}).get("reason") == "ReplicaSetUpdated":
+            _deployment_status(cluster, dep, pod_template_hash(dep["spec"]["template"]))
+
+
 def reconcile_workloads(cluster: Cluster, change: Change) -> None:
     kind, obj = change.resource.kind, change.obj
     ns, name = obj["metadata"].get("namespace", ""), obj["metadata"]["name"]
@@ -475,3 +516,6 @@ def reconcile_workloads(cluster: Cluster, change: Change) -> None:
         current = cluster.store.find(change.resource, ns, name)
         if current is obj:
             _sync_job(cluster, current)
+
+
+reconcile_workloads.tick = _tick  # type: ignore[attr-defined]

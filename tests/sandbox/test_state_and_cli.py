@@ -50,3 +50,33 @@ def test_reset_replaces_the_state_with_a_fresh_scenario() -> None:
             "metrics.k8s.io", "v1beta1", "shop", "pods"
         )["items"]
         api.close()
+
+
+def test_stuck_rollout_passes_its_progress_deadline() -> None:
+    import time
+
+    cluster = build_cluster("empty")
+    deployments = resource("deployments", "apps")
+    cluster.create(
+        deployments,
+        {
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {
+                "progressDeadlineSeconds": 1,
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": "nginx:0.0-nonexistent"}]},
+                },
+            },
+        },
+    )
+
+    def progressing() -> dict[str, str]:
+        conditions = cluster.store.get(deployments, "default", "web")["status"]["conditions"]
+        return next(c for c in conditions if c["type"] == "Progressing")
+
+    assert progressing()["reason"] == "ReplicaSetUpdated"
+    time.sleep(2.1)
+    cluster.tick()
+    assert (progressing()["status"], progressing()["reason"]) == ("False", "ProgressDeadlineExceeded")
