@@ -24,12 +24,14 @@ def test_public_names() -> None:
     assert set(tools.kubernetes.__all__) == {"build_tools", "guard_for"}
 
 
-def test_docs_python_example_runs() -> None:
-    text = (Path(__file__).parents[2] / "docs" / "sandbox.md").read_text()
+@pytest.mark.parametrize("doc", ["sandbox.md", "kubernetes.md"])
+def test_docs_python_examples_run(doc: str, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (Path(__file__).parents[2] / "docs" / doc).read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, re.S)
     assert blocks
     for block in blocks:
-        exec(compile(block, "docs/sandbox.md", "exec"), {})
+        exec(compile(block, f"docs/{doc}", "exec"), {})
+    assert capsys.readouterr().out.strip()
 
 
 def test_crash_loop_restart_count_grows_with_time(monkeypatch: pytest.MonkeyPatch) -> None:
