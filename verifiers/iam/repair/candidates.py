@@ -279,23 +279,55 @@ def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) ->
 
 def _exempt_points(policy: Policy, st: Statement, allows: Sequence[Request], why: str) -> Iterator[Candidate]:
     """A Deny on `Resource` patterns becomes a Deny of the same actions on every resource but the must-allow
-    ones (`NotResource`): it denies more elsewhere, never less, so nothing beyond the spec is opened."""
+    ones (`NotResource`): it denies more elsewhere, never less, so nothing beyond the spec is opened. When
+    its actions need different resources spared, it is split into one Deny per action pattern."""
     if st.resource is None or st.action is None:
         return
-    probe = st.model_copy(
-        update={"resource": None, "condition": (), "principal": None, "not_principal": None}
-    )
-    points = sorted({r.resource for r in allows if statement_applies(probe, r, policy.supports_variables)})
-    if not points:
+    variables = policy.supports_variables
+
+    def spared(patterns: tuple[str, ...]) -> tuple[str, ...]:
+        probe = st.model_copy(
+            update={
+                "action": patterns,
+                "resource": None,
+                "condition": (),
+                "principal": None,
+                "not_principal": None,
+            }
+        )
+        points = sorted({r.resource for r in allows if statement_applies(probe, r, variables)})
+        return tuple(exact_resource(p, variables) for p in points)
+
+    whole = spared(st.action)
+    if not whole:
         return
-    spared = [exact_resource(p, policy.supports_variables) for p in points]
-    new = st.model_copy(update={"resource": None, "not_resource": tuple(spared)})
+    per_action = [(p, spared((p,))) for p in st.action]
+    if len(st.action) > 1 and any(points != whole for _, points in per_action):
+        parts = [
+            st.model_copy(
+                update={"action": (p,), "resource": None, "not_resource": points}
+                if points
+                else {"action": (p,)}
+            )
+            for p, points in per_action
+        ]
+        rest = [x for x in policy.statements if x.index != st.index]
+        yield (
+            Edit(
+                op="exempt_resource",
+                statement=st.index,
+                detail={"split": {p: list(points) for p, points in per_action}},
+                description=f"{st.label}: split per action, each denied on every resource except the ones the spec needs ({why})",
+            ),
+            apply_statements(policy, [*rest[: st.index], *parts, *rest[st.index :]]),
+        )
+    new = st.model_copy(update={"resource": None, "not_resource": whole})
     yield (
         Edit(
             op="exempt_resource",
             statement=st.index,
-            detail={"not_resource": spared},
-            description=f"{st.label}: deny its actions on every resource except {', '.join(spared)} ({why})",
+            detail={"not_resource": list(whole)},
+            description=f"{st.label}: deny its actions on every resource except {', '.join(whole)} ({why})",
         ),
         _replace(policy, st.index, new),
     )
