@@ -69,3 +69,11 @@ def test_role_synthesis_verified_then_applied_fixes_the_app(
         kube_tools["can_i"], verb="delete", resource="configmaps", namespace=ns, user=user
     ).startswith("no")
     assert apps.read_namespaced_deployment("sync", ns).status.ready_replicas == 1  # the app now starts
+
+
+@pytest.mark.usefixtures("sandbox_only")
+def test_list_contexts_marks_the_one_in_use(kube_tools: dict[str, BaseTool]) -> None:
+    out = str(kube_tools["list_contexts"].invoke({}))
+    lines = out.splitlines()
+    assert any(line.startswith("* sandbox:") for line in lines)
+    assert any(line.startswith("  sandbox-intern:") for line in lines) and len(lines) == 4

@@ -264,6 +264,21 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         checked to allow exactly those calls; shows the manifest to apply (nothing is changed)."""
         return reads.synthesize_role(access, service_account, namespace, calls)
 
+    @_safe
+    def list_contexts() -> str:
+        """The kubeconfig's contexts (cluster, user, namespace) and which one these tools use."""
+        from kubernetes import config
+
+        contexts, current = config.list_kube_config_contexts(  # type: ignore[no-untyped-call]
+            config_file=str(ctx.kubeconfig) if ctx.kubeconfig else None
+        )
+        active = ctx.kube_context or (current or {}).get("name")
+        return "\n".join(
+            f"{'*' if c['name'] == active else ' '} {c['name']}: cluster={c['context'].get('cluster')} "
+            f"user={c['context'].get('user')} namespace={c['context'].get('namespace', 'default')}"
+            for c in contexts
+        )
+
     read_tools: list[tuple[Callable[..., str], type[BaseModel] | None]] = [
         (list_pods, NamespaceArgs),
         (diagnose_pod, PodArgs),
@@ -277,6 +292,7 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         (node_usage, None),
         (can_i, CanIArgs),
         (synthesize_role, RoleArgs),
+        (list_contexts, None),
     ]
     tools: list[BaseTool] = [
         StructuredTool.from_function(
