@@ -206,6 +206,27 @@ def _split(policy: Policy, st: Statement, request: Request, allows: Sequence[Req
     )
 
 
+def _narrow_to_served_actions(
+    policy: Policy, st: Statement, request: Request, served: Sequence[Request], why: str
+) -> Iterator[Candidate]:
+    """Action (or NotAction) narrowed to exactly the actions of the must-allow requests this statement serves."""
+    kept = list(dict.fromkeys(_canonical(r.action) for r in served))
+    if not kept or request.action.lower() in {k.lower() for k in kept}:
+        return
+    if st.action is not None and sorted(a.lower() for a in st.action) == sorted(k.lower() for k in kept):
+        return
+    new = st.model_copy(update={"action": tuple(kept), "not_action": None})
+    yield (
+        Edit(
+            op="narrow_action",
+            statement=st.index,
+            detail={"to": kept},
+            description=f"{st.label}: narrow Action to the actions the spec needs: {', '.join(kept)} ({why})",
+        ),
+        _replace(policy, st.index, new),
+    )
+
+
 def _narrow_principal(
     policy: Policy, st: Statement, request: Request, served: Sequence[Request]
 ) -> Iterator[Candidate]:
@@ -247,6 +268,7 @@ def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) ->
                 _replace(policy, st.index, None),
             )
         yield from _drop_action(policy, st, request.action, why)
+        yield from _narrow_to_served_actions(policy, st, request, served, why)
         yield from _narrow_resource(policy, st, request, allows)
         yield from _split(policy, st, request, allows)
         yield from _narrow_principal(policy, st, request, served)

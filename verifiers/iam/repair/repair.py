@@ -200,9 +200,7 @@ def _prove_clean(
     """Prove the best clean states (the first, then up to `alternatives` that may be less permissive)."""
     new: list[SpecRequest] = []
     for s in clean:
-        if found.proven and (
-            len(found.proven) > options.alternatives or s.rank[0] > found.proven[0][0].rank[0]
-        ):
+        if found.proven and len(found.proven) > options.alternatives:
             break
         extra, check = _obligations(
             s.policy, original, spec.with_requests(found.derived), options.enforce_bound
