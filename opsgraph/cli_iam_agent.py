@@ -65,13 +65,20 @@ def repair(
     with_model: bool = typer.Option(
         False, "--with-model", help="Let the configured chat model propose candidates too (each is proven)."
     ),
+    keep_most: bool = typer.Option(
+        False,
+        "--keep-most",
+        help="Among the fewest-edit repairs, keep the most of the original (not the least permissive).",
+    ),
 ) -> None:
     """Repair a policy to satisfy a spec: fewest edits, least permissive, every claim proven with Z3."""
     from verifiers.iam.repair.render import render_repair
+    from verifiers.iam.repair.repair import RepairOptions
     from verifiers.iam.repair.repair import repair as run_repair
 
     original = _read("policy", policy)
-    result = run_repair(original, _read("spec", spec), proposer=_proposer(with_model))
+    options = RepairOptions(keep_most=keep_most)
+    result = run_repair(original, _read("spec", spec), options, proposer=_proposer(with_model))
     if out and result.policy is not None and result.status in ("repaired", "already_satisfied"):
         Path(out).write_text(json.dumps(result.policy.to_json(), indent=2) + "\n")
     if as_json:

@@ -10,7 +10,7 @@ import pytest
 from policies import Policy
 from verifiers.iam.compare import compare
 from verifiers.iam.evaluate import evaluate
-from verifiers.iam.repair import Spec, repair
+from verifiers.iam.repair import RepairOptions, Spec, repair
 from verifiers.iam.repair.prove import find_request
 from verifiers.iam.repair.repair import bound_policies
 
@@ -71,3 +71,13 @@ def test_deny_is_carved_out_without_allowing_more_than_asked(case: Case) -> None
     result = repair(policy, spec)
     assert result.policy is not None and result.within_bound
     assert any(e.op == "add_condition" and e.statement == 1 for e in result.edits)
+
+
+def test_keep_most_prefers_the_repair_closest_to_the_original(case: Case) -> None:
+    policy, spec = case("s3_wildcard")
+    least = repair(policy, spec)
+    most = repair(policy, spec, RepairOptions(keep_most=True))
+    assert least.policy is not None and most.policy is not None
+    assert len(most.edits) == len(least.edits)
+    assert compare(most.policy, least.policy).relation == "more_permissive"
+    assert most.within_bound and any("most permissive" in p for p in most.proofs)

@@ -45,6 +45,9 @@ class RepairOptions(BaseModel):
     cegis_rounds: int = 24
     time_budget_s: float = 60.0
     alternatives: int = 2
+    keep_most: bool = False
+    """Among repairs with the fewest edits, prefer the one that keeps the most of the original (still proven
+    to allow nothing beyond the original and the must-allow requests) instead of the least permissive one."""
     enforce_bound: bool = True
     """Only accept repairs that allow nothing beyond the original and the must-allow requests. When no such
     repair exists (IAM's patterns cannot express every carve-out), `repair` retries without it and says so."""
@@ -227,7 +230,7 @@ def search(original: Policy, spec: Spec, options: RepairOptions) -> _Found:
     seen = {frontier[0].key}
     depth = cegis = 0
     while frontier and time.monotonic() < deadline:
-        clean = sorted((s for s in frontier if s.failing == 0), key=lambda s: s.rank)
+        clean = sorted((s for s in frontier if s.failing == 0), key=lambda s: _order(s, options))
         if clean:
             new = _prove_clean(clean, original, spec, found, options)
             if found.proven:
@@ -252,21 +255,31 @@ def search(original: Policy, spec: Spec, options: RepairOptions) -> _Found:
                     continue
                 seen.add(child.key)
                 children.append(child)
-        children.sort(key=lambda s: (s.failing, s.rank))
+        children.sort(key=lambda s: (s.failing, _order(s, options)))
         frontier = children[: options.beam]
     return found
 
 
-def _least_permissive(proven: list[tuple[_State, SpecCheck]]) -> tuple[_State, SpecCheck, list[str]]:
-    """The first state no other proven candidate is strictly less permissive than (checked with compare)."""
+def _order(state: _State, options: RepairOptions) -> tuple[int, ...]:
+    """Least permissive first (smaller breadth), or with `keep_most` the closest to the original first."""
+    return tuple(-x for x in state.rank[:2]) + state.rank[2:] if options.keep_most else state.rank
+
+
+def _least_permissive(
+    proven: list[tuple[_State, SpecCheck]], keep_most: bool = False
+) -> tuple[_State, SpecCheck, list[str]]:
+    """The first state no other proven candidate is strictly less permissive than (checked with compare);
+    with `keep_most`, the one no other is strictly more permissive than."""
     best, check = proven[0]
     proofs = []
+    worse = "less_permissive" if keep_most else "more_permissive"
+    which = "most" if keep_most else "least"
     for other, other_check in proven[1:]:
         cmp = compare(best.policy, other.policy)
-        if cmp.relation == "more_permissive":
+        if cmp.relation == worse:
             best, check = other, other_check
         proofs.append(
-            f"least permissive of the {len(proven)} proven repairs with {len(best.edits)} edits: compare = {cmp.relation}"
+            f"{which} permissive of the {len(proven)} proven repairs with {len(best.edits)} edits: compare = {cmp.relation}"
         )
     return best, check, proofs
 
@@ -351,7 +364,9 @@ def repair(
             model_rounds=rounds,
         )
     fewest = min(len(sc[0].edits) for sc in found.proven)
-    best, _, proofs = _least_permissive([sc for sc in found.proven if len(sc[0].edits) == fewest])
+    best, _, proofs = _least_permissive(
+        [sc for sc in found.proven if len(sc[0].edits) == fewest], options.keep_most
+    )
     concrete = check_spec(best.policy, spec, symbolic=False)
     symbolic = (1 if spec.reference is not None else 0) + len(spec.properties)
     final_check = concrete.model_copy(
