@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from tools.cost.plan.packing import OpenNode
+from tools.cost.plan.relaxation import Relaxation
 from verifiers.cost.model import Offering, PlanProblem, Workload
 
 __all__ = ["ExactResult", "solve_exact"]
@@ -29,10 +30,13 @@ class ExactResult:
     optimal: bool
 
 
-def _slots(o: Offering, works: list[Workload], incumbent: float) -> int:
+def _slots(o: Offering, works: list[Workload], incumbent: float, reduced_cost: float, slack: float) -> int:
+    """Most nodes of `o` in a plan no dearer than the incumbent: by price, by pods it could hold, and by LP
+    reduced-cost fixing (a plan costs at least the LP optimum + reduced cost x nodes)."""
     pods = sum(w.replicas for w in works if w.allows(o) and w.fits(o))
     by_price = math.floor(incumbent / o.usd_per_hour + 1e-9) if o.usd_per_hour > 0 else pods
-    return max(0, min(pods, by_price))
+    by_rc = math.floor(slack / reduced_cost + 1e-6) if reduced_cost > 1e-9 else pods
+    return max(0, min(pods, by_price, by_rc))
 
 
 def solve_exact(
@@ -41,15 +45,19 @@ def solve_exact(
     incumbent: list[OpenNode],
     lower_bound: float,
     time_limit_s: float,
+    relaxation: Relaxation | None = None,
 ) -> ExactResult:
+    """`relaxation` (the LP of this same problem) lets reduced-cost fixing drop slots no better plan uses."""
     works = [w for w in problem.workloads if w.replicas and w.name not in skip]
     inc_cost = sum(n.offering.usd_per_hour for n in incumbent)
+    rcs = relaxation.node_reduced_costs if relaxation else {}
+    slack = (inc_cost - relaxation.objective) * (1 + 1e-6) + 1e-9 if relaxation else inc_cost
     m = cp_model.CpModel()
     slots: list[tuple[Offering, cp_model.IntVar, dict[str, cp_model.IntVar]]] = []
     for o in problem.offerings:
         allowed = [w for w in works if w.allows(o) and w.fits(o)]
         prev: tuple[cp_model.IntVar, dict[str, cp_model.IntVar]] | None = None  # the offering's previous slot
-        for k in range(_slots(o, works, inc_cost)):
+        for k in range(_slots(o, works, inc_cost, rcs.get(o.name, 0.0), slack)):
             is_open = m.new_bool_var(f"open[{o.name}#{k}]")
             counts = {w.name: m.new_int_var(0, w.replicas, f"n[{o.name}#{k},{w.name}]") for w in allowed}
             m.add(sum(w.cpu_m * counts[w.name] for w in allowed) <= o.cpu_m * is_open)

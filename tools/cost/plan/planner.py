@@ -114,7 +114,8 @@ def _solve_small(
     if _cost(best.nodes) <= best.bound * (1 + 1e-9):
         return
     budget = max(1.0, time_limit_s * 0.9 - (time.perf_counter() - start))
-    exact = solve_exact(prune_dominated(problem), lost, best.nodes, best.bound, budget)
+    pruned = prune_dominated(problem)
+    exact = solve_exact(pruned, lost, best.nodes, best.bound, budget, solve_relaxation(pruned, lost))
     if exact.nodes is None:
         return  # UNKNOWN: proves nothing, the heuristic plan stands
     best.solver = "cp-sat"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
@@ -34,6 +34,8 @@ class Relaxation:
     """(workload, offering) -> fractional pod count."""
     integral: bool = False
     """Node counts are integers (the MILP variant)."""
+    node_reduced_costs: dict[str, float] = field(default_factory=dict)
+    """Offering -> LP reduced cost of its node count: any plan costs at least objective + sum(rc * nodes)."""
     dual_bound: float = 0.0
     """MILP variant: HiGHS's proven branch-and-bound bound on the MILP optimum (itself a relaxation)."""
 
@@ -178,6 +180,7 @@ def solve_relaxation(
         certified=certified_lower_bound(problem, cert),
         certificate=cert,
         nodes={o.name: float(col_value[j]) for j, o in enumerate(offs) if col_value[j] > 1e-9},
+        node_reduced_costs={o.name: float(col_dual[j]) for j, o in enumerate(offs) if col_dual[j] > 1e-9},
         placement={
             (works[i].name, offs[j].name): float(col_value[n_off + c])
             for c, (i, j) in enumerate(pairs)
