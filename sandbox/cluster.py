@@ -160,6 +160,13 @@ class Cluster:
                 meta.pop("namespace", None)
             if not meta.get("name") and meta.get("generateName"):
                 meta["name"] = self._generate_name(meta["generateName"])
+                while (
+                    self.store.find(rt, meta.get("namespace", "") if rt.namespaced else "", meta["name"])
+                    is not None
+                ):
+                    meta["name"] = self._generate_name(
+                        meta["generateName"]
+                    )  # as the apiserver retries a clash
             if obj.get("kind", rt.kind) != rt.kind:
                 raise bad_request(f"the kind {obj.get('kind')!r} does not match the resource {rt.plural!r}")
             obj["kind"], obj["apiVersion"] = rt.kind, rt.api_version
@@ -326,6 +333,8 @@ class Cluster:
             )
             return
         name = f"{meta['name']}.{self.rng.getrandbits(64):016x}"
+        while self.store.find(events, namespace, name) is not None:  # e.g. after a restored state file
+            name = f"{meta['name']}.{self.rng.getrandbits(64):016x}"
         self._event_index[key] = name
         self.store.create(
             events,
@@ -360,6 +369,7 @@ class Cluster:
         from sandbox.store import Change as _Change
 
         self.store.load(path)
+        self.rng.seed()  # a restored state already holds the names the fixed seed would produce
         with self.store.lock:
             for rt in RESOURCES:
                 if rt.persisted:

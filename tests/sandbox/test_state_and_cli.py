@@ -80,3 +80,19 @@ def test_stuck_rollout_passes_its_progress_deadline() -> None:
     time.sleep(2.1)
     cluster.tick()
     assert (progressing()["status"], progressing()["reason"]) == ("False", "ProgressDeadlineExceeded")
+
+
+def test_a_restored_state_keeps_working_after_more_writes(tmp_path: Path) -> None:
+    cluster = build_cluster("default")
+    state = tmp_path / "state.sqlite"
+    cluster.store.save(state)
+    again = build_cluster("default", state=state)
+    deployments = resource("deployments", "apps")
+    for replicas in (5, 2, 6):  # new pods and events must not clash with the restored names
+        again.patch(
+            deployments, "shop", "frontend", "application/merge-patch+json", {"spec": {"replicas": replicas}}
+        )
+    pods = [
+        p for p in again.store.list(resource("pods"), "shop") if p["metadata"]["name"].startswith("frontend-")
+    ]
+    assert len(pods) == 6
