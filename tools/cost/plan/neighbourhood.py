@@ -64,8 +64,8 @@ def improve_on_demand(
         budget = min(3.0, deadline - time.perf_counter())
         if budget <= 0.2:
             break
-        bound = solve_relaxation(sub).certified
-        result = solve_exact(sub, set(), victims, bound, budget)
+        relax = solve_relaxation(sub)
+        result = solve_exact(sub, set(), victims, relax.certified, budget, relax)
         before = sum(v.offering.usd_per_hour for v in victims)
         after = sum(n.offering.usd_per_hour for n in result.nodes or [])
         if result.nodes is not None and after < before - 1e-9:
