@@ -7,8 +7,10 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections import deque
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 __all__ = ["SandboxError", "SandboxProcess"]
 
@@ -43,6 +45,8 @@ class SandboxProcess:
         self.startup_timeout = startup_timeout
         self.url = ""
         self.startup_ms = 0.0
+        self.output_tail: deque[str] = deque(maxlen=200)
+        """The server's last output lines (request logs with --verbose, tracebacks of 500s)."""
         self._proc: subprocess.Popen[str] | None = None
 
     def start(self) -> SandboxProcess:
@@ -83,7 +87,17 @@ class SandboxProcess:
         fields = dict(part.split("=", 1) for part in line[0].split()[2:])
         self.url = fields["url"]
         self.startup_ms = float(fields.get("startup_ms", 0))
+        # keep reading its output, so a full pipe never blocks the server; the last lines stay for errors
+        for stream in (self._proc.stdout, self._proc.stderr):
+            threading.Thread(target=self._drain, args=(stream,), daemon=True).start()
         return self
+
+    def _drain(self, stream: Any) -> None:
+        try:
+            for text in stream:
+                self.output_tail.append(text.rstrip("\n"))
+        except (OSError, ValueError):  # closed by stop()
+            return
 
     def reset(self, scenario: str = "default") -> None:
         """Replace the running cluster's whole state with a fresh scenario (faster than a restart)."""
