@@ -20,7 +20,11 @@ app = typer.Typer(
 def serve(
     ctx: typer.Context,
     port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0 picks a free one)."),
-    scenario: str = typer.Option("default", "--scenario", help="default (the demo shop) or empty."),
+    scenario: str = typer.Option(
+        "default",
+        "--scenario",
+        help="default (the demo shop), kagent or empty; see `opsgraph sandbox scenarios`.",
+    ),
     kubeconfig: Path | None = typer.Option(
         None, "--kubeconfig", help="Where to write the kubeconfig (default: <data dir>/sandbox/kubeconfig)."
     ),

@@ -14,7 +14,9 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description="A local Kubernetes API sandbox.")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 picks a free one)")
-    parser.add_argument("--scenario", default="default", help="initial state: default (demo shop) or empty")
+    parser.add_argument(
+        "--scenario", default="default", help="initial state: default (demo shop), kagent or empty"
+    )
     parser.add_argument("--kubeconfig", type=Path, required=True, help="where to write the kubeconfig")
     parser.add_argument(
         "--state", type=Path, default=None, help="SQLite file: loaded at start if present, saved at exit"
