@@ -41,6 +41,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
         "OPSGRAPH_KUBE_CONTEXT",
         "OPSGRAPH_READ_ONLY",
         "OPSGRAPH_API_TOKENS",
+        "OPSGRAPH_COST_PRICES",
+        "OPSGRAPH_PROMETHEUS_URL",
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("OPSGRAPH_DATA_DIR", str(tmp_path / "data"))
