@@ -66,3 +66,16 @@ def test_golden_app_is_healthy_then_breakages_show(kagent: tuple[Any, dict[str, 
     assert 'cannot list resource "pods"' in out
     pods = core.list_namespaced_pod("default", label_selector="app=backend,version=v2").items
     assert any(p.status.init_container_statuses for p in pods)
+
+
+def test_deny_all_network_policy_is_read_statically(kagent: tuple[Any, dict[str, BaseTool]]) -> None:
+    api, tools = kagent
+    networking = client.NetworkingV1Api(api)
+    networking.create_namespaced_network_policy(
+        "default", {"metadata": {"name": "deny-all"}, "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
+    )
+    out = _diagnosis(tools)
+    assert "traffic to Service neo4j-db-v1 is blocked by NetworkPolicy" in out
+    assert "NetworkPolicy deny-all admits no ingress at all" in out
+    networking.delete_namespaced_network_policy("deny-all", "default")
+    assert "blocked by NetworkPolicy" not in _diagnosis(tools)

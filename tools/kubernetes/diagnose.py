@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.kubernetes.access import KubeAccess, KubeError
+from tools.kubernetes.findings import Finding
 from tools.kubernetes.render import as_data, pod_status_text
+from tools.kubernetes.services import service_findings
 
 __all__ = [
     "Finding",
@@ -25,20 +27,6 @@ __all__ = [
 _ERROR_LINE = re.compile(
     r"(Traceback|Error|Exception|FATAL|panic|forbidden|Forbidden|refused|denied|fail)", re.I
 )
-
-
-@dataclass
-class Finding:
-    problem: str
-    cause: str
-    evidence: list[str]
-    fix: str
-
-    def text(self) -> str:
-        lines = [f"- problem: {self.problem}", f"  cause: {self.cause}"]
-        lines += [f"  evidence: {e}" for e in self.evidence]
-        lines.append(f"  fix: {self.fix}")
-        return "\n".join(lines)
 
 
 @dataclass
@@ -408,107 +396,6 @@ def diagnose_workload(access: KubeAccess, kind: str, name: str, namespace: str) 
     if not pods:
         lines.append("no pods match the selector")
     return "\n".join(lines)
-
-
-def _port_findings(svc: dict[str, Any], pods: list[dict[str, Any]]) -> list[Finding]:
-    """A Service whose targetPort is not a port its pods declare."""
-    selector = svc["spec"].get("selector") or {}
-    matching = [
-        p for p in pods if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
-    ]
-    declared = {
-        (port.get("containerPort"), port.get("name"))
-        for p in matching
-        for c in p["spec"].get("containers") or []
-        for port in c.get("ports") or []
-    }
-    if not declared:
-        return []
-    numbers = sorted({n for n, _ in declared if n})
-    out = []
-    for n, port in enumerate(svc["spec"].get("ports") or []):
-        target = port.get("targetPort", port.get("port"))
-        known = any(target in (number, pname) for number, pname in declared)
-        if not known:
-            out.append(
-                Finding(
-                    f"Service {svc['metadata']['name']} sends port {port.get('port')} to targetPort {target}",
-                    f"its pods listen on {', '.join(map(str, numbers))}, not {target}: connections are refused",
-                    [f"spec.ports[{n}].targetPort = {target}", f"container ports of its pods: {numbers}"],
-                    f"set spec.ports[{n}].targetPort to the port the pods serve",
-                )
-            )
-    return out
-
-
-def service_findings(access: KubeAccess, namespace: str) -> list[Finding]:
-    """Services whose endpoints are empty, and why (a selector that matches no pod, or no ready pod)."""
-    out: list[Finding] = []
-    services = access.request("GET", f"/api/v1/namespaces/{namespace}/services").get("items", [])
-    pods = access.request("GET", f"/api/v1/namespaces/{namespace}/pods").get("items", [])
-    for svc in services:
-        selector = (svc.get("spec") or {}).get("selector") or {}
-        name = svc["metadata"]["name"]
-        if not selector:
-            if name != "kubernetes" and (svc.get("spec") or {}).get("type") != "ExternalName":
-                out.append(
-                    Finding(
-                        f"Service {name} has no selector",
-                        "no controller keeps its endpoints in step with the pods behind it",
-                        [f"spec.selector of service {name} is empty"],
-                        "restore the selector (e.g. the app/version labels of its pods)",
-                    )
-                )
-            continue
-        try:
-            ep = access.request("GET", f"/api/v1/namespaces/{namespace}/endpoints/{name}")
-        except KubeError:
-            ep = {}
-        ready = sum(len(s.get("addresses") or []) for s in ep.get("subsets") or [])
-        if ready:
-            out += _port_findings(svc, pods)
-            continue
-        matching = [
-            p
-            for p in pods
-            if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
-        ]
-        shown = ",".join(f"{k}={v}" for k, v in selector.items())
-        if not matching:
-            keys = set(selector)
-            nearby = sorted(
-                {
-                    f"{k}={v}"
-                    for p in pods
-                    for k, v in (p["metadata"].get("labels") or {}).items()
-                    if k in keys
-                }
-            )
-            out.append(
-                Finding(
-                    f"Service {name} has no endpoints",
-                    f"its selector {shown} matches no pod in {namespace}",
-                    [
-                        f"spec.selector = {selector}",
-                        f"endpoints {name}: no addresses",
-                        f"pod labels present for those keys: {', '.join(nearby) or 'none'}",
-                    ],
-                    "fix the Service's selector (or the pods' labels) so they match",
-                )
-            )
-        else:
-            out.append(
-                Finding(
-                    f"Service {name} has no ready endpoints",
-                    f"{len(matching)} pod(s) match {shown} but none is Ready",
-                    [
-                        f"endpoints {name}: no ready addresses",
-                        *(f"pod {p['metadata']['name']}: {pod_status_text(p)}" for p in matching[:3]),
-                    ],
-                    "fix the pods (diagnose_pod shows why they are not ready)",
-                )
-            )
-    return out
 
 
 def diagnose_namespace(access: KubeAccess, namespace: str) -> str:
