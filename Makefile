@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck check bench clean
+.PHONY: run test lint typecheck bench bench-all clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+## The quick benchmarks (a few minutes); bench-all adds the long ones (cost plans, server load, eval suites).
 bench: $(STAMP)
 	$(BIN)/python bench/graph_overhead.py
+	$(BIN)/python bench/iam_compare.py
+	$(BIN)/python bench/iam_engine.py
+	$(BIN)/python bench/iam_repair.py
+	$(BIN)/python bench/sandbox_api.py
+
+bench-all: bench
+	$(BIN)/python bench/cost_plan.py
+	$(BIN)/python bench/server_load.py
+	$(BIN)/python bench/eval_suites.py iam-compare iam-repair
 
 clean:
 	rm -rf $(VENV) build *.egg-info
