@@ -229,6 +229,17 @@ def _job(obj: dict[str, Any]) -> list[Any]:
     return [f"{s.get('succeeded', 0)}/{obj['spec'].get('completions', 1)}", _created(obj)]
 
 
+def _endpoints(obj: dict[str, Any]) -> list[Any]:
+    shown = [
+        f"{a['ip']}:{p.get('port')}"
+        for sub in obj.get("subsets") or []
+        for a in sub.get("addresses") or []
+        for p in sub.get("ports") or [{}]
+    ]
+    text = ",".join(shown[:3]) + (f" + {len(shown) - 3} more..." if len(shown) > 3 else "")
+    return [text or "<none>", _created(obj)]
+
+
 def _age(obj: dict[str, Any]) -> list[Any]:
     return [human_age(obj["metadata"].get("creationTimestamp"))]
 
@@ -242,6 +253,7 @@ _COLUMNS: dict[str, tuple[list[str], Row, list[str]]] = {
     "Event": (["Last Seen", "Type", "Reason", "Object", "Message"], _event, []),
     "Namespace": (["Status", "Age"], _namespace, []),
     "ConfigMap": (["Data", "Age"], _configmap, []),
+    "Endpoints": (["Endpoints", "Age"], _endpoints, []),
     "Secret": (["Type", "Data", "Age"], _secret, []),
     "PersistentVolumeClaim": (
         ["Status", "Volume", "Capacity", "Access Modes", "StorageClass", "Age"],

@@ -155,15 +155,7 @@ def _new_replicaset(
         },
         "spec": {"replicas": 0, "selector": selector, "template": template},
     }
-    created = cluster.create(resource("replicasets", "apps"), rs)
-    cluster.record_event(
-        dep,
-        "Normal",
-        "ScalingReplicaSet",
-        f"Scaled up replica set {created['metadata']['name']} to 0",
-        "deployment-controller",
-    )
-    return created
+    return cluster.create(resource("replicasets", "apps"), rs)
 
 
 def _scale(cluster: Cluster, dep: dict[str, Any], rs: dict[str, Any], replicas: int) -> None:
@@ -178,7 +170,7 @@ def _scale(cluster: Cluster, dep: dict[str, Any], rs: dict[str, Any], replicas: 
         dep,
         "Normal",
         "ScalingReplicaSet",
-        f"Scaled {verb} replica set {rs['metadata']['name']} to {replicas} from {old}",
+        f"Scaled {verb} replica set {rs['metadata']['name']} from {old} to {replicas}",
         "deployment-controller",
     )
 
