@@ -7,20 +7,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Assistant", "Client", "Settings", "__version__"]
+__all__ = ["Answer", "Assistant", "Client", "Settings", "__version__"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from opsgraph.client import Client
-    from opsgraph.sdk import Assistant
+    from opsgraph.sdk import Answer, Assistant
     from opsgraph.settings import Settings
 
 
 def __getattr__(name: str) -> Any:
-    if name == "Assistant":
-        from opsgraph.sdk import Assistant
+    if name in ("Assistant", "Answer"):
+        from opsgraph import sdk
 
-        return Assistant
+        return getattr(sdk, name)
     if name == "Client":
         from opsgraph.client import Client
 

@@ -22,10 +22,22 @@ from agents.gate import ApprovalDecision, ApprovalRequest
 from agents.models.vocabulary import AgentName
 from agents.runtime import Checkpoint, RunResult, Runtime
 from agents.store import AuditEntry, ThreadInfo
+from opsgraph.domains import CostCalls, IamCalls
 from opsgraph.settings import Settings
 from tools.base import ToolContext
 
-__all__ = ["ApprovalDecision", "ApprovalRequest", "Assistant", "AuditEntry", "RunResult", "ThreadInfo"]
+__all__ = [
+    "Answer",
+    "ApprovalDecision",
+    "ApprovalRequest",
+    "Assistant",
+    "AuditEntry",
+    "RunResult",
+    "ThreadInfo",
+]
+
+Answer = RunResult
+"""What `ask`, `approve` and `reject` return: the answer, or the approval the run is waiting on."""
 
 
 class Assistant:
@@ -35,24 +47,44 @@ class Assistant:
         self,
         settings: Settings | None = None,
         *,
-        model: BaseChatModel | None = None,
+        model: str | BaseChatModel | None = None,
+        kubeconfig: str | Path | None = None,
+        context: str | None = None,
+        checkpoint_url: str | None = None,
         tools: Mapping[AgentName, Sequence[BaseTool]] | None = None,
         workdir: Path | None = None,
         start_sandbox: bool | None = None,
     ) -> None:
-        self.settings = settings or Settings()
+        """`model` is a model name (`offline`, `openai:gpt-4o-mini`, ...) or a chat model object;
+        `kubeconfig`, `context` and `checkpoint_url` override the settings of the same names."""
+        overrides: dict[str, object] = {}
+        if isinstance(model, str):
+            overrides["model"] = model
+        if kubeconfig is not None:
+            overrides["kubeconfig"] = Path(kubeconfig)
+        if context is not None:
+            overrides["kube_context"] = context
+        if checkpoint_url is not None:
+            overrides["checkpoint_url"] = checkpoint_url
+        base = settings or Settings()
+        self.settings = base.model_copy(update=overrides) if overrides else base
         self._stack = ExitStack()
-        kubeconfig = self.settings.resolved_kubeconfig()
+        kubeconfig_path = self.settings.resolved_kubeconfig()
         if (start_sandbox if start_sandbox is not None else self.settings.wants_sandbox()) and tools is None:
-            kubeconfig = self._start_sandbox()
+            kubeconfig_path = self._start_sandbox()
         ctx = ToolContext(
             workdir=workdir or Path.cwd(),
-            kubeconfig=kubeconfig,
+            kubeconfig=kubeconfig_path,
             kube_context=self.settings.kube_context,
             read_only=self.settings.read_only,
         )
-        self.runtime = Runtime(self.settings, model=model, tools=tools, tool_context=ctx)
+        chat_model = model if isinstance(model, BaseChatModel) else None
+        self.runtime = Runtime(self.settings, model=chat_model, tools=tools, tool_context=ctx)
         self._stack.callback(self.runtime.close)
+        self.iam = IamCalls(ctx)
+        """Typed IAM calls: `diff(a, b)`, `repair(policy, spec)`."""
+        self.cost = CostCalls(ctx)
+        """Typed cost calls: `plan(namespace=None)`."""
 
     def _start_sandbox(self) -> Path:
         from sandbox.process import SandboxProcess
@@ -69,7 +101,7 @@ class Assistant:
     def user(self) -> str:
         return self.settings.user
 
-    def ask(self, text: str, *, thread_id: str | None = None, user: str | None = None) -> RunResult:
+    def ask(self, text: str, *, thread_id: str | None = None, user: str | None = None) -> Answer:
         """Send a message; returns the answer, or the approval request a mutating call is waiting on."""
         return self.runtime.run(text, thread_id=thread_id, user=user)
 
