@@ -34,7 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/iam_compare.py
 	$(BIN)/python bench/iam_engine.py
 	$(BIN)/python bench/iam_repair.py
-	$(BIN)/python bench/sandbox_api.py
+	$(BIN)/python bench/sandbox.py
 
 bench-all: bench
 	$(BIN)/python bench/cost_plan.py

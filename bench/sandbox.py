@@ -1,6 +1,6 @@
 """Benchmark of the Kubernetes API sandbox through the official Python client.
 
-    .venv/bin/python bench/sandbox_api.py [--pods 5000]
+    .venv/bin/python bench/sandbox.py [--pods 5000]
 
 Measures: start to first answered request (process start included); list pods at N pods (median,
 typed models and raw JSON); get and patch requests per second (one client thread); and a krr-style
