@@ -20,12 +20,14 @@ from opsgraph import __version__
 from opsgraph.settings import Settings
 from server import streams, threads
 from server.auth import Authenticator, parse_tokens
+from server.domain_routes import install_domain_routes
 from server.metrics import Metrics
 from server.models import Health, WhoAmI
 from server.openapi import install_openapi
 from server.problems import PROBLEM_RESPONSES, install_problem_handlers
 from server.runs import BusyThreads, RunPump
 from server.state import CurrentPrincipal, CurrentState, ServerState
+from tools.base import ToolContext
 
 if TYPE_CHECKING:
     from server.slack.bot import SlackBot
@@ -96,14 +98,23 @@ def create_app(
     settings: Settings | None = None,
     slack: SlackBot | None = None,
     workers: int = 32,
+    tool_context: ToolContext | None = None,
 ) -> FastAPI:
-    """The server over `runtime`. `settings` (default: the runtime's) gives the tokens and read-only mode."""
+    """The server over `runtime`. `settings` (default: the runtime's) gives the tokens and read-only mode;
+    `tool_context` (default: the settings' kubeconfig and context) is what the typed domain calls read."""
     settings = settings or runtime.settings
     auth = Authenticator(
         parse_tokens(settings.api_tokens), local_user=settings.user, read_only=settings.read_only
     )
     metrics = Metrics()
-    state = ServerState(runtime, settings, auth, metrics, RunPump(metrics, workers), BusyThreads())
+    tool_context = tool_context or ToolContext(
+        kubeconfig=settings.resolved_kubeconfig(),
+        kube_context=settings.kube_context,
+        read_only=settings.read_only,
+    )
+    state = ServerState(
+        runtime, settings, auth, metrics, RunPump(metrics, workers), BusyThreads(), tool_context
+    )
     if not auth.enabled:
         log.warning("no API tokens configured: every request acts as %r with role admin", settings.user)
 
@@ -123,6 +134,7 @@ def create_app(
     install_openapi(app)
     app.include_router(threads.router)
     app.include_router(streams.router)
+    install_domain_routes(app)
 
     @app.get("/v1/me", tags=["auth"], responses=PROBLEM_RESPONSES, summary="Who the token belongs to")
     def whoami(state: CurrentState, principal: CurrentPrincipal) -> WhoAmI:

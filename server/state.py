@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +14,7 @@ from opsgraph.settings import Settings
 from server.auth import Authenticator, Principal
 from server.metrics import Metrics
 from server.runs import BusyThreads, RunPump
+from tools.base import ToolContext
 
 __all__ = ["CurrentPrincipal", "CurrentState", "ServerState", "current_principal", "server_state"]
 
@@ -26,6 +27,8 @@ class ServerState:
     metrics: Metrics
     pump: RunPump
     busy: BusyThreads
+    tool_context: ToolContext = field(default_factory=ToolContext)
+    """The cluster and files the typed domain calls (`/v1/iam/*`, `/v1/cost/plan`) work with."""
 
     def read_only_for(self, principal: Principal) -> bool:
         return self.settings.read_only or principal.role == "readonly"
