@@ -7,13 +7,16 @@ with Client("http://127.0.0.1:8080", token="...") as client:
     if result.status == "interrupted":
         result = client.approve(result.thread_id)
     print(result.answer)
+    print(client.iam.diff("old.json", "new.json").relation)  # local files are read and sent as JSON
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any, Literal
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import httpx
 from pydantic import TypeAdapter
@@ -31,7 +34,26 @@ from server.models import (
     WhoAmI,
 )
 
-__all__ = ["ApiError", "AsyncClient", "Client", "RunError", "RunResult", "collect"]
+if TYPE_CHECKING:
+    from policies import Policy
+    from tools.cost.engine import CostReport
+    from verifiers.iam import Comparison
+    from verifiers.iam.repair import RepairResult
+
+__all__ = [
+    "ApiError",
+    "AsyncClient",
+    "AsyncCostCalls",
+    "AsyncIamCalls",
+    "Client",
+    "CostCalls",
+    "IamCalls",
+    "PolicyArg",
+    "RunError",
+    "RunResult",
+    "SpecArg",
+    "collect",
+]
 
 Decision = Literal["approve", "reject", "edit"]
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)
@@ -103,6 +125,146 @@ def _decision_body(decision: Decision, args: dict[str, Any] | None, comment: str
     return ApprovalIn(decision=decision, args=args, comment=comment).model_dump(exclude_none=True)
 
 
+# typed domain calls: policies and specs go over the wire as JSON, never as paths the server would read
+PolicyArg: TypeAlias = "Mapping[str, Any] | Policy | str | os.PathLike[str]"
+"""A policy: a decoded JSON object, a `policies.Policy`, inline JSON text, or a local file path."""
+SpecArg: TypeAlias = "Mapping[str, Any] | list[Any] | str | os.PathLike[str]"
+"""A repair spec: a decoded JSON object or list, inline JSON text, or a local file path."""
+
+
+def _read_local_json(path: Path, what: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+
+
+def _document(value: Any, what: str, openers: tuple[str, ...]) -> tuple[Any, Path]:
+    """What to send for `value`, and the folder relative paths inside it resolve against."""
+    from policies import Policy
+
+    if isinstance(value, Policy):
+        return value.to_json(), Path.cwd()
+    if isinstance(value, Mapping):
+        return dict(value), Path.cwd()
+    if isinstance(value, list) and "[" in openers:
+        return value, Path.cwd()
+    if isinstance(value, str) and value.lstrip().startswith(openers):
+        return (
+            value,
+            Path.cwd(),
+        )  # inline JSON text: the server parses it and names the JSON pointer on errors
+    if not isinstance(value, str | os.PathLike):
+        raise TypeError(
+            f"{what}: expected a JSON object, JSON text or a file path, got {type(value).__name__}"
+        )
+    path = Path(value).expanduser()
+    return _read_local_json(path, what), path.parent
+
+
+def _policy_body(policy: PolicyArg, what: str) -> Any:
+    return _document(policy, what, ("{",))[0]
+
+
+def _spec_body(spec: SpecArg) -> Any:
+    doc, base = _document(spec, "spec", ("{", "["))
+    if isinstance(doc, dict) and isinstance(doc.get("reference"), str):  # a reference file, read here too
+        doc = {**doc, "reference": _read_local_json(base / doc["reference"], "spec reference")}
+    return doc
+
+
+def _diff_body(policy_a: PolicyArg, policy_b: PolicyArg, timeout_ms: int) -> dict[str, Any]:
+    a, b = _policy_body(policy_a, "policy_a"), _policy_body(policy_b, "policy_b")
+    return {"policy_a": a, "policy_b": b, "timeout_ms": timeout_ms}
+
+
+def _repair_body(policy: PolicyArg, spec: SpecArg, time_budget_s: float) -> dict[str, Any]:
+    return {
+        "policy": _policy_body(policy, "policy"),
+        "spec": _spec_body(spec),
+        "time_budget_s": time_budget_s,
+    }
+
+
+def _comparison(data: Any) -> Comparison:
+    from verifiers.iam import Comparison
+
+    return Comparison.model_validate(data)
+
+
+def _repair_result(data: Any) -> RepairResult:
+    from verifiers.iam.repair import RepairResult
+
+    return RepairResult.model_validate(data)
+
+
+def _cost_report(data: Any) -> CostReport:
+    from tools.cost.engine import CostReport
+
+    return CostReport.model_validate(data)
+
+
+_Post = Callable[[str, dict[str, Any]], Any]
+_AsyncPost = Callable[[str, dict[str, Any]], Awaitable[Any]]
+
+
+class IamCalls:
+    """`client.iam`: IAM policy diff and repair, proven on the server, as the same models `Assistant.iam` returns."""
+
+    def __init__(self, post: _Post) -> None:
+        self._post = post
+
+    def diff(self, policy_a: PolicyArg, policy_b: PolicyArg, *, timeout_ms: int = 10_000) -> Comparison:
+        """How `policy_a` relates to `policy_b`: equivalent, less/more permissive, incomparable, or unknown."""
+        return _comparison(self._post("/v1/iam/diff", _diff_body(policy_a, policy_b, timeout_ms)))
+
+    def repair(self, policy: PolicyArg, spec: SpecArg, *, time_budget_s: float = 60.0) -> RepairResult:
+        """The fewest edits that make `policy` meet `spec`, least permissive first, with the proofs."""
+        return _repair_result(self._post("/v1/iam/repair", _repair_body(policy, spec, time_budget_s)))
+
+
+class CostCalls:
+    """`client.cost`: the cost report for the server's cluster."""
+
+    def __init__(self, post: _Post) -> None:
+        self._post = post
+
+    def plan(self, namespace: str | None = None, *, time_limit_s: float = 20.0) -> CostReport:
+        """Right-sizing, the node plan with its proven lower bound and gap, spot risk and savings."""
+        body = {"namespace": namespace, "time_limit_s": time_limit_s}
+        return _cost_report(self._post("/v1/cost/plan", body))
+
+
+class AsyncIamCalls:
+    """`AsyncClient.iam`: the same calls as `IamCalls`, awaited."""
+
+    def __init__(self, post: _AsyncPost) -> None:
+        self._post = post
+
+    async def diff(self, policy_a: PolicyArg, policy_b: PolicyArg, *, timeout_ms: int = 10_000) -> Comparison:
+        return _comparison(await self._post("/v1/iam/diff", _diff_body(policy_a, policy_b, timeout_ms)))
+
+    async def repair(self, policy: PolicyArg, spec: SpecArg, *, time_budget_s: float = 60.0) -> RepairResult:
+        return _repair_result(await self._post("/v1/iam/repair", _repair_body(policy, spec, time_budget_s)))
+
+
+class AsyncCostCalls:
+    """`AsyncClient.cost`: the same call as `CostCalls`, awaited."""
+
+    def __init__(self, post: _AsyncPost) -> None:
+        self._post = post
+
+    async def plan(self, namespace: str | None = None, *, time_limit_s: float = 20.0) -> CostReport:
+        body = {"namespace": namespace, "time_limit_s": time_limit_s}
+        return _cost_report(await self._post("/v1/cost/plan", body))
+
+
 class Client:
     """Synchronous HTTP client. Pass `http=` to reuse an `httpx.Client` (e.g. one with a custom transport)."""
 
@@ -117,12 +279,17 @@ class Client:
         self._http = http or httpx.Client(base_url=base_url, timeout=timeout)
         self._http.headers.update(_headers(token))
         self._owns_http = http is None
+        self.iam = IamCalls(self._post)
+        self.cost = CostCalls(self._post)
 
     def _json(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
         response = self._http.request(method, path, json=body, params=params or None)
         if response.status_code >= 400:
             _raise_for_problem(response.status_code, response.content)
         return response.json()
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        return self._json("POST", path, body)
 
     def _stream(self, path: str, body: dict[str, Any]) -> Iterator[Event]:
         with self._http.stream("POST", path, json=body, headers={"Accept": "text/event-stream"}) as response:
@@ -217,12 +384,17 @@ class AsyncClient:
         self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
         self._http.headers.update(_headers(token))
         self._owns_http = http is None
+        self.iam = AsyncIamCalls(self._post)
+        self.cost = AsyncCostCalls(self._post)
 
     async def _json(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
         response = await self._http.request(method, path, json=body, params=params or None)
         if response.status_code >= 400:
             _raise_for_problem(response.status_code, response.content)
         return response.json()
+
+    async def _post(self, path: str, body: dict[str, Any]) -> Any:
+        return await self._json("POST", path, body)
 
     async def _stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[Event]:
         async with self._http.stream(
