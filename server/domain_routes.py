@@ -10,6 +10,7 @@ make them.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
@@ -46,6 +47,10 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 log = logging.getLogger("opsgraph.server")
+
+# Z3's Python API shares one global context, which is not thread-safe: two solver calls at once in the
+# threadpool corrupt each other's terms (Z3Exception). IAM calls take turns; cost plans do not use Z3.
+_Z3_TURN = threading.Lock()
 
 router = APIRouter(prefix="/v1", responses=_RESPONSES)
 
@@ -133,14 +138,16 @@ def _diff(body: IamDiffIn, ctx: ToolContext) -> Comparison:
     from tools.iam.calls import diff
 
     a, b = _policy(body.policy_a, "policy_a"), _policy(body.policy_b, "policy_b")
-    return diff(a, b, ctx, timeout_ms=body.timeout_ms)
+    with _Z3_TURN:
+        return diff(a, b, ctx, timeout_ms=body.timeout_ms)
 
 
 def _repair(body: IamRepairIn, ctx: ToolContext) -> RepairResult:
     from tools.iam.calls import repair_policy
 
     policy, spec = _policy(body.policy, "policy"), _spec(body.spec)
-    return repair_policy(policy, spec, ctx, RepairOptions(time_budget_s=body.time_budget_s))
+    with _Z3_TURN:
+        return repair_policy(policy, spec, ctx, RepairOptions(time_budget_s=body.time_budget_s))
 
 
 def _plan(body: CostPlanIn, ctx: ToolContext) -> CostReport:
