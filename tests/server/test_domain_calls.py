@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -189,3 +192,13 @@ def test_openapi_documents_the_shared_models(url: str) -> None:
         assert {request, response} <= set(components)
         assert operation["responses"]["422"]["content"]["application/problem+json"]
     assert "503" in schema["paths"]["/v1/cost/plan"]["post"]["responses"]
+
+
+def test_the_docs_example_runs(url: str) -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "server.md"
+    [example] = re.findall(r"```py\n(.*?)```", doc.read_text(), re.S)
+    code = example.replace("http://127.0.0.1:8080", url).replace('token="s3cret"', 'token="alice-token"')
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        exec(compile(code, str(doc), "exec"), {})
+    assert output.getvalue().splitlines() == ["repaired less_permissive", "True"]
