@@ -10,11 +10,16 @@ Two kinds of task:
   expecting the policy's own decision, then a share (20%) of expectations flipped so the policy is wrong.
 
 Every result is checked here, independently of the repairer's own claims: the repaired policy must give
-every spec request its expected decision under the concrete evaluator.
+every spec request its expected decision under the concrete evaluator. An `unsatisfiable` verdict is
+correct only when the suite really contradicts itself (the same request, context included, expected both
+allowed and denied: `contradictions`); any other suite of concrete requests has a repair (a statement
+pinned to each request's action, resource and context values), so there `unsatisfiable` or `failed` is
+a miss.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import statistics
 from collections import Counter, defaultdict
@@ -26,7 +31,7 @@ from eval.iam_engine import engine_function, parse
 from eval.iam_sampling import sample_request_dicts
 from eval.suite import CaseEnv, Chart, RunOptions, Suite, SuiteSummary, Table, missing_modules
 
-__all__ = ["FLIP_SHARE", "IamRepairSuite", "cloudfix_suite"]
+__all__ = ["FLIP_SHARE", "IamRepairSuite", "cloudfix_suite", "contradictions"]
 
 FLIP_SHARE = 0.2
 _GROUPS = ("quacky", "cloudfix10", "cloudfix50")
@@ -62,6 +67,29 @@ def cloudfix_suite(doc: Any, size: int, seed: int) -> dict[str, Any]:
             }
         )
     return {"Requests": requests}
+
+
+def contradictions(spec_doc: Any) -> list[str]:
+    """Ids of CloudFix-format requests that repeat an earlier request (action, resource, principal,
+    conditions) with the opposite expected effect: no policy can satisfy such a suite."""
+    seen: dict[str, tuple[str, str]] = {}
+    out = []
+    requests = spec_doc.get("Requests", []) if isinstance(spec_doc, dict) else []
+    for n, raw in enumerate(requests):
+        key = json.dumps(
+            [
+                str(raw.get("Action", "")).lower(),
+                raw.get("Resource"),
+                raw.get("Principal"),
+                raw.get("Condition") or {},
+            ],
+            sort_keys=True,
+        )
+        label = str(raw.get("id", n))
+        first = seen.setdefault(key, (label, str(raw.get("Effect"))))
+        if first[1] != str(raw.get("Effect")):
+            out.append(f"{first[0]} / {label}")
+    return out
 
 
 class IamRepairSuite(Suite):
@@ -117,10 +145,13 @@ class IamRepairSuite(Suite):
             if (evaluate(repaired, sr.request).decision == "Allowed") != (sr.expect == "Allow")
         ]
         fixed = result.status in ("repaired", "already_satisfied")
+        clashes = contradictions(case.data["spec"])
+        # a proven `unsatisfiable` is the right verdict for a suite that contradicts itself, and only there
+        correct = (result.status == "unsatisfiable") if clashes else (fixed and not wrong)
         relation = result.comparison.relation if result.comparison is not None else None
         return CaseOutcome(
-            passed=fixed and not wrong,
-            score=1.0 if fixed and not wrong else 0.0,
+            passed=correct,
+            score=1.0 if correct else 0.0,
             metrics={
                 "group": case.data["group"],
                 "repair_status": result.status,
@@ -128,13 +159,16 @@ class IamRepairSuite(Suite):
                 "edits": len(result.edits),
                 "requests": len(spec.requests),
                 "wrong_after": len(wrong),
+                "contradictions": len(clashes),
+                "within_bound": result.within_bound if fixed else None,
                 "actions_before": len(allowed_actions(policy)),
                 "actions_after": len(allowed_actions(repaired)) if fixed else None,
                 "relation": relation,
             },
             detail={
                 "summary": f"{result.status}, {len(result.edits)} edits"
-                + (f"; still wrong: {wrong[:5]}" if wrong else ""),
+                + (f"; still wrong: {wrong[:5]}" if wrong and not clashes else "")
+                + (f"; contradictory requests: {clashes[:5]}" if clashes else ""),
                 "explanation": result.explanation,
                 "edits": [e.to_json() for e in result.edits][:20],
             },
@@ -154,6 +188,7 @@ class IamRepairSuite(Suite):
             b = sum(r.metrics["actions_before"] for r in fixed)
             a = sum(r.metrics["actions_after"] for r in fixed)
             rate = round(sum(r.status == "pass" for r in group) / len(group), 4)
+            bounded = sum(bool(r.metrics.get("within_bound")) for r in fixed)
             metrics[name] = {
                 "cases": len(group),
                 "statuses": dict(statuses),
@@ -162,6 +197,7 @@ class IamRepairSuite(Suite):
                 "worst_s": times[-1] if times else None,
                 "actions_before": b,
                 "actions_after": a,
+                "within_bound": bounded,
                 # compare(original, repaired): "more_permissive" means the repair narrowed the policy.
                 "original_vs_repaired": dict(Counter(str(r.metrics["relation"]) for r in fixed)),
             }
@@ -175,6 +211,7 @@ class IamRepairSuite(Suite):
                     statuses.get("failed", 0),
                     len(group) - len(ran),
                     rate,
+                    f"{bounded}/{len(fixed)}",
                     metrics[name]["median_s"],
                     metrics[name]["worst_s"],
                     f"{b} → {a}",
@@ -195,14 +232,17 @@ class IamRepairSuite(Suite):
                         "unsatisfiable",
                         "failed",
                         "errors/timeouts",
-                        "verified fixed",
+                        "correct",
+                        "within bound",
                         "median s",
                         "worst s",
                         "actions allowed before → after",
                     ],
                     rows=rows,
-                    note="'verified fixed': repaired or already satisfied, and every spec request decided as expected "
-                    "by the concrete evaluator. Actions are counted over the catalog for fixed cases only.",
+                    note="'correct': repaired or already satisfied with every spec request decided as expected by the "
+                    "concrete evaluator, or `unsatisfiable` for a suite that repeats a request with the opposite "
+                    "effect. 'within bound': of the fixed cases, those proven (Z3) to allow nothing beyond the "
+                    "original and the must-allow requests. Actions are counted over the catalog for fixed cases only.",
                 )
             ],
             charts=[

@@ -70,7 +70,10 @@ def test_deny_is_carved_out_without_allowing_more_than_asked(case: Case) -> None
     policy, spec = case("deny_too_broad")
     result = repair(policy, spec)
     assert result.policy is not None and result.within_bound
-    assert any(e.op == "add_condition" and e.statement == 1 for e in result.edits)
+    # the Deny keeps denying the read without MFA: it spares the MFA read (a condition, or the one request)
+    assert any(e.op in ("add_condition", "exempt_request") and e.statement == 1 for e in result.edits)
+    (nomfa,) = [sr for sr in spec.requests if sr.label == "private-read-nomfa"]
+    assert evaluate(result.policy, nomfa.request).decision == "ExplicitlyDenied"
 
 
 def test_keep_most_prefers_the_repair_closest_to_the_original(case: Case) -> None:

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from policies.catalog import load_catalog
 from policies.model import ConditionClause, Policy, Principal, Statement
 from policies.request import Request
 from verifiers.iam.evaluate import statement_applies
 from verifiers.iam.globs import matches
 from verifiers.iam.repair.edits import (
     Edit,
+    absent_key_clauses,
     action_cover,
     apply_statements,
+    canonical_action,
     condition_operator,
     context_clauses,
     exact_resource,
     has_principals,
+    negated_clause,
     principal_for,
 )
 from verifiers.iam.repair.localize import Fault
+from verifiers.iam.repair.points import carve_out, pinned_deny
 from verifiers.iam.semantics import action_glob
 
 __all__ = ["Candidate", "fault_candidates", "least_privilege_candidates"]
@@ -44,8 +47,7 @@ def _action_hits(patterns: Sequence[str], action: str) -> list[str]:
 
 
 def _canonical(action: str) -> str:
-    info = load_catalog().action_info(action)
-    return info[0] if info else action
+    return canonical_action(action)
 
 
 def _drop_action(policy: Policy, st: Statement, action: str, why: str) -> Iterator[Candidate]:
@@ -297,6 +299,7 @@ def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) ->
         ),
         apply_statements(policy, [*policy.statements, deny]),
     )
+    yield from pinned_deny(policy, request, allows, why)
 
 
 def _exempt_points(policy: Policy, st: Statement, allows: Sequence[Request], why: str) -> Iterator[Candidate]:
@@ -364,6 +367,7 @@ def _wrongly_denied(
     for blame in fault.blame:
         st = by_index[blame.statement]
         yield from _exempt_points(policy, st, allows, why)
+        yield from carve_out(policy, st, request, denies, why)
         kept = [r for r in denies if statement_applies(st, r, policy.supports_variables)]
         for clause in _distinguishing(request, kept)[:3]:
             new = st.model_copy(update={"condition": (*st.condition, clause)})
@@ -386,28 +390,31 @@ def _wrongly_denied(
             yield edit.model_copy(update={"op": "exempt_resource"}), cand
         for key, value in sorted(request.context.items()):
             if isinstance(value, str):
-                op = (
-                    condition_operator(key)
-                    .replace("Equals", "NotEquals")
-                    .replace("Bool", "StringNotEquals")
-                    .replace("IpAddress", "NotIpAddress")
-                )
-                clause = ConditionClause(operator=op, key=key, values=(value,))
+                clause = negated_clause(key, value)
                 new = st.model_copy(update={"condition": (*st.condition, clause)})
                 yield (
                     Edit(
                         op="add_condition",
                         statement=st.index,
-                        detail={"condition": {op: {key: value}}},
-                        description=f"{st.label}: add condition {op} {key} = {value} ({why})",
+                        detail={"condition": {clause.operator: {key: value}}},
+                        description=f"{st.label}: add condition {clause.operator} {key} = {value} ({why})",
                     ),
                     _replace(policy, st.index, new),
                 )
 
 
-def _not_allowed(policy: Policy, fault: Fault, pending: Sequence[Request]) -> Iterator[Candidate]:
-    """A minimal Allow: exactly the request; also one statement for every pending request with its action."""
+def _not_allowed(
+    policy: Policy, fault: Fault, pending: Sequence[Request], denies: Sequence[Request]
+) -> Iterator[Candidate]:
+    """A minimal Allow: exactly the request; also one statement for every pending request with its action.
+    Pinned to the request's context, it also requires the keys it lacks and a must-deny twin (same action
+    and resource) carries to be missing."""
     request = fault.spec_request.request
+    twins = [
+        r.context
+        for r in denies
+        if r.action.lower() == request.action.lower() and r.resource == request.resource
+    ]
     principal = principal_for(request.principal) if has_principals(policy) else None
     groups = [[request]]
     same_action = [
@@ -417,7 +424,14 @@ def _not_allowed(policy: Policy, fault: Fault, pending: Sequence[Request]) -> It
         groups.append(same_action)
     for group in groups:
         resources = tuple(dict.fromkeys(exact_resource(r.resource, policy.supports_variables) for r in group))
-        pinned = context_clauses(request.context, sorted(request.context)) if len(group) == 1 else ()
+        pinned = (
+            (
+                *context_clauses(request.context, sorted(request.context)),
+                *absent_key_clauses(request.context, twins),
+            )
+            if len(group) == 1
+            else ()
+        )
         for clauses in ((), pinned) if pinned else ((),):
             st = Statement(
                 effect="Allow",
@@ -449,7 +463,7 @@ def fault_candidates(
         return list(_wrongly_allowed(policy, fault, allows))
     if fault.kind == "wrongly_denied":
         return list(_wrongly_denied(policy, fault, denies, allows))
-    return list(_not_allowed(policy, fault, pending))
+    return list(_not_allowed(policy, fault, pending, denies))
 
 
 def least_privilege_candidates(policy: Policy, needed: Sequence[str]) -> list[Candidate]:

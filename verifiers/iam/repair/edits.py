@@ -2,8 +2,8 @@
 
 Operations: remove a statement; remove or narrow an action pattern (a wildcard becomes the smallest set
 of prefix patterns that covers the catalog actions it matched, minus the ones to drop); remove or narrow
-a resource pattern; split a statement; add a condition; add a Deny statement; add a minimal Allow
-statement; exempt an action or resource from a Deny.
+a resource pattern; split a statement; add a condition; add a Deny statement (exact, or pinned to the
+request's context); add a minimal Allow statement; exempt an action, a resource or one request from a Deny.
 """
 
 from __future__ import annotations
@@ -20,12 +20,15 @@ from policies.model import ConditionClause, Policy, Principal, Statement
 __all__ = [
     "Edit",
     "EditOp",
+    "absent_key_clauses",
     "action_cover",
     "apply_statements",
+    "canonical_action",
     "condition_operator",
     "context_clauses",
     "exact_resource",
     "has_principals",
+    "negated_clause",
     "principal_for",
     "statement_diff",
 ]
@@ -43,6 +46,7 @@ EditOp = Literal[
     "add_allow",
     "exempt_action",
     "exempt_resource",
+    "exempt_request",
     "rewrite_statement",
 ]
 
@@ -140,6 +144,37 @@ def context_clauses(context: dict[str, Any], keys: Iterable[str]) -> tuple[Condi
         if isinstance(value, str):
             out.append(ConditionClause(operator=condition_operator(key), key=key, values=(value,)))
     return tuple(out)
+
+
+def negated_clause(key: str, value: str) -> ConditionClause:
+    """A clause that holds when `key` is missing or differs from `value` (the negated equality operator)."""
+    op = (
+        condition_operator(key)
+        .replace("Equals", "NotEquals")
+        .replace("Bool", "StringNotEquals")
+        .replace("IpAddress", "NotIpAddress")
+    )
+    return ConditionClause(operator=op, key=key, values=(value,))
+
+
+def absent_key_clauses(
+    context: dict[str, Any], others: Iterable[dict[str, Any]]
+) -> tuple[ConditionClause, ...]:
+    """`Null: true` for each key some of the `others` contexts carry and `context` does not (case-insensitive),
+    so that a statement pinned to `context` does not also match requests that add those keys."""
+    have = {k.lower() for k in context}
+    names: dict[str, str] = {}
+    for other in others:
+        for key in other:
+            if key.lower() not in have:
+                names.setdefault(key.lower(), key)
+    return tuple(ConditionClause(operator="Null", key=names[k], values=("true",)) for k in sorted(names))
+
+
+def canonical_action(action: str) -> str:
+    """The catalog's spelling of an action name (the name itself when the catalog does not know it)."""
+    info = load_catalog().action_info(action)
+    return info[0] if info else action
 
 
 def exact_resource(resource: str, variables: bool) -> str:
