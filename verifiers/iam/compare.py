@@ -17,6 +17,7 @@ from policies.model import Policy
 from policies.request import Request
 from verifiers.iam.encode import encode_policy
 from verifiers.iam.evaluate import evaluate
+from verifiers.iam.exclusive import exclusive
 from verifiers.iam.solve import DEFAULT_TIMEOUT_MS, SolveResult, solve
 from verifiers.iam.space import Space
 
@@ -71,6 +72,7 @@ def _confirmed(result: SolveResult, yes: Policies, no: Policies) -> tuple[Reques
     return None, f"internal: the concrete evaluator does not confirm the symbolic witness {request.to_json()}"
 
 
+@exclusive
 def compare(p1: Policies, p2: Policies, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Comparison:
     """How permissive `p1` is relative to `p2` (a list of policies is their union, as identity policies)."""
     forward, backward = _directions(p1, p2, timeout_ms)

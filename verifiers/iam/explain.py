@@ -16,6 +16,7 @@ from policies.catalog import load_catalog
 from policies.model import ConditionClause, Policy, Principal, Statement
 from policies.request import Request
 from verifiers.iam.encode import encode_statement
+from verifiers.iam.exclusive import exclusive
 from verifiers.iam.solve import DEFAULT_TIMEOUT_MS, solve
 from verifiers.iam.space import Space
 
@@ -161,6 +162,7 @@ def _region(st: Statement) -> Region:
     )
 
 
+@exclusive
 def explain(policy: Policy, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Explanation:
     """Regions the policy allows and denies, each Allow checked for reachability past the Denies.
 

@@ -15,6 +15,7 @@ import z3
 from policies.model import Policy, PolicySet
 from policies.request import Request
 from verifiers.iam.encode import encode_policy, encode_set
+from verifiers.iam.exclusive import exclusive
 from verifiers.iam.globs import literal_glob
 from verifiers.iam.solve import DEFAULT_TIMEOUT_MS, SolveResult, solve
 from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Space, slot_field
@@ -71,6 +72,7 @@ def pin_request(space: Space, request: Request) -> z3.BoolRef:
     return z3.And(*parts)
 
 
+@exclusive
 def decide(
     policy: Policy | Sequence[Policy] | PolicySet, request: Request, *, timeout_ms: int = DEFAULT_TIMEOUT_MS
 ) -> SolveResult:

@@ -11,6 +11,7 @@ import z3
 from policies.model import Policy
 from verifiers.iam.compare import compare
 from verifiers.iam.encode import encode_policy
+from verifiers.iam.exclusive import exclusive
 from verifiers.iam.globs import literal_glob, pattern_glob
 from verifiers.iam.semantics import action_glob
 from verifiers.iam.solve import DEFAULT_TIMEOUT_MS, SolveResult, solve
@@ -46,6 +47,7 @@ PRIVILEGE_ESCALATION_ACTIONS = (
 """Actions that let a principal raise its own privileges (Rhino Security Labs' list, abridged)."""
 
 
+@exclusive
 def allows(
     policy: Policy | Sequence[Policy],
     *,
@@ -67,6 +69,7 @@ def allows(
     return solve(space, z3.And(*parts), timeout_ms=timeout_ms)
 
 
+@exclusive
 def allows_public_access(policy: Policy, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> SolveResult:
     """Does a resource policy allow an anonymous caller (no principal)? Identity policies cannot."""
     if not any(s.principal or s.not_principal for s in policy.statements):
@@ -74,6 +77,7 @@ def allows_public_access(policy: Policy, *, timeout_ms: int = DEFAULT_TIMEOUT_MS
     return allows(policy, principal="", timeout_ms=timeout_ms)
 
 
+@exclusive
 def allows_full_access(
     policy: Policy | Sequence[Policy], *, timeout_ms: int = DEFAULT_TIMEOUT_MS
 ) -> bool | None:
@@ -89,6 +93,7 @@ def allows_full_access(
     return relation in ("equivalent", "more_permissive")
 
 
+@exclusive
 def allowed_escalation_actions(
     policy: Policy | Sequence[Policy],
     actions: Sequence[str] = PRIVILEGE_ESCALATION_ACTIONS,

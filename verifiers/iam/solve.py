@@ -20,6 +20,7 @@ from typing import Literal
 import z3
 
 from policies.request import Request
+from verifiers.iam.exclusive import exclusive
 from verifiers.iam.globs import DEADLINE, Glob, pair_relation
 from verifiers.iam.realize import realize
 from verifiers.iam.space import Space
@@ -95,6 +96,7 @@ def _preferences(space: Space) -> list[z3.BoolRef]:
     return out
 
 
+@exclusive
 def solve(
     space: Space, formula: z3.BoolRef, *, timeout_ms: int = DEFAULT_TIMEOUT_MS, max_rounds: int = 5_000
 ) -> SolveResult:
