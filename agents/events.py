@@ -14,10 +14,20 @@ __all__ = [
     "FinalEvent",
     "InterruptEvent",
     "RouteEvent",
+    "StartEvent",
     "TokenEvent",
     "ToolCallEvent",
     "ToolResultEvent",
 ]
+
+
+class StartEvent(BaseModel):
+    """Sent by the server as soon as it accepts a run, before the run starts: `queued` is 0 when a worker
+    starts it at once, else its place in line for one. The CLI and the SDK in-process never send it."""
+
+    type: Literal["start"] = "start"
+    thread_id: str
+    queued: int = 0
 
 
 class RouteEvent(BaseModel):
@@ -65,6 +75,13 @@ class ErrorEvent(BaseModel):
 
 
 Event = Annotated[
-    RouteEvent | TokenEvent | ToolCallEvent | ToolResultEvent | InterruptEvent | FinalEvent | ErrorEvent,
+    StartEvent
+    | RouteEvent
+    | TokenEvent
+    | ToolCallEvent
+    | ToolResultEvent
+    | InterruptEvent
+    | FinalEvent
+    | ErrorEvent,
     Field(discriminator="type"),
 ]

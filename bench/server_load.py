@@ -6,7 +6,9 @@ Starts `opsgraph serve` on 127.0.0.1 (offline model, SQLite in a temporary data 
 cluster it starts itself), then for each N runs N clients at once: each creates a thread and sends
 "list pods in payments" (a supervisor route, one `list_pods` call to the sandbox, a streamed answer).
 Reports requests per second (thread creations and messages), p50/p99 time from sending the message to
-its first streamed event (the supervisor's `route`) and to the final answer, and errors.
+its first streamed event (the server's `start`: the run is accepted, with the number of runs queued ahead of
+it), to the supervisor's `route` (the run's own first step) and to the final answer, errors, and the load
+average (the machine may be shared: compare figures taken in one run).
 Bounded: at most 200 clients per round and 120 s per round.
 """
 
@@ -38,8 +40,8 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def _chat(http: httpx.AsyncClient, index: int) -> tuple[float, float, int]:
-    """One chat; returns seconds from sending the message to the first event and to the final answer."""
+async def _chat(http: httpx.AsyncClient, index: int) -> tuple[float, float, float, int]:
+    """One chat; returns seconds from sending the message to the first event, the route and the answer."""
     try:
         created = await http.post("/v1/threads", json={"title": f"load {index}"})
     except httpx.HTTPError as exc:
@@ -47,7 +49,7 @@ async def _chat(http: httpx.AsyncClient, index: int) -> tuple[float, float, int]
     created.raise_for_status()
     thread_id = created.json()["thread_id"]
     start = time.perf_counter()  # the chat's clock starts when the message is sent
-    first = final = None
+    first = route = final = None
     body = {"text": "list pods in payments"}
     async with http.stream("POST", f"/v1/threads/{thread_id}/messages", json=body) as response:
         response.raise_for_status()
@@ -59,11 +61,13 @@ async def _chat(http: httpx.AsyncClient, index: int) -> tuple[float, float, int]
             event = json.loads(line[5:])
             if event["type"] == "error":
                 raise RuntimeError(event["message"])
+            if event["type"] == "route" and route is None:
+                route = now
             if event["type"] == "final":
                 final = now
-    if first is None or final is None:
-        raise RuntimeError("stream ended without a final answer")
-    return first, final, 2
+    if first is None or route is None or final is None:
+        raise RuntimeError("stream ended without a route or a final answer")
+    return first, route, final, 2
 
 
 async def _round(url: str, clients: int) -> dict[str, float]:
@@ -82,18 +86,21 @@ async def _round(url: str, clients: int) -> dict[str, float]:
     for failure in failures[:3]:
         print(f"  error: {type(failure).__name__}: {failure}", file=sys.stderr)
     errors = len(pending) + len(failures)
-    firsts, finals = [o[0] * 1000 for o in ok], [o[1] * 1000 for o in ok]
+    firsts, routes, finals = ([o[i] * 1000 for o in ok] for i in range(3))
     return {
         "clients": clients,
         "wall_s": wall,
-        "requests_per_s": sum(o[2] for o in ok) / wall,
+        "requests_per_s": sum(o[3] for o in ok) / wall,
         "chats_per_s": len(ok) / wall,
         "first_event_p50_ms": _pct(firsts, 0.5),
         "first_event_p99_ms": _pct(firsts, 0.99),
+        "route_p50_ms": _pct(routes, 0.5),
+        "route_p99_ms": _pct(routes, 0.99),
         "final_p50_ms": _pct(finals, 0.5),
         "final_p99_ms": _pct(finals, 0.99),
         "final_mean_ms": statistics.fmean(finals) if finals else float("nan"),
         "errors": errors,
+        "load_average": os.getloadavg()[0],
     }
 
 
@@ -137,12 +144,15 @@ def main() -> None:
             _wait_ready(url, proc)
             asyncio.run(_round(url, 5))  # warm-up: imports, first checkpoints, sandbox connections
             print(f"{'N':>4} {'req/s':>7} {'chats/s':>7} {'first p50':>10} {'first p99':>10} "
-                  f"{'final p50':>10} {'final p99':>10} {'errors':>6}")  # fmt: skip
+                  f"{'route p50':>10} {'route p99':>10} "
+                  f"{'final p50':>10} {'final p99':>10} {'errors':>6} {'load':>5}")  # fmt: skip
             for clients in args.clients:
                 r = asyncio.run(_round(url, min(clients, MAX_CLIENTS)))
                 print(f"{r['clients']:>4} {r['requests_per_s']:>7.1f} {r['chats_per_s']:>7.1f} "
                       f"{r['first_event_p50_ms']:>8.0f}ms {r['first_event_p99_ms']:>8.0f}ms "
-                      f"{r['final_p50_ms']:>8.0f}ms {r['final_p99_ms']:>8.0f}ms {r['errors']:>6}", flush=True)  # fmt: skip
+                      f"{r['route_p50_ms']:>8.0f}ms {r['route_p99_ms']:>8.0f}ms "
+                      f"{r['final_p50_ms']:>8.0f}ms {r['final_p99_ms']:>8.0f}ms {r['errors']:>6} "
+                      f"{r['load_average']:>5.1f}", flush=True)  # fmt: skip
         finally:
             proc.terminate()
             proc.wait(timeout=30)

@@ -25,7 +25,7 @@ from server.metrics import Metrics
 from server.models import Health, WhoAmI
 from server.openapi import install_openapi
 from server.problems import PROBLEM_RESPONSES, install_problem_handlers
-from server.runs import BusyThreads, RunPump
+from server.runs import BusyThreads, Foreground, RunPump
 from server.state import CurrentPrincipal, CurrentState, ServerState
 from tools.base import ToolContext
 
@@ -67,8 +67,8 @@ def safe_bind_host(host: str, settings: Settings) -> tuple[str, str | None]:
 class _RequestMetrics:
     """Counts requests by route template and times them until the response headers go out."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app, self.metrics = app, metrics
+    def __init__(self, app: ASGIApp, metrics: Metrics, foreground: Foreground) -> None:
+        self.app, self.metrics, self.foreground = app, metrics, foreground
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,10 +76,14 @@ class _RequestMetrics:
             return
         start = time.perf_counter()
         status = 500
+        waiting = True  # runs step aside until this request's response starts
+        self.foreground.enter()
 
         async def send_wrapper(message: Message) -> None:
-            nonlocal status
+            nonlocal status, waiting
             if message["type"] == "http.response.start":
+                waiting = False
+                self.foreground.leave()
                 status = int(message["status"])
                 route = getattr(scope.get("route"), "path", None) or "unmatched"
                 labels = {"method": scope["method"], "route": route}
@@ -89,7 +93,11 @@ class _RequestMetrics:
                 self.metrics.inc("opsgraph_http_requests_total", **labels, status=str(status))
             await send(message)
 
-        await self.app(scope, receive, send_wrapper)
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            if waiting:
+                self.foreground.leave()
 
 
 def create_app(
@@ -165,5 +173,5 @@ def create_app(
     if slack is not None:
         slack.mount(app)
     wrapped: Any = _RequestMetrics
-    app.add_middleware(wrapped, metrics=metrics)
+    app.add_middleware(wrapped, metrics=metrics, foreground=state.pump.foreground)
     return app

@@ -16,11 +16,14 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from agents.events import ErrorEvent, Event, InterruptEvent, ToolCallEvent
+from agents.events import ErrorEvent, Event, InterruptEvent, StartEvent, ToolCallEvent
 from agents.runtime import ModelUnavailableError, PendingApprovalError, ThreadNotFoundError
 from server.metrics import Metrics
 
-__all__ = ["BusyThreads", "PreparedRun", "RunPump"]
+__all__ = ["BusyThreads", "Foreground", "PreparedRun", "RunPump"]
+
+STEP_ASIDE_S = 0.2
+"""The longest a run waits, between two of its events, for requests that wait for an answer."""
 
 
 class BusyThreads:
@@ -42,6 +45,37 @@ class BusyThreads:
         with self._lock:
             self._busy.discard(thread_id)
             self._lock.notify_all()
+
+
+class Foreground:
+    """Requests still waiting for their response to start (a thread's creation, a message's checks).
+
+    Runs step aside for them between two events: a run's later steps are worth less than a new request's
+    first answer, and every runnable Python thread delays the event loop's next turn (the GIL).
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._count = 0
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    def enter(self) -> None:
+        with self._cond:
+            self._count += 1
+
+    def leave(self) -> None:
+        with self._cond:
+            self._count -= 1
+            if self._count == 0:
+                self._cond.notify_all()
+
+    def wait_clear(self, timeout: float = STEP_ASIDE_S) -> bool:
+        """Wait (at most `timeout`) until no request waits; False when some still do."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._count == 0, timeout)
 
 
 class PreparedRun:
@@ -79,9 +113,22 @@ _EXPECTED = (ThreadNotFoundError, PendingApprovalError, ModelUnavailableError)
 class RunPump:
     """Runs prepared runs on a bounded pool of worker threads and streams their events asynchronously."""
 
-    def __init__(self, metrics: Metrics, workers: int = 32) -> None:
+    def __init__(self, metrics: Metrics, workers: int = 32, foreground: Foreground | None = None) -> None:
         self.metrics = metrics
+        self.foreground = foreground or Foreground()
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opsgraph-run")
+        self._workers = workers
+        self._running = 0  # runs a worker executes
+        self._waiting = 0  # runs accepted that no worker has picked up yet
+        self._count_lock = threading.Lock()
+
+    @property
+    def running(self) -> int:
+        return self._running
+
+    @property
+    def waiting(self) -> int:
+        return self._waiting
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -95,14 +142,25 @@ class RunPump:
                 loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
 
         def work() -> None:
+            with self._count_lock:
+                self._waiting -= 1
+                self._running += 1
             try:
-                for event in run.events():
+                events = run.events()
+                while True:
+                    self.foreground.wait_clear()
+                    try:
+                        event = next(events)
+                    except StopIteration:
+                        break
                     put("event", event)
             except _EXPECTED as exc:
                 put("event", ErrorEvent(message=str(exc)))
             except Exception as exc:
                 put("event", ErrorEvent(message=f"internal error: {type(exc).__name__}: {exc}"))
             finally:
+                with self._count_lock:
+                    self._running -= 1
                 put("end", None)
 
         self.metrics.gauge_add("opsgraph_active_streams", 1)
@@ -110,7 +168,15 @@ class RunPump:
         seen_interrupts: set[str] = set()
         try:
             run.submitted = True
+            with self._count_lock:
+                # 0: a worker is free; n: every worker is busy and this run is n-th in line for one
+                free = self._running + self._waiting < self._workers
+                queued = 0 if free else self._waiting + 1
+                self._waiting += 1
             loop.run_in_executor(self._executor, work)
+            # the client learns at once that the run was accepted, for which thread, and whether it waits
+            # for a worker; the run's own events (route, tool calls, ...) follow as they happen
+            yield StartEvent(thread_id=run.thread_id, queued=queued)
             while True:
                 kind, event = await queue.get()
                 if kind == "end":
@@ -120,7 +186,7 @@ class RunPump:
                     if key in seen_interrupts:  # a paused subgraph reports the same interrupt twice
                         continue
                     seen_interrupts.add(key)
-                if first:
+                if first:  # the run's own first event: what the start event does not stand in for
                     first = False
                     self.metrics.observe(
                         "opsgraph_run_first_event_seconds",

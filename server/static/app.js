@@ -167,7 +167,8 @@ async function run(path, body, turn = new Turn()) {
   setBusy(true);
   try {
     for await (const event of sse(path, body)) {
-      if (event.type === "route") turn.route(event.agents);
+      if (event.type === "start") $("status").textContent = event.queued ? `queued: ${event.queued} in line…` : "working…";
+      else if (event.type === "route") { $("status").textContent = "working…"; turn.route(event.agents); }
       else if (event.type === "tool_call") turn.step(event.id, event.agent, event.tool, event.args);
       else if (event.type === "tool_result") turn.result(event.id, event.tool, event.content);
       else if (event.type === "token") turn.text(event.text);

@@ -14,8 +14,8 @@ def _paused(served: Served, headers: dict[str, str], text: str = "scale deploy w
 def test_approve_applies_the_change_and_streams_the_answer(served: Served) -> None:
     thread_id = _paused(served, OLGA)
     events = sse(decide(served.client, thread_id, OLGA, decision="approve", comment="ok for the sale"))
-    assert events[0]["type"] == "tool_result"
-    assert events[0]["content"] == "deployment shop/web scaled to 3"
+    assert [e["type"] for e in events[:2]] == ["start", "tool_result"]
+    assert events[1]["content"] == "deployment shop/web scaled to 3"
     assert events[-1]["type"] == "final"
     assert served.cluster.replicas["shop/web"] == 3
     [entry] = served.client.get(f"/v1/threads/{thread_id}/audit", headers=OLGA).json()

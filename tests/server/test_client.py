@@ -59,7 +59,7 @@ def test_stream_yields_typed_events(url: str) -> None:
     with Client(url, token="alice-token") as client:
         thread = client.create_thread("pods", thread_id="pods-1")
         events = list(client.stream("list pods in payments", thread_id=thread.thread_id))
-    assert [e.type for e in events[:3]] == ["route", "tool_call", "tool_result"]
+    assert [e.type for e in events[:4]] == ["start", "route", "tool_call", "tool_result"]
     assert events[-1].type == "final"
     assert events[-1].thread_id == "pods-1"
 

@@ -28,5 +28,5 @@ def test_client_example_runs(checkpoint_url: str) -> None:
     printed = output.getvalue().splitlines()
     assert printed[0] == "spec.replicas: 1 -> 3"
     assert "scaled to 3" in printed[1]
-    assert printed[2:5] == ["route", "tool_call", "tool_result"] and printed[-1] == "final"
+    assert printed[2:6] == ["start", "route", "tool_call", "tool_result"] and printed[-1] == "final"
     assert cluster.replicas["shop/web"] == 3

@@ -39,7 +39,7 @@ def test_a_failure_mid_run_is_an_error_event(served: Served, monkeypatch: pytest
     monkeypatch.setattr(served.runtime, "stream", failing)
     thread_id = new_thread(served.client, ALICE)
     events = sse(send(served.client, thread_id, "list pods", ALICE))
-    assert [e["type"] for e in events] == ["route", "error"]
+    assert [e["type"] for e in events] == ["start", "route", "error"]
     assert "connection refused" in events[-1]["message"]
     monkeypatch.undo()
     assert send(served.client, thread_id, "list pods", ALICE).status_code == 200  # the thread is free again
