@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import copy
 import math
+import time
 from collections import defaultdict
 from collections.abc import Callable
 
+from tools.cost.plan.binpack import pack_exactly
 from tools.cost.plan.packing import OpenNode, SpotLedger
 from tools.cost.plan.relaxation import Relaxation
 from verifiers.cost.model import Offering, PlanProblem, Workload
@@ -264,7 +266,40 @@ def _targets(problem: PlanProblem, relaxation: Relaxation, skip: set[str]) -> di
     return target
 
 
-def pack_guided(problem: PlanProblem, relaxation: Relaxation, skip: set[str]) -> list[OpenNode]:
+def _fill_exactly(
+    offering: Offering,
+    demand: dict[str, int],
+    by_name: dict[str, Workload],
+    ledger: SpotLedger,
+    limit: int,
+    exact_until: float,
+) -> list[OpenNode]:
+    """`_fill` into `limit` nodes, then, while time is left and pods are over, an exact repacking."""
+    trial, trial_ledger = dict(demand), copy.deepcopy(ledger)
+    greedy = _fill(offering, trial, by_name, trial_ledger, limit)
+    budget = min(1.0, exact_until - time.perf_counter())
+    packed = None
+    if any(trial.values()) and budget > 0.05:
+        exact = dict(demand)
+        packed = pack_exactly(offering, exact, by_name, limit, greedy, budget)
+    if packed is None:
+        demand.update(trial)
+        for node in greedy:
+            for name, n in node.counts.items():
+                ledger.add(by_name[name], offering, n)
+        return greedy
+    demand.update(exact)
+    for node in packed:
+        for name, n in node.counts.items():
+            ledger.add(by_name[name], offering, n)
+    return packed
+
+
+def pack_guided(
+    problem: PlanProblem, relaxation: Relaxation, skip: set[str], exact_until: float = 0.0
+) -> list[OpenNode]:
+    """Pack along the relaxation's placement; with integer node counts and until `exact_until`
+    (perf_counter time), an offering whose pods the greedy fill leaves over is repacked exactly."""
     by_name = problem.workload_by_name()
     offerings = problem.offering_by_name()
     ledger = SpotLedger()
@@ -276,7 +311,10 @@ def pack_guided(problem: PlanProblem, relaxation: Relaxation, skip: set[str]) ->
         demand = {k: min(v, leftovers[k]) for k, v in demand.items()}
         before = dict(demand)
         limit = round(relaxation.nodes.get(oname, 0)) if relaxation.integral else None
-        nodes.extend(_fill(offerings[oname], demand, by_name, ledger, limit))
+        if limit:
+            nodes.extend(_fill_exactly(offerings[oname], demand, by_name, ledger, limit, exact_until))
+        else:
+            nodes.extend(_fill(offerings[oname], demand, by_name, ledger, limit))
         for name, n in before.items():
             leftovers[name] -= n - demand.get(name, 0)
     for name in sorted(leftovers, key=lambda n: _size_key(by_name[n])):

@@ -8,6 +8,7 @@ sum_{j spot} z_ij <= max spot pods of i;  z_ij <= spot-pool cap of i (column bou
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import highspy
 import numpy as np
 
 from verifiers.cost.bound import certified_lower_bound
-from verifiers.cost.model import BoundCertificate, PlanProblem
+from verifiers.cost.model import BoundCertificate, Offering, PlanProblem, Workload
 
 __all__ = ["Relaxation", "solve_relaxation"]
 
@@ -55,16 +56,43 @@ def _quiet_highs() -> highspy.Highs:
     return h
 
 
+def _size_cuts(
+    works: list[Workload], offs: list[Offering], pairs: list[tuple[int, int]], first_row: int
+) -> dict[int, list[tuple[int, int, float, int]]]:
+    """Valid rows for the aggregated model: one node of o holds at most floor(cap / s) pods of size >= s in
+    a resource, so  sum(pods of size >= s on o) <= floor(cap / s) * nodes of o.  Offering index ->
+    (row, resource, s, per-node count) for every size s some allowed pod has."""
+    sizes: dict[int, set[tuple[int, float]]] = {}
+    for i, j in pairs:
+        for r, need in enumerate((works[i].cpu_m, works[i].memory_mib)):
+            if need > 0:
+                sizes.setdefault(j, set()).add((r, float(need)))
+    cuts: dict[int, list[tuple[int, int, float, int]]] = {}
+    row = first_row
+    for j in sorted(sizes):
+        o = offs[j]
+        for r, size in sorted(sizes[j]):
+            per_node = math.floor(((o.cpu_m, o.memory_mib)[r] + 1e-6) / size)
+            if per_node < o.max_pods:
+                cuts.setdefault(j, []).append((row, r, size, per_node))
+                row += 1
+    return cuts
+
+
 def solve_relaxation(
     problem: PlanProblem,
     skip: set[str] | None = None,
     integer_nodes: bool = False,
     time_limit_s: float = 10.0,
+    integer_pods: bool = False,
+    rel_gap: float = 0.005,
 ) -> Relaxation:
     """Solve the relaxation for every workload not in `skip` (the unplaceable ones).
 
     With `integer_nodes`, node counts are integers (pods still split): a MILP whose placement guides the
     packing better; its dual prices are not a certificate, so the returned one then proves nothing (zero).
+    With `integer_pods` too, pod counts per offering are integers: the aggregated model (capacity summed over
+    an offering's nodes), whose optimum is a lower bound and, when its pods pack per node, the optimum.
     """
     skip = skip or set()
     offs = problem.offerings
@@ -75,7 +103,8 @@ def solve_relaxation(
         i: k for k, i in enumerate(i for i, w in enumerate(works) if 0 < w.max_spot_cap() < w.replicas)
     }
     n_dem, n_cap = len(works), 3 * n_off
-    n_rows = n_dem + n_cap + len(spot_rows)
+    cuts = _size_cuts(works, offs, pairs, n_dem + n_cap + len(spot_rows)) if integer_pods else {}
+    n_rows = n_dem + n_cap + len(spot_rows) + sum(len(c) for c in cuts.values())
     n_cols = n_off + len(pairs)
 
     starts: list[int] = []
@@ -89,6 +118,9 @@ def solve_relaxation(
         for r, cap in enumerate((o.cpu_m, o.memory_mib, o.max_pods)):
             index.append(n_dem + 3 * j + r)
             value.append(float(cap))
+        for row, _, _, per_node in cuts.get(j, []):
+            index.append(row)
+            value.append(-float(per_node))
     for c, (i, j) in enumerate(pairs):
         w, o = works[i], offs[j]
         starts.append(len(index))
@@ -98,6 +130,10 @@ def solve_relaxation(
             if need:
                 index.append(n_dem + 3 * j + r)
                 value.append(-float(need))
+        for row, r, size, _ in cuts.get(j, []):
+            if (w.cpu_m, w.memory_mib)[r] >= size:
+                index.append(row)
+                value.append(1.0)
         if o.capacity_type == "spot":
             if i in spot_rows:
                 index.append(n_dem + n_cap + spot_rows[i])
@@ -113,6 +149,9 @@ def solve_relaxation(
     for i, k in spot_rows.items():
         lower_rows[n_dem + n_cap + k] = -highspy.kHighsInf
         upper_rows[n_dem + n_cap + k] = works[i].max_spot_cap()
+    for rows in cuts.values():
+        for row, _, _, _ in rows:
+            lower_rows[row], upper_rows[row] = -highspy.kHighsInf, 0.0
 
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n_cols, n_rows
@@ -125,13 +164,12 @@ def solve_relaxation(
     lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(value)
     if integer_nodes:
-        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_off + [highspy.HighsVarType.kContinuous] * len(
-            pairs
-        )
+        pod_type = highspy.HighsVarType.kInteger if integer_pods else highspy.HighsVarType.kContinuous
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n_off + [pod_type] * len(pairs)
     h = _quiet_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
-    h.setOptionValue("mip_rel_gap", 0.005)
+    h.setOptionValue("mip_rel_gap", float(rel_gap))
     h.passModel(lp)
     h.run()
     status = h.getModelStatus()
