@@ -16,7 +16,7 @@ def test_offline_agent_repairs_a_policy_and_shows_the_proof(tmp_path: Path) -> N
     (tmp_path / "r.json").write_text(json.dumps(doc["spec"]))
     with Assistant(workdir=tmp_path, start_sandbox=False) as assistant:
         result = assistant.ask("repair policy p.json with requests r.json")
-    assert result.status == "done"
+    assert result.status == "done" and result.answer is not None
     assert "repair_policy" in result.answer
     body = json.loads(result.answer.split("repair_policy: ", 1)[1].splitlines()[0])
     assert body["status"] == "repaired"

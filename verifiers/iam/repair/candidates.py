@@ -18,8 +18,8 @@ from verifiers.iam.repair.edits import (
     action_cover,
     apply_statements,
     canonical_action,
-    condition_operator,
     context_clauses,
+    equality_clause,
     exact_resource,
     has_principals,
     negated_clause,
@@ -174,7 +174,9 @@ def _distinguishing(bad: Request, good: Sequence[Request]) -> list[ConditionClau
             continue
         if bad.context_value(key) in values:
             continue
-        out.append(ConditionClause(operator=condition_operator(key), key=key, values=tuple(sorted(values))))  # type: ignore[arg-type]
+        ops = {equality_clause(key, v).operator for v in values if isinstance(v, str)}
+        op = ops.pop() if len(ops) == 1 else "StringEquals"  # values not all of the key's type: compare text
+        out.append(ConditionClause(operator=op, key=key, values=tuple(sorted(values))))  # type: ignore[arg-type]
     present = set.intersection(*({k.lower() for k in r.context} for r in good))
     for key in sorted(present - {k.lower() for k in bad.context}):
         name = next(k for k in good[0].context if k.lower() == key)

@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict
 
 from policies.catalog import load_catalog
 from policies.model import ConditionClause, Policy, Principal, Statement
+from policies.request import Request
+from verifiers.iam.conditions import clause_holds
 
 __all__ = [
     "Edit",
@@ -26,6 +28,7 @@ __all__ = [
     "canonical_action",
     "condition_operator",
     "context_clauses",
+    "equality_clause",
     "exact_resource",
     "has_principals",
     "negated_clause",
@@ -142,15 +145,26 @@ def context_clauses(context: dict[str, Any], keys: Iterable[str]) -> tuple[Condi
     for key in keys:
         value = context.get(key)
         if isinstance(value, str):
-            out.append(ConditionClause(operator=condition_operator(key), key=key, values=(value,)))
+            out.append(equality_clause(key, value))
     return tuple(out)
+
+
+def equality_clause(key: str, value: str) -> ConditionClause:
+    """A clause that holds exactly when `key` equals `value`: the operator of the key's catalog type, or
+    `StringEquals` when the value is not of that type (an `ArnEquals` on "other-value" never holds)."""
+    clause = ConditionClause(operator=condition_operator(key), key=key, values=(value,))
+    if clause.operator != "StringEquals" and not clause_holds(
+        clause, Request(action="", resource="*", context={key: value}), False
+    ):
+        return ConditionClause(operator="StringEquals", key=key, values=(value,))
+    return clause
 
 
 def negated_clause(key: str, value: str) -> ConditionClause:
     """A clause that holds when `key` is missing or differs from `value` (the negated equality operator)."""
     op = (
-        condition_operator(key)
-        .replace("Equals", "NotEquals")
+        equality_clause(key, value)
+        .operator.replace("Equals", "NotEquals")
         .replace("Bool", "StringNotEquals")
         .replace("IpAddress", "NotIpAddress")
     )
