@@ -41,7 +41,9 @@ class ServerState:
         return info
 
 
-def server_state(request: Request) -> ServerState:
+# The two dependencies every route has are `async`: they only read memory, and a plain `def` dependency
+# costs a hop through the worker thread pool, which under load waits its turn behind the database calls.
+async def server_state(request: Request) -> ServerState:
     state: ServerState = request.app.state.opsgraph
     return state
 
@@ -49,7 +51,7 @@ def server_state(request: Request) -> ServerState:
 _bearer = HTTPBearer(auto_error=False, description="An API token from OPSGRAPH_API_TOKENS.")
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     state: Annotated[ServerState, Depends(server_state)],
     _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],

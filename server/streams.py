@@ -43,6 +43,13 @@ def _claim(state: CurrentState, thread_id: str) -> None:
         raise HTTPException(409, f"thread {thread_id} is busy with another run; retry when it has finished")
 
 
+def _may_wait_for_approval(state: CurrentState, thread_id: str) -> bool:
+    """False for a thread whose last run ended with nothing pending (or that never ran): its status row,
+    read after the claim, says `idle`, so the checkpoint need not be loaded (the run checks once more)."""
+    info = state.runtime.store.thread(thread_id)
+    return info is None or info.status != "idle"
+
+
 def _prepared(run: PreparedRun) -> Iterator[PreparedRun]:
     try:
         yield run
@@ -56,7 +63,7 @@ def prepare_message(
 ) -> Iterator[PreparedRun]:
     state.owned_thread(thread_id, principal)
     _claim(state, thread_id)
-    if state.runtime.pending(thread_id, user=principal.user) is not None:
+    if _may_wait_for_approval(state, thread_id) and state.runtime.pending(thread_id, user=principal.user):
         state.busy.release(thread_id)
         raise HTTPException(
             409, f"thread {thread_id} waits for an approval: POST /v1/threads/{thread_id}/approvals first"
