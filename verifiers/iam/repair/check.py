@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from policies.model import Policy, Principal
 from policies.request import Request
 from verifiers.iam.evaluate import Decision, evaluate, statement_applies
+from verifiers.iam.exclusive import exclusive
 from verifiers.iam.repair.prove import STRANGER_ACCOUNT, Found, allow_policy, find_request
 from verifiers.iam.repair.spec import Property, Spec, SpecRequest
 
@@ -175,6 +176,7 @@ def check_symbolic(policy: Policy, spec: Spec) -> tuple[list[Violation], list[st
     return violations, unverified
 
 
+@exclusive
 def check_spec(policy: Policy, spec: Spec, *, symbolic: bool = True) -> SpecCheck:
     failures = check_requests(policy, spec.requests)
     violations, unverified = check_symbolic(policy, spec) if symbolic else ([], [])

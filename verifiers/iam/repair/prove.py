@@ -18,6 +18,7 @@ from policies.model import Policy, Principal, Statement
 from policies.request import Request
 from verifiers.iam.encode import encode_policy
 from verifiers.iam.evaluate import evaluate
+from verifiers.iam.exclusive import exclusive
 from verifiers.iam.solve import DEFAULT_TIMEOUT_MS, solve
 from verifiers.iam.space import Space
 
@@ -42,6 +43,7 @@ def allow_policy(
     return Policy(version="2012-10-17", statements=(st,))
 
 
+@exclusive
 def find_request(
     allowed_by: Sequence[Policy], denied_by: Sequence[Policy] = (), *, timeout_ms: int = DEFAULT_TIMEOUT_MS
 ) -> Found:

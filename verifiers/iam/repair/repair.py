@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict
 from policies.model import Policy, Principal
 from policies.request import Request
 from verifiers.iam.compare import Comparison, compare
+from verifiers.iam.exclusive import exclusive
 from verifiers.iam.repair.candidates import Candidate, fault_candidates, least_privilege_candidates
 from verifiers.iam.repair.check import SpecCheck, StatementCache, check_requests, check_spec, needed_actions
 from verifiers.iam.repair.conflicts import find_conflicts
@@ -296,6 +297,7 @@ def _model_round(
     return candidate, transcript
 
 
+@exclusive
 def repair(
     policy: Policy,
     spec: Spec,

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from policies.catalog import load_catalog
 from policies.model import Policy, Statement
+from verifiers.iam.exclusive import exclusive
 from verifiers.iam.explain import describe_condition
 from verifiers.iam.repair.measure import allowed_actions, statement_actions
 from verifiers.iam.repair.prove import allow_policy, find_request
@@ -72,6 +73,7 @@ def _carve_out(st: Statement) -> str:
     return f"{st.label} denies {', '.join(st.action or ()) or 'all but ' + ', '.join(st.not_action or ())}{where}{when}"
 
 
+@exclusive
 def summarize(policy: Policy) -> Summary:
     """What `policy` allows, per service and access level, each service's reachability proven with Z3."""
     catalog = load_catalog()

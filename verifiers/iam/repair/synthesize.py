@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from policies.catalog import load_catalog
 from policies.model import Policy
+from verifiers.iam.exclusive import exclusive
 from verifiers.iam.repair.conflicts import find_conflicts
 from verifiers.iam.repair.model import ModelRound, Proposer, propose_and_check
 from verifiers.iam.repair.repair import RepairOptions, repair
@@ -123,6 +124,7 @@ def _from_spec(spec: Spec) -> SynthesisResult:
     )
 
 
+@exclusive
 def synthesize(
     intent: str | None,
     spec: Spec | None = None,
