@@ -173,6 +173,7 @@ def _open_sqlite(url: str) -> Store:
         audit_conn = (
             conn if path in ("", ":memory:") else sqlite3.connect(path, check_same_thread=False, timeout=30)
         )
+        audit_conn.execute("PRAGMA synchronous=NORMAL")  # per connection: as durable as the checkpoints
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open checkpoint database {url}: {exc}") from exc
     return Store(url, saver, _SqliteSql(audit_conn))

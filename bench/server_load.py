@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import ssl
 import statistics
 import subprocess
@@ -165,7 +166,9 @@ def main() -> None:
                       f"{r['final_p50_ms']:>8.0f}ms {r['final_p99_ms']:>8.0f}ms {r['errors']:>6} "
                       f"{r['load_average']:>5.1f}", flush=True)  # fmt: skip
         finally:
-            proc.terminate()
+            # SIGINT, not SIGTERM: uvicorn re-raises the signal it caught once it has stopped, and only
+            # SIGINT's KeyboardInterrupt lets `opsgraph serve` stop the sandbox it started
+            proc.send_signal(signal.SIGINT)
             proc.wait(timeout=30)
             log = (Path(tmp) / "serve.log").read_text(errors="replace").strip()
             if log:

@@ -21,6 +21,7 @@ from opsgraph.settings import Settings
 from server import streams, threads
 from server.auth import Authenticator, parse_tokens
 from server.domain_routes import install_domain_routes
+from server.heap import freeze_startup_heap
 from server.metrics import Metrics
 from server.models import Health, WhoAmI
 from server.openapi import install_openapi
@@ -128,6 +129,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        freeze_startup_heap()
         yield
         state.pump.close()
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from agents.events import Event, FinalEvent, RouteEvent, StartEvent
 from server.metrics import Metrics
 from server.runs import BusyThreads, Foreground, PreparedRun, RunPump
+from tests.server.conftest import Served
 
 
 def _run(thread_id: str, gate: threading.Event | None = None) -> PreparedRun:
@@ -80,3 +81,13 @@ def test_a_run_never_waits_longer_than_its_step_aside_limit() -> None:
     foreground.leave()
     assert foreground.wait_clear(timeout=5) is True
     assert foreground.count == 0
+
+
+def test_the_startup_heap_is_frozen_once_per_process(served: Served) -> None:
+    import gc
+
+    from server.heap import freeze_startup_heap
+
+    assert served.client.get("/healthz").status_code == 200  # the app has started (and frozen the heap)
+    assert gc.get_freeze_count() > 10_000  # the imported libraries, the graph, the tools
+    assert freeze_startup_heap() is False  # a second app in the same process freezes nothing more
