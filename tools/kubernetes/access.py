@@ -8,6 +8,7 @@ lists, so one code path serves core kinds, other groups and CRDs alike.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,22 +51,30 @@ class ResourceKind:
 
 
 class KubeAccess:
-    """One cluster (kubeconfig + context), reached with the official client."""
+    """One cluster (kubeconfig + context), reached with the official client.
+
+    The `ApiClient` (kubeconfig parsed, TLS context and connection pool built) is made once, on first use,
+    and shared by every call and every thread: `build_tools` makes one `KubeAccess` per `ToolContext`, so
+    a runtime (or a server with many concurrent runs) has one client per cluster and context.
+    """
 
     def __init__(self, ctx: ToolContext, api_client: Any | None = None) -> None:
         self.ctx = ctx
         self._client = api_client
+        self._client_lock = threading.Lock()
         self._kinds: list[ResourceKind] | None = None
 
     @property
     def client(self) -> Any:
         if self._client is None:
-            from kubernetes import config
+            with self._client_lock:  # concurrent first calls build one client, not one each
+                if self._client is None:
+                    from kubernetes import config
 
-            self._client = config.new_client_from_config(  # type: ignore[no-untyped-call]
-                config_file=str(self.ctx.kubeconfig) if self.ctx.kubeconfig else None,
-                context=self.ctx.kube_context,
-            )
+                    self._client = config.new_client_from_config(  # type: ignore[no-untyped-call]
+                        config_file=str(self.ctx.kubeconfig) if self.ctx.kubeconfig else None,
+                        context=self.ctx.kube_context,
+                    )
         return self._client
 
     def close(self) -> None:
