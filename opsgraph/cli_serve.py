@@ -20,6 +20,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API, the web chat page at / and, when configured, the Slack bot at /slack/events."""
     import logging
+    import signal
 
     import uvicorn
 
@@ -55,9 +56,16 @@ def serve(
             port,
             assistant.runtime.store.url.split("@")[-1],
         )
+        # uvicorn re-raises the signal that stopped it once it has shut down; with the default SIGTERM
+        # action that would end the process inside this `with`, leaving the sandbox it started running.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
         uvicorn.run(
             app, host=bind, port=port, log_level=log_level, timeout_keep_alive=30, timeout_graceful_shutdown=5
         )
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 def slack() -> None:
