@@ -72,6 +72,26 @@ class _Best:
     optimal: bool = False
 
 
+def _aggregate_restricted(
+    problem: PlanProblem, best: _Best, lost: set[str], used: set[str], time_limit_s: float
+) -> None:
+    """Plans only: the aggregated MILP (whole pods) over the offerings the integer-node MILP chose, packed
+    node by node; it rounds no pods, so fewer are left over. Its bound, over a subset, proves nothing."""
+    sub = PlanProblem(workloads=problem.workloads, offerings=[o for o in problem.offerings if o.name in used])
+    if any(w.replicas and w.name not in lost and not any(w.allows(o) and w.fits(o) for o in sub.offerings)
+           for w in problem.workloads):  # fmt: skip
+        return
+    try:
+        guide = solve_relaxation(
+            sub, lost, integer_nodes=True, integer_pods=True, time_limit_s=time_limit_s, rel_gap=1e-3
+        )
+    except RuntimeError:
+        return
+    packed = pack_guided(problem, guide, lost)
+    if _cost(packed) < _cost(best.nodes) - 1e-9:
+        best.nodes = packed
+
+
 def _improve_large(
     problem: PlanProblem, best: _Best, lost: set[str], start: float, time_limit_s: float
 ) -> None:
@@ -86,6 +106,8 @@ def _improve_large(
             best.nodes = rounded
         if guide.dual_bound > best.bound * (1 + 1e-9):  # integer node counts: a stronger relaxation
             best.bound, best.source = guide.dual_bound, "milp-bound"
+        if sum(w.replicas for w in problem.workloads) <= 3000:  # larger: few pods to round, little to win
+            _aggregate_restricted(problem, best, lost, set(guide.nodes), min(6.0, time_limit_s / 4))
     best.nodes = improve_on_demand(problem, best.nodes, start + time_limit_s * 0.9)
 
 
