@@ -162,6 +162,23 @@ def _narrow_resource(
         )
 
 
+def _add_conditions(
+    policy: Policy, st: Statement, request: Request, others: list[Request], suffix: str = ""
+) -> Iterator[Candidate]:
+    """Candidates that keep `st` but add a condition telling `request` apart from `others` (at most 3)."""
+    for clause in _distinguishing(request, others)[:3]:
+        new = st.model_copy(update={"condition": (*st.condition, clause)})
+        yield (
+            Edit(
+                op="add_condition",
+                statement=st.index,
+                detail={"condition": {clause.operator: {clause.key: list(clause.values)}}},
+                description=f"{st.label}: add condition {clause.operator} {clause.key} = {', '.join(clause.values)}{suffix}",
+            ),
+            _replace(policy, st.index, new),
+        )
+
+
 def _distinguishing(bad: Request, good: Sequence[Request]) -> list[ConditionClause]:
     """Conditions every `good` request meets and `bad` does not (string-valued context keys)."""
     if not good:
@@ -276,17 +293,7 @@ def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) ->
         yield from _narrow_resource(policy, st, request, allows)
         yield from _split(policy, st, request, allows)
         yield from _narrow_principal(policy, st, request, served)
-        for clause in _distinguishing(request, served)[:3]:
-            new = st.model_copy(update={"condition": (*st.condition, clause)})
-            yield (
-                Edit(
-                    op="add_condition",
-                    statement=st.index,
-                    detail={"condition": {clause.operator: {clause.key: list(clause.values)}}},
-                    description=f"{st.label}: add condition {clause.operator} {clause.key} = {', '.join(clause.values)}",
-                ),
-                _replace(policy, st.index, new),
-            )
+        yield from _add_conditions(policy, st, request, served)
     deny = Statement(
         effect="Deny",
         action=(_canonical(request.action),),
@@ -371,17 +378,9 @@ def _wrongly_denied(
         yield from _exempt_points(policy, st, allows, why)
         yield from carve_out(policy, st, request, denies, why)
         kept = [r for r in denies if statement_applies(st, r, policy.supports_variables)]
-        for clause in _distinguishing(request, kept)[:3]:
-            new = st.model_copy(update={"condition": (*st.condition, clause)})
-            yield (
-                Edit(
-                    op="add_condition",
-                    statement=st.index,
-                    detail={"condition": {clause.operator: {clause.key: list(clause.values)}}},
-                    description=f"{st.label}: add condition {clause.operator} {clause.key} = {', '.join(clause.values)} so it keeps denying only what the spec denies ({why})",
-                ),
-                _replace(policy, st.index, new),
-            )
+        yield from _add_conditions(
+            policy, st, request, kept, suffix=f" so it keeps denying only what the spec denies ({why})"
+        )
         yield (
             Edit(op="remove_statement", statement=st.index, description=f"remove {st.label} ({why})"),
             _replace(policy, st.index, None),
