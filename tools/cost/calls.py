@@ -1,38 +1,47 @@
-"""Typed cost calls for the SDK and the HTTP API: the report the cost agent's tools are built on."""
+"""Typed cost calls for the SDK, the HTTP API and the cost agent's tools: one way to read the inputs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tools.base import ToolContext
+from tools.cost.cluster import ClusterSnapshot
 from tools.cost.engine import CostReport
+from tools.cost.usage import UsageSource
 
-__all__ = ["plan"]
+__all__ = ["cluster_inputs", "plan"]
 
 
-def plan(ctx: ToolContext, *, namespace: str | None = None, time_limit_s: float = 20.0) -> CostReport:
-    """Right-sizing, the node plan with its proven lower bound and gap, spot risk and savings.
+def cluster_inputs(ctx: ToolContext) -> tuple[ClusterSnapshot, UsageSource, Any]:
+    """The cluster snapshot, its usage source, and the API client they read through (None for a recording).
 
-    Reads the cluster of `ctx` (kubeconfig/context) and its usage, or the recorded snapshot and usage file
-    named by `ctx.extras["cluster_snapshot"]` and `ctx.extras["usage_file"]`.
+    The cluster of `ctx` (kubeconfig/context) is read whole: the nodes' cost is shared out over every
+    namespace. `ctx.extras["cluster_snapshot"]` and `["usage_file"]` name a recorded cluster instead.
+    The caller closes the client once it no longer reads usage through it.
     """
-    from tools.cost.cluster import ClusterSnapshot, read_cluster
-    from tools.cost.connect import api_client_for, catalog_for, usage_source_for
-    from tools.cost.engine import optimize
+    from tools.cost.cluster import read_cluster
+    from tools.cost.connect import api_client_for, usage_source_for
     from tools.cost.usage import RecordedUsageSource
 
     recorded = ctx.extras.get("cluster_snapshot")
-    source: Any
-    api: Any = None
     if recorded:
         snapshot = ClusterSnapshot.model_validate_json(ctx.resolve(str(recorded)).read_text())
-        source = RecordedUsageSource(ctx.resolve(str(ctx.extras["usage_file"])))
-    else:
-        api = api_client_for(ctx)
+        return snapshot, RecordedUsageSource(ctx.resolve(str(ctx.extras["usage_file"]))), None
+    api = api_client_for(ctx)
     try:
-        if api is not None:
-            snapshot = read_cluster(api)
-            source = usage_source_for(ctx, api)  # reads usage through the same client while optimizing
+        return read_cluster(api), usage_source_for(ctx, api), api
+    except BaseException:
+        api.close()
+        raise
+
+
+def plan(ctx: ToolContext, *, namespace: str | None = None, time_limit_s: float = 20.0) -> CostReport:
+    """Right-sizing, the node plan with its proven lower bound and gap, spot risk and savings."""
+    from tools.cost.connect import catalog_for
+    from tools.cost.engine import optimize
+
+    snapshot, source, api = cluster_inputs(ctx)
+    try:
         return optimize(snapshot, source, catalog_for(ctx), time_limit_s=time_limit_s, namespace=namespace)
     finally:
         if api is not None:

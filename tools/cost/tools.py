@@ -39,22 +39,11 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
     from tools.cost.catalog import CatalogError
 
     def _report(namespace: str | None) -> Any:
-        from tools.cost.cluster import read_cluster
-        from tools.cost.connect import api_client_for, catalog_for, usage_source_for
+        from tools.cost.calls import cluster_inputs
+        from tools.cost.connect import catalog_for
         from tools.cost.engine import optimize
 
-        offline = ctx.extras.get("cluster_snapshot")
-        if offline:  # a recorded cluster (offline runs, demos): usage then comes from `usage_file`
-            from tools.cost.cluster import ClusterSnapshot
-            from tools.cost.usage import RecordedUsageSource
-
-            snapshot = ClusterSnapshot.model_validate_json(ctx.resolve(str(offline)).read_text())
-            source: Any = RecordedUsageSource(ctx.resolve(str(ctx.extras["usage_file"])))
-            api = None
-        else:
-            api = api_client_for(ctx)
-            snapshot = read_cluster(api)  # every namespace: the nodes' cost is shared out over all of them
-            source = usage_source_for(ctx, api)
+        snapshot, source, api = cluster_inputs(ctx)
         report = optimize(snapshot, source, catalog_for(ctx), time_limit_s=20.0, namespace=namespace or None)
         return report, snapshot, api
 
