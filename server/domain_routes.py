@@ -10,7 +10,6 @@ make them.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
@@ -47,10 +46,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 log = logging.getLogger("opsgraph.server")
-
-# Z3's Python API shares one global context, which is not thread-safe: two solver calls at once in the
-# threadpool corrupt each other's terms (Z3Exception). IAM calls take turns; cost plans do not use Z3.
-_Z3_TURN = threading.Lock()
 
 router = APIRouter(prefix="/v1", responses=_RESPONSES)
 
@@ -138,16 +133,14 @@ def _diff(body: IamDiffIn, ctx: ToolContext) -> Comparison:
     from tools.iam.calls import diff
 
     a, b = _policy(body.policy_a, "policy_a"), _policy(body.policy_b, "policy_b")
-    with _Z3_TURN:
-        return diff(a, b, ctx, timeout_ms=body.timeout_ms)
+    return diff(a, b, ctx, timeout_ms=body.timeout_ms)  # the engine serialises its Z3 calls itself
 
 
 def _repair(body: IamRepairIn, ctx: ToolContext) -> RepairResult:
     from tools.iam.calls import repair_policy
 
     policy, spec = _policy(body.policy, "policy"), _spec(body.spec)
-    with _Z3_TURN:
-        return repair_policy(policy, spec, ctx, RepairOptions(time_budget_s=body.time_budget_s))
+    return repair_policy(policy, spec, ctx, RepairOptions(time_budget_s=body.time_budget_s))
 
 
 def _plan(body: CostPlanIn, ctx: ToolContext) -> CostReport:
