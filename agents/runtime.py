@@ -156,10 +156,10 @@ class Runtime:
             except (openai.APIConnectionError, openai.AuthenticationError, openai.NotFoundError) as exc:
                 where = self.settings.base_url or "the OpenAI API"
                 raise ModelUnavailableError(f"cannot use the model at {where}: {exc}") from exc
-            status = "interrupted" if self.pending(thread_id, user=user) else "idle"
+            result = self.result(thread_id)
+            status = "interrupted" if result.status == "interrupted" else "idle"
         finally:
             self.store.touch_thread(thread_id, user, "", status)
-        result = self.result(thread_id)
         if result.status == "done":
             yield FinalEvent(thread_id=thread_id, answer=result.answer or "")
 
@@ -182,13 +182,13 @@ class Runtime:
                 continue
             for node, update in data.items():
                 if node == "__interrupt__":
-                    for item in update:
+                    for pause in update:
                         # an interrupt surfaces twice: from the agent subgraph and from the parent graph
-                        if item.id in seen_interrupts:
+                        if pause.id in seen_interrupts:
                             continue
-                        seen_interrupts.add(item.id)
+                        seen_interrupts.add(pause.id)
                         yield InterruptEvent(
-                            thread_id=thread_id, approval=ApprovalRequest.model_validate(item.value)
+                            thread_id=thread_id, approval=ApprovalRequest.model_validate(pause.value)
                         )
                 elif (
                     node == "supervisor"
