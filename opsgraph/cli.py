@@ -68,8 +68,8 @@ def ask(
     """Ask once and print the answer. Changes wait for approval (prompted, or --yes)."""
     from rich.console import Console
 
-    from agents.gate import ApprovalDecision
-    from opsgraph.render import ask_decision, render_approval, render_events
+    from agents.gate import ApprovalRequest
+    from opsgraph.render import answer_approvals, render_approval, render_events
 
     console = Console(stderr=as_json, soft_wrap=True)
     with _assistant() as assistant:
@@ -84,17 +84,21 @@ def ask(
                 render_events(console, events)
 
         show(runtime.stream(text, thread_id=thread_id))
-        while (request := runtime.pending(thread_id)) is not None:
-            if yes:
-                decision = ApprovalDecision(decision="approve", comment="--yes")
-            elif sys.stdin.isatty() and not as_json:
-                decision = ask_decision(console, request)
-            else:
-                if not as_json:
-                    render_approval(console, request)
-                    console.print(f"waiting for approval: opsgraph approve {thread_id} [--reject]")
-                break
-            show(runtime.stream_resume(thread_id, decision))
+
+        def leave_waiting(request: ApprovalRequest) -> None:
+            if not as_json:
+                render_approval(console, request)
+                console.print(f"waiting for approval: opsgraph approve {thread_id} [--reject]")
+
+        answer_approvals(
+            console,
+            runtime,
+            thread_id,
+            auto_approve=yes,
+            interactive=not as_json,
+            fallback=leave_waiting,
+            show=show,
+        )
         if as_json:
             typer.echo(json.dumps(runtime.result(thread_id).model_dump(mode="json"), indent=2))
 

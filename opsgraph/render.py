@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from rich.console import Console
@@ -21,8 +22,9 @@ from agents.events import (
     ToolResultEvent,
 )
 from agents.gate import ApprovalDecision, ApprovalRequest
+from agents.runtime import Runtime
 
-__all__ = ["ask_decision", "render_approval", "render_events"]
+__all__ = ["answer_approvals", "ask_decision", "render_approval", "render_events"]
 
 
 def _short(text: str, limit: int = 400) -> str:
@@ -86,3 +88,27 @@ def ask_decision(console: Console, request: ApprovalRequest) -> ApprovalDecision
         if isinstance(args, dict):
             return ApprovalDecision(decision="edit", args=args)
         console.print("[red]arguments must be a JSON object[/red]")
+
+
+def answer_approvals(
+    console: Console,
+    runtime: Runtime,
+    thread_id: str,
+    *,
+    auto_approve: bool,
+    interactive: bool,
+    fallback: Callable[[ApprovalRequest], ApprovalDecision | None],
+    show: Callable[[Iterator[Event]], object],
+) -> None:
+    """Answer the thread's approvals until it runs to an end: `--yes`, the terminal prompt, or `fallback`
+    (which returns None to leave the thread waiting)."""
+    while (request := runtime.pending(thread_id)) is not None:
+        if auto_approve:
+            decision: ApprovalDecision | None = ApprovalDecision(decision="approve", comment="--yes")
+        elif interactive and sys.stdin.isatty():
+            decision = ask_decision(console, request)
+        else:
+            decision = fallback(request)
+        if decision is None:
+            return
+        show(runtime.stream_resume(thread_id, decision))

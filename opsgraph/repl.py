@@ -9,7 +9,7 @@ from rich.console import Console
 
 from agents.gate import ApprovalDecision
 from agents.runtime import PendingApprovalError, ThreadNotFoundError
-from opsgraph.render import ask_decision, render_events
+from opsgraph.render import answer_approvals, render_events
 from opsgraph.sdk import Assistant
 
 __all__ = ["run_repl"]
@@ -55,13 +55,14 @@ def run_repl(assistant: Assistant, *, thread_id: str | None = None, auto_approve
             continue
         try:
             render_events(console, runtime.stream(line.strip(), thread_id=thread_id))
-            while (request := runtime.pending(thread_id)) is not None:
-                if auto_approve:
-                    decision = ApprovalDecision(decision="approve", comment="--yes")
-                elif sys.stdin.isatty():
-                    decision = ask_decision(console, request)
-                else:
-                    decision = _decision_from_line(console, request.tool)
-                render_events(console, runtime.stream_resume(thread_id, decision))
+            answer_approvals(
+                console,
+                runtime,
+                thread_id,
+                auto_approve=auto_approve,
+                interactive=True,
+                fallback=lambda request: _decision_from_line(console, request.tool),
+                show=lambda events: render_events(console, events),
+            )
         except (PendingApprovalError, ThreadNotFoundError) as exc:
             console.print(f"[red]error: {exc}[/red]")
