@@ -98,6 +98,8 @@ class Runtime:
             kube_context=self.settings.kube_context,
             read_only=self.settings.read_only,
         )
+        self.tool_context = ctx
+        """The cluster and files the built-in tools work with."""
         agents: dict[str, Any] = {}
         for name, domain in DOMAINS.items():
             raw = list(tools[name]) if tools is not None and name in tools else domain.tools(ctx)

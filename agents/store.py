@@ -61,12 +61,35 @@ class _Sql(Protocol):
 
 
 class _SqliteSql:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    """Writes go through one connection, in turn; with a database file (`path`), each thread reads through
+    its own connection, so a read never waits for a write (in WAL mode readers never block, but a shared
+    connection would make them wait for a writer that waits for another process's write lock)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: str | None = None) -> None:
         self._conn = conn
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.Lock()
+        self._path = path
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+
+    def _reader(self) -> sqlite3.Connection | None:
+        if self._path is None:
+            return None
+        reader: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if reader is None:
+            reader = sqlite3.connect(self._path, check_same_thread=False, timeout=30)
+            reader.row_factory = sqlite3.Row
+            self._local.conn = reader
+            with self._readers_lock:
+                self._readers.append(reader)
+        return reader
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        reader = self._reader() if sql.lstrip()[:6].upper() == "SELECT" else None
+        if reader is not None:
+            return [dict(r) for r in reader.execute(sql, tuple(params)).fetchall()]
         with self._lock:
             cur = self._conn.execute(sql, tuple(params))
             rows = [dict(r) for r in cur.fetchall()]
@@ -75,6 +98,10 @@ class _SqliteSql:
 
     def close(self) -> None:
         self._conn.close()
+        with self._readers_lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
 
 
 class _PostgresSql:
@@ -176,7 +203,7 @@ def _open_sqlite(url: str) -> Store:
         audit_conn.execute("PRAGMA synchronous=NORMAL")  # per connection: as durable as the checkpoints
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open checkpoint database {url}: {exc}") from exc
-    return Store(url, saver, _SqliteSql(audit_conn))
+    return Store(url, saver, _SqliteSql(audit_conn, path if path not in ("", ":memory:") else None))
 
 
 def _open_postgres(url: str) -> Store:

@@ -116,6 +116,32 @@ async def _round(url: str, clients: int) -> dict[str, float]:
     }
 
 
+def _cpu_by_role(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far by the server process, its run workers and the sandbox (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        cpu[pid] = (int(fields[11]) + int(fields[12])) / ticks
+        names[pid] = cmdline
+    totals = {"server": cpu.get(server_pid, 0.0), "workers": 0.0, "sandbox": 0.0}
+    for pid, parent in parents.items():
+        if parent == server_pid:
+            totals["sandbox" if "sandbox" in names[pid] else "workers"] += cpu[pid]
+    return totals
+
+
 def _serve(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -126,7 +152,8 @@ def _serve(port: int, data_dir: Path) -> subprocess.Popen[bytes]:
     for name in ("OPSGRAPH_CHECKPOINT_URL", "OPSGRAPH_API_TOKENS", "KUBECONFIG", "OPENAI_API_KEY"):
         env.pop(name, None)
     cmd = [sys.executable, "-m", "opsgraph", "serve", "--port", str(port), "--log-level", "warning"]
-    cmd += ["--run-threads", os.environ.get("BENCH_RUN_THREADS", "32")]
+    cmd += ["--run-threads", os.environ.get("BENCH_RUN_THREADS", "16")]
+    cmd += ["--run-processes", os.environ.get("BENCH_RUN_PROCESSES", "2")]
     return subprocess.Popen(cmd, env=env, stderr=open(data_dir / "serve.log", "wb"))
 
 
@@ -157,14 +184,20 @@ def main() -> None:
             asyncio.run(_round(url, 5))  # warm-up: imports, first checkpoints, sandbox connections
             print(f"{'N':>4} {'req/s':>7} {'chats/s':>7} {'first p50':>10} {'first p99':>10} "
                   f"{'route p50':>10} {'route p99':>10} "
-                  f"{'final p50':>10} {'final p99':>10} {'errors':>6} {'load':>5}")  # fmt: skip
+                  f"{'final p50':>10} {'final p99':>10} {'errors':>6} {'load':>5}  CPU ms/chat: server workers sandbox clients")  # fmt: skip
             for clients in args.clients:
+                before = _cpu_by_role(proc.pid)
+                client_before = time.process_time()
                 r = asyncio.run(_round(url, min(clients, MAX_CLIENTS)))
+                after = _cpu_by_role(proc.pid)
+                after["clients"], before["clients"] = time.process_time(), client_before
+                per_chat = {k: (after[k] - before[k]) * 1000 / r["clients"] for k in after}
                 print(f"{r['clients']:>4} {r['requests_per_s']:>7.1f} {r['chats_per_s']:>7.1f} "
                       f"{r['first_event_p50_ms']:>8.0f}ms {r['first_event_p99_ms']:>8.0f}ms "
                       f"{r['route_p50_ms']:>8.0f}ms {r['route_p99_ms']:>8.0f}ms "
                       f"{r['final_p50_ms']:>8.0f}ms {r['final_p99_ms']:>8.0f}ms {r['errors']:>6} "
-                      f"{r['load_average']:>5.1f}", flush=True)  # fmt: skip
+                      f"{r['load_average']:>5.1f}  {per_chat['server']:6.1f} {per_chat['workers']:7.1f} "
+                      f"{per_chat['sandbox']:7.1f} {per_chat['clients']:7.1f}", flush=True)  # fmt: skip
         finally:
             # SIGINT, not SIGTERM: uvicorn re-raises the signal it caught once it has stopped, and only
             # SIGINT's KeyboardInterrupt lets `opsgraph serve` stop the sandbox it started

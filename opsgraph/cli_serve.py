@@ -5,7 +5,14 @@ Only typer is imported at module level; everything heavy loads inside the comman
 
 from __future__ import annotations
 
+from logging import Logger
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from opsgraph.sdk import Assistant
+    from server.workers import RunProcesses
 
 __all__ = ["serve", "slack"]
 
@@ -15,7 +22,16 @@ def serve(
         "127.0.0.1", "--host", help="Address to listen on (loopback only without tokens)."
     ),
     port: int = typer.Option(8080, "--port", min=1, max=65535, help="Port to listen on."),
-    workers: int = typer.Option(32, "--run-threads", min=1, max=1024, help="Runs executing at once."),
+    processes: int | None = typer.Option(
+        None,
+        "--run-processes",
+        min=0,
+        max=64,
+        help="Worker processes that execute runs (default: one per CPU, at most 4; 0: in the server's process).",
+    ),
+    workers: int = typer.Option(
+        16, "--run-threads", min=1, max=1024, help="Runs executing at once in each worker process."
+    ),
     log_level: str = typer.Option("info", "--log-level", help="uvicorn log level."),
 ) -> None:
     """Serve the HTTP API, the web chat page at / and, when configured, the Slack bot at /slack/events."""
@@ -49,12 +65,14 @@ def serve(
 
             slack = SlackBot(assistant.runtime, slack_config)
             log.info("Slack bot listening at /slack/events")
-        app = create_app(assistant.runtime, slack=slack, workers=workers)
+        pool = _run_processes(assistant, processes, workers, log)
+        app = create_app(assistant.runtime, slack=slack, workers=workers, processes=pool)
         log.info(
-            "opsgraph on http://%s:%d (checkpoints: %s)",
+            "opsgraph on http://%s:%d (checkpoints: %s; runs: %s)",
             bind,
             port,
             assistant.runtime.store.url.split("@")[-1],
+            f"{pool.size} worker processes x {workers} threads" if pool else f"{workers} threads",
         )
         # uvicorn re-raises the signal that stopped it once it has shut down; with the default SIGTERM
         # action that would end the process inside this `with`, leaving the sandbox it started running.
@@ -62,6 +80,34 @@ def serve(
         uvicorn.run(
             app, host=bind, port=port, log_level=log_level, timeout_keep_alive=30, timeout_graceful_shutdown=5
         )
+
+
+def _run_processes(
+    assistant: Assistant, processes: int | None, threads: int, log: Logger
+) -> RunProcesses | None:
+    """The worker processes for runs, over the assistant's own cluster and checkpoint database; None when
+    runs stay in the server's process (asked for, or a memory checkpointer the workers cannot share)."""
+    import os
+
+    from server.workers import RunProcesses, WorkerStartError
+
+    count = min(4, os.cpu_count() or 1) if processes is None else processes
+    if count == 0:
+        return None
+    settings = assistant.settings.model_copy(
+        update={
+            "kubeconfig": assistant.runtime.tool_context.kubeconfig,
+            "checkpoint_url": assistant.settings.resolved_checkpoint_url(),
+        }
+    )
+    try:
+        return RunProcesses(settings, processes=count, threads=threads)
+    except WorkerStartError as exc:
+        if processes:  # asked for explicitly: say why not, and stop
+            typer.echo(f"error: --run-processes {processes}: {exc}", err=True)
+            raise typer.Exit(1) from None
+        log.warning("runs execute in the server's process: %s", exc)
+        return None
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

@@ -32,6 +32,7 @@ from tools.base import ToolContext
 
 if TYPE_CHECKING:
     from server.slack.bot import SlackBot
+    from server.workers import RunProcesses
 
 __all__ = ["STATIC_DIR", "create_app", "safe_bind_host"]
 
@@ -108,9 +109,12 @@ def create_app(
     slack: SlackBot | None = None,
     workers: int = 32,
     tool_context: ToolContext | None = None,
+    processes: RunProcesses | None = None,
 ) -> FastAPI:
     """The server over `runtime`. `settings` (default: the runtime's) gives the tokens and read-only mode;
-    `tool_context` (default: the settings' kubeconfig and context) is what the typed domain calls read."""
+    `tool_context` (default: the settings' kubeconfig and context) is what the typed domain calls read.
+    With `processes`, runs execute in those worker processes (which the app closes on shutdown) and
+    `runtime` only answers reads; without, they run on `workers` threads of this process."""
     settings = settings or runtime.settings
     auth = Authenticator(
         parse_tokens(settings.api_tokens), local_user=settings.user, read_only=settings.read_only
@@ -122,7 +126,13 @@ def create_app(
         read_only=settings.read_only,
     )
     state = ServerState(
-        runtime, settings, auth, metrics, RunPump(metrics, workers), BusyThreads(), tool_context
+        runtime,
+        settings,
+        auth,
+        metrics,
+        RunPump(metrics, workers, processes=processes),
+        BusyThreads(),
+        tool_context,
     )
     if not auth.enabled:
         log.warning("no API tokens configured: every request acts as %r with role admin", settings.user)

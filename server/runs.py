@@ -12,15 +12,21 @@ import asyncio
 import contextlib
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
-from agents.events import ErrorEvent, Event, InterruptEvent, StartEvent, ToolCallEvent
-from agents.runtime import ModelUnavailableError, PendingApprovalError, ThreadNotFoundError
+from agents.events import ErrorEvent, Event, InterruptEvent, StartEvent, TokenEvent, ToolCallEvent
+from agents.gate import ApprovalDecision
+from agents.runtime import ModelUnavailableError, PendingApprovalError, Runtime, ThreadNotFoundError
 from server.metrics import Metrics
 
-__all__ = ["BusyThreads", "Foreground", "PreparedRun", "RunPump"]
+if TYPE_CHECKING:
+    from server.workers import RunProcesses
+
+__all__ = ["BusyThreads", "Foreground", "PreparedRun", "RunPump", "RunRequest", "execute_run", "run_failure"]
 
 STEP_ASIDE_S = 0.2
 """The longest a run waits, between two of its events, for requests that wait for an answer."""
@@ -78,13 +84,53 @@ class Foreground:
             return self._cond.wait_for(lambda: self._count == 0, timeout)
 
 
+@dataclass(frozen=True)
+class RunRequest:
+    """A run as data, so that a worker process can execute it: a message, or the answer to an approval."""
+
+    kind: Literal["message", "approval"]
+    thread_id: str
+    user: str
+    text: str = ""
+    read_only: bool = False
+    decision: ApprovalDecision | None = None
+
+
+def execute_run(runtime: Runtime, request: RunRequest) -> Iterator[Event]:
+    """The run's events, from `runtime` (in this process or a worker's)."""
+    if request.kind == "approval":
+        assert request.decision is not None
+        return runtime.stream_resume(request.thread_id, request.decision, user=request.user)
+    return runtime.stream(
+        request.text, thread_id=request.thread_id, user=request.user, read_only=request.read_only
+    )
+
+
+_EXPECTED = (ThreadNotFoundError, PendingApprovalError, ModelUnavailableError)
+
+
+def run_failure(exc: Exception) -> ErrorEvent:
+    """The error event for a run that raised: the message of an expected refusal, else the exception."""
+    if isinstance(exc, _EXPECTED):
+        return ErrorEvent(message=str(exc))
+    return ErrorEvent(message=f"internal error: {type(exc).__name__}: {exc}")
+
+
 class PreparedRun:
-    """A run that passed its checks and holds its thread's busy flag until it ends (or never starts)."""
+    """A run that passed its checks and holds its thread's busy flag until it ends (or never starts).
+
+    `start` runs it in this process; `request`, when given, describes it for a worker process."""
 
     def __init__(
-        self, kind: str, thread_id: str, start: Callable[[], Iterator[Event]], busy: BusyThreads
+        self,
+        kind: str,
+        thread_id: str,
+        start: Callable[[], Iterator[Event]],
+        busy: BusyThreads,
+        request: RunRequest | None = None,
     ) -> None:
         self.kind, self.thread_id, self._start, self._busy = kind, thread_id, start, busy
+        self.request = request
         self.started_at = time.perf_counter()
         self.submitted = False  # once True, the worker thread owns the busy flag and releases it at the end
         self._done = False
@@ -107,17 +153,32 @@ class PreparedRun:
         return self._done
 
 
-_EXPECTED = (ThreadNotFoundError, PendingApprovalError, ModelUnavailableError)
+def _join_tokens(first: TokenEvent, ready: deque[tuple[str, Any]]) -> TokenEvent:
+    """`first` and the token events of the same agent right behind it in `ready`, as one event. A client
+    that keeps up gets every token as it comes; one that falls behind (or a busy server) gets fewer,
+    longer ones, and never waits for more."""
+    parts = [first.text]
+    while ready and isinstance(ready[0][1], TokenEvent) and ready[0][1].agent == first.agent:
+        parts.append(ready.popleft()[1].text)
+    return first if len(parts) == 1 else TokenEvent(agent=first.agent, text="".join(parts))
 
 
 class RunPump:
-    """Runs prepared runs on a bounded pool of worker threads and streams their events asynchronously."""
+    """Runs prepared runs on a bounded pool of worker threads, or in worker processes, and streams their
+    events asynchronously."""
 
-    def __init__(self, metrics: Metrics, workers: int = 32, foreground: Foreground | None = None) -> None:
+    def __init__(
+        self,
+        metrics: Metrics,
+        workers: int = 32,
+        foreground: Foreground | None = None,
+        processes: RunProcesses | None = None,
+    ) -> None:
         self.metrics = metrics
         self.foreground = foreground or Foreground()
+        self.processes = processes
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opsgraph-run")
-        self._workers = workers
+        self._workers = processes.capacity if processes is not None else workers
         self._running = 0  # runs a worker executes
         self._waiting = 0  # runs accepted that no worker has picked up yet
         self._count_lock = threading.Lock()
@@ -132,19 +193,42 @@ class RunPump:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+        if self.processes is not None:
+            self.processes.close()
 
     async def stream(self, run: PreparedRun) -> AsyncIterator[Event]:
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        # batches of (kind, value): ("event", Event) or ("end", None); one wake-up of the loop per batch
+        queue: asyncio.Queue[list[tuple[str, Any]]] = asyncio.Queue()
 
-        def put(kind: str, value: Any) -> None:
+        def put(items: list[tuple[str, Any]]) -> None:
             with contextlib.suppress(RuntimeError):  # the loop is gone (shutdown): the run still completes
-                loop.call_soon_threadsafe(queue.put_nowait, (kind, value))
+                loop.call_soon_threadsafe(queue.put_nowait, items)
 
-        def work() -> None:
+        def started() -> None:
             with self._count_lock:
                 self._waiting -= 1
                 self._running += 1
+
+        def ended() -> None:
+            with self._count_lock:
+                self._running -= 1
+
+        def from_process(items: list[tuple[str, Any]]) -> None:
+            news = []
+            for kind, value in items:
+                if kind == "started":
+                    started()
+                    continue
+                if kind == "end":
+                    ended()
+                    run.finish()  # the worker process has written its last checkpoint
+                news.append((kind, value))
+            if news:
+                put(news)
+
+        def work() -> None:
+            started()
             try:
                 events = run.events()
                 while True:
@@ -153,15 +237,12 @@ class RunPump:
                         event = next(events)
                     except StopIteration:
                         break
-                    put("event", event)
-            except _EXPECTED as exc:
-                put("event", ErrorEvent(message=str(exc)))
+                    put([("event", event)])
             except Exception as exc:
-                put("event", ErrorEvent(message=f"internal error: {type(exc).__name__}: {exc}"))
+                put([("event", run_failure(exc))])
             finally:
-                with self._count_lock:
-                    self._running -= 1
-                put("end", None)
+                ended()
+                put([("end", None)])
 
         self.metrics.gauge_add("opsgraph_active_streams", 1)
         outcome, first = "error", True
@@ -173,14 +254,24 @@ class RunPump:
                 free = self._running + self._waiting < self._workers
                 queued = 0 if free else self._waiting + 1
                 self._waiting += 1
-            loop.run_in_executor(self._executor, work)
+            if self.processes is not None and run.request is not None:
+                self.processes.submit(run.request, from_process)
+            else:
+                loop.run_in_executor(self._executor, work)
             # the client learns at once that the run was accepted, for which thread, and whether it waits
             # for a worker; the run's own events (route, tool calls, ...) follow as they happen
             yield StartEvent(thread_id=run.thread_id, queued=queued)
+            ready: deque[tuple[str, Any]] = deque()
             while True:
-                kind, event = await queue.get()
+                if not ready:
+                    ready.extend(await queue.get())
+                while not queue.empty():
+                    ready.extend(queue.get_nowait())
+                kind, event = ready.popleft()
                 if kind == "end":
                     break
+                if isinstance(event, TokenEvent):  # tokens that arrived together go out as one event
+                    event = _join_tokens(event, ready)
                 if isinstance(event, InterruptEvent):
                     key = event.approval.model_dump_json()
                     if key in seen_interrupts:  # a paused subgraph reports the same interrupt twice

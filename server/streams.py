@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
+from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from agents.events import Event
 from agents.gate import ApprovalDecision
 from server.models import ApprovalIn, MessageIn
 from server.problems import PROBLEM_RESPONSES
-from server.runs import PreparedRun
+from server.runs import PreparedRun, RunRequest
 from server.state import CurrentPrincipal, CurrentState
 from server.threads import ThreadIdPath
 
@@ -58,12 +59,24 @@ def _prepared(run: PreparedRun) -> Iterator[PreparedRun]:
             run.finish()
 
 
-def prepare_message(
+async def prepare_message(
     thread_id: ThreadIdPath, body: MessageIn, state: CurrentState, principal: CurrentPrincipal
-) -> Iterator[PreparedRun]:
+) -> AsyncIterator[PreparedRun]:
+    # async, so the common case (an idle thread of the caller's) costs the event loop two indexed reads
+    # instead of a hop through the worker thread pool; waiting for a busy thread and loading a checkpoint
+    # still happen on a worker thread
     state.owned_thread(thread_id, principal)
-    _claim(state, thread_id)
-    if _may_wait_for_approval(state, thread_id) and state.runtime.pending(thread_id, user=principal.user):
+    if not state.busy.claim(thread_id):
+        await run_in_threadpool(_claim, state, thread_id)
+    try:
+        waiting = (
+            _may_wait_for_approval(state, thread_id)
+            and (await run_in_threadpool(state.runtime.pending, thread_id, user=principal.user)) is not None
+        )
+    except BaseException:
+        state.busy.release(thread_id)
+        raise
+    if waiting:
         state.busy.release(thread_id)
         raise HTTPException(
             409, f"thread {thread_id} waits for an approval: POST /v1/threads/{thread_id}/approvals first"
@@ -73,7 +86,13 @@ def prepare_message(
     def start() -> Iterator[Event]:
         return state.runtime.stream(body.text, thread_id=thread_id, user=principal.user, read_only=read_only)
 
-    yield from _prepared(PreparedRun("message", thread_id, start, state.busy))
+    request = RunRequest("message", thread_id, principal.user, text=body.text, read_only=read_only)
+    run = PreparedRun("message", thread_id, start, state.busy, request)
+    try:
+        yield run
+    finally:
+        if not run.submitted:  # the client left before the run started: free the thread
+            run.finish()
 
 
 def prepare_approval(
@@ -95,7 +114,8 @@ def prepare_approval(
     def start() -> Iterator[Event]:
         return state.runtime.stream_resume(thread_id, decision, user=principal.user)
 
-    yield from _prepared(PreparedRun("approval", thread_id, start, state.busy))
+    request = RunRequest("approval", thread_id, principal.user, decision=decision)
+    yield from _prepared(PreparedRun("approval", thread_id, start, state.busy, request))
 
 
 async def _sse(state: CurrentState, run: PreparedRun) -> AsyncIterator[ServerSentEvent]:

@@ -1,0 +1,245 @@
+"""Runs in worker processes: the server's own process only speaks HTTP and streams.
+
+A run costs the Python interpreter some tens of milliseconds (the graph, the model, checkpoint writes). In the
+server's process, every runnable run thread competes with the event loop for the GIL, so under load the loop
+waits its turn to accept a request or send an event. `RunProcesses` moves runs into worker processes (each
+builds its own `Runtime` from the same settings, over the same checkpoint database and cluster); the operating
+system, not the GIL, shares the CPU between them and the server, and the workers run at a lower priority, so
+the server answers at once even when every core is busy with runs.
+
+Messages over each worker's pipe (pickled tuples):
+    server -> worker: ("run", run_id, RunRequest) | ("stop",)
+    worker -> server: ("ready",) | ("started", run_id) | ("event", run_id, event JSON) | ("end", run_id)
+A worker that dies takes its runs with it: each gets an error event, and a new worker takes its place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from agents.events import ErrorEvent, Event
+from opsgraph.settings import Settings
+from server.runs import RunRequest, execute_run, run_failure
+
+__all__ = ["RunProcesses", "WorkerStartError"]
+
+log = logging.getLogger("opsgraph.server")
+
+Sink = Callable[[list[tuple[str, Any]]], None]
+"""Where a run's news goes, in batches of ("started", None), ("event", Event), ("end", None); called from
+the worker's reader thread."""
+
+_EVENTS: TypeAdapter[Event] = TypeAdapter(Event)
+WORKER_NICENESS = 10
+"""Workers yield the CPU to the server process: a new request's answer first, a run's next step after."""
+
+
+class WorkerStartError(RuntimeError):
+    """A worker process could not build its runtime (the message says why)."""
+
+
+def _worker_main(settings: Settings, conn: Connection, threads: int) -> None:
+    """A worker process: build the runtime, then run what the server sends on `threads` threads."""
+    with contextlib.suppress(OSError):
+        os.nice(WORKER_NICENESS)
+    send_lock = threading.Lock()
+
+    def send(message: tuple[Any, ...]) -> None:
+        with send_lock, contextlib.suppress(OSError, EOFError):
+            conn.send(message)
+
+    from opsgraph.sdk import Assistant
+
+    try:
+        assistant = Assistant(settings, start_sandbox=False)
+    except Exception as exc:  # reported to the server, which refuses to start
+        send(("failed", f"{type(exc).__name__}: {exc}"))
+        return
+    send(("ready",))
+
+    def work(run_id: int, request: RunRequest) -> None:
+        send(("started", run_id))
+        try:
+            for event in execute_run(assistant.runtime, request):
+                send(("event", run_id, event.model_dump_json()))
+        except Exception as exc:
+            send(("event", run_id, run_failure(exc).model_dump_json()))
+        finally:
+            send(("end", run_id))
+
+    with assistant, ThreadPoolExecutor(threads, thread_name_prefix="opsgraph-run") as pool:
+        while True:
+            try:
+                message = conn.recv()
+            except (EOFError, OSError):
+                break  # the server is gone
+            if message[0] == "stop":
+                break
+            pool.submit(work, message[1], message[2])
+
+
+class _Worker:
+    def __init__(self, index: int, process: multiprocessing.process.BaseProcess, conn: Connection) -> None:
+        self.index, self.process, self.conn = index, process, conn
+        self.runs: dict[int, Sink] = {}
+        self.send_lock = threading.Lock()
+
+
+class RunProcesses:
+    """A fixed set of worker processes, each running up to `threads` runs at once.
+
+    `settings` must name a durable checkpoint database (SQLite file or Postgres) and a cluster every worker
+    can reach: the workers share them with the server's own runtime, which answers the reads (threads,
+    pending approvals, audit) in the server process.
+    """
+
+    def __init__(self, settings: Settings, processes: int = 2, threads: int = 16) -> None:
+        if settings.resolved_checkpoint_url().strip().lower() in (
+            "memory",
+            "sqlite://",
+            "sqlite:///:memory:",
+        ):
+            raise WorkerStartError("worker processes need a checkpoint database they can share, not memory")
+        self.settings, self.threads = settings, threads
+        self._context = multiprocessing.get_context("spawn")  # no fork: the server holds live threads
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._closing = False
+        self._workers: list[_Worker] = []
+        try:
+            for index in range(processes):
+                self._workers.append(self._spawn(index))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def size(self) -> int:
+        """Worker processes."""
+        return len(self._workers)
+
+    @property
+    def capacity(self) -> int:
+        """Runs executing at once across all workers."""
+        return len(self._workers) * self.threads
+
+    def _spawn(self, index: int) -> _Worker:
+        ours, theirs = self._context.Pipe()
+        process = self._context.Process(
+            target=_worker_main,
+            args=(self.settings, theirs, self.threads),
+            name=f"opsgraph-worker-{index}",
+            daemon=True,
+        )
+        process.start()
+        theirs.close()
+        worker = _Worker(index, process, ours)
+        if not ours.poll(120):
+            process.kill()
+            raise WorkerStartError(f"worker {index} did not start within 120 s")
+        try:
+            first = ours.recv()
+        except EOFError:
+            raise WorkerStartError(
+                f"worker {index} exited while starting (code {process.exitcode})"
+            ) from None
+        if first[0] != "ready":
+            process.join(5)
+            raise WorkerStartError(f"worker {index} could not start: {first[1]}")
+        threading.Thread(
+            target=self._read, args=(worker,), name=f"opsgraph-worker-{index}-reader", daemon=True
+        ).start()
+        return worker
+
+    def submit(self, request: RunRequest, sink: Sink) -> None:
+        """Start `request` on the least busy worker; its news goes to `sink`."""
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("the server is shutting down")
+            worker = min(self._workers, key=lambda w: len(w.runs))
+            run_id = next(self._ids)
+            worker.runs[run_id] = sink
+        try:
+            with worker.send_lock:
+                worker.conn.send(("run", run_id, request))
+        except (OSError, EOFError):
+            self._lost(worker, [run_id])
+
+    def _read(self, worker: _Worker) -> None:
+        """Hand each run its news; what is already in the pipe goes to a run in one batch."""
+        while True:
+            batches: dict[int, list[tuple[str, Any]]] = {}
+            try:
+                message = worker.conn.recv()
+                while True:
+                    kind, run_id = message[0], message[1]
+                    value = _EVENTS.validate_json(message[2]) if kind == "event" else None
+                    batches.setdefault(run_id, []).append((kind, value))
+                    if len(batches) > 64 or not worker.conn.poll(0):
+                        break
+                    message = worker.conn.recv()
+            except (EOFError, OSError):
+                self._deliver(worker, batches)
+                break
+            self._deliver(worker, batches)
+        worker.process.join(5)
+        with self._lock:
+            lost = list(worker.runs)
+            closing = self._closing
+        self._lost(worker, lost)
+        if not closing:
+            log.error(
+                "run worker %d stopped (exit code %s); starting another",
+                worker.index,
+                worker.process.exitcode,
+            )
+            try:
+                replacement = self._spawn(worker.index)
+            except WorkerStartError as exc:
+                log.error("could not replace run worker %d: %s", worker.index, exc)
+                return
+            with self._lock:
+                self._workers[self._workers.index(worker)] = replacement
+
+    def _deliver(self, worker: _Worker, batches: dict[int, list[tuple[str, Any]]]) -> None:
+        for run_id, items in batches.items():
+            with self._lock:
+                sink = worker.runs.get(run_id)
+                if items[-1][0] == "end":
+                    worker.runs.pop(run_id, None)
+            if sink is not None:
+                sink(items)
+
+    def _lost(self, worker: _Worker, run_ids: list[int]) -> None:
+        for run_id in run_ids:
+            with self._lock:
+                sink = worker.runs.pop(run_id, None)
+            if sink is not None:
+                message = "the worker process running this run stopped; the thread keeps its last checkpoint"
+                sink([("event", ErrorEvent(message=message)), ("end", None)])
+
+    def close(self) -> None:
+        """Stop the workers: they finish the runs they have, then exit."""
+        with self._lock:
+            self._closing = True
+            workers = list(self._workers)
+        for worker in workers:
+            with worker.send_lock, contextlib.suppress(OSError, EOFError):
+                worker.conn.send(("stop",))
+        for worker in workers:
+            worker.process.join(30)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join(5)
+            worker.conn.close()
