@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,6 +102,17 @@ class _RequestMetrics:
                 self.foreground.leave()
 
 
+def _marker(runtime: Runtime) -> Callable[[str], None]:
+    """Marks a thread whose run was lost with its worker process: `error`, not `running` forever."""
+
+    def mark(thread_id: str) -> None:
+        info = runtime.store.thread(thread_id)
+        if info is not None:
+            runtime.store.touch_thread(thread_id, info.owner, info.title, "error")
+
+    return mark
+
+
 def create_app(
     runtime: Runtime,
     *,
@@ -130,7 +141,7 @@ def create_app(
         settings,
         auth,
         metrics,
-        RunPump(metrics, workers, processes=processes),
+        RunPump(metrics, workers, processes=processes, on_lost=_marker(runtime)),
         BusyThreads(),
         tool_context,
     )

@@ -173,8 +173,11 @@ class RunPump:
         workers: int = 32,
         foreground: Foreground | None = None,
         processes: RunProcesses | None = None,
+        on_lost: Callable[[str], None] | None = None,
     ) -> None:
+        """`on_lost(thread_id)` is told of a run whose worker process died before it could finish."""
         self.metrics = metrics
+        self.on_lost = on_lost
         self.foreground = foreground or Foreground()
         self.processes = processes
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="opsgraph-run")
@@ -219,6 +222,11 @@ class RunPump:
             for kind, value in items:
                 if kind == "started":
                     started()
+                    continue
+                if kind == "lost":
+                    if self.on_lost is not None:
+                        with contextlib.suppress(Exception):  # the error event goes out regardless
+                            self.on_lost(run.thread_id)
                     continue
                 if kind == "end":
                     ended()

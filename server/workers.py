@@ -37,8 +37,8 @@ __all__ = ["RunProcesses", "WorkerStartError"]
 log = logging.getLogger("opsgraph.server")
 
 Sink = Callable[[list[tuple[str, Any]]], None]
-"""Where a run's news goes, in batches of ("started", None), ("event", Event), ("end", None); called from
-the worker's reader thread."""
+"""Where a run's news goes, in batches of ("started", None), ("event", Event), ("end", None), and ("lost",
+None) when its worker died; called from the worker's reader thread."""
 
 _EVENTS: TypeAdapter[Event] = TypeAdapter(Event)
 WORKER_NICENESS = 10
@@ -227,7 +227,7 @@ class RunProcesses:
                 sink = worker.runs.pop(run_id, None)
             if sink is not None:
                 message = "the worker process running this run stopped; the thread keeps its last checkpoint"
-                sink([("event", ErrorEvent(message=message)), ("end", None)])
+                sink([("lost", None), ("event", ErrorEvent(message=message)), ("end", None)])
 
     def close(self) -> None:
         """Stop the workers: they finish the runs they have, then exit."""

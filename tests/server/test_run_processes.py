@@ -113,6 +113,7 @@ def test_a_worker_that_dies_ends_its_runs_with_an_error_and_is_replaced(
     events = sse(send(client, thread_id, "list pods in payments", ALICE))
     assert events[0]["type"] == "start"
     assert events[-1]["type"] == "error" and "worker process" in events[-1]["message"], events
+    assert client.get(f"/v1/threads/{thread_id}", headers=ALICE).json()["status"] == "error"
     deadline = time.monotonic() + 90
     while _worker_pids(processes) in ([victim], []) and time.monotonic() < deadline:
         time.sleep(0.2)
