@@ -7,7 +7,13 @@ from collections.abc import Callable
 import pytest
 
 from tools.cost.plan import karpenter_style_plan, plan_nodes, solve_relaxation
-from verifiers.cost import BoundCertificate, PlanProblem, certified_lower_bound, validate_plan
+from verifiers.cost import (
+    BoundCertificate,
+    PlanProblem,
+    certified_configuration_bound,
+    certified_lower_bound,
+    validate_plan,
+)
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -28,11 +34,15 @@ def test_bound_below_every_feasible_plan(
 def test_large_plan_states_a_certified_gap(make_problem: Callable[..., PlanProblem]) -> None:
     problem = make_problem(7, pods=150)
     plan = plan_nodes(problem, time_limit_s=5, exact_max_pods=0)
-    assert plan.bound_source in ("lp-dual", "milp-bound") and plan.certificate is not None
+    assert plan.bound_source in ("lp-dual", "milp-bound", "configuration-lp") and plan.certificate is not None
     certified = certified_lower_bound(problem, plan.certificate)
     assert certified <= plan.lower_bound + 1e-9 <= plan.hourly_cost + 2e-9
     if plan.bound_source == "lp-dual":
         assert plan.lower_bound == pytest.approx(certified)
+    if plan.bound_source == "configuration-lp":
+        assert plan.configuration_certificate is not None
+        proven = certified_configuration_bound(problem, plan.configuration_certificate)
+        assert plan.lower_bound == pytest.approx(min(proven, plan.hourly_cost))
     assert 0.0 <= plan.gap < 0.5
     assert plan.lower_bound <= karpenter_style_plan(problem).hourly_cost
 

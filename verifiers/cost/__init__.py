@@ -1,9 +1,11 @@
 """Cost-plan checks: the planning model, a repacking validator and a dual-certificate bound check."""
 
 from verifiers.cost.bound import certified_lower_bound
+from verifiers.cost.configuration import certified_configuration_bound
 from verifiers.cost.model import (
     BoundCertificate,
     CapacityType,
+    ConfigurationCertificate,
     Offering,
     Plan,
     PlannedNode,
@@ -15,12 +17,14 @@ from verifiers.cost.validate import Validation, validate_plan
 __all__ = [
     "BoundCertificate",
     "CapacityType",
+    "ConfigurationCertificate",
     "Offering",
     "Plan",
     "PlanProblem",
     "PlannedNode",
     "Validation",
     "Workload",
+    "certified_configuration_bound",
     "certified_lower_bound",
     "validate_plan",
 ]

@@ -16,6 +16,7 @@ __all__ = [
     "BoundCertificate",
     "BoundSource",
     "CapacityType",
+    "ConfigurationCertificate",
     "Offering",
     "Plan",
     "PlanProblem",
@@ -24,7 +25,15 @@ __all__ = [
 ]
 
 CapacityType = Literal["on-demand", "spot"]
-BoundSource = Literal["cp-sat-optimal", "cp-sat-bound", "milp-bound", "lp-dual", "none"]
+BoundSource = Literal[
+    "cp-sat-optimal",
+    "cp-sat-bound",
+    "milp-bound",
+    "lp-dual",
+    "configuration-lp",
+    "pattern-milp",
+    "none",
+]
 
 
 class Offering(BaseModel):
@@ -133,6 +142,19 @@ class BoundCertificate(BaseModel):
     pool_prices: dict[str, dict[str, float]] = Field(default_factory=dict)
 
 
+class ConfigurationCertificate(BaseModel):
+    """Dual prices of the configuration LP (checked by `verifiers.cost.configuration`).
+
+    `pod_prices[workload]` is what one of its pods is worth ($/h), `spot_share_prices[workload]` the price of
+    its max-spot-share row and `pool_prices[workload][offering]` that of a spot-pool cap. Any non-negative
+    values give a valid bound (scaled down until no node is worth more than its price).
+    """
+
+    pod_prices: dict[str, float]
+    spot_share_prices: dict[str, float] = Field(default_factory=dict)
+    pool_prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+
+
 class Plan(BaseModel):
     nodes: list[PlannedNode]
     unplaceable: dict[str, int] = Field(
@@ -145,6 +167,7 @@ class Plan(BaseModel):
     solver: str
     solve_seconds: float = 0.0
     certificate: BoundCertificate | None = None
+    configuration_certificate: ConfigurationCertificate | None = None
 
     @property
     def gap(self) -> float:

@@ -4,7 +4,7 @@ Checks, each reported with the node index it concerns: the offering exists; ever
 there; each node's CPU, memory and pod count fit its allocatable; each workload's pods are all placed or
 reported unplaceable, and unplaceable only when no allowed offering can hold one pod; the max-spot-share and
 spot-pool caps hold; the stated hourly cost is the sum of node prices; the stated lower bound does not exceed
-the cost, and, when it comes from a dual certificate, the certificate proves it.
+the cost, and, when it comes from a dual certificate (LP or configuration LP), the certificate proves it.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from verifiers.cost.bound import certified_lower_bound
+from verifiers.cost.configuration import certified_configuration_bound
 from verifiers.cost.model import Plan, PlanProblem
 
 __all__ = ["Validation", "validate_plan"]
@@ -102,5 +103,15 @@ def validate_plan(problem: PlanProblem, plan: Plan) -> Validation:
             if plan.lower_bound > proven * (1 + 1e-9) + 1e-9:
                 errors.append(
                     f"/lower_bound: stated {plan.lower_bound:.6f} but the certificate proves {proven:.6f}"
+                )
+    if plan.bound_source == "configuration-lp":
+        if plan.configuration_certificate is None:
+            errors.append("/configuration_certificate: a configuration-lp bound needs its certificate")
+        else:
+            proven = certified_configuration_bound(problem, plan.configuration_certificate)
+            if plan.lower_bound > proven * (1 + 1e-9) + 1e-9:
+                errors.append(
+                    f"/lower_bound: stated {plan.lower_bound:.6f} but the configuration certificate "
+                    f"proves {proven:.6f}"
                 )
     return Validation(ok=not errors, errors=errors)

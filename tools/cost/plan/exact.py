@@ -21,6 +21,8 @@ from verifiers.cost.model import Offering, PlanProblem, Workload
 __all__ = ["ExactResult", "solve_exact"]
 
 _SCALE = 1_000_000
+# The pod values come with a proven cap on a node's worth up to this share (the pricing's tolerance).
+_CUT_SLACK = 5e-4
 
 
 @dataclass
@@ -46,8 +48,11 @@ def solve_exact(
     lower_bound: float,
     time_limit_s: float,
     relaxation: Relaxation | None = None,
+    pod_values: dict[tuple[str, str], float] | None = None,
 ) -> ExactResult:
-    """`relaxation` (the LP of this same problem) lets reduced-cost fixing drop slots no better plan uses."""
+    """`relaxation` (the LP of this same problem) lets reduced-cost fixing drop slots no better plan uses.
+    `pod_values[(workload, offering)]`: dual values with which no node is worth more than its price (the
+    configuration LP's); each slot then gets the valid cut  sum(value * pods) <= price * open."""
     works = [w for w in problem.workloads if w.replicas and w.name not in skip]
     inc_cost = sum(n.offering.usd_per_hour for n in incumbent)
     rcs = relaxation.node_reduced_costs if relaxation else {}
@@ -67,6 +72,13 @@ def solve_exact(
             )
             m.add(sum(counts.values()) <= o.max_pods * is_open)
             m.add(sum(counts.values()) >= is_open)
+            if pod_values:
+                worth = {w.name: math.floor(pod_values.get((w.name, o.name), 0.0) * _SCALE) for w in allowed}
+                if any(v > 0 for v in worth.values()):
+                    m.add(
+                        sum(v * counts[n] for n, v in worth.items() if v > 0)
+                        <= math.ceil(o.usd_per_hour * _SCALE * (1 + _CUT_SLACK)) * is_open
+                    )
             if prev is not None:  # identical slots: open ones first (and fuller first, with one workload)
                 m.add(prev[0] >= is_open)
                 if len(allowed) == 1:

@@ -9,15 +9,19 @@ its objective bound) or the relaxation's, re-derived from the dual certificate. 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tools.cost.plan.baseline import karpenter_style_plan
+from tools.cost.plan.configuration import ConfigurationLP, dual_objective, fixing, solve_configuration
 from tools.cost.plan.exact import solve_exact
+from tools.cost.plan.exact_patterns import solve_by_patterns
 from tools.cost.plan.heuristic import pack_guided
 from tools.cost.plan.neighbourhood import improve_on_demand
 from tools.cost.plan.packing import OpenNode, unplaceable_workloads
+from tools.cost.plan.patterns import solve_patterns
 from tools.cost.plan.relaxation import solve_relaxation
-from verifiers.cost.model import BoundSource, Offering, Plan, PlanProblem
+from verifiers.cost.configuration import certified_configuration_bound
+from verifiers.cost.model import BoundSource, ConfigurationCertificate, Offering, Plan, PlanProblem
 from verifiers.cost.validate import validate_plan
 
 __all__ = ["PlanRejectedError", "plan_nodes", "prune_dominated"]
@@ -70,6 +74,7 @@ class _Best:
     source: BoundSource
     solver: str
     optimal: bool = False
+    configuration: ConfigurationCertificate | None = None
 
 
 def _aggregate_restricted(
@@ -95,7 +100,9 @@ def _aggregate_restricted(
 def _improve_large(
     problem: PlanProblem, best: _Best, lost: set[str], start: float, time_limit_s: float
 ) -> None:
-    """MILP-guided packing (integer node counts), then large-neighbourhood search until the deadline."""
+    """The configuration LP (bound and price-and-branch plan), MILP-guided packing (integer node counts), then
+    large-neighbourhood search until the deadline."""
+    _configuration(problem, best, lost, min(8.0, time_limit_s * 0.25), min(5.0, time_limit_s * 0.15))
     try:
         guide = solve_relaxation(problem, lost, integer_nodes=True, time_limit_s=min(10.0, time_limit_s / 3))
     except RuntimeError:
@@ -133,6 +140,25 @@ def _aggregate(problem: PlanProblem, best: _Best, lost: set[str], time_limit_s: 
         best.bound, best.source = min(guide.dual_bound, _cost(best.nodes)), "milp-bound"
 
 
+def _configuration(
+    problem: PlanProblem, best: _Best, lost: set[str], cg_s: float, milp_s: float
+) -> ConfigurationLP | None:
+    """The configuration LP over the non-dominated offerings: its certified bound (re-derived by the
+    verifier over every offering), then the pattern MILP over its columns (price and branch) as a plan."""
+    try:
+        cfg = solve_configuration(prune_dominated(problem), lost, best.nodes, cg_s)
+    except RuntimeError:
+        return None
+    certified = certified_configuration_bound(problem, cfg.certificate)
+    if certified > best.bound * (1 + 1e-9):
+        best.bound, best.source, best.configuration = certified, "configuration-lp", cfg.certificate
+    if _cost(best.nodes) > best.bound * (1 + 1e-9) and milp_s > 0.2:
+        found = solve_patterns(cfg.classes, cfg.patterns, milp_s, rel_gap=1e-4)
+        if found is not None and _cost(found.nodes) < _cost(best.nodes) - 1e-9:
+            best.nodes, best.solver = found.nodes, "configuration-milp"
+    return cfg
+
+
 def _solve_small(
     problem: PlanProblem, best: _Best, lost: set[str], start: float, time_limit_s: float
 ) -> None:
@@ -149,12 +175,31 @@ def _solve_small(
             best.nodes.append(node)
     if _cost(best.nodes) <= best.bound * (1 + 1e-9):
         return
-    _aggregate(problem, best, lost, min(10.0, time_limit_s * 0.4))
+    cfg = _configuration(problem, best, lost, min(5.0, time_limit_s * 0.2), min(3.0, time_limit_s * 0.1))
+    if _cost(best.nodes) <= best.bound * (1 + 1e-9):
+        return
+    if cfg is not None:
+        left = time_limit_s * 0.3 - (time.perf_counter() - start)
+        proof = solve_by_patterns(cfg, prune_dominated(problem).offerings, best.nodes, left)
+        if proof is not None:
+            if _cost(proof.nodes) < _cost(best.nodes) - 1e-9:
+                best.nodes, best.solver = proof.nodes, "configuration-milp"
+            if proof.bound > best.bound:
+                best.bound, best.source = min(proof.bound, _cost(best.nodes)), "pattern-milp"
+            if _cost(best.nodes) <= best.bound * (1 + 1e-9):
+                best.optimal = True
+                return
+    _aggregate(problem, best, lost, min(5.0, time_limit_s * 0.2))
     if _cost(best.nodes) <= best.bound * (1 + 1e-9):
         return
     budget = max(1.0, time_limit_s * 0.9 - (time.perf_counter() - start))
     pruned = prune_dominated(problem)
-    exact = solve_exact(pruned, lost, best.nodes, best.bound, budget, solve_relaxation(pruned, lost))
+    guide = solve_relaxation(pruned, lost)
+    values = None
+    if cfg is not None:  # the configuration LP's prices fix far more slots than the resource LP's
+        rcs, values = fixing(cfg, pruned.offerings)
+        guide = replace(guide, objective=dual_objective(cfg.classes, cfg.duals), node_reduced_costs=rcs)
+    exact = solve_exact(pruned, lost, best.nodes, best.bound, budget, guide, values)
     if exact.nodes is None:
         return  # UNKNOWN: proves nothing, the heuristic plan stands
     best.solver = "cp-sat"
@@ -198,6 +243,7 @@ def plan_nodes(problem: PlanProblem, time_limit_s: float = 20.0, exact_max_pods:
         solver=solver,
         solve_seconds=time.perf_counter() - start,
         certificate=relax.certificate,
+        configuration_certificate=best.configuration,
     )
     check = validate_plan(problem, plan)
     if not check.ok:

@@ -19,7 +19,7 @@ import numpy as np
 from verifiers.cost.bound import certified_lower_bound
 from verifiers.cost.model import BoundCertificate, Offering, PlanProblem, Workload
 
-__all__ = ["Relaxation", "solve_relaxation"]
+__all__ = ["Relaxation", "quiet_highs", "solve_relaxation"]
 
 
 @dataclass
@@ -41,7 +41,7 @@ class Relaxation:
     """MILP variant: HiGHS's proven branch-and-bound bound on the MILP optimum (itself a relaxation)."""
 
 
-def _quiet_highs() -> highspy.Highs:
+def quiet_highs() -> highspy.Highs:
     """A HiGHS instance, without the banner its constructor prints on the C-level stdout."""
     sys.stdout.flush()
     saved = os.dup(1)
@@ -166,7 +166,7 @@ def solve_relaxation(
     if integer_nodes:
         pod_type = highspy.HighsVarType.kInteger if integer_pods else highspy.HighsVarType.kContinuous
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n_off + [pod_type] * len(pairs)
-    h = _quiet_highs()
+    h = quiet_highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(time_limit_s))
     h.setOptionValue("mip_rel_gap", float(rel_gap))

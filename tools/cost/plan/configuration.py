@@ -1,0 +1,320 @@
+"""The configuration LP (Gilmore-Gomory) by column generation: a lower bound that knows pods are whole.
+
+Pods of one size that may go on the same offerings form a class; a pattern is a whole-pod load (a count per
+class) one node of an offering holds. The master LP (HiGHS) picks lambda >= 0 nodes per pattern:
+    sum a_k lambda >= d_k                      (every pod of class k placed)
+    sum_{spot} a_k lambda <= sum_w spotcap_w     (aggregated max-spot-share rows; a relaxation)
+    sum_{pool o} a_k lambda <= sum_w poolcap_w   (aggregated spot-pool rows, where they can bind)
+Pricing solves each offering's knapsack at the master's dual prices and adds loads worth more than the node.
+At every round the duals, scaled by theta = min_o price_o / V_o (Farley), prove a bound; the best one goes
+out as a `ConfigurationCertificate`, which `verifiers.cost.configuration` re-checks with its own knapsack.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+
+from tools.cost.plan.knapsack import Item, Node, best_load
+from tools.cost.plan.packing import OpenNode
+from tools.cost.plan.relaxation import quiet_highs
+from verifiers.cost.model import ConfigurationCertificate, Offering, PlanProblem, Workload
+
+__all__ = [
+    "ConfigurationLP",
+    "Duals",
+    "Pattern",
+    "PodClass",
+    "dual_objective",
+    "fixing",
+    "node_items",
+    "pod_classes",
+    "solve_configuration",
+]
+
+
+@dataclass(frozen=True)
+class PodClass:
+    """Pods of one size allowed on the same offerings: interchangeable for packing."""
+
+    cpu_m: int
+    memory_mib: float
+    offerings: frozenset[str]
+    workloads: tuple[Workload, ...]
+
+    @property
+    def demand(self) -> int:
+        return sum(w.replicas for w in self.workloads)
+
+    @property
+    def spot_cap(self) -> int:
+        return sum(w.max_spot_cap() for w in self.workloads)
+
+    @property
+    def pool_cap(self) -> int:
+        return sum(w.pool_cap() for w in self.workloads if w.max_spot_cap())
+
+    @property
+    def spot_most(self) -> int:
+        """Most of its pods one spot node can hold under the workloads' caps."""
+        return sum(min(w.replicas, w.max_spot_cap(), w.pool_cap()) for w in self.workloads)
+
+
+def pod_classes(problem: PlanProblem, skip: set[str]) -> list[PodClass]:
+    """The workloads not in `skip` grouped into classes (deterministic order)."""
+    groups: dict[tuple[int, float, frozenset[str]], list[Workload]] = {}
+    for w in problem.workloads:
+        if w.replicas and w.name not in skip:
+            allowed = frozenset(o.name for o in problem.offerings if w.allows(o) and w.fits(o))
+            if allowed:
+                groups.setdefault((w.cpu_m, w.memory_mib, allowed), []).append(w)
+    return [
+        PodClass(cpu, mem, allowed, tuple(ws))
+        for (cpu, mem, allowed), ws in sorted(
+            groups.items(), key=lambda kv: (kv[0][0], kv[0][1], sorted(kv[0][2]))
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    offering: Offering
+    counts: tuple[tuple[int, int], ...]
+    """(class index, pods) pairs, sorted."""
+
+
+@dataclass
+class Duals:
+    pi: list[float]
+    sigma: list[float]
+    rho: dict[tuple[int, str], float] = field(default_factory=dict)
+
+    def scaled(self, theta: float) -> Duals:
+        return Duals(
+            [p * theta for p in self.pi],
+            [s * theta for s in self.sigma],
+            {k: r * theta for k, r in self.rho.items()},
+        )
+
+
+def node_items(o: Offering, classes: list[PodClass], duals: Duals) -> list[Item]:
+    """The knapsack items of one node of `o`: each class allowed there, at its dual value."""
+    items = []
+    for k, c in enumerate(classes):
+        if o.name not in c.offerings:
+            continue
+        if o.capacity_type == "spot":
+            value = duals.pi[k] - duals.sigma[k] - duals.rho.get((k, o.name), 0.0)
+            items.append(Item(k, c.cpu_m, c.memory_mib, value, c.spot_most))
+        else:
+            items.append(Item(k, c.cpu_m, c.memory_mib, duals.pi[k], c.demand))
+    return items
+
+
+def dual_objective(classes: list[PodClass], duals: Duals) -> float:
+    total = sum(c.demand * p - c.spot_cap * s for c, p, s in zip(classes, duals.pi, duals.sigma, strict=True))
+    return total - sum(classes[k].pool_cap * r for (k, _), r in duals.rho.items())
+
+
+@dataclass
+class ConfigurationLP:
+    classes: list[PodClass]
+    patterns: list[Pattern]
+    usage: list[float]
+    """Nodes of each pattern at the last master solve."""
+    bound: float
+    """Farley's bound at the best duals (this module's knapsack; the verifier re-derives it)."""
+    duals: Duals
+    """The best duals, scaled so that no node is worth more than its price."""
+    certificate: ConfigurationCertificate
+    converged: bool
+    rounds: int
+
+
+def _certificate(classes: list[PodClass], duals: Duals) -> ConfigurationCertificate:
+    cert = ConfigurationCertificate(pod_prices={})
+    for k, c in enumerate(classes):
+        for w in c.workloads:
+            cert.pod_prices[w.name] = max(0.0, duals.pi[k])
+            if duals.sigma[k] > 0:
+                cert.spot_share_prices[w.name] = duals.sigma[k]
+            for (kk, o), r in duals.rho.items():
+                if kk == k and r > 0 and w.max_spot_cap():
+                    cert.pool_prices.setdefault(w.name, {})[o] = r
+    return cert
+
+
+class _Master:
+    """The restricted master LP, grown a column at a time."""
+
+    def __init__(self, classes: list[PodClass], offerings: list[Offering]):
+        self.classes = classes
+        spot_names = {o.name for o in offerings if o.capacity_type == "spot"}
+        self.spot_row: dict[int, int] = {}
+        self.pool_row: dict[tuple[int, str], int] = {}
+        lower = [float(c.demand) for c in classes]
+        upper = [highspy.kHighsInf] * len(classes)
+        for k, c in enumerate(classes):
+            pools = sorted(c.offerings & spot_names)
+            if pools and c.spot_cap < c.demand:
+                self.spot_row[k] = len(lower)
+                lower.append(-highspy.kHighsInf)
+                upper.append(float(c.spot_cap))
+            if pools and c.pool_cap < min(c.spot_cap, c.demand):
+                for o in pools:
+                    self.pool_row[(k, o)] = len(lower)
+                    lower.append(-highspy.kHighsInf)
+                    upper.append(float(c.pool_cap))
+        self.h = quiet_highs()
+        big = 10.0 * max((o.usd_per_hour for o in offerings), default=1.0) + 1.0
+        lp = highspy.HighsLp()
+        n = len(classes)  # one artificial column per class keeps the master feasible (costly, never used)
+        lp.num_col_, lp.num_row_ = n, len(lower)
+        lp.col_cost_ = np.full(n, big)
+        lp.col_lower_, lp.col_upper_ = np.zeros(n), np.full(n, highspy.kHighsInf)
+        lp.row_lower_, lp.row_upper_ = np.array(lower), np.array(upper)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.arange(n + 1, dtype=np.int32)
+        lp.a_matrix_.index_ = np.arange(n, dtype=np.int32)
+        lp.a_matrix_.value_ = np.ones(n)
+        self.h.passModel(lp)
+        self.patterns: list[Pattern] = []
+        self.seen: set[tuple[str, tuple[tuple[int, int], ...]]] = set()
+
+    def add(self, p: Pattern) -> bool:
+        key = (p.offering.name, p.counts)
+        if key in self.seen or not p.counts:
+            return False
+        self.seen.add(key)
+        self.patterns.append(p)
+        idx: list[int] = []
+        val: list[float] = []
+        for k, a in p.counts:
+            idx.append(k)
+            val.append(float(a))
+            if p.offering.capacity_type == "spot":
+                for row in (self.spot_row.get(k), self.pool_row.get((k, p.offering.name))):
+                    if row is not None:
+                        idx.append(row)
+                        val.append(float(a))
+        self.h.addCol(
+            p.offering.usd_per_hour,
+            0.0,
+            highspy.kHighsInf,
+            len(idx),
+            np.array(idx, dtype=np.int32),
+            np.array(val),
+        )
+        return True
+
+    def solve(self) -> tuple[Duals, list[float]]:
+        self.h.run()
+        if self.h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(
+                "configuration master not solved: " + self.h.modelStatusToString(self.h.getModelStatus())
+            )
+        sol = self.h.getSolution()
+        row = list(sol.row_dual)
+        duals = Duals(
+            [max(0.0, row[k]) for k in range(len(self.classes))],
+            [
+                max(0.0, -row[self.spot_row[k]]) if k in self.spot_row else 0.0
+                for k in range(len(self.classes))
+            ],
+            {key: max(0.0, -row[r]) for key, r in self.pool_row.items() if -row[r] > 0},
+        )
+        usage = list(sol.col_value)[len(self.classes) :]
+        return duals, usage
+
+
+def _seed_patterns(
+    classes: list[PodClass], offerings: list[Offering], seeds: list[OpenNode]
+) -> list[Pattern]:
+    """Columns to start from: the given plan's nodes, and per class its cheapest single-class node."""
+    of_workload = {w.name: k for k, c in enumerate(classes) for w in c.workloads}
+    out = []
+    for node in seeds:
+        counts: dict[int, int] = {}
+        for name, n in node.counts.items():
+            if n and name in of_workload:
+                counts[of_workload[name]] = counts.get(of_workload[name], 0) + n
+        out.append(Pattern(node.offering, tuple(sorted(counts.items()))))
+    unit = Duals([1.0] * len(classes), [0.0] * len(classes))
+    for k in range(len(classes)):
+        best: tuple[float, Pattern] | None = None
+        for o in offerings:
+            items = [it for it in node_items(o, classes, unit) if it.key == k]
+            if items:
+                n = best_load(Node(o.cpu_m, o.memory_mib, o.max_pods), items)[2].get(k, 0)
+                if n and (best is None or o.usd_per_hour / n < best[0]):
+                    best = (o.usd_per_hour / n, Pattern(o, ((k, n),)))
+        if best is not None:
+            out.append(best[1])
+    return out
+
+
+def solve_configuration(
+    problem: PlanProblem, skip: set[str], seeds: list[OpenNode], time_limit_s: float
+) -> ConfigurationLP:
+    """Column generation over `problem.offerings` (pass them pruned of dominated ones) until no load is worth
+    more than its node, or the time is up; the bound is valid either way."""
+    deadline = time.perf_counter() + time_limit_s
+    classes = pod_classes(problem, skip)
+    master = _Master(classes, problem.offerings)
+    for p in _seed_patterns(classes, problem.offerings, seeds):
+        master.add(p)
+    best_bound, best_duals = 0.0, Duals([0.0] * len(classes), [0.0] * len(classes))
+    converged, rounds, usage = False, 0, [0.0] * len(master.patterns)
+    while True:
+        rounds += 1
+        duals, usage = master.solve()
+        theta, new = 1.0, []
+        for o in problem.offerings:
+            worth, cap, counts = best_load(
+                Node(o.cpu_m, o.memory_mib, o.max_pods), node_items(o, classes, duals)
+            )
+            if cap > o.usd_per_hour:
+                theta = min(theta, o.usd_per_hour / cap)
+            if worth > o.usd_per_hour * (1 + 1e-9) + 1e-12:
+                new.append(Pattern(o, tuple(sorted(counts.items()))))
+        bound = theta * dual_objective(classes, duals)
+        if bound > best_bound:
+            best_bound, best_duals = bound, duals.scaled(theta * (1 - 1e-12))
+        added = sum(master.add(p) for p in new)
+        if not added:
+            converged = not new
+            break
+        if time.perf_counter() > deadline:
+            break
+    if len(usage) != len(master.patterns):  # columns added since the last solve
+        _, usage = master.solve()
+    return ConfigurationLP(
+        classes=classes,
+        patterns=master.patterns,
+        usage=usage,
+        bound=best_bound,
+        duals=best_duals,
+        certificate=_certificate(classes, best_duals),
+        converged=converged,
+        rounds=rounds,
+    )
+
+
+def fixing(
+    cfg: ConfigurationLP, offerings: list[Offering]
+) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
+    """At the certificate's prices: each offering's reduced cost (price - a proven cap on a node's worth; a
+    plan costs at least the bound + the reduced costs of its nodes) and each (workload, offering) pod value."""
+    rcs: dict[str, float] = {}
+    values: dict[tuple[str, str], float] = {}
+    for o in offerings:
+        items = node_items(o, cfg.classes, cfg.duals)
+        _, cap, _ = best_load(Node(o.cpu_m, o.memory_mib, o.max_pods), items)
+        rcs[o.name] = max(0.0, o.usd_per_hour - cap)
+        for it in items:
+            for w in cfg.classes[it.key].workloads:
+                values[(w.name, o.name)] = it.value
+    return rcs, values

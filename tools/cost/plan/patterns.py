@@ -1,0 +1,183 @@
+"""Plans from configuration-LP patterns: an integer pattern MILP (HiGHS), then pods back onto real nodes.
+
+Variables: lambda_p >= 0 integer nodes per pattern; x_w,o >= 0 pods of workload w on spot pool o. Rows:
+    sum_w in k x_w,o <= sum_{p on o} a_kp lambda_p          (spot pods of class k fit its room on pool o)
+    sum_{p on-demand} a_kp lambda_p + sum_w,o x_w,o >= d_k  (the rest of class k fits on-demand room)
+    sum_o x_w,o <= spotcap_w,  x_w,o <= poolcap_w
+Given integer lambdas the x-rows form a flow problem, so they are integral at a vertex; the plan is rebuilt
+with an exact max flow (OR-Tools) per class. Every real plan is a solution (its nodes are patterns), so over
+a complete pattern set the MILP optimum is the true optimum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+from ortools.graph.python import max_flow
+
+from tools.cost.plan.configuration import Pattern, PodClass
+from tools.cost.plan.packing import OpenNode
+from tools.cost.plan.relaxation import quiet_highs
+
+__all__ = ["PatternPlan", "solve_patterns"]
+
+
+@dataclass
+class PatternPlan:
+    nodes: list[OpenNode]
+    optimal: bool
+    """HiGHS proved the MILP optimal (or infeasible) over the given patterns."""
+    dual_bound: float
+    infeasible: bool = False
+    """No plan is made of the given patterns (HiGHS proved it)."""
+
+
+def _spot_pairs(classes: list[PodClass], patterns: list[Pattern]) -> list[tuple[int, int, str]]:
+    """(class, workload index in class, spot pool) for each x variable."""
+    pools: dict[int, set[str]] = {}
+    for p in patterns:
+        if p.offering.capacity_type == "spot":
+            for k, _ in p.counts:
+                pools.setdefault(k, set()).add(p.offering.name)
+    return [
+        (k, i, o)
+        for k, c in enumerate(classes)
+        for o in sorted(pools.get(k, ()))
+        for i, w in enumerate(c.workloads)
+        if w.max_spot_cap()
+    ]
+
+
+def solve_patterns(
+    classes: list[PodClass],
+    patterns: list[Pattern],
+    time_limit_s: float,
+    rel_gap: float = 1e-4,
+    cutoff: float | None = None,
+) -> PatternPlan | None:
+    """The cheapest plan made of `patterns`; None when HiGHS finds none in time (or none below `cutoff`)."""
+    pairs = _spot_pairs(classes, patterns)
+    n_pat = len(patterns)
+    room_row = {key: r for r, key in enumerate(sorted({(k, o) for k, _, o in pairs}))}
+    cover0 = len(room_row)
+    wl_rows = {
+        (k, i): cover0 + len(classes) + j for j, (k, i) in enumerate(sorted({(k, i) for k, i, _ in pairs}))
+    }
+    n_rows = cover0 + len(classes) + len(wl_rows)
+    cols: list[tuple[float, float, list[int], list[float]]] = []
+    for p in patterns:
+        idx, val = [], []
+        for k, a in p.counts:
+            if p.offering.capacity_type == "spot":
+                if (k, p.offering.name) in room_row:
+                    idx.append(room_row[(k, p.offering.name)])
+                    val.append(-float(a))
+            else:
+                idx.append(cover0 + k)
+                val.append(float(a))
+        cols.append((p.offering.usd_per_hour, highspy.kHighsInf, idx, val))
+    for k, i, o in pairs:
+        w = classes[k].workloads[i]
+        cols.append(
+            (
+                0.0,
+                float(min(w.pool_cap(), w.replicas)),
+                [room_row[(k, o)], cover0 + k, wl_rows[(k, i)]],
+                [1.0, 1.0, 1.0],
+            )
+        )
+    lower = np.full(n_rows, -highspy.kHighsInf)
+    upper = np.zeros(n_rows)
+    for k, c in enumerate(classes):
+        lower[cover0 + k], upper[cover0 + k] = float(c.demand), highspy.kHighsInf
+    for (k, i), r in wl_rows.items():
+        upper[r] = float(classes[k].workloads[i].max_spot_cap())
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = len(cols), n_rows
+    lp.col_cost_ = np.array([c[0] for c in cols])
+    lp.col_lower_ = np.zeros(len(cols))
+    lp.col_upper_ = np.array([c[1] for c in cols])
+    lp.row_lower_, lp.row_upper_ = lower, upper
+    starts = np.cumsum([0] + [len(c[2]) for c in cols]).astype(np.int32)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = starts
+    lp.a_matrix_.index_ = np.array([r for c in cols for r in c[2]], dtype=np.int32)
+    lp.a_matrix_.value_ = np.array([v for c in cols for v in c[3]])
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_pat + [highspy.HighsVarType.kContinuous] * len(
+        pairs
+    )
+    h = quiet_highs()
+    h.setOptionValue("time_limit", max(0.1, float(time_limit_s)))
+    h.setOptionValue("mip_rel_gap", float(rel_gap))
+    h.setOptionValue("mip_abs_gap", 1e-7)
+    if cutoff is not None:
+        h.setOptionValue("objective_bound", float(cutoff))
+    h.passModel(lp)
+    h.run()
+    if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+        return PatternPlan([], True, float("inf"), infeasible=True)
+    if h.getInfo().primal_solution_status != 2:
+        return None
+    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    counts = [round(v) for v in list(h.getSolution().col_value)[:n_pat]]
+    nodes = _build(classes, patterns, counts)
+    if nodes is None:
+        return None
+    return PatternPlan(nodes, optimal, float(h.getInfo().mip_dual_bound))
+
+
+def _build(classes: list[PodClass], patterns: list[Pattern], counts: list[int]) -> list[OpenNode] | None:
+    """Nodes for the chosen patterns, with each class's pods given back to its workloads (spot by max flow
+    under the workloads' caps, the rest on-demand); None if the rooms cannot hold them."""
+    rooms: list[tuple[OpenNode, dict[int, int]]] = []
+    for p, n in zip(patterns, counts, strict=True):
+        for _ in range(n):
+            rooms.append((OpenNode(p.offering), dict(p.counts)))
+    for k, c in enumerate(classes):
+        spot_room: dict[str, int] = {}
+        for node, room in rooms:
+            if node.offering.capacity_type == "spot" and room.get(k):
+                spot_room[node.offering.name] = spot_room.get(node.offering.name, 0) + room[k]
+        pools = sorted(spot_room)
+        flow = max_flow.SimpleMaxFlow()
+        src, sink, nw = 0, 1, len(c.workloads)
+        arcs: list[tuple[int, int, str]] = []
+        for i, w in enumerate(c.workloads):
+            flow.add_arc_with_capacity(src, 2 + i, w.max_spot_cap())
+            for j, o in enumerate(pools):
+                arcs.append(
+                    (flow.add_arc_with_capacity(2 + i, 2 + nw + j, min(w.pool_cap(), w.replicas)), i, o)
+                )
+        for j, o in enumerate(pools):
+            flow.add_arc_with_capacity(2 + nw + j, sink, spot_room[o])
+        if pools and flow.solve(src, sink) != flow.OPTIMAL:
+            return None
+        left = {i: w.replicas for i, w in enumerate(c.workloads)}
+        for arc, i, o in arcs:
+            n = flow.flow(arc)
+            left[i] -= n
+            if _fill(rooms, k, c, i, n, o):
+                return None
+        for i in range(nw):
+            if _fill(rooms, k, c, i, left[i], None):
+                return None
+    return [node for node, _ in rooms if node.pods]
+
+
+def _fill(
+    rooms: list[tuple[OpenNode, dict[int, int]]], k: int, c: PodClass, i: int, n: int, pool: str | None
+) -> int:
+    """Place n pods of workload i of class k into the class's room on nodes of spot `pool` (None: on-demand
+    nodes); returns how many found no room."""
+    for node, room in rooms:
+        if n <= 0:
+            break
+        here = node.offering.name == pool if pool else node.offering.capacity_type != "spot"
+        if room.get(k) and here:
+            take = min(n, room[k])
+            node.add(c.workloads[i], take)
+            room[k] -= take
+            n -= take
+    return n
