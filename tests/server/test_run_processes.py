@@ -22,12 +22,19 @@ from server.app import create_app
 from server.workers import RunProcesses, WorkerStartError
 from tests.server.conftest import ALICE, TOKENS, decide, new_thread, send, sse
 
+POSTGRES_URL = os.environ.get("OPSGRAPH_TEST_POSTGRES_URL")
 
-@pytest.fixture(scope="module")
-def worker_settings(sandbox_cluster: SandboxCluster, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def worker_settings(
+    request: pytest.FixtureRequest, sandbox_cluster: SandboxCluster, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
     folder = tmp_path_factory.mktemp("workers")
+    if request.param == "postgres" and not POSTGRES_URL:
+        pytest.skip("Postgres: set OPSGRAPH_TEST_POSTGRES_URL to run (.ci/run does)")
+    url = POSTGRES_URL if request.param == "postgres" else f"sqlite:///{folder / 'checkpoints.sqlite'}"
     return Settings(
-        checkpoint_url=f"sqlite:///{folder / 'checkpoints.sqlite'}",
+        checkpoint_url=url or "",
         api_tokens=TOKENS,
         kubeconfig=sandbox_cluster.kubeconfig,
         data_dir=folder,
