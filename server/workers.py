@@ -94,6 +94,7 @@ class _Worker:
         self.index, self.process, self.conn = index, process, conn
         self.runs: dict[int, Sink] = {}
         self.send_lock = threading.Lock()
+        self.alive = True
 
 
 class RunProcesses:
@@ -167,7 +168,12 @@ class RunProcesses:
         with self._lock:
             if self._closing:
                 raise RuntimeError("the server is shutting down")
-            worker = min(self._workers, key=lambda w: len(w.runs))
+            alive = [w for w in self._workers if w.alive]
+            if not alive:  # every worker died and none is back yet
+                busy = ErrorEvent(message="no worker process is running yet; retry in a few seconds")
+                sink([("event", busy), ("end", None)])
+                return
+            worker = min(alive, key=lambda w: len(w.runs))
             run_id = next(self._ids)
             worker.runs[run_id] = sink
         try:
@@ -193,6 +199,8 @@ class RunProcesses:
                 self._deliver(worker, batches)
                 break
             self._deliver(worker, batches)
+        with self._lock:
+            worker.alive = False  # new runs go to the other workers from now on
         worker.process.join(5)
         with self._lock:
             lost = list(worker.runs)

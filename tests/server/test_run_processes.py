@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,11 +117,18 @@ def test_a_worker_that_dies_ends_its_runs_with_an_error_and_is_replaced(
     client, processes = served
     [victim] = _worker_pids(processes)
     thread_id = new_thread(client, ALICE)
-    os.kill(victim, signal.SIGKILL)
+    # the worker is stopped, so the run waits in its pipe; the worker dies while the run is its own
+    os.kill(victim, signal.SIGSTOP)
+    threading.Timer(0.5, os.kill, (victim, signal.SIGKILL)).start()
     events = sse(send(client, thread_id, "list pods in payments", ALICE))
     assert events[0]["type"] == "start"
     assert events[-1]["type"] == "error" and "worker process" in events[-1]["message"], events
     assert client.get(f"/v1/threads/{thread_id}", headers=ALICE).json()["status"] == "error"
+    # until a new worker is up, a run is refused at once rather than queued on a dead one
+    other = new_thread(client, ALICE)
+    refused = sse(send(client, other, "list pods in payments", ALICE))
+    assert refused[-1]["type"] == "error" and "no worker process" in refused[-1]["message"], refused
+    assert client.get(f"/v1/threads/{other}", headers=ALICE).json()["status"] == "idle"
     deadline = time.monotonic() + 90
     while _worker_pids(processes) in ([victim], []) and time.monotonic() < deadline:
         time.sleep(0.2)
