@@ -32,8 +32,9 @@ class PatternProof:
 def _patterns(
     cfg: ConfigurationLP, offerings: list[Offering], delta: float, limit: int
 ) -> list[Pattern] | None:
-    """Every pattern of reduced cost <= delta at the certificate's prices; None when there are too many or
-    some pattern is worth more than its node (the prices are then not feasible, and prove nothing)."""
+    """Every pattern of reduced cost <= delta at the certificate's prices, less those another one holds (one
+    more pod of some class, also within delta: more room at the same price). None when there are too many
+    or some pattern is worth more than its node (the prices are then not feasible, and prove nothing)."""
     patterns: list[Pattern] = []
     for o in offerings:
         items = node_items(o, cfg.classes, cfg.duals)
@@ -43,10 +44,14 @@ def _patterns(
             loads = loads_worth(Node(o.cpu_m, o.memory_mib, o.max_pods), items, o.usd_per_hour - delta)
         except LoadLimitError:
             return None
+        listed = {tuple(sorted(load.items())) for _, load in loads}
         for value, load in loads:
             if value > o.usd_per_hour * (1 + 1e-6) + 1e-9:
                 return None
-            patterns.append(Pattern(o, tuple(sorted(load.items()))))
+            if not any(
+                tuple(sorted({**load, it.key: load.get(it.key, 0) + 1}.items())) in listed for it in items
+            ):
+                patterns.append(Pattern(o, tuple(sorted(load.items()))))
         if len(patterns) > limit:
             return None
     return patterns

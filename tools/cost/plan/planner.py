@@ -175,12 +175,14 @@ def _solve_small(
             best.nodes.append(node)
     if _cost(best.nodes) <= best.bound * (1 + 1e-9):
         return
-    cfg = _configuration(problem, best, lost, min(5.0, time_limit_s * 0.2), min(3.0, time_limit_s * 0.1))
+    cfg = _configuration(problem, best, lost, min(5.0, time_limit_s * 0.2), min(1.5, time_limit_s * 0.06))
     if _cost(best.nodes) <= best.bound * (1 + 1e-9):
         return
     if cfg is not None:
-        left = time_limit_s * 0.3 - (time.perf_counter() - start)
-        proof = solve_by_patterns(cfg, prune_dominated(problem).offerings, best.nodes, left)
+        left = time_limit_s * 0.25 - (time.perf_counter() - start)  # few patterns: proven fast; else CP-SAT
+        proof = solve_by_patterns(
+            cfg, prune_dominated(problem).offerings, best.nodes, left, max_patterns=3000
+        )
         if proof is not None:
             if _cost(proof.nodes) < _cost(best.nodes) - 1e-9:
                 best.nodes, best.solver = proof.nodes, "configuration-milp"
@@ -189,7 +191,7 @@ def _solve_small(
             if _cost(best.nodes) <= best.bound * (1 + 1e-9):
                 best.optimal = True
                 return
-    _aggregate(problem, best, lost, min(5.0, time_limit_s * 0.2))
+    _aggregate(problem, best, lost, min(3.0, time_limit_s * 0.12))
     if _cost(best.nodes) <= best.bound * (1 + 1e-9):
         return
     budget = max(1.0, time_limit_s * 0.9 - (time.perf_counter() - start))
