@@ -118,10 +118,17 @@ class RunProcesses:
         self._ids = itertools.count(1)
         self._closing = False
         self._workers: list[_Worker] = []
+        starting: list[_Worker] = []
         try:
-            for index in range(processes):
-                self._workers.append(self._spawn(index))
+            for index in range(processes):  # they start side by side
+                starting.append(self._start(index))
+            for worker in starting:
+                self._ready(worker)
+                self._workers.append(worker)
         except BaseException:
+            for worker in starting:
+                if worker not in self._workers and worker.process.is_alive():
+                    worker.process.kill()
             self.close()
             raise
 
@@ -136,6 +143,11 @@ class RunProcesses:
         return len(self._workers) * self.threads
 
     def _spawn(self, index: int) -> _Worker:
+        worker = self._start(index)
+        self._ready(worker)
+        return worker
+
+    def _start(self, index: int) -> _Worker:
         ours, theirs = self._context.Pipe()
         process = self._context.Process(
             target=_worker_main,
@@ -145,7 +157,11 @@ class RunProcesses:
         )
         process.start()
         theirs.close()
-        worker = _Worker(index, process, ours)
+        return _Worker(index, process, ours)
+
+    def _ready(self, worker: _Worker) -> None:
+        """Wait for the worker's runtime, then start reading what it sends."""
+        index, process, ours = worker.index, worker.process, worker.conn
         if not ours.poll(120):
             process.kill()
             raise WorkerStartError(f"worker {index} did not start within 120 s")
@@ -161,7 +177,6 @@ class RunProcesses:
         threading.Thread(
             target=self._read, args=(worker,), name=f"opsgraph-worker-{index}-reader", daemon=True
         ).start()
-        return worker
 
     def submit(self, request: RunRequest, sink: Sink) -> None:
         """Start `request` on the least busy worker; its news goes to `sink`."""
