@@ -102,7 +102,7 @@ def _improve_large(
 ) -> None:
     """The configuration LP (bound and price-and-branch plan), MILP-guided packing (integer node counts), then
     large-neighbourhood search until the deadline."""
-    _configuration(problem, best, lost, min(8.0, time_limit_s * 0.25), min(5.0, time_limit_s * 0.15))
+    _configuration(problem, best, lost, min(6.0, time_limit_s * 0.2), min(4.0, time_limit_s * 0.12))
     try:
         guide = solve_relaxation(problem, lost, integer_nodes=True, time_limit_s=min(10.0, time_limit_s / 3))
     except RuntimeError:
