@@ -242,15 +242,18 @@ def _seed_patterns(
             if n and name in of_workload:
                 counts[of_workload[name]] = counts.get(of_workload[name], 0) + n
         out.append(Pattern(node.offering, tuple(sorted(counts.items()))))
-    unit = Duals([1.0] * len(classes), [0.0] * len(classes))
-    for k in range(len(classes)):
+    for k, c in enumerate(classes):
         best: tuple[float, Pattern] | None = None
         for o in offerings:
-            items = [it for it in node_items(o, classes, unit) if it.key == k]
-            if items:
-                n = best_load(Node(o.cpu_m, o.memory_mib, o.max_pods), items)[2].get(k, 0)
-                if n and (best is None or o.usd_per_hour / n < best[0]):
-                    best = (o.usd_per_hour / n, Pattern(o, ((k, n),)))
+            if o.name not in c.offerings:
+                continue
+            n = min(c.spot_most if o.capacity_type == "spot" else c.demand, o.max_pods)
+            if c.cpu_m:
+                n = min(n, int((o.cpu_m + 1e-6) // c.cpu_m))
+            if c.memory_mib:
+                n = min(n, int((o.memory_mib + 1e-6) // c.memory_mib))
+            if n and (best is None or o.usd_per_hour / n < best[0]):
+                best = (o.usd_per_hour / n, Pattern(o, ((k, n),)))
         if best is not None:
             out.append(best[1])
     return out
@@ -271,21 +274,25 @@ def solve_configuration(
     while True:
         rounds += 1
         duals, usage = master.solve()
-        theta, new = 1.0, []
+        theta, new, priced = 1.0, [], True
         for o in problem.offerings:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                priced = False  # a round not priced over every offering proves nothing
+                break
             worth, cap, counts = best_load(
-                Node(o.cpu_m, o.memory_mib, o.max_pods), node_items(o, classes, duals)
+                Node(o.cpu_m, o.memory_mib, o.max_pods), node_items(o, classes, duals), milp_s=min(0.5, left)
             )
             if cap > o.usd_per_hour:
                 theta = min(theta, o.usd_per_hour / cap)
             if worth > o.usd_per_hour * (1 + 1e-9) + 1e-12:
                 new.append(Pattern(o, tuple(sorted(counts.items()))))
-        bound = theta * dual_objective(classes, duals)
+        bound = theta * dual_objective(classes, duals) if priced else 0.0
         if bound > best_bound:
             best_bound, best_duals = bound, duals.scaled(theta * (1 - 1e-12))
         added = sum(master.add(p) for p in new)
         if not added:
-            converged = not new
+            converged = priced and not new
             break
         if time.perf_counter() > deadline:
             break

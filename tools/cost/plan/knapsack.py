@@ -202,7 +202,7 @@ def _search(
 
 
 def best_load(
-    node: Node, items: list[Item], rel_tol: float = 2e-4, limit: int = 20_000
+    node: Node, items: list[Item], rel_tol: float = 2e-4, limit: int = 20_000, milp_s: float = 0.5
 ) -> tuple[float, float, dict[int, int]]:
     """The most valuable load of one node: (its value, a proven cap on any load's value, class key -> count).
     Branches that cannot beat the best by more than `rel_tol` are cut, so the cap is value * (1 + rel_tol);
@@ -224,7 +224,7 @@ def best_load(
         _search(node, groups, enough, leaf, limit)
     except LoadLimitError:
         root = _search(node, groups, lambda v, cap: False, leaf, 1)
-        solved = _milp_load(node, [it for it in items if it.value > 0])
+        solved = _milp_load(node, [it for it in items if it.value > 0], milp_s)
         if solved is None:
             return best[0][0], max(root, best[0][0] * (1 + rel_tol)), best[0][1]
         value, cap, load = solved
@@ -234,7 +234,9 @@ def best_load(
     return best[0][0], best[0][0] * (1 + rel_tol), best[0][1]
 
 
-def _milp_load(node: Node, items: list[Item]) -> tuple[float, float, dict[int, int]] | None:
+def _milp_load(
+    node: Node, items: list[Item], time_limit_s: float
+) -> tuple[float, float, dict[int, int]] | None:
     """The load as a MILP for HiGHS: (value found, proven cap, load), or None without a solution."""
     n = len(items)
     h = quiet_highs()
@@ -252,7 +254,7 @@ def _milp_load(node: Node, items: list[Item]) -> tuple[float, float, dict[int, i
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n
     h.passModel(lp)
     h.setOptionValue("mip_rel_gap", 1e-6)
-    h.setOptionValue("time_limit", 2.0)
+    h.setOptionValue("time_limit", max(0.02, time_limit_s))
     h.run()
     if h.getInfo().primal_solution_status != 2:
         return None

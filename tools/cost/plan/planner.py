@@ -12,7 +12,13 @@ import time
 from dataclasses import dataclass, replace
 
 from tools.cost.plan.baseline import karpenter_style_plan
-from tools.cost.plan.configuration import ConfigurationLP, dual_objective, fixing, solve_configuration
+from tools.cost.plan.configuration import (
+    ConfigurationLP,
+    dual_objective,
+    fixing,
+    pod_classes,
+    solve_configuration,
+)
 from tools.cost.plan.exact import solve_exact
 from tools.cost.plan.exact_patterns import solve_by_patterns
 from tools.cost.plan.heuristic import pack_guided
@@ -25,6 +31,10 @@ from verifiers.cost.model import BoundSource, ConfigurationCertificate, Offering
 from verifiers.cost.validate import validate_plan
 
 __all__ = ["PlanRejectedError", "plan_nodes", "prune_dominated"]
+
+
+# Pod classes (sizes x allowed offerings) beyond which the configuration LP is not tried.
+_MAX_CLASSES = 60
 
 
 class PlanRejectedError(RuntimeError):
@@ -144,7 +154,10 @@ def _configuration(
     problem: PlanProblem, best: _Best, lost: set[str], cg_s: float, milp_s: float
 ) -> ConfigurationLP | None:
     """The configuration LP over the non-dominated offerings: its certified bound (re-derived by the
-    verifier over every offering), then the pattern MILP over its columns (price and branch) as a plan."""
+    verifier over every offering), then the pattern MILP over its columns (price and branch) as a plan.
+    Skipped with more than _MAX_CLASSES pod classes: a pricing round then takes longer than its budget."""
+    if len(pod_classes(problem, lost)) > _MAX_CLASSES:
+        return None
     try:
         cfg = solve_configuration(prune_dominated(problem), lost, best.nodes, cg_s)
     except RuntimeError:
