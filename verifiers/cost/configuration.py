@@ -26,8 +26,10 @@ __all__ = ["best_node_value", "certified_configuration_bound"]
 _EPS = 1e-9
 # Allocatable slack the validator also grants (a pattern it accepts is one this check considers).
 _FIT_TOL = 1e-6
-# Search nodes per offering before the knapsack settles for its (valid, weaker) root upper bound.
+# Search nodes per offering, and for a whole certificate, before a knapsack settles for its (valid, weaker)
+# root upper bound: a certificate check takes seconds, never minutes.
 _MAX_NODES = 2_000_000
+_MAX_TOTAL_NODES = 6_000_000
 # Branches that cannot beat the best load by more than this share are cut; the value claimed is raised by it.
 _REL = 1e-4
 
@@ -71,16 +73,17 @@ def _prices(offering: Offering, groups: list[_Group]) -> tuple[float, float, flo
 
 
 def best_node_value(
-    offering: Offering, items: list[tuple[Workload, float, int]], target: float = 0.0
-) -> float:
-    """A proven cap on the value one node of `offering` can hold: `items` are (workload, value per pod, most
-    pods of it on one node). Branch and bound, exact up to a share `_REL` (the cap includes it); on a very
-    large search, the root's cap instead. Loads worth at most `target` are not sought: the answer is then
-    max(target, the best load) (with `target` the node's price, proving no load is worth more is enough). With prices (a, b, c) per millicore, MiB and slot, the pods left
-    can add at most a * cpu + b * mem + c * slots + sum over them of max(0, value - priced resources)."""
+    offering: Offering, items: list[tuple[Workload, float, int]], target: float = 0.0, limit: int = _MAX_NODES
+) -> tuple[float, int]:
+    """A proven cap on the value one node of `offering` can hold, and the search nodes it took: `items` are
+    (workload, value per pod, most pods of it on one node). Branch and bound, exact up to a share `_REL` (the
+    cap includes it); past `limit` search nodes, the root's cap instead. Loads worth at most `target` are not
+    sought: the answer is then max(target, the best load) (with `target` the node's price, proving no load
+    is worth more is enough). With prices (a, b, c) per millicore, MiB and slot, the pods left can add at
+    most a * cpu + b * mem + c * slots + sum over them of max(0, value - priced resources)."""
     groups = _groups([(w, v, c) for w, v, c in items if v > 0 and c > 0])
     if not groups:
-        return 0.0
+        return 0.0, 0
     a, b, c = _prices(offering, groups)
     prefix = [[0.0, *np.cumsum(vals).tolist()] for _, _, vals in groups]
     excess = [0.0]
@@ -118,7 +121,7 @@ def best_node_value(
         visited += 1
         if value > best:
             best = value
-        if i == len(groups) or visited > _MAX_NODES:
+        if i == len(groups) or visited > limit:
             return
         if value + upper(i, cpu, mem, slots) <= best * (1 + _REL):
             return
@@ -132,7 +135,7 @@ def best_node_value(
             search(i + 1, cpu - k * g_cpu, mem - k * g_mem, slots - k, value + prefix[i][k])
 
     search(0, cap_cpu, cap_mem, offering.max_pods, 0.0)
-    return root if visited > _MAX_NODES else min(root, best * (1 + _REL))
+    return (root if visited > limit else min(root, best * (1 + _REL))), visited
 
 
 def certified_configuration_bound(problem: PlanProblem, certificate: ConfigurationCertificate) -> float:
@@ -155,6 +158,7 @@ def certified_configuration_bound(problem: PlanProblem, certificate: Configurati
     if dual <= 0:
         return 0.0
     theta = 1.0
+    budget = _MAX_TOTAL_NODES
     for o in problem.offerings:
         items: list[tuple[Workload, float, int]] = []
         for w in placeable:
@@ -165,7 +169,8 @@ def certified_configuration_bound(problem: PlanProblem, certificate: Configurati
                 items.append((w, value, min(w.replicas, w.max_spot_cap(), w.pool_cap())))
             else:
                 items.append((w, pi[w.name], w.replicas))
-        worth = best_node_value(o, items, target=o.usd_per_hour)
+        worth, used = best_node_value(o, items, target=o.usd_per_hour, limit=min(_MAX_NODES, budget))
+        budget = max(0, budget - used)
         if worth > o.usd_per_hour:
             theta = min(theta, o.usd_per_hour / worth)
     return max(0.0, theta * dual * (1 - _EPS))
