@@ -167,7 +167,7 @@ def _configuration(
         best.bound, best.source, best.configuration = certified, "configuration-lp", cfg.certificate
     if _cost(best.nodes) > best.bound * (1 + 1e-9) and milp_s > 0.2:
         found = solve_patterns(cfg.classes, cfg.patterns, milp_s, rel_gap=1e-4)
-        if found is not None and _cost(found.nodes) < _cost(best.nodes) - 1e-9:
+        if found is not None and not found.infeasible and _cost(found.nodes) < _cost(best.nodes) - 1e-9:
             best.nodes, best.solver = found.nodes, "configuration-milp"
     return cfg
 
