@@ -59,18 +59,7 @@ def _multipliers(node: Node, items: list[Item]) -> tuple[float, float, float]:
     if not _LP:
         _LP.append(quiet_highs())
     h = _LP[0]
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = n, 3
-    lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_ = np.array([max(0.0, it.value) for it in items])
-    lp.col_lower_, lp.col_upper_ = np.zeros(n), np.array([float(it.most) for it in items])
-    lp.row_lower_ = np.full(3, -highspy.kHighsInf)
-    lp.row_upper_ = np.array([node.cpu_m + _FIT_TOL, node.memory_mib + _FIT_TOL, float(node.max_pods)])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.arange(0, 3 * n + 1, 3, dtype=np.int32)
-    lp.a_matrix_.index_ = np.tile(np.arange(3, dtype=np.int32), n)
-    lp.a_matrix_.value_ = np.array([x for it in items for x in (it.cpu_m, it.memory_mib, 1.0)])
-    h.passModel(lp)
+    h.passModel(_load_model(node, items, [max(0.0, it.value) for it in items]))
     h.run()
     if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return (0.0, 0.0, 0.0)
@@ -234,16 +223,13 @@ def best_load(
     return best[0][0], best[0][0] * (1 + rel_tol), best[0][1]
 
 
-def _milp_load(
-    node: Node, items: list[Item], time_limit_s: float
-) -> tuple[float, float, dict[int, int]] | None:
-    """The load as a MILP for HiGHS: (value found, proven cap, load), or None without a solution."""
+def _load_model(node: Node, items: list[Item], values: list[float]) -> highspy.HighsLp:
+    """One node's load as an LP: maximize value, within its CPU, memory and pod slots, at most `most` each."""
     n = len(items)
-    h = quiet_highs()
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = n, 3
     lp.sense_ = highspy.ObjSense.kMaximize
-    lp.col_cost_ = np.array([it.value for it in items])
+    lp.col_cost_ = np.array(values)
     lp.col_lower_, lp.col_upper_ = np.zeros(n), np.array([float(it.most) for it in items])
     lp.row_lower_ = np.full(3, -highspy.kHighsInf)
     lp.row_upper_ = np.array([node.cpu_m + _FIT_TOL, node.memory_mib + _FIT_TOL, float(node.max_pods)])
@@ -251,6 +237,16 @@ def _milp_load(
     lp.a_matrix_.start_ = np.arange(0, 3 * n + 1, 3, dtype=np.int32)
     lp.a_matrix_.index_ = np.tile(np.arange(3, dtype=np.int32), n)
     lp.a_matrix_.value_ = np.array([x for it in items for x in (it.cpu_m, it.memory_mib, 1.0)])
+    return lp
+
+
+def _milp_load(
+    node: Node, items: list[Item], time_limit_s: float
+) -> tuple[float, float, dict[int, int]] | None:
+    """The load as a MILP for HiGHS: (value found, proven cap, load), or None without a solution."""
+    n = len(items)
+    h = quiet_highs()
+    lp = _load_model(node, items, [it.value for it in items])
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n
     h.passModel(lp)
     h.setOptionValue("mip_rel_gap", 1e-6)
