@@ -14,7 +14,14 @@ from pydantic import BaseModel, Field
 from tools.cost.quantity import parse_cpu, parse_memory
 from tools.cost.rightsize import ContainerResources, HpaTarget
 
-__all__ = ["ClusterNode", "ClusterPod", "ClusterSnapshot", "ClusterWorkload", "read_cluster"]
+__all__ = [
+    "ClusterDaemonSet",
+    "ClusterNode",
+    "ClusterPod",
+    "ClusterSnapshot",
+    "ClusterWorkload",
+    "read_cluster",
+]
 
 
 class ClusterPod(BaseModel):
@@ -43,6 +50,24 @@ class ClusterWorkload(BaseModel):
         return f"{self.namespace}/{self.kind}/{self.name}"
 
 
+class ClusterDaemonSet(BaseModel):
+    """A DaemonSet: one pod on every node its node selector matches, whatever the plan."""
+
+    namespace: str
+    name: str
+    containers: dict[str, ContainerResources]
+    node_selector: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/DaemonSet/{self.name}"
+
+    def requests(self) -> tuple[float, float]:
+        """CPU (millicores) and memory (MiB) one of its pods requests."""
+        cpu = sum(c.cpu_request_m or 0 for c in self.containers.values())
+        return cpu, sum(c.memory_request_mib or 0 for c in self.containers.values())
+
+
 class ClusterNode(BaseModel):
     name: str
     instance_type: str | None = None
@@ -63,6 +88,9 @@ class ClusterNode(BaseModel):
 class ClusterSnapshot(BaseModel):
     workloads: list[ClusterWorkload]
     nodes: list[ClusterNode]
+    daemonsets: list[ClusterDaemonSet] = Field(
+        default_factory=list, description="Cluster-wide: their pods take room on every node of any plan."
+    )
 
 
 def _resources(container: Any) -> ContainerResources:
@@ -171,4 +199,26 @@ def read_cluster(api_client: Any, namespace: str | None = None) -> ClusterSnapsh
                 labels=labels,
             )
         )
-    return ClusterSnapshot(workloads=workloads, nodes=nodes)
+    return ClusterSnapshot(workloads=workloads, nodes=nodes, daemonsets=_daemonsets(apps, namespace))
+
+
+def _daemonsets(apps: Any, namespace: str | None) -> list[ClusterDaemonSet]:
+    """Every namespace's DaemonSets (they run on every node, whichever namespace is planned); a user who
+    may only read one namespace gets that namespace's."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        items = apps.list_daemon_set_for_all_namespaces().items
+    except ApiException as exc:
+        if exc.status not in (401, 403) or not namespace:
+            raise
+        items = apps.list_namespaced_daemon_set(namespace).items
+    return [
+        ClusterDaemonSet(
+            namespace=d.metadata.namespace,
+            name=d.metadata.name,
+            containers={c.name: _resources(c) for c in d.spec.template.spec.containers},
+            node_selector=dict(d.spec.template.spec.node_selector or {}),
+        )
+        for d in items
+    ]

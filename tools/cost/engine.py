@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from tools.cost.allocation import Allocation, NodeCharge, PodCharge, allocate
 from tools.cost.catalog import CatalogError, PriceCatalog
 from tools.cost.cluster import ClusterSnapshot, ClusterWorkload
+from tools.cost.daemonsets import reserve_daemonsets
 from tools.cost.plan import plan_nodes
 from tools.cost.rightsize import ContainerResources, Recommendation, RightsizeStrategy, recommend
 from tools.cost.spot_risk import SpotRisk, spot_risk
@@ -223,7 +224,7 @@ def optimize(
     (the snapshot must then hold every namespace, so the cluster's nodes are shared out correctly)."""
     s = strategy or RightsizeStrategy()
     offerings = offerings if offerings is not None else default_offerings(catalog)
-    notes: list[str] = []
+    offerings, notes = reserve_daemonsets(offerings, snapshot.daemonsets)
     recs: list[Recommendation] = []
     usage: dict[str, dict[str, ContainerUsage]] = defaultdict(dict)
     current_w: list[Workload] = []

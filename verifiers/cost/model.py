@@ -62,6 +62,7 @@ class Offering(BaseModel):
         return {
             "node.kubernetes.io/instance-type": self.instance_type,
             "kubernetes.io/arch": self.arch,
+            "kubernetes.io/os": "linux",  # the catalogs hold Linux prices
             "karpenter.sh/capacity-type": self.capacity_type,
             "topology.kubernetes.io/region": self.region,
             **self.labels,
