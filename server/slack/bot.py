@@ -24,6 +24,7 @@ from agents.events import Event, FinalEvent, InterruptEvent, ToolCallEvent
 from agents.gate import ApprovalDecision
 from agents.runtime import ModelUnavailableError, PendingApprovalError, Runtime, ThreadNotFoundError
 from server.auth import Principal
+from server.runs import BusyThreads
 from server.slack.blocks import APPROVE_ACTION, REJECT_ACTION, answer_blocks, approval_blocks, decided_blocks
 from server.slack.config import SlackConfig
 
@@ -49,8 +50,8 @@ class SlackBot:
             logger=log,
         )
         self._seen: deque[str] = deque(maxlen=1000)
-        self._busy: set[str] = set()
-        self._lock = threading.Condition()
+        self._seen_lock = threading.Lock()
+        self._busy = BusyThreads()  # messages in one Slack thread run in turn; a button press waits its run
         self.app.event("app_mention")(self._on_mention)
         self.app.event("message")(self._on_message)
         self.app.action(APPROVE_ACTION)(self._on_decision)
@@ -104,7 +105,7 @@ class SlackBot:
             )  # fmt: skip
             return
         owner = self._owner(thread_id)
-        if owner is None or not self._claim(thread_id, wait=30.0):
+        if owner is None or not self._busy.claim(thread_id, wait=30.0):
             why = "is not an opsgraph Slack thread" if owner is None else "is still busy; try again"
             client.chat_postEphemeral(channel=channel, user=slack_user, text=f"This conversation {why}.")
             return
@@ -130,12 +131,12 @@ class SlackBot:
             events = self.runtime.stream_resume(thread_id, answer, user=owner)
             self._reply(client, channel, thread_ts, thread_id, events, placeholder_ts=None)
         finally:
-            self._release(thread_id)
+            self._busy.release(thread_id)
 
     # the conversation
     def _chat(self, event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
         event_id = str(body.get("event_id") or event.get("client_msg_id") or event.get("ts"))
-        with self._lock:
+        with self._seen_lock:
             if event_id in self._seen:  # Slack retries an event it thinks was lost
                 return
             self._seen.append(event_id)
@@ -151,7 +152,7 @@ class SlackBot:
             return
         principal = self.principals.get(event.get("user", ""))
         read_only = principal is None or principal.role == "readonly"
-        if not self._claim(thread_id, wait=30.0):  # messages in one Slack thread run in turn
+        if not self._busy.claim(thread_id, wait=30.0):
             client.chat_postMessage(
                 channel=channel, thread_ts=thread_ts, text="Still working on the last request here…"
             )
@@ -169,7 +170,7 @@ class SlackBot:
                 waiting = "This thread waits for the approval above: approve or reject it first."
                 client.chat_update(channel=channel, ts=placeholder_ts, text=waiting)
         finally:
-            self._release(thread_id)
+            self._busy.release(thread_id)
 
     def _reply(
         self,
@@ -204,19 +205,6 @@ class SlackBot:
     def _owner(self, thread_id: str) -> str | None:
         info = self.runtime.store.thread(thread_id)
         return info.owner if info is not None and info.owner.startswith("slack:") else None
-
-    def _claim(self, thread_id: str, wait: float = 0.0) -> bool:
-        """Mark the thread busy; `wait` lets a button press outlast the run that posted the card."""
-        with self._lock:
-            if not self._lock.wait_for(lambda: thread_id not in self._busy, timeout=wait):
-                return False
-            self._busy.add(thread_id)
-            return True
-
-    def _release(self, thread_id: str) -> None:
-        with self._lock:
-            self._busy.discard(thread_id)
-            self._lock.notify_all()
 
     def principal(self, slack_user: str) -> Principal | None:
         return self.principals.get(slack_user)
