@@ -23,7 +23,6 @@ from starlette.concurrency import run_in_threadpool
 from agents.events import Event, FinalEvent, InterruptEvent, ToolCallEvent
 from agents.gate import ApprovalDecision
 from agents.runtime import ModelUnavailableError, PendingApprovalError, Runtime, ThreadNotFoundError
-from server.auth import Principal
 from server.runs import BusyThreads
 from server.slack.blocks import APPROVE_ACTION, REJECT_ACTION, answer_blocks, approval_blocks, decided_blocks
 from server.slack.config import SlackConfig
@@ -205,6 +204,3 @@ class SlackBot:
     def _owner(self, thread_id: str) -> str | None:
         info = self.runtime.store.thread(thread_id)
         return info.owner if info is not None and info.owner.startswith("slack:") else None
-
-    def principal(self, slack_user: str) -> Principal | None:
-        return self.principals.get(slack_user)
