@@ -115,7 +115,14 @@ class Store:
         return data
 
     # writes ------------------------------------------------------------------------------------
+    def _index_owners(self, entry: tuple[str, str, str], obj: dict[str, Any]) -> None:
+        for ref in obj["metadata"].get("ownerReferences") or []:
+            self.owned.setdefault(ref.get("uid", ""), set()).add(entry)
+
     def _commit(self, kind: str, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """Give `obj` the next resourceVersion, store it (or drop it when DELETED) and tell watchers."""
+        self.rv += 1
+        obj["metadata"]["resourceVersion"] = str(self.rv)
         key = (obj["metadata"].get("namespace", ""), obj["metadata"]["name"])
         if old is not None:
             self._encoded.pop(_cache_key(old), None)
@@ -127,8 +134,7 @@ class Store:
             self._tables[rt.key].pop(key, None)
         else:
             self._tables[rt.key][key] = obj
-            for ref in obj["metadata"].get("ownerReferences") or []:
-                self.owned.setdefault(ref.get("uid", ""), set()).add(entry)
+            self._index_owners(entry, obj)
         change = Change(self.rv, kind, rt, obj, old)
         self.log.append(change)
         for listener in self.listeners:
@@ -156,8 +162,6 @@ class Store:
             if dry_run:
                 meta.pop("resourceVersion", None)
                 return stored
-            self.rv += 1
-            meta["resourceVersion"] = str(self.rv)
             self._commit("ADDED", rt, stored, None)
             return stored
 
@@ -195,8 +199,6 @@ class Store:
             if dry_run:
                 new_meta["resourceVersion"] = old_meta["resourceVersion"]
                 return stored
-            self.rv += 1
-            new_meta["resourceVersion"] = str(self.rv)
             self._commit("MODIFIED", rt, stored, old)
             return stored
 
@@ -225,8 +227,6 @@ class Store:
             gone = {**old, "metadata": {**old["metadata"], "deletionTimestamp": now_rfc3339()}}
             if dry_run:
                 return gone
-            self.rv += 1
-            gone["metadata"]["resourceVersion"] = str(self.rv)
             self._commit("DELETED", rt, gone, old)
             return gone
 
@@ -274,7 +274,6 @@ class Store:
                 if key in self._tables:
                     obj = json.loads(body)
                     self._tables[key][(ns, name)] = obj
-                    for ref in obj["metadata"].get("ownerReferences") or []:
-                        self.owned.setdefault(ref.get("uid", ""), set()).add((key, ns, name))
+                    self._index_owners((key, ns, name), obj)
             self.rv = int(rv[0]) if rv else self.rv
             self.log.clear()
