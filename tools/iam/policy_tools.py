@@ -18,22 +18,22 @@ from policies import Policy, PolicyParseError, load_policy, parse_requests
 from tools.base import ToolContext
 from verifiers.iam import compare, evaluate, explain, lint
 
-__all__ = ["build_policy_tools"]
+__all__ = ["POLICY_HELP", "PolicyArg", "build_policy_tools", "json_tools", "load_policy_arg"]
 
-_POLICY = "Path of a policy JSON file, or the policy JSON text itself."
+POLICY_HELP = "Path of a policy JSON file, or the policy JSON text itself."
 
 
 class CompareArgs(BaseModel):
-    policy_a: str = Field(description=_POLICY)
-    policy_b: str = Field(description=_POLICY)
+    policy_a: str = Field(description=POLICY_HELP)
+    policy_b: str = Field(description=POLICY_HELP)
 
 
 class PolicyArg(BaseModel):
-    policy: str = Field(description=_POLICY)
+    policy: str = Field(description=POLICY_HELP)
 
 
 class CheckArgs(BaseModel):
-    policy: str = Field(description=_POLICY)
+    policy: str = Field(description=POLICY_HELP)
     request: str = Field(
         description='Path of a request file, or JSON text: {"action", "resource", "principal", "context": {key: value}}, '
         'a list of them, or a CloudFix suite {"Requests": [...]}.'
@@ -54,11 +54,23 @@ def _guard(fn: Callable[..., dict[str, Any]]) -> Callable[..., str]:
     return run
 
 
+def json_tools(specs: list[tuple[Callable[..., dict[str, Any]], type[BaseModel], str]]) -> list[BaseTool]:
+    """One tool per (function, argument schema, description); each returns its result as a JSON string,
+    and bad input as `{"error": ...}` (with the JSON pointer for a policy error), never a traceback."""
+    return [
+        StructuredTool.from_function(func=_guard(fn), name=fn.__name__, description=doc, args_schema=schema)
+        for fn, schema, doc in specs
+    ]
+
+
+def load_policy_arg(text: str, ctx: ToolContext) -> Policy:
+    """A policy from a tool argument: inline JSON, or a file path resolved against the context's workdir."""
+    return load_policy(text if text.strip().startswith("{") else str(ctx.resolve(text)))
+
+
 def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
     def load(spec: str) -> Policy:
-        if spec.strip().startswith("{"):
-            return load_policy(spec)
-        return load_policy(str(ctx.resolve(spec)))
+        return load_policy_arg(spec, ctx)
 
     def compare_policies(policy_a: str, policy_b: str) -> dict[str, Any]:
         result = compare(load(policy_a), load(policy_b))
@@ -125,7 +137,4 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
             "condition keys, invalid ARNs, operators on the wrong key type, wildcard admin grants.",
         ),
     ]
-    return [
-        StructuredTool.from_function(func=_guard(fn), name=fn.__name__, description=doc, args_schema=schema)
-        for fn, schema, doc in specs
-    ]
+    return json_tools(specs)

@@ -17,17 +17,17 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
-from policies import Policy, PolicyParseError, load_json, load_policy
+from policies import Policy, load_json
 from tools.base import ToolContext, mark_mutating
+from tools.iam.policy_tools import POLICY_HELP, PolicyArg, json_tools, load_policy_arg
 from verifiers.iam.repair import RepairResult, Spec, parse_spec, repair, summarize, synthesize
 from verifiers.iam.repair.render import policy_diff
 
 __all__ = ["build_repair_tools"]
 
-_POLICY = "Path of a policy JSON file, or the policy JSON text itself."
 _SPEC = (
     'Path of a spec file, or its JSON: a CloudFix request suite {"Requests": [{"id", "Effect": "Allow"|"Deny", '
     '"Action", "Resource", "Principal", "Condition"}]}, a list of requests that must stay allowed, or '
@@ -37,39 +37,21 @@ _SPEC = (
 
 
 class RepairArgs(BaseModel):
-    policy: str = Field(description=_POLICY)
+    policy: str = Field(description=POLICY_HELP)
     spec: str = Field(description=_SPEC)
 
 
 class WriteArgs(BaseModel):
-    policy: str = Field(description=_POLICY)
+    policy: str = Field(description=POLICY_HELP)
     spec: str = Field(description=_SPEC)
     out: str = Field(
         default="", description="File to write the repaired policy to; empty: overwrite the policy file."
     )
 
 
-class PolicyArg(BaseModel):
-    policy: str = Field(description=_POLICY)
-
-
 class SynthesizeArgs(BaseModel):
     spec: str = Field(description=_SPEC)
     intent: str = Field(default="", description="What the policy is for, in words (used only with a model).")
-
-
-def _guard(fn: Callable[..., dict[str, Any]]) -> Callable[..., str]:
-    def run(**kwargs: Any) -> str:
-        try:
-            return json.dumps(fn(**kwargs))
-        except PolicyParseError as exc:
-            return json.dumps({"error": str(exc), "pointer": exc.pointer})
-        except (OSError, ValueError) as exc:
-            return json.dumps({"error": f"{type(exc).__name__}: {exc}"})
-
-    run.__name__ = fn.__name__
-    run.__doc__ = fn.__doc__
-    return run
 
 
 def _summary(result: RepairResult) -> dict[str, Any]:
@@ -84,7 +66,7 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
     proposer = ctx.extras.get("iam_proposer")
 
     def load(text: str) -> Policy:
-        return load_policy(text if text.strip().startswith("{") else str(ctx.resolve(text)))
+        return load_policy_arg(text, ctx)
 
     def load_spec_arg(text: str) -> Spec:
         stripped = text.strip()
@@ -157,9 +139,6 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
             "carve-outs, and counts against the AWS catalog (e.g. 214 of 22,091 actions, 31 write).",
         ),
     ]
-    tools: list[BaseTool] = [
-        StructuredTool.from_function(func=_guard(fn), name=fn.__name__, description=doc, args_schema=schema)
-        for fn, schema, doc in specs
-    ]
+    tools = json_tools(specs)
     mark_mutating(tools[1], preview)
     return tools
