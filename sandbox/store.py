@@ -13,6 +13,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -240,7 +241,7 @@ class Store:
     # persistence -------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
         """Write every object to a SQLite file (replacing its contents)."""
-        with self.lock, sqlite3.connect(path) as db:
+        with self.lock, closing(sqlite3.connect(path)) as db, db:  # `with db` commits, closing() closes
             db.execute("DROP TABLE IF EXISTS objects")
             db.execute("CREATE TABLE objects (resource TEXT, namespace TEXT, name TEXT, body TEXT)")
             db.execute("DROP TABLE IF EXISTS meta")
@@ -254,17 +255,12 @@ class Store:
                     for (ns, name), obj in table.items()
                 ],
             )
-        # sqlite3's context manager commits but does not close
-        sqlite3.connect(path).close()
 
     def load(self, path: Path) -> None:
         """Replace the contents with a file written by `save`."""
-        db = sqlite3.connect(path)
-        try:
+        with closing(sqlite3.connect(path)) as db:
             rows = db.execute("SELECT resource, namespace, name, body FROM objects").fetchall()
             rv = db.execute("SELECT value FROM meta WHERE key='resourceVersion'").fetchone()
-        finally:
-            db.close()
         with self.lock:
             for table in self._tables.values():
                 table.clear()
