@@ -20,10 +20,9 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage, message_to_dict, messages_from_dict
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import BaseModel, ConfigDict, Field
 
+from agents.models.tool_binding import ToolBindingChatModel
 from eval.case import Usage
 from eval.pricing import cost_usd
 
@@ -106,18 +105,8 @@ def _split_kwargs(kwargs: dict[str, Any]) -> tuple[list[dict[str, Any]], Any, di
     return tools, choice, rest
 
 
-class _CassetteModel(BaseChatModel):
+class _CassetteModel(ToolBindingChatModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    def bind_tools(
-        self,
-        tools: Sequence[dict[str, Any] | type | Any | BaseTool],
-        *,
-        tool_choice: str | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        formatted = [convert_to_openai_tool(t) for t in tools]
-        return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
 
 
 class RecordingChatModel(_CassetteModel):

@@ -12,13 +12,10 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
-from langchain_core.tools import BaseTool
-from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from agents.models.tool_binding import ToolBindingChatModel
 from agents.models.vocabulary import AGENTS, Intent, help_text, parse_intents
 
 __all__ = ["ROUTE_TOOL_NAME", "OfflineChatModel"]
@@ -38,7 +35,7 @@ def _call_id(index: int, intent: Intent) -> str:
     return f"offline_{index}_{intent.tool}"
 
 
-class OfflineChatModel(BaseChatModel):
+class OfflineChatModel(ToolBindingChatModel):
     """Deterministic parser of the command vocabulary, speaking the chat-model protocol."""
 
     model_name: str = "offline"
@@ -50,16 +47,6 @@ class OfflineChatModel(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model_name": self.model_name}
-
-    def bind_tools(
-        self,
-        tools: Sequence[dict[str, Any] | type | Any | BaseTool],
-        *,
-        tool_choice: str | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        formatted = [convert_to_openai_tool(t) for t in tools]
-        return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
 
     def _respond(self, messages: Sequence[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
         names = {t["function"]["name"] for t in tools}

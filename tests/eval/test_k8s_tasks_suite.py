@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import Runnable
-from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from agents.models.tool_binding import ToolBindingChatModel
 from eval.runner import run_suite
 from eval.suite import RunOptions
 from eval.suites.k8s_tasks import grade_expect, same_egress
 
 
-class FakeAuditModel(BaseChatModel):
+class FakeAuditModel(ToolBindingChatModel):
     """Test double: routes to the kubernetes agent, then answers with a fixed audit result."""
 
     answer: str
@@ -27,9 +24,6 @@ class FakeAuditModel(BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return "fake-audit"
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Runnable[LanguageModelInput, AIMessage]:
-        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
 
     def _generate(
         self,
