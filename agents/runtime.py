@@ -33,7 +33,7 @@ from agents.events import (
 from agents.gate import ApprovalDecision, ApprovalPredicate, ApprovalRequest, gate_tools, requires_approval
 from agents.models.factory import make_chat_model
 from agents.models.vocabulary import AgentName
-from agents.store import Store, open_store
+from agents.store import AuditEntry, Store, open_store
 from agents.supervisor import build_supervisor, final_answers
 from opsgraph.settings import Settings
 from tools.base import ToolContext
@@ -224,6 +224,11 @@ class Runtime:
         self._check_owner(thread_id, user or self.settings.user)
         state = self.graph.get_state(self._config(thread_id, user or self.settings.user))
         return list(state.values.get("messages", []))
+
+    def audit(self, thread_id: str, *, user: str | None = None) -> list[AuditEntry]:
+        """The thread's tool calls with their approval decisions, oldest first."""
+        self._check_owner(thread_id, user or self.settings.user)
+        return self.store.audit(thread_id)
 
     def history(self, thread_id: str, *, user: str | None = None) -> list[Checkpoint]:
         """The thread's checkpoints, newest first (for time travel)."""

@@ -131,8 +131,7 @@ class Assistant:
         return self.runtime.store.threads(owner=user or self.user)
 
     def audit(self, thread_id: str, *, user: str | None = None) -> list[AuditEntry]:
-        self.runtime.messages(thread_id, user=user)  # ownership check
-        return self.runtime.store.audit(thread_id)
+        return self.runtime.audit(thread_id, user=user)
 
     def history(self, thread_id: str, *, user: str | None = None) -> list[Checkpoint]:
         return self.runtime.history(thread_id, user=user)
