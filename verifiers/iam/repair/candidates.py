@@ -7,6 +7,7 @@ concrete evaluator says it fixes requests without breaking others, and the engin
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from policies.model import ConditionClause, Policy, Principal, Statement
 from policies.request import Request
@@ -14,6 +15,7 @@ from verifiers.iam.evaluate import statement_applies
 from verifiers.iam.globs import matches
 from verifiers.iam.repair.edits import (
     Edit,
+    EditOp,
     absent_key_clauses,
     action_cover,
     apply_statements,
@@ -46,22 +48,30 @@ def _action_hits(patterns: Sequence[str], action: str) -> list[str]:
     return [p for p in patterns if matches(action_glob(p), action.lower())]
 
 
-def _canonical(action: str) -> str:
-    return canonical_action(action)
+def _rewrite(
+    policy: Policy,
+    st: Statement,
+    new: Statement | None,
+    op: EditOp,
+    description: str,
+    detail: dict[str, Any] | None = None,
+) -> Candidate:
+    """The edit `op` on `st`, with `policy` after it: `st` replaced by `new` (removed when None)."""
+    edit = Edit(op=op, statement=st.index, detail=detail or {}, description=description)
+    return edit, _replace(policy, st.index, new)
 
 
 def _drop_action(policy: Policy, st: Statement, action: str, why: str) -> Iterator[Candidate]:
     """Remove or narrow the Action patterns of `st` that match `action` (or extend its NotAction)."""
     if st.not_action is not None:
-        new = st.model_copy(update={"not_action": (*st.not_action, _canonical(action))})
-        yield (
-            Edit(
-                op="narrow_action",
-                statement=st.index,
-                detail={"add_not_action": _canonical(action)},
-                description=f"{st.label}: add {_canonical(action)} to NotAction ({why})",
-            ),
-            _replace(policy, st.index, new),
+        new = st.model_copy(update={"not_action": (*st.not_action, canonical_action(action))})
+        yield _rewrite(
+            policy,
+            st,
+            new,
+            "narrow_action",
+            f"{st.label}: add {canonical_action(action)} to NotAction ({why})",
+            {"add_not_action": canonical_action(action)},
         )
         return
     assert st.action is not None
@@ -69,25 +79,23 @@ def _drop_action(policy: Policy, st: Statement, action: str, why: str) -> Iterat
     rest = [p for p in st.action if p not in hits]
     if rest and any("*" not in p and "?" not in p for p in hits):
         new = st.model_copy(update={"action": tuple(rest)})
-        yield (
-            Edit(
-                op="remove_action",
-                statement=st.index,
-                detail={"removed": hits},
-                description=f"{st.label}: remove {', '.join(hits)} from Action ({why})",
-            ),
-            _replace(policy, st.index, new),
+        yield _rewrite(
+            policy,
+            st,
+            new,
+            "remove_action",
+            f"{st.label}: remove {', '.join(hits)} from Action ({why})",
+            {"removed": hits},
         )
     if st.action == ("*",):
-        new = st.model_copy(update={"action": None, "not_action": (_canonical(action),)})
-        yield (
-            Edit(
-                op="narrow_action",
-                statement=st.index,
-                detail={"from": "*", "to_not_action": [_canonical(action)]},
-                description=f"{st.label}: narrow Action * to NotAction {_canonical(action)} ({why})",
-            ),
-            _replace(policy, st.index, new),
+        new = st.model_copy(update={"action": None, "not_action": (canonical_action(action),)})
+        yield _rewrite(
+            policy,
+            st,
+            new,
+            "narrow_action",
+            f"{st.label}: narrow Action * to NotAction {canonical_action(action)} ({why})",
+            {"from": "*", "to_not_action": [canonical_action(action)]},
         )
         return
     narrowed = list(rest)
@@ -97,14 +105,13 @@ def _drop_action(policy: Policy, st: Statement, action: str, why: str) -> Iterat
     narrowed = list(dict.fromkeys(narrowed))
     if narrowed and narrowed != list(st.action) and any("*" in p or "?" in p for p in hits):
         new = st.model_copy(update={"action": tuple(narrowed)})
-        yield (
-            Edit(
-                op="narrow_action",
-                statement=st.index,
-                detail={"from": hits, "dropped": [_canonical(action)]},
-                description=f"{st.label}: narrow {', '.join(hits)} to exclude {_canonical(action)} ({why})",
-            ),
-            _replace(policy, st.index, new),
+        yield _rewrite(
+            policy,
+            st,
+            new,
+            "narrow_action",
+            f"{st.label}: narrow {', '.join(hits)} to exclude {canonical_action(action)} ({why})",
+            {"from": hits, "dropped": [canonical_action(action)]},
         )
 
 
@@ -118,14 +125,13 @@ def _narrow_resource(
     if st.resource is None:
         if st.not_resource is not None:
             new = st.model_copy(update={"not_resource": (*st.not_resource, request.resource)})
-            yield (
-                Edit(
-                    op="narrow_resource",
-                    statement=st.index,
-                    detail={"add_not_resource": request.resource},
-                    description=f"{st.label}: add {request.resource} to NotResource",
-                ),
-                _replace(policy, st.index, new),
+            yield _rewrite(
+                policy,
+                st,
+                new,
+                "narrow_resource",
+                f"{st.label}: add {request.resource} to NotResource",
+                {"add_not_resource": request.resource},
             )
         return
     from verifiers.iam.semantics import resource_pieces, value_glob
@@ -140,25 +146,23 @@ def _narrow_resource(
     keep = [exact_resource(k, policy.supports_variables) for k in keep if k != request.resource]
     if rest and not keep:
         new = st.model_copy(update={"resource": tuple(rest)})
-        yield (
-            Edit(
-                op="remove_resource",
-                statement=st.index,
-                detail={"removed": hits},
-                description=f"{st.label}: remove {', '.join(hits)} from Resource",
-            ),
-            _replace(policy, st.index, new),
+        yield _rewrite(
+            policy,
+            st,
+            new,
+            "remove_resource",
+            f"{st.label}: remove {', '.join(hits)} from Resource",
+            {"removed": hits},
         )
     elif keep and any("*" in q or "?" in q for q in hits):
         new = st.model_copy(update={"resource": tuple(dict.fromkeys([*rest, *keep]))})
-        yield (
-            Edit(
-                op="narrow_resource",
-                statement=st.index,
-                detail={"from": hits, "to": keep},
-                description=f"{st.label}: narrow {', '.join(hits)} to the resources the spec needs",
-            ),
-            _replace(policy, st.index, new),
+        yield _rewrite(
+            policy,
+            st,
+            new,
+            "narrow_resource",
+            f"{st.label}: narrow {', '.join(hits)} to the resources the spec needs",
+            {"from": hits, "to": keep},
         )
 
 
@@ -168,14 +172,13 @@ def _add_conditions(
     """Candidates that keep `st` but add a condition telling `request` apart from `others` (at most 3)."""
     for clause in _distinguishing(request, others)[:3]:
         new = st.model_copy(update={"condition": (*st.condition, clause)})
-        yield (
-            Edit(
-                op="add_condition",
-                statement=st.index,
-                detail={"condition": {clause.operator: {clause.key: list(clause.values)}}},
-                description=f"{st.label}: add condition {clause.operator} {clause.key} = {', '.join(clause.values)}{suffix}",
-            ),
-            _replace(policy, st.index, new),
+        yield _rewrite(
+            policy,
+            st,
+            new,
+            "add_condition",
+            f"{st.label}: add condition {clause.operator} {clause.key} = {', '.join(clause.values)}{suffix}",
+            {"condition": {clause.operator: {clause.key: list(clause.values)}}},
         )
 
 
@@ -231,20 +234,19 @@ def _narrow_to_served_actions(
     policy: Policy, st: Statement, request: Request, served: Sequence[Request], why: str
 ) -> Iterator[Candidate]:
     """Action (or NotAction) narrowed to exactly the actions of the must-allow requests this statement serves."""
-    kept = list(dict.fromkeys(_canonical(r.action) for r in served))
+    kept = list(dict.fromkeys(canonical_action(r.action) for r in served))
     if not kept or request.action.lower() in {k.lower() for k in kept}:
         return
     if st.action is not None and sorted(a.lower() for a in st.action) == sorted(k.lower() for k in kept):
         return
     new = st.model_copy(update={"action": tuple(kept), "not_action": None})
-    yield (
-        Edit(
-            op="narrow_action",
-            statement=st.index,
-            detail={"to": kept},
-            description=f"{st.label}: narrow Action to the actions the spec needs: {', '.join(kept)} ({why})",
-        ),
-        _replace(policy, st.index, new),
+    yield _rewrite(
+        policy,
+        st,
+        new,
+        "narrow_action",
+        f"{st.label}: narrow Action to the actions the spec needs: {', '.join(kept)} ({why})",
+        {"to": kept},
     )
 
 
@@ -261,14 +263,13 @@ def _narrow_principal(
     ):
         return
     new = st.model_copy(update={"principal": Principal(values={"AWS": tuple(principals)})})
-    yield (
-        Edit(
-            op="narrow_principal",
-            statement=st.index,
-            detail={"to": principals},
-            description=f"{st.label}: narrow Principal to {', '.join(principals)}",
-        ),
-        _replace(policy, st.index, new),
+    yield _rewrite(
+        policy,
+        st,
+        new,
+        "narrow_principal",
+        f"{st.label}: narrow Principal to {', '.join(principals)}",
+        {"to": principals},
     )
 
 
@@ -280,13 +281,12 @@ def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) ->
         st = by_index[blame.statement]
         served = _served(policy, st, allows)
         if not served:
-            yield (
-                Edit(
-                    op="remove_statement",
-                    statement=st.index,
-                    description=f"remove {st.label} ({why}; no must-allow request needs it)",
-                ),
-                _replace(policy, st.index, None),
+            yield _rewrite(
+                policy,
+                st,
+                None,
+                "remove_statement",
+                f"remove {st.label} ({why}; no must-allow request needs it)",
             )
         yield from _drop_action(policy, st, request.action, why)
         yield from _narrow_to_served_actions(policy, st, request, served, why)
@@ -296,7 +296,7 @@ def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) ->
         yield from _add_conditions(policy, st, request, served)
     deny = Statement(
         effect="Deny",
-        action=(_canonical(request.action),),
+        action=(canonical_action(request.action),),
         resource=(exact_resource(request.resource, policy.supports_variables),),
         principal=principal_for(None) if has_principals(policy) else None,
     )
@@ -304,7 +304,7 @@ def _wrongly_allowed(policy: Policy, fault: Fault, allows: Sequence[Request]) ->
         Edit(
             op="add_deny",
             detail={"action": deny.action, "resource": deny.resource},
-            description=f"add a Deny of {_canonical(request.action)} on {request.resource} ({why})",
+            description=f"add a Deny of {canonical_action(request.action)} on {request.resource} ({why})",
         ),
         apply_statements(policy, [*policy.statements, deny]),
     )
@@ -356,14 +356,13 @@ def _exempt_points(policy: Policy, st: Statement, allows: Sequence[Request], why
             apply_statements(policy, [*rest[: st.index], *parts, *rest[st.index :]]),
         )
     new = st.model_copy(update={"resource": None, "not_resource": whole})
-    yield (
-        Edit(
-            op="exempt_resource",
-            statement=st.index,
-            detail={"not_resource": list(whole)},
-            description=f"{st.label}: deny its actions on every resource except {', '.join(whole)} ({why})",
-        ),
-        _replace(policy, st.index, new),
+    yield _rewrite(
+        policy,
+        st,
+        new,
+        "exempt_resource",
+        f"{st.label}: deny its actions on every resource except {', '.join(whole)} ({why})",
+        {"not_resource": list(whole)},
     )
 
 
@@ -381,10 +380,7 @@ def _wrongly_denied(
         yield from _add_conditions(
             policy, st, request, kept, suffix=f" so it keeps denying only what the spec denies ({why})"
         )
-        yield (
-            Edit(op="remove_statement", statement=st.index, description=f"remove {st.label} ({why})"),
-            _replace(policy, st.index, None),
-        )
+        yield _rewrite(policy, st, None, "remove_statement", f"remove {st.label} ({why})")
         for edit, cand in _drop_action(policy, st, request.action, why):
             yield edit.model_copy(update={"op": "exempt_action"}), cand
         for edit, cand in _narrow_resource(policy, st, request, kept):
@@ -393,14 +389,13 @@ def _wrongly_denied(
             if isinstance(value, str):
                 clause = negated_clause(key, value)
                 new = st.model_copy(update={"condition": (*st.condition, clause)})
-                yield (
-                    Edit(
-                        op="add_condition",
-                        statement=st.index,
-                        detail={"condition": {clause.operator: {key: value}}},
-                        description=f"{st.label}: add condition {clause.operator} {key} = {value} ({why})",
-                    ),
-                    _replace(policy, st.index, new),
+                yield _rewrite(
+                    policy,
+                    st,
+                    new,
+                    "add_condition",
+                    f"{st.label}: add condition {clause.operator} {key} = {value} ({why})",
+                    {"condition": {clause.operator: {key: value}}},
                 )
 
 
@@ -436,7 +431,7 @@ def _not_allowed(
         for clauses in ((), pinned) if pinned else ((),):
             st = Statement(
                 effect="Allow",
-                action=(_canonical(request.action),),
+                action=(canonical_action(request.action),),
                 resource=resources,
                 principal=principal,
                 condition=clauses,
@@ -446,7 +441,7 @@ def _not_allowed(
                 Edit(
                     op="add_allow",
                     detail={"action": st.action, "resource": list(resources)},
-                    description=f"add an Allow of {_canonical(request.action)} on {', '.join(resources)}{note}",
+                    description=f"add an Allow of {canonical_action(request.action)} on {', '.join(resources)}{note}",
                 ),
                 apply_statements(policy, [*policy.statements, st]),
             )
@@ -483,20 +478,13 @@ def least_privilege_candidates(policy: Policy, needed: Sequence[str]) -> list[Ca
                 "condition": (),
             }
         )
-        kept = [_canonical(a) for a in needed if statement_applies(probe, Request(action=a), False)]
+        kept = [canonical_action(a) for a in needed if statement_applies(probe, Request(action=a), False)]
         current = st.action or ()
         if kept and list(current) == kept:
             continue
         if not kept:
             out.append(
-                (
-                    Edit(
-                        op="remove_statement",
-                        statement=st.index,
-                        description=f"remove {st.label} (allows no needed action)",
-                    ),
-                    _replace(policy, st.index, None),
-                )
+                _rewrite(policy, st, None, "remove_statement", f"remove {st.label} (allows no needed action)")
             )
             continue
         extra = set() if st.action is None else {p.lower() for p in st.action} - wanted
@@ -504,14 +492,13 @@ def least_privilege_candidates(policy: Policy, needed: Sequence[str]) -> list[Ca
             continue
         new = st.model_copy(update={"action": tuple(kept), "not_action": None})
         out.append(
-            (
-                Edit(
-                    op="narrow_action",
-                    statement=st.index,
-                    detail={"to": kept},
-                    description=f"{st.label}: narrow Action to the needed {', '.join(kept)}",
-                ),
-                _replace(policy, st.index, new),
+            _rewrite(
+                policy,
+                st,
+                new,
+                "narrow_action",
+                f"{st.label}: narrow Action to the needed {', '.join(kept)}",
+                {"to": kept},
             )
         )
     return out
