@@ -119,18 +119,11 @@ def run_failure(exc: Exception) -> ErrorEvent:
 class PreparedRun:
     """A run that passed its checks and holds its thread's busy flag until it ends (or never starts).
 
-    `start` runs it in this process; `request`, when given, describes it for a worker process."""
+    `request` says what to run; `runtime` runs it when it stays in this process."""
 
-    def __init__(
-        self,
-        kind: str,
-        thread_id: str,
-        start: Callable[[], Iterator[Event]],
-        busy: BusyThreads,
-        request: RunRequest | None = None,
-    ) -> None:
-        self.kind, self.thread_id, self._start, self._busy = kind, thread_id, start, busy
-        self.request = request
+    def __init__(self, request: RunRequest, runtime: Runtime, busy: BusyThreads) -> None:
+        self.request, self._runtime, self._busy = request, runtime, busy
+        self.kind, self.thread_id = request.kind, request.thread_id
         self.started_at = time.perf_counter()
         self.submitted = False  # once True, the worker thread owns the busy flag and releases it at the end
         self._done = False
@@ -138,7 +131,7 @@ class PreparedRun:
 
     def events(self) -> Iterator[Event]:
         try:
-            yield from self._start()
+            yield from execute_run(self._runtime, self.request)
         finally:
             self.finish()
 
@@ -213,14 +206,21 @@ class RunPump:
                 self._waiting -= 1
                 self._running += 1
 
-        def ended() -> None:
+        def ended(began: bool = True) -> None:
             with self._count_lock:
-                self._running -= 1
+                if began:
+                    self._running -= 1
+                else:  # refused, or lost with its worker, before a worker thread picked it up
+                    self._waiting -= 1
+
+        began = False
 
         def from_process(items: list[tuple[str, Any]]) -> None:
+            nonlocal began
             news = []
             for kind, value in items:
                 if kind == "started":
+                    began = True
                     started()
                     continue
                 if kind == "lost":
@@ -229,7 +229,7 @@ class RunPump:
                             self.on_lost(run.thread_id)
                     continue
                 if kind == "end":
-                    ended()
+                    ended(began)
                     run.finish()  # the worker process has written its last checkpoint
                 news.append((kind, value))
             if news:
@@ -262,7 +262,7 @@ class RunPump:
                 free = self._running + self._waiting < self._workers
                 queued = 0 if free else self._waiting + 1
                 self._waiting += 1
-            if self.processes is not None and run.request is not None:
+            if self.processes is not None:
                 self.processes.submit(run.request, from_process)
             else:
                 loop.run_in_executor(self._executor, work)

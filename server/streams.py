@@ -6,14 +6,13 @@ starts, so a refused request gets a proper status and problem object rather than
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
-from agents.events import Event
 from agents.gate import ApprovalDecision
 from server.models import ApprovalIn, MessageIn
 from server.problems import PROBLEM_RESPONSES
@@ -37,85 +36,69 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _claim(state: CurrentState, thread_id: str) -> None:
-    # a client may send the next request as soon as it has the event it needs (say, the interrupt), while
-    # the previous run still writes its last checkpoint: give that a moment before answering 409
-    if not state.busy.claim(thread_id, wait=2.0):
+async def _claimed(state: CurrentState, request: RunRequest) -> PreparedRun:
+    """The run, holding its thread's busy flag. The common case (an idle thread) costs the event loop one
+    check; a busy one is waited for on a worker thread: a client may send the next request as soon as it
+    has the event it needs (say, the interrupt), while the previous run still writes its last checkpoint,
+    so that gets a moment before the answer is 409."""
+    thread_id = request.thread_id
+    if not state.busy.claim(thread_id) and not await run_in_threadpool(state.busy.claim, thread_id, 2.0):
         raise HTTPException(409, f"thread {thread_id} is busy with another run; retry when it has finished")
+    return PreparedRun(request, state.runtime, state.busy)
 
 
-def _may_wait_for_approval(state: CurrentState, thread_id: str) -> bool:
-    """False for a thread whose last run ended with nothing pending (or that never ran): its status row,
-    read after the claim, says `idle`, so the checkpoint need not be loaded (the run checks once more)."""
+async def _pending(state: CurrentState, thread_id: str, user: str) -> bool:
+    """Whether the thread waits for an approval. A thread whose status row (read after the claim) says
+    `idle` ended its last run with nothing pending, or never ran: its checkpoint is not loaded (the run
+    checks once more); otherwise it is, on a worker thread."""
     info = state.runtime.store.thread(thread_id)
-    return info is None or info.status != "idle"
+    if info is not None and info.status == "idle":
+        return False
+    return await run_in_threadpool(state.runtime.pending, thread_id, user=user) is not None
 
 
-def _prepared(run: PreparedRun) -> Iterator[PreparedRun]:
-    try:
-        yield run
-    finally:
-        if not run.submitted:  # the client left before the run started: free the thread
-            run.finish()
+# Both dependencies are async: their reads are a few indexed rows, cheaper on the event loop than a hop
+# through the worker thread pool. Each frees the thread again unless the run was handed to a worker:
+# when a check refuses it, or when the client leaves before the run starts.
 
 
 async def prepare_message(
     thread_id: ThreadIdPath, body: MessageIn, state: CurrentState, principal: CurrentPrincipal
 ) -> AsyncIterator[PreparedRun]:
-    # async, so the common case (an idle thread of the caller's) costs the event loop two indexed reads
-    # instead of a hop through the worker thread pool; waiting for a busy thread and loading a checkpoint
-    # still happen on a worker thread
     state.owned_thread(thread_id, principal)
-    if not state.busy.claim(thread_id):
-        await run_in_threadpool(_claim, state, thread_id)
-    try:
-        waiting = (
-            _may_wait_for_approval(state, thread_id)
-            and (await run_in_threadpool(state.runtime.pending, thread_id, user=principal.user)) is not None
-        )
-    except BaseException:
-        state.busy.release(thread_id)
-        raise
-    if waiting:
-        state.busy.release(thread_id)
-        raise HTTPException(
-            409, f"thread {thread_id} waits for an approval: POST /v1/threads/{thread_id}/approvals first"
-        )
     read_only = state.read_only_for(principal)
-
-    def start() -> Iterator[Event]:
-        return state.runtime.stream(body.text, thread_id=thread_id, user=principal.user, read_only=read_only)
-
     request = RunRequest("message", thread_id, principal.user, text=body.text, read_only=read_only)
-    run = PreparedRun("message", thread_id, start, state.busy, request)
+    run = await _claimed(state, request)
     try:
+        if await _pending(state, thread_id, principal.user):
+            raise HTTPException(
+                409, f"thread {thread_id} waits for an approval: POST /v1/threads/{thread_id}/approvals first"
+            )
         yield run
     finally:
-        if not run.submitted:  # the client left before the run started: free the thread
+        if not run.submitted:
             run.finish()
 
 
-def prepare_approval(
+async def prepare_approval(
     thread_id: ThreadIdPath, body: ApprovalIn, state: CurrentState, principal: CurrentPrincipal
-) -> Iterator[PreparedRun]:
+) -> AsyncIterator[PreparedRun]:
     state.owned_thread(thread_id, principal)
     if not principal.can_approve or state.settings.read_only:
         why = "the server is read-only" if state.settings.read_only else f"role {principal.role!r}"
         raise HTTPException(403, f"{principal.user} may not answer approvals: {why}")
-    _claim(state, thread_id)
-    if state.runtime.pending(thread_id, user=principal.user) is None:
-        state.busy.release(thread_id)
-        raise HTTPException(409, f"thread {thread_id} has no pending approval")
-    state.metrics.inc("opsgraph_approvals_total", decision=body.decision)
     decision = ApprovalDecision(
         decision=body.decision, args=body.args, comment=body.comment, user=principal.user
     )
-
-    def start() -> Iterator[Event]:
-        return state.runtime.stream_resume(thread_id, decision, user=principal.user)
-
-    request = RunRequest("approval", thread_id, principal.user, decision=decision)
-    yield from _prepared(PreparedRun("approval", thread_id, start, state.busy, request))
+    run = await _claimed(state, RunRequest("approval", thread_id, principal.user, decision=decision))
+    try:
+        if await run_in_threadpool(state.runtime.pending, thread_id, user=principal.user) is None:
+            raise HTTPException(409, f"thread {thread_id} has no pending approval")
+        state.metrics.inc("opsgraph_approvals_total", decision=body.decision)
+        yield run
+    finally:
+        if not run.submitted:
+            run.finish()
 
 
 async def _sse(state: CurrentState, run: PreparedRun) -> AsyncIterator[ServerSentEvent]:

@@ -9,7 +9,8 @@ the server answers at once even when every core is busy with runs.
 
 Messages over each worker's pipe (pickled tuples):
     server -> worker: ("run", run_id, RunRequest) | ("stop",)
-    worker -> server: ("ready",) | ("started", run_id) | ("event", run_id, event JSON) | ("end", run_id)
+    worker -> server: ("ready",) | ("failed", why) while starting; then ("started", run_id) |
+                      ("event", run_id, event JSON) | ("end", run_id)
 A worker that dies takes its runs with it: each gets an error event, and a new worker takes its place.
 """
 
@@ -179,18 +180,18 @@ class RunProcesses:
         ).start()
 
     def submit(self, request: RunRequest, sink: Sink) -> None:
-        """Start `request` on the least busy worker; its news goes to `sink`."""
+        """Start `request` on the least busy live worker; its news goes to `sink`. With none (every worker
+        died and none is back yet, or the server is stopping) the run ends at once with an error."""
         with self._lock:
-            if self._closing:
-                raise RuntimeError("the server is shutting down")
-            alive = [w for w in self._workers if w.alive]
-            if not alive:  # every worker died and none is back yet
-                busy = ErrorEvent(message="no worker process is running yet; retry in a few seconds")
-                sink([("event", busy), ("end", None)])
-                return
-            worker = min(alive, key=lambda w: len(w.runs))
+            alive = [] if self._closing else [w for w in self._workers if w.alive]
+            worker = min(alive, key=lambda w: len(w.runs)) if alive else None
             run_id = next(self._ids)
-            worker.runs[run_id] = sink
+            if worker is not None:
+                worker.runs[run_id] = sink
+            why = "the server is shutting down" if self._closing else "no worker process is running yet"
+        if worker is None:
+            sink([("event", ErrorEvent(message=f"{why}; retry in a few seconds")), ("end", None)])
+            return
         try:
             with worker.send_lock:
                 worker.conn.send(("run", run_id, request))
@@ -199,20 +200,17 @@ class RunProcesses:
 
     def _read(self, worker: _Worker) -> None:
         """Hand each run its news; what is already in the pipe goes to a run in one batch."""
-        while True:
+        gone = False
+        while not gone:
             batches: dict[int, list[tuple[str, Any]]] = {}
             try:
-                message = worker.conn.recv()
-                while True:
+                while not batches or (len(batches) <= 64 and worker.conn.poll(0)):
+                    message = worker.conn.recv()
                     kind, run_id = message[0], message[1]
                     value = _EVENTS.validate_json(message[2]) if kind == "event" else None
                     batches.setdefault(run_id, []).append((kind, value))
-                    if len(batches) > 64 or not worker.conn.poll(0):
-                        break
-                    message = worker.conn.recv()
             except (EOFError, OSError):
-                self._deliver(worker, batches)
-                break
+                gone = True
             self._deliver(worker, batches)
         with self._lock:
             worker.alive = False  # new runs go to the other workers from now on

@@ -10,20 +10,28 @@ from collections.abc import Iterator
 
 from agents.events import Event, FinalEvent, RouteEvent, StartEvent
 from server.metrics import Metrics
-from server.runs import BusyThreads, Foreground, PreparedRun, RunPump
+from server.runs import BusyThreads, Foreground, PreparedRun, RunPump, RunRequest
 from tests.server.conftest import Served
 
 
-def _run(thread_id: str, gate: threading.Event | None = None) -> PreparedRun:
-    def start() -> Iterator[Event]:
-        if gate is not None:
-            assert gate.wait(10)
+class _ScriptedRuntime:
+    """Stands in for `Runtime` (test double): every run routes, then answers, once `gate` opens."""
+
+    def __init__(self, gate: threading.Event | None) -> None:
+        self.gate = gate
+
+    def stream(self, text: str, *, thread_id: str, **_: object) -> Iterator[Event]:
+        if self.gate is not None:
+            assert self.gate.wait(10)
         yield RouteEvent(agents=["kubernetes"])
         yield FinalEvent(thread_id=thread_id, answer="done")
 
+
+def _run(thread_id: str, gate: threading.Event | None = None) -> PreparedRun:
     busy = BusyThreads()
     assert busy.claim(thread_id)
-    return PreparedRun("message", thread_id, start, busy)
+    request = RunRequest("message", thread_id, "local", text="list pods")
+    return PreparedRun(request, _ScriptedRuntime(gate), busy)  # type: ignore[arg-type]
 
 
 async def _until(predicate: object, timeout: float = 10.0) -> None:
