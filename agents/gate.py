@@ -106,13 +106,13 @@ class _GatedCall:
             message = f"error: {self.tool.name} failed: {type(exc).__name__}: {exc}"
             self._log(entry, message, status="error", started=start)
             return message
-        self._log(entry, _summary(result), status="ok", started=start)
+        self._log(entry, result, status="ok", started=start)
         return result
 
     def _log(
         self,
         entry: AuditEntry,
-        result: str,
+        result: Any,
         *,
         status: str,
         decision: str | None = None,
