@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.cluster import Cluster, resource
+from sandbox.controllers.workloads import pod_ready
 from sandbox.store import Change
 
 __all__ = ["reconcile_endpoints"]
@@ -51,11 +52,7 @@ def _sync(cluster: Cluster, svc: dict[str, Any]) -> None:
                 "uid": pod["metadata"]["uid"],
             },
         }
-        is_ready = any(
-            c.get("type") == "Ready" and c.get("status") == "True"
-            for c in pod["status"].get("conditions") or []
-        )
-        (ready if is_ready else not_ready).append(address)
+        (ready if pod_ready(pod) else not_ready).append(address)
     body: dict[str, Any] = {
         "metadata": {"name": name, "namespace": ns, "labels": svc["metadata"].get("labels") or {}}
     }

@@ -8,27 +8,10 @@ from typing import Any
 
 from sandbox.cluster import Cluster, resource
 from sandbox.controllers.scheduler import tolerated
+from sandbox.controllers.workloads import controller_ref, pod_ready
 from sandbox.store import Change
 
 __all__ = ["reconcile_sets"]
-
-
-def _owner_ref(owner: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "apiVersion": owner["apiVersion"],
-        "kind": owner["kind"],
-        "name": owner["metadata"]["name"],
-        "uid": owner["metadata"]["uid"],
-        "controller": True,
-        "blockOwnerDeletion": True,
-    }
-
-
-def _ready(pod: dict[str, Any]) -> bool:
-    return any(
-        c.get("type") == "Ready" and c.get("status") == "True"
-        for c in (pod.get("status") or {}).get("conditions") or []
-    )
 
 
 def _make_pod(
@@ -40,7 +23,7 @@ def _make_pod(
 ) -> None:
     template = owner["spec"].get("template") or {}
     meta = copy.deepcopy(template.get("metadata") or {})
-    meta.update(name=name, namespace=owner["metadata"]["namespace"], ownerReferences=[_owner_ref(owner)])
+    meta.update(name=name, namespace=owner["metadata"]["namespace"], ownerReferences=[controller_ref(owner)])
     meta["labels"] = {**(meta.get("labels") or {}), **extra_labels}
     pod = {
         "apiVersion": "v1",
@@ -79,7 +62,7 @@ def _sync_statefulset(cluster: Cluster, sts: dict[str, Any]) -> None:
         existing = cluster.store.find(pods_rt, ns, pod_name)
         if existing is not None:
             if (
-                not _ready(existing)
+                not pod_ready(existing)
                 and sts["spec"].get("podManagementPolicy", "OrderedReady") == "OrderedReady"
             ):
                 break  # the next ordinal waits until this one is Ready
@@ -131,7 +114,7 @@ def _sync_statefulset(cluster: Cluster, sts: dict[str, Any]) -> None:
     fresh = cluster.store.find(resource("statefulsets", "apps"), ns, name)
     if fresh is None:
         return
-    ready = sum(1 for p in owned if _ready(p))
+    ready = sum(1 for p in owned if pod_ready(p))
     status = {
         "observedGeneration": fresh["metadata"].get("generation", 1),
         "replicas": len(owned),
@@ -181,7 +164,7 @@ def _sync_daemonset(cluster: Cluster, ds: dict[str, Any]) -> None:
     if fresh is None:
         return
     pods = [p for r, p in cluster.store.dependents(ds["metadata"]["uid"]) if r.kind == "Pod"]
-    ready = sum(1 for p in pods if _ready(p))
+    ready = sum(1 for p in pods if pod_ready(p))
     status = {
         "desiredNumberScheduled": eligible,
         "currentNumberScheduled": len(pods),

@@ -13,7 +13,7 @@ from typing import Any
 from sandbox.cluster import Cluster, resource
 from sandbox.store import Change, now_rfc3339
 
-__all__ = ["pod_template_hash", "reconcile_workloads"]
+__all__ = ["controller_ref", "pod_ready", "pod_template_hash", "reconcile_workloads"]
 
 _REVISION = "deployment.kubernetes.io/revision"
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
@@ -28,7 +28,8 @@ def pod_template_hash(template: dict[str, Any]) -> str:
     return out
 
 
-def _owner_ref(owner: dict[str, Any]) -> dict[str, Any]:
+def controller_ref(owner: dict[str, Any]) -> dict[str, Any]:
+    """The ownerReference a controller puts on what it creates for `owner`."""
     return {
         "apiVersion": owner["apiVersion"],
         "kind": owner["kind"],
@@ -48,10 +49,11 @@ def _alive(pod: dict[str, Any]) -> bool:
     return pod.get("status", {}).get("phase") not in ("Succeeded", "Failed")
 
 
-def _ready(pod: dict[str, Any]) -> bool:
+def pod_ready(pod: dict[str, Any]) -> bool:
+    """Whether the pod's Ready condition is True."""
     return any(
         c.get("type") == "Ready" and c.get("status") == "True"
-        for c in pod.get("status", {}).get("conditions") or []
+        for c in (pod.get("status") or {}).get("conditions") or []
     )
 
 
@@ -62,7 +64,7 @@ def _create_pod(
     meta["labels"] = {**(meta.get("labels") or {}), **extra_labels}
     meta["generateName"] = f"{owner['metadata']['name']}-"
     meta["namespace"] = owner["metadata"]["namespace"]
-    meta["ownerReferences"] = [_owner_ref(owner)]
+    meta["ownerReferences"] = [controller_ref(owner)]
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -95,7 +97,7 @@ def _sync_replicaset(cluster: Cluster, rs: dict[str, Any]) -> None:
             _create_pod(cluster, rs, rs["spec"]["template"], dict(hash_label))
     elif len(pods) > want:
         # delete not-ready pods first, then the youngest, as the ReplicaSet controller ranks them
-        ranked = sorted(pods, key=lambda p: (_ready(p), p["metadata"]["creationTimestamp"]))
+        ranked = sorted(pods, key=lambda p: (pod_ready(p), p["metadata"]["creationTimestamp"]))
         for pod in ranked[: len(pods) - want]:
             cluster.store.delete(resource("pods"), pod["metadata"]["namespace"], pod["metadata"]["name"])
             cluster.record_event(
@@ -111,7 +113,7 @@ def _sync_replicaset(cluster: Cluster, rs: dict[str, Any]) -> None:
     if fresh is None:
         return
     pods = [p for p in _owned(cluster, fresh, "pods") if _alive(p)]
-    ready = sum(1 for p in pods if _ready(p))
+    ready = sum(1 for p in pods if pod_ready(p))
     status = {
         "replicas": len(pods),
         "fullyLabeledReplicas": len(pods),
@@ -147,7 +149,7 @@ def _new_replicaset(
             "name": f"{dep['metadata']['name']}-{template_hash}",
             "namespace": dep["metadata"]["namespace"],
             "labels": labels,
-            "ownerReferences": [_owner_ref(dep)],
+            "ownerReferences": [controller_ref(dep)],
             "annotations": {
                 _REVISION: str(revision),
                 "deployment.kubernetes.io/desired-replicas": str(dep["spec"].get("replicas", 1)),
@@ -327,7 +329,7 @@ def _deployment_status(cluster: Cluster, dep: dict[str, Any], template_hash: str
     owned = _owned(cluster, dep, "replicasets", "apps")
     pods = [p for rs in owned for p in _owned(cluster, rs, "pods") if _alive(p)]
     new_pods = [p for p in pods if p["metadata"].get("labels", {}).get("pod-template-hash") == template_hash]
-    ready = sum(1 for p in pods if _ready(p))
+    ready = sum(1 for p in pods if pod_ready(p))
     replicas = dep["spec"].get("replicas", 1)
     unavailable = max(0, replicas - ready)
     old_status = dep.get("status") or {}
