@@ -13,10 +13,10 @@ Run: `.venv/bin/python bench/cost_plan.py [--sizes 100,1000,10000] [--seeds 5] [
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import time
 
+from eval.suites.cost import synthetic_workloads
 from tools.cost.catalog import PriceCatalog
 from tools.cost.engine import default_offerings
 from tools.cost.plan import karpenter_style_plan, plan_nodes
@@ -25,15 +25,6 @@ from verifiers.cost import Offering, PlanProblem, Workload, validate_plan
 # SpotKube .spotConfig.json (2023-06-15 spot prices) and config.yml pod size.
 SPOTKUBE_TYPES = {"t3.medium": (2, 4, 0.0299), "c6a.large": (2, 4, 0.0765), "t4g.large": (2, 8, 0.0672),
                   "c6g.xlarge": (4, 8, 0.136)}  # fmt: skip
-# Azure V1 VM flavors (vCPU, GB) with their share of 1.87 M arrivals (flavors under 0.1 % folded away).
-AZURE_FLAVORS = [
-    ((1, 1.75), 892),
-    ((2, 3.5), 465),
-    ((4, 7.0), 203),
-    ((8, 14.0), 198),
-    ((8, 56.0), 72),
-    ((1, 0.75), 39),
-]
 
 
 def spotkube_problem(pods: int) -> PlanProblem:
@@ -84,22 +75,7 @@ def nsga2_spotkube(problem: PlanProblem, seed: int) -> tuple[float, float] | Non
 
 
 def synthetic_problem(pods: int, seed: int, offerings: list[Offering]) -> PlanProblem:
-    rng = random.Random(seed)
-    sizes, weights = zip(*AZURE_FLAVORS, strict=True)
-    works: list[Workload] = []
-    left = pods
-    while left > 0:
-        n = min(left, rng.choice([1, 2, 3, 4, 6, 10, 20, 40]))
-        vcpu, gb = rng.choices(sizes, weights)[0]
-        spot = rng.random() < 0.6
-        works.append(Workload(
-            name=f"ns{len(works) % 7}/Deployment/w{len(works)}", namespace=f"ns{len(works) % 7}", replicas=n,
-            cpu_m=int(vcpu * 500), memory_mib=round(gb * 512, 1), spot_allowed=spot,
-            max_spot_share=0.5 if spot else 1.0, min_spot_pools=2 if spot else 1,
-            node_selector={"kubernetes.io/arch": "amd64"} if rng.random() < 0.2 else {},
-        ))  # fmt: skip
-        left -= n
-    return PlanProblem(workloads=works, offerings=offerings)
+    return PlanProblem(workloads=synthetic_workloads(pods, seed), offerings=offerings)
 
 
 def main() -> None:

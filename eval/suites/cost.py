@@ -17,7 +17,7 @@ from typing import Any
 from eval.case import Case, CaseOutcome, CaseResult
 from eval.suite import CaseEnv, Chart, RunOptions, Suite, SuiteSummary, Table, missing_modules
 
-__all__ = ["GAP_TARGET", "CostSuite", "build_problem"]
+__all__ = ["GAP_TARGET", "CostSuite", "build_problem", "synthetic_workloads"]
 
 GAP_TARGET = 0.03
 _SPOTKUBE = {
@@ -26,6 +26,7 @@ _SPOTKUBE = {
     "t4g.large": (2, 8, 0.0672),
     "c6g.xlarge": (4, 8, 0.136),
 }
+# Azure V1 VM flavors (vCPU, GB) with their share of 1.87 M arrivals (flavors under 0.1 % folded away).
 _AZURE_FLAVORS = [
     ((1, 1.75), 892),
     ((2, 3.5), 465),
@@ -61,6 +62,14 @@ def build_problem(kind: str, pods: int, seed: int) -> Any:
     from tools.cost.catalog import PriceCatalog
     from tools.cost.engine import default_offerings
 
+    offerings = default_offerings(PriceCatalog("aws", "us-east-1"))
+    return PlanProblem(workloads=synthetic_workloads(pods, seed), offerings=offerings)
+
+
+def synthetic_workloads(pods: int, seed: int) -> list[Any]:
+    """The Workloads of a synthetic heterogeneous cluster: Azure V1 VM-size mix, halved, 60% spot-tolerant."""
+    from verifiers.cost import Workload
+
     rng = random.Random(seed)
     sizes, weights = zip(*_AZURE_FLAVORS, strict=True)
     works: list[Any] = []
@@ -83,7 +92,7 @@ def build_problem(kind: str, pods: int, seed: int) -> Any:
             )
         )
         left -= n
-    return PlanProblem(workloads=works, offerings=default_offerings(PriceCatalog("aws", "us-east-1")))
+    return works
 
 
 class CostSuite(Suite):
