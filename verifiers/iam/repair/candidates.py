@@ -17,7 +17,8 @@ from verifiers.iam.repair.edits import (
     Edit,
     EditOp,
     absent_key_clauses,
-    action_cover,
+    action_hits,
+    actions_except,
     apply_statements,
     canonical_action,
     context_clauses,
@@ -29,7 +30,6 @@ from verifiers.iam.repair.edits import (
 )
 from verifiers.iam.repair.localize import Fault
 from verifiers.iam.repair.points import carve_out, pinned_deny
-from verifiers.iam.semantics import action_glob
 
 __all__ = ["Candidate", "fault_candidates", "least_privilege_candidates"]
 
@@ -42,10 +42,6 @@ def _replace(
     out = [s for s in policy.statements if s.index != index or statement is not None]
     out = [statement if (s.index == index and statement is not None) else s for s in out]
     return apply_statements(policy, [*out, *extra])
-
-
-def _action_hits(patterns: Sequence[str], action: str) -> list[str]:
-    return [p for p in patterns if matches(action_glob(p), action.lower())]
 
 
 def _rewrite(
@@ -75,7 +71,7 @@ def _drop_action(policy: Policy, st: Statement, action: str, why: str) -> Iterat
         )
         return
     assert st.action is not None
-    hits = _action_hits(st.action, action)
+    hits = action_hits(st.action, action)
     rest = [p for p in st.action if p not in hits]
     if rest and any("*" not in p and "?" not in p for p in hits):
         new = st.model_copy(update={"action": tuple(rest)})
@@ -98,11 +94,7 @@ def _drop_action(policy: Policy, st: Statement, action: str, why: str) -> Iterat
             {"from": "*", "to_not_action": [canonical_action(action)]},
         )
         return
-    narrowed = list(rest)
-    for p in hits:
-        cover = action_cover(p, [action]) if ("*" in p or "?" in p) else []
-        narrowed += cover or []
-    narrowed = list(dict.fromkeys(narrowed))
+    narrowed = actions_except(st.action, action)
     if narrowed and narrowed != list(st.action) and any("*" in p or "?" in p for p in hits):
         new = st.model_copy(update={"action": tuple(narrowed)})
         yield _rewrite(
@@ -208,9 +200,9 @@ def _split(policy: Policy, st: Statement, request: Request, allows: Sequence[Req
     """Move the Action patterns that match `request` into their own statement, limited to the needed resources."""
     if st.action is None or st.resource is None or len(st.action) < 2:
         return
-    hits = _action_hits(st.action, request.action)
+    hits = action_hits(st.action, request.action)
     rest = [p for p in st.action if p not in hits]
-    served = [r for r in _served(policy, st, allows) if _action_hits(hits, r.action)]
+    served = [r for r in _served(policy, st, allows) if action_hits(hits, r.action)]
     keep = [
         exact_resource(k, policy.supports_variables)
         for k in sorted({r.resource for r in served} - {request.resource})

@@ -18,12 +18,16 @@ from policies.catalog import load_catalog
 from policies.model import ConditionClause, Policy, Principal, Statement
 from policies.request import Request
 from verifiers.iam.conditions import clause_holds
+from verifiers.iam.globs import matches
+from verifiers.iam.semantics import action_glob
 
 __all__ = [
     "Edit",
     "EditOp",
     "absent_key_clauses",
     "action_cover",
+    "action_hits",
+    "actions_except",
     "apply_statements",
     "canonical_action",
     "condition_operator",
@@ -132,6 +136,22 @@ def action_cover(pattern: str, drop: Iterable[str]) -> list[str] | None:
         return keep
     hit = {d for d in dropped if any(m.lower() == d for m in members)}
     return _trie_cover(prefix, keep, hit)
+
+
+def action_hits(patterns: Sequence[str], action: str) -> list[str]:
+    """The Action patterns that match `action`."""
+    return [p for p in patterns if matches(action_glob(p), action.lower())]
+
+
+def actions_except(patterns: Sequence[str], action: str) -> list[str]:
+    """`patterns` minus `action`: the patterns that match it dropped, wildcards among them replaced by
+    their catalog cover without it (empty when nothing else is left)."""
+    hits = action_hits(patterns, action)
+    narrowed = [p for p in patterns if p not in hits]
+    for p in hits:
+        if "*" in p or "?" in p:
+            narrowed += action_cover(p, [action]) or []
+    return list(dict.fromkeys(narrowed))
 
 
 def principal_for(request_principal: str | None) -> Principal:

@@ -20,11 +20,10 @@ from collections.abc import Iterator, Sequence
 from policies.model import ConditionClause, Policy, Statement
 from policies.request import Request
 from verifiers.iam.evaluate import statement_applies
-from verifiers.iam.globs import matches
 from verifiers.iam.repair.edits import (
     Edit,
     absent_key_clauses,
-    action_cover,
+    actions_except,
     apply_statements,
     canonical_action,
     context_clauses,
@@ -33,7 +32,6 @@ from verifiers.iam.repair.edits import (
     negated_clause,
     principal_for,
 )
-from verifiers.iam.semantics import action_glob
 
 __all__ = ["carve_out", "pinned_deny"]
 
@@ -85,12 +83,7 @@ def _other_actions(st: Statement, request: Request) -> Statement | None:
     if st.not_action is not None:
         return st.model_copy(update={"not_action": (*st.not_action, action)})
     assert st.action is not None
-    hits = [p for p in st.action if matches(action_glob(p), request.action.lower())]
-    narrowed = [p for p in st.action if p not in hits]
-    for p in hits:
-        if "*" in p or "?" in p:
-            narrowed += action_cover(p, [request.action]) or []
-    narrowed = list(dict.fromkeys(narrowed))
+    narrowed = actions_except(st.action, request.action)
     return st.model_copy(update={"action": tuple(narrowed)}) if narrowed else None
 
 
