@@ -7,7 +7,7 @@ from typing import Any
 
 from sandbox.resources import ResourceType, find_resource
 
-__all__ = ["from_storage", "storage_of", "to_storage"]
+__all__ = ["cpu_target", "from_storage", "storage_of", "to_storage"]
 
 
 def storage_of(rt: ResourceType) -> ResourceType:
@@ -18,7 +18,8 @@ def storage_of(rt: ResourceType) -> ResourceType:
     return stored
 
 
-def _cpu_target(spec: dict[str, Any]) -> int | None:
+def cpu_target(spec: dict[str, Any]) -> int | None:
+    """The averageUtilization of an autoscaling/v2 HPA spec's CPU Resource metric, if it has one."""
     for metric in spec.get("metrics") or []:
         res = metric.get("resource") or {}
         if metric.get("type") == "Resource" and res.get("name") == "cpu":
@@ -58,7 +59,7 @@ def from_storage(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(obj)
     out["apiVersion"] = rt.api_version
     spec = out.get("spec") or {}
-    target = _cpu_target(spec)
+    target = cpu_target(spec)
     spec.pop("metrics", None)
     spec.pop("behavior", None)
     if target is not None:

@@ -11,21 +11,13 @@ import time
 from typing import Any
 
 from sandbox.cluster import Cluster, resource
+from sandbox.conversion import cpu_target
 from sandbox.quantity import parse_quantity
 from sandbox.store import Change, now_rfc3339
 
 __all__ = ["Autoscaler"]
 
 _TOLERANCE = 0.1
-
-
-def _cpu_target(hpa: dict[str, Any]) -> int | None:
-    for metric in hpa["spec"].get("metrics") or []:
-        res = metric.get("resource") or {}
-        if metric.get("type") == "Resource" and res.get("name") == "cpu":
-            value = (res.get("target") or {}).get("averageUtilization")
-            return int(value) if value is not None else None
-    return None
 
 
 def _utilisation(cluster: Cluster, namespace: str, selector: dict[str, str]) -> int | None:
@@ -62,7 +54,7 @@ class Autoscaler:
             return
         current = int(target["spec"].get("replicas", 1))
         low, high = int(hpa["spec"].get("minReplicas", 1)), int(hpa["spec"].get("maxReplicas", current))
-        wanted = _cpu_target(hpa)
+        wanted = cpu_target(hpa["spec"])
         selector = (target["spec"].get("selector") or {}).get("matchLabels") or {}
         utilisation = _utilisation(cluster, ns, selector) if wanted else None
         desired = current
