@@ -57,6 +57,10 @@ class ThreadInfo(BaseModel):
 
 class _Sql(Protocol):
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """A read only: it may go through another connection than the writes."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -74,9 +78,9 @@ class _SqliteSql:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
 
-    def _reader(self) -> sqlite3.Connection | None:
-        if self._path is None:
-            return None
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        if self._path is None:  # an in-memory database has one connection
+            return self.execute(sql, params)
         reader: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if reader is None:
             reader = sqlite3.connect(self._path, check_same_thread=False, timeout=30)
@@ -84,12 +88,9 @@ class _SqliteSql:
             self._local.conn = reader
             with self._readers_lock:
                 self._readers.append(reader)
-        return reader
+        return [dict(r) for r in reader.execute(sql, tuple(params)).fetchall()]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        reader = self._reader() if sql.lstrip()[:6].upper() == "SELECT" else None
-        if reader is not None:
-            return [dict(r) for r in reader.execute(sql, tuple(params)).fetchall()]
         with self._lock:
             cur = self._conn.execute(sql, tuple(params))
             rows = [dict(r) for r in cur.fetchall()]
@@ -113,6 +114,9 @@ class _PostgresSql:
         with self._pool.connection() as conn:
             cur = conn.execute(sql, tuple(params))
             return list(cur.fetchall()) if cur.description else []
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        return self.execute(sql, params)  # each call takes a pooled connection: reads never queue
 
     def close(self) -> None:
         self._pool.close()
@@ -153,12 +157,12 @@ class Store:
         return info
 
     def thread(self, thread_id: str) -> ThreadInfo | None:
-        rows = self._sql.execute("SELECT * FROM opsgraph_threads WHERE thread_id = ?", (thread_id,))
+        rows = self._sql.query("SELECT * FROM opsgraph_threads WHERE thread_id = ?", (thread_id,))
         return ThreadInfo(**rows[0]) if rows else None
 
     def threads(self, owner: str | None = None, limit: int = 100) -> list[ThreadInfo]:
         where, params = ("WHERE owner = ?", (owner,)) if owner is not None else ("", ())
-        rows = self._sql.execute(
+        rows = self._sql.query(
             f"SELECT * FROM opsgraph_threads {where} ORDER BY updated_at DESC LIMIT {int(limit)}", params
         )
         return [ThreadInfo(**r) for r in rows]
@@ -175,7 +179,7 @@ class Store:
         )  # fmt: skip
 
     def audit(self, thread_id: str) -> list[AuditEntry]:
-        rows = self._sql.execute("SELECT * FROM opsgraph_audit WHERE thread_id = ? ORDER BY id", (thread_id,))
+        rows = self._sql.query("SELECT * FROM opsgraph_audit WHERE thread_id = ? ORDER BY id", (thread_id,))
         return [AuditEntry(**{**r, "args": json.loads(r["args"])}) for r in rows]
 
     def close(self) -> None:
