@@ -14,12 +14,18 @@ OPSGRAPH = [sys.executable, "-m", "opsgraph"]
 
 
 def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "OPSGRAPH_SANDBOX": "false", **(env or {})}
     return subprocess.run(
-        [*OPSGRAPH, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120
+        [*OPSGRAPH, *args], input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120
     )
+
+
+def write_s3_read_policy(folder: Path, resource: str) -> None:
+    """p.json in `folder`: allow s3:GetObject on `resource`."""
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": resource}
+    (folder / "p.json").write_text(json.dumps({"Version": "2012-10-17", "Statement": [statement]}))
 
 
 def test_version() -> None:
@@ -79,15 +85,7 @@ def test_outside_the_vocabulary_the_offline_model_says_what_it_understands() -> 
 
 
 def test_ask_then_list_show_and_export(tmp_path: Path) -> None:
-    policy = tmp_path / "p.json"
-    policy.write_text(
-        json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}],
-            }
-        )
-    )
+    write_s3_read_policy(tmp_path, "arn:aws:s3:::b/*")
     result = run("ask", "explain policy p.json", "--thread", "cli-1", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["route"] == ["iam"]
@@ -104,25 +102,9 @@ def test_ask_then_list_show_and_export(tmp_path: Path) -> None:
 
 
 def test_chat_reads_a_piped_conversation_and_its_approval_answers(tmp_path: Path) -> None:
-    policy = tmp_path / "p.json"
-    policy.write_text(
-        json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
-            }
-        )
-    )
+    write_s3_read_policy(tmp_path, "*")
     script = "write a haiku\nexplain policy p.json\nexit\n"
-    result = subprocess.run(
-        [*OPSGRAPH, "chat", "--thread", "piped"],
-        input=script,
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "OPSGRAPH_SANDBOX": "false"},
-        timeout=120,
-    )
+    result = run("chat", "--thread", "piped", cwd=tmp_path, stdin=script)
     assert result.returncode == 0, result.stderr
     assert "did not understand 'write a haiku'" in result.stdout
     assert "explain_policy" in result.stdout
