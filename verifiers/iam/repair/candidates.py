@@ -27,6 +27,7 @@ from verifiers.iam.repair.edits import (
     has_principals,
     negated_clause,
     principal_for,
+    replace_statement,
 )
 from verifiers.iam.repair.localize import Fault
 from verifiers.iam.repair.points import carve_out, pinned_deny
@@ -34,14 +35,6 @@ from verifiers.iam.repair.points import carve_out, pinned_deny
 __all__ = ["Candidate", "fault_candidates", "least_privilege_candidates"]
 
 Candidate = tuple[Edit, Policy]
-
-
-def _replace(
-    policy: Policy, index: int, statement: Statement | None, extra: Sequence[Statement] = ()
-) -> Policy:
-    out = [s for s in policy.statements if s.index != index or statement is not None]
-    out = [statement if (s.index == index and statement is not None) else s for s in out]
-    return apply_statements(policy, [*out, *extra])
 
 
 def _rewrite(
@@ -54,7 +47,7 @@ def _rewrite(
 ) -> Candidate:
     """The edit `op` on `st`, with `policy` after it: `st` replaced by `new` (removed when None)."""
     edit = Edit(op=op, statement=st.index, detail=detail or {}, description=description)
-    return edit, _replace(policy, st.index, new)
+    return edit, replace_statement(policy, st.index, [] if new is None else [new])
 
 
 def _drop_action(policy: Policy, st: Statement, action: str, why: str) -> Iterator[Candidate]:
@@ -218,7 +211,7 @@ def _split(policy: Policy, st: Statement, request: Request, allows: Sequence[Req
             detail={"moved": hits, "resources": keep},
             description=f"{st.label}: split {', '.join(hits)} into a statement on the resources the spec needs",
         ),
-        _replace(policy, st.index, first, [second]),
+        replace_statement(policy, st.index, [first], [second]),
     )
 
 
@@ -337,7 +330,6 @@ def _exempt_points(policy: Policy, st: Statement, allows: Sequence[Request], why
             )
             for p, points in per_action
         ]
-        rest = [x for x in policy.statements if x.index != st.index]
         yield (
             Edit(
                 op="exempt_resource",
@@ -345,7 +337,7 @@ def _exempt_points(policy: Policy, st: Statement, allows: Sequence[Request], why
                 detail={"split": {p: list(points) for p, points in per_action}},
                 description=f"{st.label}: split per action, each denied on every resource except the ones the spec needs ({why})",
             ),
-            apply_statements(policy, [*rest[: st.index], *parts, *rest[st.index :]]),
+            replace_statement(policy, st.index, parts),
         )
     new = st.model_copy(update={"resource": None, "not_resource": whole})
     yield _rewrite(

@@ -37,6 +37,7 @@ __all__ = [
     "has_principals",
     "negated_clause",
     "principal_for",
+    "replace_statement",
     "statement_diff",
 ]
 
@@ -87,6 +88,17 @@ def apply_statements(policy: Policy, statements: Iterable[Statement]) -> Policy:
     """The policy with these statements, renumbered."""
     renumbered = tuple(s.model_copy(update={"index": i}) for i, s in enumerate(statements))
     return policy.model_copy(update={"statements": renumbered})
+
+
+def replace_statement(
+    policy: Policy, index: int, by: Sequence[Statement], extra: Sequence[Statement] = ()
+) -> Policy:
+    """The policy with statement `index` replaced in place by `by` (removed when empty) and `extra`
+    appended, renumbered."""
+    out: list[Statement] = []
+    for s in policy.statements:
+        out.extend(by if s.index == index else (s,))
+    return apply_statements(policy, [*out, *extra])
 
 
 def has_principals(policy: Policy) -> bool:

@@ -31,6 +31,7 @@ from verifiers.iam.repair.edits import (
     has_principals,
     negated_clause,
     principal_for,
+    replace_statement,
 )
 
 __all__ = ["carve_out", "pinned_deny"]
@@ -122,7 +123,6 @@ def carve_out(
     if not copies:
         return
     copies = [copies[0], *(c.model_copy(update={"sid": None}) for c in copies[1:])]
-    rest = [x for x in policy.statements if x.index != st.index]
     yield (
         Edit(
             op="exempt_request",
@@ -132,5 +132,5 @@ def carve_out(
             + (f", as {len(copies)} statements" if len(copies) > 1 else "")
             + f" ({why})",
         ),
-        apply_statements(policy, [*rest[: st.index], *copies, *rest[st.index :]]),
+        replace_statement(policy, st.index, copies),
     )
