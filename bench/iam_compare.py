@@ -1,88 +1,57 @@
 """Benchmark: compare every original/mutant pair of the Quacky corpus (546 pairs) with the Z3 engine.
 
-Usage: python bench/iam_compare.py [DATASETS_DIR]   (default ../shared/datasets)
+Usage: python bench/iam_compare.py
 
-Prints the wall time, the relation counts, `unknown` count, and agreement with both published label
-sets (Quacky's ICSE'22 CSVs and llm-acp-synthesis's mutation_results.json), listing the disagreements.
+Reads the pairs and both published label sets (Quacky's ICSE'22 CSVs and llm-acp-synthesis's
+mutation_results.json) from the project's copy in `eval/data/`, and prints the wall time, the relation
+counts, `unknown` count, and agreement with each label set, listing the disagreements.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
+from eval.datasets import load_policies, load_quacky_pairs
 from policies import parse_policy
 from verifiers.iam.compare import compare
 
 __all__ = ["main"]
 
-_CSV_RELATION = {
-    ("UNSAT", "UNSAT"): "equivalent",
-    ("SAT", "UNSAT"): "more_permissive",
-    ("UNSAT", "SAT"): "less_permissive",
-    ("SAT", "SAT"): "incomparable",
-}
-_VERDICT = {
-    "Policy 1 is less permissive than Policy 2.": "less_permissive",
-    "Policy 1 is more permissive than Policy 2.": "more_permissive",
-    "Policy 1 and Policy 2 are equivalent.": "equivalent",
-    "Policy 1 and Policy 2 do not subsume each other.": "incomparable",
-}
-
-
-def _pairs(root: Path) -> list[tuple[str, str, str]]:
-    out = []
-    for name in ("ec2", "iam", "s3"):
-        with (root / "quacky/results/icse22/raw_csv/encoding_mutations" / f"{name}.csv").open() as fh:
-            rows = list(csv.reader(fh))
-        for row in rows[1:]:
-            out.append((row[0].lstrip("/"), row[1].lstrip("/"), _CSV_RELATION[(row[2], row[9])]))
-    return out
-
-
-def _llm_labels(root: Path) -> dict[str, str]:
-    records = json.loads(
-        (root / "llm-acp-synthesis/policysummarizer/results_mutation/mutation_results.json").read_text()
-    )
-    out = {}
-    for r in records:
-        svc, rest = r["policy_name"].split("/", 1)
-        path = f"samples/mutations/{svc}/exp_single/{rest}/{r['mutant_file']}"
-        out[path] = _VERDICT.get(r["verdict"], "error")
-    return out
+_RELATIONS = {"equivalent", "less_permissive", "more_permissive", "incomparable"}
 
 
 def main(argv: list[str]) -> int:
-    root = Path(argv[0]) if argv else Path(__file__).resolve().parents[2] / "shared" / "datasets"
-    pairs = _pairs(root)
-    llm = _llm_labels(root)
-    quacky = root / "quacky"
+    if argv:
+        print("usage: python bench/iam_compare.py (the pairs come from eval/data/)", file=sys.stderr)
+        return 2
+    pairs = load_quacky_pairs()
+    policies = load_policies()
     found: Counter[str] = Counter()
     agree = {"quacky": 0, "llm": 0}
     llm_total = 0
     disagreements = []
     slowest = (0.0, "")
     start = time.perf_counter()
-    for original, mutant, label in pairs:
-        p1 = parse_policy((quacky / original).read_text(), source=original)
-        p2 = parse_policy((quacky / mutant).read_text(), source=mutant)
+    for pair in pairs:
+        label = pair.labels["quacky-icse22"]
+        p1 = parse_policy(policies[pair.original], source=pair.original)
+        p2 = parse_policy(policies[pair.mutant], source=pair.id)
         t0 = time.perf_counter()
         result = compare(p1, p2)
         took = time.perf_counter() - t0
-        slowest = max(slowest, (took, mutant))
+        slowest = max(slowest, (took, pair.id))
         found[result.relation] += 1
         agree["quacky"] += result.relation == label
-        other = llm.get(mutant, "missing")
-        if other in _VERDICT.values():
+        other = pair.labels.get("acp-2025", "missing")
+        if other in _RELATIONS:
             llm_total += 1
             agree["llm"] += result.relation == other
-        if result.relation != label or (other in _VERDICT.values() and result.relation != other):
+        if result.relation != label or (other in _RELATIONS and result.relation != other):
             ce = result.counterexamples[0].request.to_json() if result.counterexamples else None
-            disagreements.append((mutant, result.relation, label, other, ce, result.reason))
+            disagreements.append((pair.id, result.relation, label, other, ce, result.reason))
     wall = time.perf_counter() - start
     print(
         f"pairs: {len(pairs)}  wall: {wall:.2f} s  mean: {1000 * wall / len(pairs):.1f} ms  slowest: {slowest[0] * 1000:.0f} ms ({slowest[1]})"
