@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from tools.cost.quantity import parse_cpu, parse_memory
-from tools.cost.rightsize import ContainerResources, HpaTarget
+from tools.cost.rightsize import ContainerResources, HpaTarget, pod_request
 
 __all__ = [
     "ClusterDaemonSet",
@@ -62,10 +62,9 @@ class ClusterDaemonSet(BaseModel):
     def key(self) -> str:
         return f"{self.namespace}/DaemonSet/{self.name}"
 
-    def requests(self) -> tuple[float, float]:
+    def requests(self) -> tuple[int, float]:
         """CPU (millicores) and memory (MiB) one of its pods requests."""
-        cpu = sum(c.cpu_request_m or 0 for c in self.containers.values())
-        return cpu, sum(c.memory_request_mib or 0 for c in self.containers.values())
+        return pod_request(self.containers)
 
 
 class ClusterNode(BaseModel):

@@ -20,13 +20,14 @@ def reserve_daemonsets(
     instance types are left with no room at all (dropped)."""
     if not daemonsets:
         return offerings, []
+    requests = {d.key: d.requests() for d in daemonsets}
     kept: list[Offering] = []
     too_small: set[str] = set()
     for o in offerings:
         labels = o.node_labels()
         on_node = [d for d in daemonsets if all(labels.get(k) == v for k, v in d.node_selector.items())]
-        cpu = sum(d.requests()[0] for d in on_node)
-        mem = sum(d.requests()[1] for d in on_node)
+        cpu = sum(requests[d.key][0] for d in on_node)
+        mem = sum(requests[d.key][1] for d in on_node)
         left_cpu, left_mem, left_pods = o.cpu_m - cpu, o.memory_mib - mem, o.max_pods - len(on_node)
         if left_cpu < 1 or left_mem <= 0 or left_pods < 1:
             too_small.add(o.instance_type)
@@ -34,9 +35,9 @@ def reserve_daemonsets(
         kept.append(
             o.model_copy(update={"cpu_m": int(left_cpu), "memory_mib": left_mem, "max_pods": left_pods})
         )
-    everywhere = [d for d in daemonsets if not d.node_selector]
-    cpu = sum(d.requests()[0] for d in everywhere)
-    mem = sum(d.requests()[1] for d in everywhere)
+    everywhere = [requests[d.key] for d in daemonsets if not d.node_selector]
+    cpu = sum(c for c, _ in everywhere)
+    mem = sum(m for _, m in everywhere)
     notes = [
         f"{len(daemonsets)} DaemonSets ({', '.join(sorted(d.key for d in daemonsets)[:5])}"
         f"{', ...' if len(daemonsets) > 5 else ''}) run on the planned nodes: each node's room for the "

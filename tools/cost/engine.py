@@ -17,7 +17,13 @@ from tools.cost.catalog import CatalogError, PriceCatalog
 from tools.cost.cluster import ClusterSnapshot, ClusterWorkload
 from tools.cost.daemonsets import reserve_daemonsets
 from tools.cost.plan import plan_nodes
-from tools.cost.rightsize import ContainerResources, Recommendation, RightsizeStrategy, recommend
+from tools.cost.rightsize import (
+    ContainerResources,
+    Recommendation,
+    RightsizeStrategy,
+    pod_request,
+    recommend,
+)
 from tools.cost.spot_risk import SpotRisk, spot_risk
 from tools.cost.usage.base import ContainerRef, ContainerUsage, UsageError, UsageSource
 from verifiers.cost.model import Offering, Plan, PlanProblem, Workload
@@ -115,14 +121,8 @@ class CostReport(BaseModel):
     price_sources: list[str] = Field(default_factory=list)
 
 
-def _pod_request(containers: dict[str, ContainerResources]) -> tuple[int, float]:
-    cpu = sum(c.cpu_request_m or 0 for c in containers.values())
-    mem = sum(c.memory_request_mib or 0 for c in containers.values())
-    return round(cpu), round(mem, 3)
-
-
 def _demand(w: ClusterWorkload, containers: dict[str, ContainerResources], arch: str | None) -> Workload:
-    cpu, mem = _pod_request(containers)
+    cpu, mem = pod_request(containers)
     selector = dict(w.node_selector)
     if arch and not w.multi_arch:
         selector.setdefault("kubernetes.io/arch", arch)
@@ -173,7 +173,7 @@ def _current_allocation(
     if not charges:
         return None, ["the cluster reports no nodes"]
     for w in snapshot.workloads:
-        cpu_req, mem_req = _pod_request(w.containers)
+        cpu_req, mem_req = pod_request(w.containers)
         for pod in w.pods:
             if pod.node not in charges:
                 continue

@@ -16,7 +16,14 @@ from pydantic import BaseModel, Field
 
 from tools.cost.usage.base import ContainerUsage
 
-__all__ = ["ContainerResources", "HpaTarget", "Recommendation", "RightsizeStrategy", "recommend"]
+__all__ = [
+    "ContainerResources",
+    "HpaTarget",
+    "Recommendation",
+    "RightsizeStrategy",
+    "pod_request",
+    "recommend",
+]
 
 _MIB = 2**20
 
@@ -48,6 +55,13 @@ class ContainerResources(BaseModel):
     cpu_limit_m: float | None = None
     memory_request_mib: float | None = None
     memory_limit_mib: float | None = None
+
+
+def pod_request(containers: dict[str, ContainerResources]) -> tuple[int, float]:
+    """What one pod with these containers requests: millicores and MiB (unset requests count as zero)."""
+    cpu = sum(c.cpu_request_m or 0 for c in containers.values())
+    mem = sum(c.memory_request_mib or 0 for c in containers.values())
+    return round(cpu), round(mem, 3)
 
 
 class Recommendation(BaseModel):
