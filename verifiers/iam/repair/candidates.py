@@ -31,6 +31,7 @@ from verifiers.iam.repair.edits import (
 )
 from verifiers.iam.repair.localize import Fault
 from verifiers.iam.repair.points import carve_out, pinned_deny
+from verifiers.iam.semantics import resource_pieces, value_glob
 
 __all__ = ["Candidate", "fault_candidates", "least_privilege_candidates"]
 
@@ -104,6 +105,12 @@ def _served(policy: Policy, st: Statement, allows: Sequence[Request]) -> list[Re
     return [r for r in allows if statement_applies(st, r, policy.supports_variables)]
 
 
+def _resource_hit(pattern: str, resource: str) -> bool:
+    """The Resource pattern matches the resource (policy variables left unresolved match nothing)."""
+    glob = value_glob(resource_pieces(pattern, False), lambda _p: None, wildcards=True, arn=True)
+    return matches(glob, resource)
+
+
 def _narrow_resource(
     policy: Policy, st: Statement, request: Request, allows: Sequence[Request]
 ) -> Iterator[Candidate]:
@@ -119,15 +126,10 @@ def _narrow_resource(
                 {"add_not_resource": request.resource},
             )
         return
-    from verifiers.iam.semantics import resource_pieces, value_glob
-
-    def glob_of(text: str) -> object:
-        return value_glob(resource_pieces(text, False), lambda _p: None, wildcards=True, arn=True)
-
-    hits = [q for q in st.resource if matches(glob_of(q), request.resource)]  # type: ignore[arg-type]
+    hits = [q for q in st.resource if _resource_hit(q, request.resource)]
     rest = [q for q in st.resource if q not in hits]
     served = _served(policy, st, allows)
-    keep = sorted({r.resource for r in served if any(matches(glob_of(q), r.resource) for q in hits)})  # type: ignore[arg-type]
+    keep = sorted({r.resource for r in served if any(_resource_hit(q, r.resource) for q in hits)})
     keep = [exact_resource(k, policy.supports_variables) for k in keep if k != request.resource]
     if rest and not keep:
         new = st.model_copy(update={"resource": tuple(rest)})
