@@ -25,20 +25,13 @@ app = typer.Typer(
     add_completion=False,
 )
 
-_SUBCOMMANDS = (
-    ("threads", cli_threads),
-    ("iam", cli_iam),
-    ("sandbox", cli_sandbox),
-    ("cost", cli_cost),
-    ("eval", cli_eval),
-)
-for _name, _module in _SUBCOMMANDS:
-    if _module.app.registered_commands or _module.app.registered_groups:
-        app.add_typer(_module.app, name=_name)
-if hasattr(cli_serve, "serve"):
-    app.command("serve")(cli_serve.serve)
-if hasattr(cli_serve, "slack"):
-    app.command("slack")(cli_serve.slack)
+app.add_typer(cli_threads.app, name="threads")
+app.add_typer(cli_iam.app, name="iam")
+app.add_typer(cli_sandbox.app, name="sandbox")
+app.add_typer(cli_cost.app, name="cost")
+app.add_typer(cli_eval.app, name="eval")
+app.command("serve")(cli_serve.serve)
+app.command("slack")(cli_serve.slack)
 
 
 @app.callback()
