@@ -248,8 +248,7 @@ class Runtime:
     def replay(self, thread_id: str, checkpoint_id: str, *, user: str | None = None) -> RunResult:
         """Run again from an earlier checkpoint; the new steps fork the thread's history from there."""
         user = user or self.settings.user
-        self._check_owner(thread_id, user)
-        if checkpoint_id not in {c.checkpoint_id for c in self.history(thread_id, user=user)}:
+        if checkpoint_id not in {c.checkpoint_id for c in self.history(thread_id, user=user)}:  # checks owner
             raise ThreadNotFoundError(f"thread {thread_id} has no checkpoint {checkpoint_id}")
         config = self._config(thread_id, user)
         config["configurable"]["checkpoint_id"] = checkpoint_id
