@@ -23,13 +23,19 @@ from policies.operators import Family
 from policies.variables import Piece, split_pattern
 from verifiers.iam.globs import Glob
 
-__all__ = ["ACTION", "PRINCIPAL", "RESOURCE", "Atom", "Space", "Template", "slot_field"]
+__all__ = ["ACTION", "PRINCIPAL", "RESOURCE", "Atom", "Space", "Template", "field_slot", "slot_field"]
 
 ACTION, RESOURCE, PRINCIPAL = "action", "resource", "principal"
 
 
 def slot_field(key: str, slot: int) -> str:
     return f"{key.lower()}#{slot}"
+
+
+def field_slot(field_name: str) -> tuple[str, int]:
+    """The (key, slot) of a context slot field: the inverse of `slot_field`."""
+    key, slot = field_name.rsplit("#", 1)
+    return key, int(slot)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from verifiers.iam.globs import (
     matches,
 )
 from verifiers.iam.semantics import value_glob
-from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Atom, Space, Template, slot_field
+from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Atom, Space, Template, field_slot, slot_field
 from verifiers.iam.values import parse_date, parse_ip, parse_number
 
 __all__ = [
@@ -157,8 +157,7 @@ def lit(ref: z3.BoolRef, value: bool) -> z3.BoolRef:
 def _typed_value(rnd: Round, fld: str) -> str | bool | None:
     """A typed rendering (number, date, IP) the model demands for a context slot; False when none."""
     space = rnd.space
-    key, slot = fld.rsplit("#", 1)
-    i = int(slot)
+    key, i = field_slot(fld)
     fams = space.families.get(key, set())
     if fams & {"Numeric", "Date"} and rnd.true(space.date_ok(key, i)):
         value = rnd.model.eval(space.real(key, i), model_completion=True)
@@ -195,8 +194,7 @@ def typed_consistent(rnd: Round, fld: str, text: str) -> bool:
     space = rnd.space
     if fld in (ACTION, RESOURCE, PRINCIPAL):
         return True
-    key, slot = fld.rsplit("#", 1)
-    i = int(slot)
+    key, i = field_slot(fld)
     fams = space.families.get(key, set())
     checks = []
     if "Numeric" in fams:
@@ -210,8 +208,7 @@ def typed_consistent(rnd: Round, fld: str, text: str) -> bool:
 
 def _same_typed_value(rnd: Round, fld: str, text: str) -> bool:
     space = rnd.space
-    key, slot = fld.rsplit("#", 1)
-    i = int(slot)
+    key, i = field_slot(fld)
     fams = space.families.get(key, set())
     if fams & {"Numeric", "Date"} and rnd.true(space.date_ok(key, i)):
         value = rnd.model.eval(space.real(key, i), model_completion=True)
@@ -237,8 +234,8 @@ def field_order(space: Space) -> list[str]:
 def relevant(rnd: Round, fld: str) -> bool:
     if fld in (ACTION, RESOURCE, PRINCIPAL):
         return True
-    key, slot = fld.rsplit("#", 1)
-    return rnd.true(rnd.space.present(key)) and rnd.true(rnd.space.used(key, int(slot)))
+    key, i = field_slot(fld)
+    return rnd.true(rnd.space.present(key)) and rnd.true(rnd.space.used(key, i))
 
 
 def pretty_action(pos: list[Glob], neg: list[Glob]) -> str | None:
