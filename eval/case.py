@@ -61,5 +61,3 @@ class CaseResult(BaseModel):
     detail: dict[str, Any] = Field(default_factory=dict)
     usage: Usage = Field(default_factory=Usage)
     error: str | None = None
-    model_calls: list[dict[str, Any]] = Field(default_factory=list, exclude=True)
-    """The case's recorded model calls, carried back to the parent for the cassette (not in results)."""
