@@ -28,8 +28,15 @@ def _size_key(w: Workload) -> tuple[float, float, str]:
     return (-w.cpu_m, -w.memory_mib, w.name)
 
 
-def _place_on(nodes: list[OpenNode], w: Workload, n: int, ledger: SpotLedger) -> int:
-    """First-fit up to n pods of w onto `nodes`; returns how many were placed."""
+def _place_on(
+    nodes: list[OpenNode],
+    w: Workload,
+    n: int,
+    ledger: SpotLedger,
+    moves: list[tuple[OpenNode, Workload, int]] | None = None,
+) -> int:
+    """First-fit up to n pods of w onto `nodes`, each placement added to `moves` (to undo it); returns how
+    many were placed."""
     left = n
     for node in nodes:
         if left == 0:
@@ -40,6 +47,8 @@ def _place_on(nodes: list[OpenNode], w: Workload, n: int, ledger: SpotLedger) ->
         if k:
             node.add(w, k)
             ledger.add(w, node.offering, k)
+            if moves is not None:
+                moves.append((node, w, k))
             left -= k
     return n - left
 
@@ -57,19 +66,7 @@ def _consolidate(nodes: list[OpenNode], by_name: dict[str, Workload], ledger: Sp
         moves: list[tuple[OpenNode, Workload, int]] = []
         complete = True
         for name, count in sorted(victim.counts.items(), key=lambda kv: _size_key(by_name[kv[0]])):
-            w, left = by_name[name], count
-            for node in others:
-                if left == 0:
-                    break
-                if not w.allows(node.offering):
-                    continue
-                k = min(node.room_for(w, left), ledger.room(w, node.offering))
-                if k:
-                    node.add(w, k)
-                    ledger.add(w, node.offering, k)
-                    moves.append((node, w, k))
-                    left -= k
-            if left:
+            if _place_on(others, by_name[name], count, ledger, moves) < count:
                 complete = False
                 break
         if complete:
