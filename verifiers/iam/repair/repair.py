@@ -46,13 +46,13 @@ class RepairOptions(BaseModel):
     cegis_rounds: int = 24
     time_budget_s: float = 60.0
     alternatives: int = 2
+    """How many other proven repairs of the same size to compare against for least permissiveness."""
     keep_most: bool = False
     """Among repairs with the fewest edits, prefer the one that keeps the most of the original (still proven
     to allow nothing beyond the original and the must-allow requests) instead of the least permissive one."""
     enforce_bound: bool = True
     """Only accept repairs that allow nothing beyond the original and the must-allow requests. When no such
     repair exists (IAM's patterns cannot express every carve-out), `repair` retries without it and says so."""
-    """How many other proven repairs of the same size to compare against for least permissiveness."""
 
 
 class RepairResult(BaseModel):
@@ -310,7 +310,8 @@ def repair(
     options = options or RepairOptions()
     start = time.monotonic()
     warnings = tuple(spec.unknown_actions())
-    faults = localize(policy, spec)
+    failures = check_requests(policy, spec.requests)
+    faults = localize(policy, spec, failures)
     conflicts = find_conflicts(spec)
     if conflicts:
         return RepairResult(
@@ -321,7 +322,7 @@ def repair(
             explanation="the spec contradicts itself: " + "; ".join(conflicts),
             seconds=time.monotonic() - start,
         )
-    initial = check_spec(policy, spec, symbolic=not check_requests(policy, spec.requests))
+    initial = check_spec(policy, spec, symbolic=not failures)
     if initial.ok:
         return RepairResult(
             status="already_satisfied",
