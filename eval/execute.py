@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from eval.case import Case, CaseResult
@@ -30,7 +31,7 @@ def _where(exc: BaseException) -> str:
     if not frames:
         return ""
     last = frames[-1]
-    return f" (at {last.filename.rsplit('/', 2)[-2:][-1]}:{last.lineno})"
+    return f" (at {Path(last.filename).name}:{last.lineno})"
 
 
 def execute_case(task: CaseTask) -> tuple[dict[str, Any], list[dict[str, Any]]]:
