@@ -57,10 +57,9 @@ def parse(doc: Any) -> Any:
 
 def counterexample_request(cx: Any) -> Any:
     """The request inside a counterexample (the engine may return requests or wrappers around one)."""
-    for attr in ("request",):
-        inner = getattr(cx, attr, None)
-        if inner is not None:
-            return inner
+    inner = getattr(cx, "request", None)
+    if inner is not None:
+        return inner
     if isinstance(cx, dict):
         return engine_function("parse_request")(cx.get("request", cx))
     return cx
