@@ -111,7 +111,7 @@ VOCABULARY: tuple[_Phrase, ...] = (
         "optimize cost",
         "cost",
         "optimize_cost",
-        _p(r"optimi[sz]e\s+(?:the\s+)?(?:cluster\s+)?costs?" + _NS.replace("default", "")),
+        _p(r"optimi[sz]e\s+(?:the\s+)?(?:cluster\s+)?costs?" + _NS),
         lambda m: {"namespace": m.group("ns")},
     ),
 )
