@@ -12,8 +12,6 @@ from eval.suite import CaseEnv, Chart, RunOptions, Suite, SuiteSummary, Table, m
 
 __all__ = ["RoutingSuite"]
 
-_AGENTS = ("kubernetes", "iam", "cost")
-
 
 class RoutingSuite(Suite):
     name = "routing"
@@ -52,6 +50,8 @@ class RoutingSuite(Suite):
         )
 
     def summarize(self, results: list[CaseResult], options: RunOptions) -> SuiteSummary:
+        from agents.models import AGENTS
+
         ran = [r for r in results if r.status in ("pass", "fail")]
         rows = []
         accuracy: dict[str, float] = {}
@@ -64,7 +64,7 @@ class RoutingSuite(Suite):
             accuracy[kind] = round(acc, 4)
             rows.append([kind, len(group), round(acc, 4), round(order, 4)])
         per_agent = []
-        for agent in _AGENTS:
+        for agent in AGENTS:
             tp = sum(agent in r.metrics["chosen"] and agent in r.metrics["expected"] for r in ran)
             fp = sum(agent in r.metrics["chosen"] and agent not in r.metrics["expected"] for r in ran)
             fn = sum(agent not in r.metrics["chosen"] and agent in r.metrics["expected"] for r in ran)
