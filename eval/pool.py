@@ -53,6 +53,11 @@ def _spawn() -> _Worker:
     return _Worker(process, parent)
 
 
+def _hand(worker: _Worker, task: CaseTask) -> None:
+    worker.task, worker.started = task, time.monotonic()
+    worker.conn.send(task)
+
+
 def _retire(worker: _Worker) -> None:
     if worker.process.is_alive():
         worker.process.kill()
@@ -68,12 +73,10 @@ def run_local(tasks: list[CaseTask], workers: int, time_limit_s: float, on_resul
         while pending or any(w.task for w in pool):
             for worker in pool:
                 if worker.task is None and pending:
-                    worker.task, worker.started = pending.popleft(), time.monotonic()
-                    worker.conn.send(worker.task)
+                    _hand(worker, pending.popleft())
             while pending and len(pool) < max(1, workers):
                 worker = _spawn()
-                worker.task, worker.started = pending.popleft(), time.monotonic()
-                worker.conn.send(worker.task)
+                _hand(worker, pending.popleft())
                 pool.append(worker)
             busy = [w for w in pool if w.task is not None]
             deadline = min(w.started for w in busy) + time_limit_s
