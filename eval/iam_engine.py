@@ -9,6 +9,7 @@ import importlib
 from typing import Any
 
 __all__ = [
+    "RELATIONS",
     "confirm_counterexample",
     "counterexample_request",
     "engine_function",
@@ -16,6 +17,9 @@ __all__ = [
     "parse",
     "request_json",
 ]
+
+RELATIONS = ("equivalent", "less_permissive", "more_permissive", "incomparable", "unknown")
+"""Every relation `compare` may give (the engine's `Relation`), the four decided ones first."""
 
 _FUNCTIONS = {
     "parse_policy": ("policies", "policies.parse"),

@@ -15,6 +15,7 @@ from typing import Any
 from eval.case import Case, CaseOutcome, CaseResult
 from eval.datasets import load_policies, load_quacky_pairs
 from eval.iam_engine import (
+    RELATIONS,
     confirm_counterexample,
     counterexample_request,
     engine_function,
@@ -28,7 +29,6 @@ from eval.suite import CaseEnv, Chart, RunOptions, Suite, SuiteSummary, Table
 __all__ = ["LABEL_SETS", "IamCompareSuite"]
 
 LABEL_SETS = ("quacky-icse22", "acp-2025")
-_RELATIONS = ("equivalent", "less_permissive", "more_permissive", "incomparable", "unknown")
 _MAX_COUNTEREXAMPLES = 3
 
 
@@ -103,7 +103,7 @@ class IamCompareSuite(Suite):
             name: (labels[name] == relation) for name in LABEL_SETS if labels.get(name, "error") != "error"
         }
         rule = shown[0]["rule"] if shown else deciding_rule(doc1, doc2)
-        decided = relation in _RELATIONS[:4]
+        decided = relation in RELATIONS[:4]
         return CaseOutcome(
             passed=decided and confirmed == len(cxs),
             score=1.0 if decided else 0.0,
@@ -146,10 +146,10 @@ class IamCompareSuite(Suite):
             tables.append(
                 Table(
                     title=f"Label {name} (rows) vs our relation (columns)",
-                    headers=["label", *_RELATIONS],
+                    headers=["label", *RELATIONS],
                     rows=[
-                        [lab, *[confusion.get((lab, ours_), 0) for ours_ in _RELATIONS]]
-                        for lab in _RELATIONS[:4]
+                        [lab, *[confusion.get((lab, ours_), 0) for ours_ in RELATIONS]]
+                        for lab in RELATIONS[:4]
                     ],
                 )
             )

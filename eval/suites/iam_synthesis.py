@@ -16,7 +16,7 @@ from typing import Any
 
 from eval.case import Case, CaseOutcome, CaseResult
 from eval.datasets import load_synthesis_originals, load_synthesis_records
-from eval.iam_engine import engine_function, engine_unavailable, parse
+from eval.iam_engine import RELATIONS, engine_function, engine_unavailable, parse
 from eval.suite import CaseEnv, Chart, RunOptions, Suite, SuiteSummary, Table
 
 __all__ = ["DESCRIBE_PROMPT", "REBUILD_PROMPT", "IamSynthesisSuite", "extract_policy"]
@@ -30,7 +30,6 @@ REBUILD_PROMPT = (
     "Write the AWS IAM policy (JSON only, Version 2012-10-17) that implements exactly this description:\n\n"
     "{description}"
 )
-_RELATIONS = ("equivalent", "less_permissive", "more_permissive", "incomparable", "unknown")
 
 
 def extract_policy(text: str) -> Any:
@@ -153,8 +152,8 @@ class IamSynthesisSuite(Suite):
                 [
                     model,
                     len(group),
-                    *[rel.get(k, 0) for k in _RELATIONS],
-                    len(group) - sum(rel[k] for k in _RELATIONS),
+                    *[rel.get(k, 0) for k in RELATIONS],
+                    len(group) - sum(rel[k] for k in RELATIONS),
                     rate,
                 ]
             )
@@ -190,7 +189,7 @@ class IamSynthesisSuite(Suite):
         tables = [
             Table(
                 title="Rebuilt policies by model: relation of the original to the rebuilt policy",
-                headers=["model", "policies", *_RELATIONS, "invalid or missing", "equivalence rate"],
+                headers=["model", "policies", *RELATIONS, "invalid or missing", "equivalence rate"],
                 rows=rows,
             )
         ]
