@@ -15,12 +15,11 @@ import time
 from collections import Counter
 
 from eval.datasets import load_policies, load_quacky_pairs
+from eval.iam_engine import RELATIONS
 from policies import parse_policy
 from verifiers.iam.compare import compare
 
 __all__ = ["main"]
-
-_RELATIONS = {"equivalent", "less_permissive", "more_permissive", "incomparable"}
 
 
 def main(argv: list[str]) -> int:
@@ -46,10 +45,10 @@ def main(argv: list[str]) -> int:
         found[result.relation] += 1
         agree["quacky"] += result.relation == label
         other = pair.labels.get("acp-2025", "missing")
-        if other in _RELATIONS:
+        if other in RELATIONS[:4]:
             llm_total += 1
             agree["llm"] += result.relation == other
-        if result.relation != label or (other in _RELATIONS and result.relation != other):
+        if result.relation != label or (other in RELATIONS[:4] and result.relation != other):
             ce = result.counterexamples[0].request.to_json() if result.counterexamples else None
             disagreements.append((pair.id, result.relation, label, other, ce, result.reason))
     wall = time.perf_counter() - start
