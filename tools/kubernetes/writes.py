@@ -57,12 +57,12 @@ def _dry(dry_run: bool) -> dict[str, Any]:
     return {"dryRun": "All", "fieldManager": "opsgraph"} if dry_run else {"fieldManager": "opsgraph"}
 
 
-def _container_index(obj: dict[str, Any], container: str) -> tuple[int, str]:
+def _container_name(obj: dict[str, Any], container: str) -> str:
     containers = obj["spec"]["template"]["spec"].get("containers") or []
-    names = [c["name"] for c in containers]
+    names: list[str] = [c["name"] for c in containers]
     if not container:
         if len(names) == 1:
-            return 0, names[0]
+            return names[0]
         raise WriteError(
             f"the pod template has several containers ({', '.join(names)}): name one in `container`"
         )
@@ -70,14 +70,23 @@ def _container_index(obj: dict[str, Any], container: str) -> tuple[int, str]:
         raise WriteError(
             f"container {container!r} not in spec.template.spec.containers (it has: {', '.join(names)})"
         )
-    return names.index(container), container
+    return container
 
 
 def _patch_workload(
-    access: KubeAccess, kind: str, name: str, namespace: str, body: Any, content_type: str, dry_run: bool
+    access: KubeAccess,
+    kind: str,
+    name: str,
+    namespace: str,
+    body: Any,
+    content_type: str,
+    dry_run: bool,
+    before: dict[str, Any] | None = None,
 ) -> Change:
+    """PATCH one object; `before` is the object as the caller already read it (read here when None)."""
     resolved = access.resolve(kind)
-    before = access.request("GET", resolved.path(namespace, name))
+    if before is None:
+        before = access.request("GET", resolved.path(namespace, name))
     after = access.request("PATCH", resolved.path(namespace, name), _dry(dry_run), body, content_type)
     return Change(resolved.kind, namespace, name, before, after)
 
@@ -116,29 +125,41 @@ def rollout_restart(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> 
     ]
 
 
-def set_image(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
+def _deployment_and_container(access: KubeAccess, args: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The Deployment `args` names, as it is now, and the container `args` names (or its only one)."""
     ns, name = args.get("namespace") or "default", args["name"]
     current = access.request("GET", access.resolve("deployments").path(ns, name))
-    _, container = _container_index(current, args.get("container", ""))
+    return current, _container_name(current, args.get("container", ""))
+
+
+def _patch_container(
+    access: KubeAccess,
+    args: dict[str, Any],
+    current: dict[str, Any],
+    container: dict[str, Any],
+    dry_run: bool,
+) -> list[Change]:
+    """A strategic-merge patch of one container of the pod template; `current` is the Deployment as read."""
+    ns, name = args.get("namespace") or "default", args["name"]
+    body = {"spec": {"template": {"spec": {"containers": [container]}}}}
+    return [_patch_workload(access, "deployments", name, ns, body, _STRATEGIC, dry_run, before=current)]
+
+
+def set_image(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
+    current, container = _deployment_and_container(access, args)
     if not str(args.get("image", "")).strip():
         raise WriteError("image: must not be empty")
-    body = {"spec": {"template": {"spec": {"containers": [{"name": container, "image": args["image"]}]}}}}
-    return [_patch_workload(access, "deployments", name, ns, body, _STRATEGIC, dry_run)]
+    return _patch_container(access, args, current, {"name": container, "image": args["image"]}, dry_run)
 
 
 def set_env(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
-    ns, name = args.get("namespace") or "default", args["name"]
-    current = access.request("GET", access.resolve("deployments").path(ns, name))
-    _, container = _container_index(current, args.get("container", ""))
+    current, container = _deployment_and_container(access, args)
     env = [{"name": args["env_name"], "value": str(args["value"])}]
-    body = {"spec": {"template": {"spec": {"containers": [{"name": container, "env": env}]}}}}
-    return [_patch_workload(access, "deployments", name, ns, body, _STRATEGIC, dry_run)]
+    return _patch_container(access, args, current, {"name": container, "env": env}, dry_run)
 
 
 def set_resources(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
-    ns, name = args.get("namespace") or "default", args["name"]
-    current = access.request("GET", access.resolve("deployments").path(ns, name))
-    _, container = _container_index(current, args.get("container", ""))
+    current, container = _deployment_and_container(access, args)
     resources: dict[str, dict[str, str]] = {}
     for section, key, arg in (
         ("requests", "cpu", "cpu_request"),
@@ -150,8 +171,7 @@ def set_resources(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> li
             resources.setdefault(section, {})[key] = str(args[arg])
     if not resources:
         raise WriteError("give at least one of cpu_request, memory_request, cpu_limit, memory_limit")
-    body = {"spec": {"template": {"spec": {"containers": [{"name": container, "resources": resources}]}}}}
-    return [_patch_workload(access, "deployments", name, ns, body, _STRATEGIC, dry_run)]
+    return _patch_container(access, args, current, {"name": container, "resources": resources}, dry_run)
 
 
 def rollback(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
@@ -172,7 +192,7 @@ def rollback(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Ch
     template = json.loads(json.dumps(owned[wanted]["spec"]["template"]))
     (template.get("metadata") or {}).get("labels", {}).pop("pod-template-hash", None)
     body = [{"op": "replace", "path": "/spec/template", "value": template}]
-    return [_patch_workload(access, "deployments", name, ns, body, _JSON_PATCH, dry_run)]
+    return [_patch_workload(access, "deployments", name, ns, body, _JSON_PATCH, dry_run, before=dep)]
 
 
 def patch_resource(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
