@@ -6,6 +6,7 @@ serialize what they got without copying. A write takes `Store.lock`; watchers wa
 
 from __future__ import annotations
 
+import calendar
 import json
 import sqlite3
 import threading
@@ -22,7 +23,7 @@ from typing import Any
 from sandbox.errors import ApiError, already_exists, conflict, not_found
 from sandbox.resources import RESOURCES, ResourceType
 
-__all__ = ["Change", "Store", "now_rfc3339", "rfc3339"]
+__all__ = ["Change", "Store", "now_rfc3339", "parse_rfc3339", "rfc3339"]
 
 _List = list  # `Store.list` shadows the builtin inside the class body
 _LOG_SIZE = 20_000
@@ -31,6 +32,11 @@ _BY_KEY = {r.key: r for r in RESOURCES if r.persisted}
 
 def rfc3339(ts: float) -> str:
     return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_rfc3339(text: str) -> float:
+    """The epoch seconds of a timestamp as `rfc3339` writes it (`2024-05-01T12:00:00Z`)."""
+    return float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")))
 
 
 def now_rfc3339() -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import calendar
 import time
 from collections.abc import Callable
 from typing import Any
 
 from sandbox.resources import ResourceType
+from sandbox.store import parse_rfc3339
 
 __all__ = ["human_age", "pod_status_text", "to_table", "wants_table"]
 
@@ -21,7 +21,7 @@ def wants_table(accept: str) -> bool:
 def human_age(timestamp: str | None) -> str:
     if not timestamp:
         return "<unknown>"
-    seconds = int(time.time() - calendar.timegm(time.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ")))
+    seconds = int(time.time() - parse_rfc3339(timestamp))
     if seconds < 120:
         return f"{max(seconds, 0)}s"
     minutes = seconds // 60

@@ -8,7 +8,6 @@ Series exist from the workload's creation (the owning Deployment's, else the pod
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import time
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 from sandbox.cluster import Cluster, resource
 from sandbox.images import lookup_image
 from sandbox.quantity import parse_quantity
+from sandbox.store import parse_rfc3339
 from sandbox.traces import STEP_S, Trace, load_traces
 
 __all__ = ["ContainerUsage", "container_usages"]
@@ -54,7 +54,7 @@ class ContainerUsage:
 
 
 def _stamp(text: str | None) -> float:
-    return float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ"))) if text else time.time()
+    return parse_rfc3339(text) if text else time.time()
 
 
 def _workload_start(cluster: Cluster, pod: dict[str, Any]) -> tuple[str, float]:

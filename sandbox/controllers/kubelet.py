@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import calendar
 import hashlib
 import time
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 from sandbox.cluster import Cluster, resource
 from sandbox.controllers.container import Outcome, World, container_outcome
 from sandbox.rbac import Attributes, Authorizer, User
-from sandbox.store import Change, rfc3339
+from sandbox.store import Change, parse_rfc3339, rfc3339
 
 __all__ = ["Kubelet", "sync_pod"]
 
@@ -25,7 +24,7 @@ def _age_seconds(obj: dict[str, Any]) -> float:
     created = obj["metadata"].get("creationTimestamp")
     if not created:
         return 0.0
-    return max(0.0, clock() - calendar.timegm(time.strptime(created, "%Y-%m-%dT%H:%M:%SZ")))
+    return max(0.0, clock() - parse_rfc3339(created))
 
 
 def _pod_ip(pod: dict[str, Any], node_index: int) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import copy
 import hashlib
 import json
@@ -11,7 +10,7 @@ import time
 from typing import Any
 
 from sandbox.cluster import Cluster, resource
-from sandbox.store import Change, now_rfc3339
+from sandbox.store import Change, now_rfc3339, parse_rfc3339
 
 __all__ = ["controller_ref", "pod_ready", "pod_template_hash", "reconcile_workloads"]
 
@@ -304,7 +303,7 @@ def _progressing(
     if previous.get("reason") == "ProgressDeadlineExceeded" or (
         previous.get("reason") == "ReplicaSetUpdated"
         and stalled_since
-        and time.time() - calendar.timegm(time.strptime(stalled_since, "%Y-%m-%dT%H:%M:%SZ")) > deadline_s
+        and time.time() - parse_rfc3339(stalled_since) > deadline_s
     ):
         return dict(
             condition(
