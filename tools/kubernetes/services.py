@@ -12,12 +12,15 @@ from tools.kubernetes.render import pod_status_text
 __all__ = ["service_findings"]
 
 
-def _port_findings(svc: dict[str, Any], pods: list[dict[str, Any]]) -> list[Finding]:
-    """A Service whose targetPort is not a port its pods declare."""
-    selector = svc["spec"].get("selector") or {}
-    matching = [
+def _selected(selector: dict[str, str], pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pods a Service's selector picks."""
+    return [
         p for p in pods if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
     ]
+
+
+def _port_findings(svc: dict[str, Any], matching: list[dict[str, Any]]) -> list[Finding]:
+    """A Service whose targetPort is not a port its pods (`matching`, those it selects) declare."""
     declared = {
         (port.get("containerPort"), port.get("name"))
         for p in matching
@@ -62,13 +65,9 @@ def _selects(selector: dict[str, Any] | None, labels: dict[str, str]) -> bool:
 
 
 def _policy_findings(
-    svc: dict[str, Any], pods: list[dict[str, Any]], policies: list[dict[str, Any]]
+    svc: dict[str, Any], behind: list[dict[str, Any]], policies: list[dict[str, Any]]
 ) -> list[Finding]:
     """Ingress NetworkPolicies that isolate the pods behind a Service (read statically: no traffic is sent)."""
-    selector = svc["spec"].get("selector") or {}
-    behind = [
-        p for p in pods if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
-    ]
     if not behind:
         return []
     labels = behind[0]["metadata"].get("labels") or {}
@@ -139,14 +138,10 @@ def service_findings(access: KubeAccess, namespace: str) -> list[Finding]:
         except KubeError:
             ep = {}
         ready = sum(len(s.get("addresses") or []) for s in ep.get("subsets") or [])
+        matching = _selected(selector, pods)
         if ready:
-            out += _port_findings(svc, pods) + _policy_findings(svc, pods, policies)
+            out += _port_findings(svc, matching) + _policy_findings(svc, matching, policies)
             continue
-        matching = [
-            p
-            for p in pods
-            if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
-        ]
         shown = ",".join(f"{k}={v}" for k, v in selector.items())
         if not matching:
             keys = set(selector)
