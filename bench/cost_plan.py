@@ -16,27 +16,11 @@ import argparse
 import statistics
 import time
 
-from eval.suites.cost import synthetic_workloads
+from eval.suites.cost import build_problem, synthetic_workloads
 from tools.cost.catalog import PriceCatalog
 from tools.cost.engine import default_offerings
 from tools.cost.plan import karpenter_style_plan, plan_nodes
-from verifiers.cost import Offering, PlanProblem, Workload, validate_plan
-
-# SpotKube .spotConfig.json (2023-06-15 spot prices) and config.yml pod size.
-SPOTKUBE_TYPES = {"t3.medium": (2, 4, 0.0299), "c6a.large": (2, 4, 0.0765), "t4g.large": (2, 8, 0.0672),
-                  "c6g.xlarge": (4, 8, 0.136)}  # fmt: skip
-
-
-def spotkube_problem(pods: int) -> PlanProblem:
-    offerings = [
-        Offering(instance_type=t, capacity_type="spot", cpu_m=c * 1000, memory_mib=m * 1024, usd_per_hour=p,
-                 max_pods=1000)
-        for t, (c, m, p) in SPOTKUBE_TYPES.items()
-    ]  # fmt: skip
-    work = Workload(
-        name="spotkube/Deployment/svc", replicas=pods, cpu_m=400, memory_mib=0.6 * 1024, spot_allowed=True
-    )
-    return PlanProblem(workloads=[work], offerings=offerings)
+from verifiers.cost import Offering, PlanProblem, validate_plan
 
 
 def nsga2_spotkube(problem: PlanProblem, seed: int) -> tuple[float, float] | None:
@@ -91,7 +75,7 @@ def main() -> None:
         print(f"{'pods':>6} {'optimum $/h':>12} {'status':>8} {'time s':>7} {'GA best $/h':>12} {'over':>7} "
               f"{'GA middle $/h':>14} {'over':>7}")  # fmt: skip
         for pods in (3, 30, 100):
-            problem = spotkube_problem(pods)
+            problem = build_problem("spotkube", pods, seed=0)  # SpotKube's 4 spot types and pod size
             plan = plan_nodes(problem, time_limit_s=args.time_limit)
             assert validate_plan(problem, plan).ok
             ga = [c for c in (nsga2_spotkube(problem, s) for s in range(args.seeds)) if c is not None]
