@@ -240,8 +240,12 @@ def _claim_finding(
     )
 
 
-def diagnose_pod(access: KubeAccess, name: str, namespace: str) -> PodReport:
-    pod = access.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
+def diagnose_pod(
+    access: KubeAccess, name: str, namespace: str, pod: dict[str, Any] | None = None
+) -> PodReport:
+    """`pod` is the pod as the caller already listed it; read here when None."""
+    if pod is None:
+        pod = access.request("GET", f"/api/v1/namespaces/{namespace}/pods/{name}")
     events = _events(access, namespace, name)
     status = pod.get("status") or {}
     report = PodReport(
@@ -375,7 +379,7 @@ def diagnose_workload(access: KubeAccess, kind: str, name: str, namespace: str) 
     seen: set[str] = set()
     healthy = 0
     for pod in pods:
-        report = diagnose_pod(access, pod["metadata"]["name"], namespace)
+        report = diagnose_pod(access, pod["metadata"]["name"], namespace, pod)
         if not report.findings:
             healthy += 1
             continue
@@ -412,7 +416,7 @@ def diagnose_namespace(access: KubeAccess, namespace: str) -> str:
         if owner in seen_owner:
             continue
         seen_owner.add(owner)
-        lines.append(diagnose_pod(access, pod["metadata"]["name"], namespace).text())
+        lines.append(diagnose_pod(access, pod["metadata"]["name"], namespace, pod).text())
     findings = service_findings(access, namespace)
     lines += [f.text() for f in findings]
     if len(lines) == 1:
