@@ -298,8 +298,6 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         StructuredTool.from_function(
             func=fn, name=fn.__name__, description=(fn.__doc__ or "").strip(), args_schema=schema
         )
-        if schema
-        else StructuredTool.from_function(func=fn, name=fn.__name__, description=(fn.__doc__ or "").strip())
         for fn, schema in read_tools
     ]
     writes: list[tuple[str, str, type[BaseModel]]] = [
