@@ -35,13 +35,10 @@ def build_server(
     cluster = build_cluster(scenario, state)
     api = Api(cluster, TokenAuthenticator(tokens=dict(tokens or {})))
     api.reset_hook = build_cluster
-    try:
-        from sandbox.metrics import install_metrics
-
-        install_metrics(api)
-    except ImportError:  # the metrics module is optional while it is being built
-        pass
+    from sandbox.metrics import install_metrics
     from sandbox.tls import make_serving_cert
+
+    install_metrics(api)
 
     cert = make_serving_cert()
     server = SandboxServer(api, port=port, verbose=verbose, tls=cert.server_context())
