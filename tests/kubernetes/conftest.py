@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from kubernetes import client
 from langchain_core.tools import BaseTool
 
 from sandbox.testing import SandboxCluster
@@ -15,6 +16,24 @@ from tools.kubernetes import build_tools
 @pytest.fixture
 def kube_tools(sandbox_cluster: SandboxCluster) -> dict[str, BaseTool]:
     return {t.name: t for t in build_tools(ToolContext(kubeconfig=sandbox_cluster.kubeconfig))}
+
+
+@pytest.fixture
+def web(kube_client: Any, sandbox_namespace: str) -> str:
+    """A Deployment `web` (2 replicas of nginx:1.27) in a fresh namespace; returns the namespace."""
+    body = {
+        "metadata": {"name": "web"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": {"app": "web"}},
+            "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
+            },
+        },
+    }
+    client.AppsV1Api(kube_client).create_namespaced_deployment(sandbox_namespace, body)
+    return sandbox_namespace
 
 
 @pytest.fixture

@@ -17,24 +17,10 @@ from tools.base import ToolContext
 
 @pytest.mark.parametrize("decision", ["reject", "approve"])
 def test_scale_stops_at_the_gate_then_follows_the_decision(
-    sandbox_cluster: SandboxCluster, kube_client: Any, sandbox_namespace: str, decision: str
+    sandbox_cluster: SandboxCluster, kube_client: Any, web: str, decision: str
 ) -> None:
     apps = client.AppsV1Api(kube_client)
-    ns = sandbox_namespace
-    apps.create_namespaced_deployment(
-        ns,
-        {
-            "metadata": {"name": "web"},
-            "spec": {
-                "replicas": 2,
-                "selector": {"matchLabels": {"app": "web"}},
-                "template": {
-                    "metadata": {"labels": {"app": "web"}},
-                    "spec": {"containers": [{"name": "web", "image": "nginx"}]},
-                },
-            },
-        },
-    )
+    ns = web
     settings = Settings(model="offline", checkpoint_url="memory")
     with Runtime(settings, tool_context=ToolContext(kubeconfig=sandbox_cluster.kubeconfig)) as runtime:
         paused = runtime.run(f"scale deploy web to 5 in {ns}", thread_id=f"scale-{decision}")

@@ -30,23 +30,6 @@ WRITES = {
 }
 
 
-@pytest.fixture
-def web(kube_client: Any, sandbox_namespace: str) -> str:
-    body = {
-        "metadata": {"name": "web"},
-        "spec": {
-            "replicas": 2,
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]},
-            },
-        },
-    }
-    client.AppsV1Api(kube_client).create_namespaced_deployment(sandbox_namespace, body)
-    return sandbox_namespace
-
-
 def _deployment(kube_client: Any, ns: str) -> Any:
     return client.AppsV1Api(kube_client).read_namespaced_deployment("web", ns)
 
