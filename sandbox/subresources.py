@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sandbox.cluster import Cluster
-from sandbox.errors import ApiError, bad_request, conflict, status_success
+from sandbox.cluster import Cluster, resource
+from sandbox.errors import ApiError, bad_request, conflict, invalid, status_success
 from sandbox.http import Request, Response, json_response
 from sandbox.patch import apply_patch
 from sandbox.resources import ResourceType
@@ -53,8 +53,6 @@ def _scale(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, nam
             raise conflict(rt.qualified, name)
         replicas = (wanted.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
-            from sandbox.errors import invalid
-
             raise invalid(
                 "Scale",
                 "scale.autoscaling",
@@ -86,10 +84,7 @@ def pod_log(
     tail: int | None = None,
 ) -> str:
     """The log text the kubelet would return, with the apiserver's errors for bad requests."""
-    pods = cluster.store
-    from sandbox.cluster import resource
-
-    pod = pods.get(resource("pods"), namespace, name)
+    pod = cluster.store.get(resource("pods"), namespace, name)
     names = [c["name"] for c in pod["spec"].get("containers") or []]
     init_names = [c["name"] for c in pod["spec"].get("initContainers") or []]
     if not container:
