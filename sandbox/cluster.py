@@ -366,13 +366,11 @@ class Cluster:
 
     def restore(self, path: Path) -> None:
         """Load a state file saved by `Store.save` and let the controllers catch up with it."""
-        from sandbox.store import Change as _Change
-
         self.store.load(path)
         self.rng.seed()  # a restored state already holds the names the fixed seed would produce
         with self.store.lock:
             for rt in RESOURCES:
                 if rt.persisted:
                     for obj in self.store.list(rt):
-                        self._pending.append(_Change(self.store.rv, "ADDED", rt, obj))
+                        self._pending.append(Change(self.store.rv, "ADDED", rt, obj))
             self.settle()
