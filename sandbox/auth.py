@@ -6,7 +6,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from sandbox.errors import ApiError
-from sandbox.rbac import User
+from sandbox.rbac import User, service_account_groups
 
 __all__ = ["SANDBOX_USERS", "TokenAuthenticator", "UserSpec"]
 
@@ -62,6 +62,5 @@ class TokenAuthenticator:
         spec = self._specs.get(as_user)
         groups = tuple(as_groups) if as_groups else (spec.groups if spec else ())
         if as_user.startswith("system:serviceaccount:") and not as_groups:
-            ns = as_user.split(":")[2]
-            groups = ("system:serviceaccounts", f"system:serviceaccounts:{ns}")
+            groups = service_account_groups(as_user)
         return User(as_user, (*groups, "system:authenticated"))

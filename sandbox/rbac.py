@@ -8,7 +8,14 @@ from typing import Any
 from sandbox.resources import find_resource
 from sandbox.store import Store
 
-__all__ = ["Attributes", "Authorizer", "User", "bootstrap_rbac", "forbidden_message"]
+__all__ = [
+    "Attributes",
+    "Authorizer",
+    "User",
+    "bootstrap_rbac",
+    "forbidden_message",
+    "service_account_groups",
+]
 
 _RBAC = "rbac.authorization.k8s.io"
 _MASTERS = "system:masters"
@@ -18,6 +25,14 @@ _MASTERS = "system:masters"
 class User:
     name: str
     groups: tuple[str, ...] = ()
+
+
+def service_account_groups(username: str) -> tuple[str, ...]:
+    """The groups a `system:serviceaccount:<namespace>:<name>` user is in; () for any other user."""
+    if not username.startswith("system:serviceaccount:"):
+        return ()
+    ns = username.split(":")[2]
+    return ("system:serviceaccounts", f"system:serviceaccounts:{ns}")
 
 
 @dataclass(frozen=True)

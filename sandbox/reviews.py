@@ -6,7 +6,7 @@ from typing import Any
 
 from sandbox.errors import bad_request
 from sandbox.http import Request, Response, json_response
-from sandbox.rbac import Attributes, Authorizer, User
+from sandbox.rbac import Attributes, Authorizer, User, service_account_groups
 from sandbox.resources import ResourceType
 
 __all__ = ["attributes_of", "review"]
@@ -65,15 +65,8 @@ def review(authorizer: Authorizer, rt: ResourceType, req: Request, user: User, n
             raise bad_request("at least one of user or group must be specified")
         subject = User(spec.get("user", ""), tuple(spec.get("groups") or ()))
         if subject.name.startswith("system:serviceaccount:"):
-            ns = subject.name.split(":")[2]
             subject = User(
-                subject.name,
-                (
-                    *subject.groups,
-                    "system:serviceaccounts",
-                    f"system:serviceaccounts:{ns}",
-                    "system:authenticated",
-                ),
+                subject.name, (*subject.groups, *service_account_groups(subject.name), "system:authenticated")
             )
     attrs = attributes_of(spec, namespace if rt.kind == "LocalSubjectAccessReview" else "")
     allowed, reason = authorizer.allowed(subject, attrs)

@@ -9,7 +9,7 @@ from typing import Any
 
 from sandbox.cluster import Cluster, resource
 from sandbox.controllers.container import Outcome, World, container_outcome
-from sandbox.rbac import Attributes, Authorizer, User
+from sandbox.rbac import Attributes, Authorizer, User, service_account_groups
 from sandbox.store import Change, parse_rfc3339, rfc3339
 
 __all__ = ["Kubelet", "sync_pod"]
@@ -45,10 +45,8 @@ def _world(cluster: Cluster, pod: dict[str, Any]) -> World:
         for s in cluster.store.list(resource("secrets"), ns)
     }
     sa = pod["spec"].get("serviceAccountName", "default")
-    user = User(
-        f"system:serviceaccount:{ns}:{sa}",
-        ("system:serviceaccounts", f"system:serviceaccounts:{ns}", "system:authenticated"),
-    )
+    name = f"system:serviceaccount:{ns}:{sa}"
+    user = User(name, (*service_account_groups(name), "system:authenticated"))
     authorizer = Authorizer(cluster.store)
 
     def can(verb: str, group: str, res: str) -> bool:
