@@ -11,8 +11,8 @@ from typing import Any
 from tools.cost.allocation import CPU_TO_RAM_PRICE_RATIO
 from tools.cost.catalog import PriceCatalog
 from tools.cost.engine import HOURS_PER_MONTH, default_offerings
-from tools.cost.quantity import format_cpu, format_memory
 from tools.cost.rightsize import ContainerResources, Recommendation
+from tools.quantity import format_cpu, format_memory
 
 __all__ = ["apply_patch", "cost_delta_monthly", "resource_diff", "resource_patch"]
 

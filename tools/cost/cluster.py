@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from tools.cost.quantity import parse_cpu, parse_memory
 from tools.cost.rightsize import ContainerResources, HpaTarget, pod_request
+from tools.quantity import parse_cpu, parse_memory
 
 __all__ = [
     "ClusterDaemonSet",

@@ -7,6 +7,7 @@ from typing import Any
 
 from tools.kubernetes.access import KubeAccess, KubeError
 from tools.kubernetes.render import as_data, human_age, pod_line, to_yaml, trim
+from tools.quantity import parse_cpu, parse_memory
 from verifiers.kubernetes import check_role, least_privilege_rules, parse_call
 
 __all__ = [
@@ -122,20 +123,12 @@ def logs(
 
 
 def _cpu(value: str | int | float) -> float:
-    text = str(value)
-    for suffix, scale in (("n", 1e-9), ("u", 1e-6), ("m", 1e-3)):
-        if text.endswith(suffix):
-            return float(text[:-1]) * scale
-    return float(text)
+    """Cores."""
+    return parse_cpu(value) / 1000
 
 
 def _bytes(value: str | int | float) -> float:
-    text = str(value)
-    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12}
-    for suffix, scale in units.items():
-        if text.endswith(suffix):
-            return float(text[: -len(suffix)]) * scale
-    return float(text)
+    return parse_memory(value) * 2**20
 
 
 def node_usage(access: KubeAccess) -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, cast
 
-from tools.cost.quantity import parse_cpu, parse_memory
 from tools.cost.usage.base import ContainerRef, ContainerUsage, UsageError
+from tools.quantity import parse_cpu, parse_memory
 
 __all__ = ["MetricsApiUsageSource"]
 

@@ -1,4 +1,4 @@
-"""Kubernetes resource quantities: CPU to millicores, memory to MiB, and back."""
+"""Kubernetes resource quantities: CPU to millicores, memory to MiB, and back (shared by the domain tools)."""
 
 from __future__ import annotations
 
