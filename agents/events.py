@@ -55,6 +55,9 @@ class ToolResultEvent(BaseModel):
     id: str
     tool: str
     content: str
+    """What the model read (fenced where it came from the cluster or a file)."""
+    artifact: dict[str, Any] | None = None
+    """The structured result for people, when the tool has one (`tools.present.present` renders it)."""
 
 
 class InterruptEvent(BaseModel):

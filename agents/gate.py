@@ -3,11 +3,16 @@
 A call the predicate selects stops the graph with `interrupt()`, carrying the tool's own preview of the
 change; the run resumes with `approve`, `reject` or `edit` (new arguments). Read-only mode refuses such
 calls outright. Every call, gated or not, is appended to the audit log once it has an outcome.
+
+A gated tool always answers `(text, artifact)`: the text the model reads and, when the tool has one, the
+artifact people see (see `tools.present`); a refusal or an error has no artifact.
 """
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -19,7 +24,14 @@ from pydantic import BaseModel, Field, ValidationError
 from agents.store import AuditEntry, Store
 from tools.base import is_mutating, preview_call
 
-__all__ = ["ApprovalDecision", "ApprovalPredicate", "ApprovalRequest", "gate_tools", "requires_approval"]
+__all__ = [
+    "ApprovalDecision",
+    "ApprovalPredicate",
+    "ApprovalRequest",
+    "ToolOutput",
+    "gate_tools",
+    "requires_approval",
+]
 
 ApprovalPredicate = Callable[[BaseTool, dict[str, Any]], bool]
 
@@ -48,6 +60,19 @@ class ApprovalDecision(BaseModel):
     comment: str | None = None
 
 
+ToolOutput = tuple[str | list[Any], dict[str, Any] | None]
+"""What a gated tool returns: the model-facing content and the artifact for people (or None)."""
+
+
+def _as_content(result: Any) -> str | list[Any]:
+    if isinstance(result, str | list):
+        return result
+    try:
+        return json.dumps(result, ensure_ascii=False)
+    except TypeError:
+        return str(result)
+
+
 def _summary(result: Any, limit: int = 500) -> str:
     text = result if isinstance(result, str) else str(getattr(result, "content", result))
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -60,7 +85,7 @@ class _GatedCall:
         self.tool, self.agent, self.store = tool, agent, store
         self.read_only, self.predicate = read_only, predicate
 
-    def __call__(self, config: RunnableConfig, **args: Any) -> Any:
+    def __call__(self, config: RunnableConfig, **args: Any) -> ToolOutput:
         configurable = config.get("configurable", {})
         entry = AuditEntry(
             thread_id=str(configurable.get("thread_id", "")),
@@ -75,7 +100,7 @@ class _GatedCall:
                     f"refused: {self.tool.name} changes the infrastructure and opsgraph is in read-only mode"
                 )
                 self._log(entry, message, status="refused", decision="refused")
-                return message
+                return message, None
             request = ApprovalRequest(
                 agent=self.agent, tool=self.tool.name, args=args, preview=preview_call(self.tool, args)
             )
@@ -85,7 +110,7 @@ class _GatedCall:
                 why = f": {decision.comment}" if decision.comment else ""
                 message = f"The user rejected {self.tool.name}({args}){why}. Nothing was changed."
                 self._log(entry, message, status="rejected", decision="rejected")
-                return message
+                return message, None
             if decision.decision == "edit":
                 args = {**args, **(decision.args or {})}
                 entry.args = args
@@ -94,20 +119,30 @@ class _GatedCall:
                 entry.decision = "approved"
         return self._run(entry, args, config)
 
-    def _run(self, entry: AuditEntry, args: dict[str, Any], config: RunnableConfig) -> Any:
+    def _run(self, entry: AuditEntry, args: dict[str, Any], config: RunnableConfig) -> ToolOutput:
         start = time.perf_counter()
         try:
-            result = self.tool.invoke(args, config={"callbacks": config.get("callbacks")})
+            content, artifact = self._invoke(args, config)
         except ValidationError as exc:
             message = f"error: invalid arguments for {self.tool.name}: {exc.errors()[0].get('msg', exc)}"
             self._log(entry, message, status="error", started=start)
-            return message
+            return message, None
         except Exception as exc:  # the model sees the failure and can explain or retry
             message = f"error: {self.tool.name} failed: {type(exc).__name__}: {exc}"
             self._log(entry, message, status="error", started=start)
-            return message
-        self._log(entry, result, status="ok", started=start)
-        return result
+            return message, None
+        self._log(entry, content, status="ok", started=start)
+        return content, artifact
+
+    def _invoke(self, args: dict[str, Any], config: RunnableConfig) -> ToolOutput:
+        callbacks: RunnableConfig = {"callbacks": config.get("callbacks")}
+        if self.tool.response_format != "content_and_artifact":
+            return _as_content(self.tool.invoke(args, config=callbacks)), None
+        # invoked with a tool call, a content-and-artifact tool answers a ToolMessage carrying both
+        call = {"type": "tool_call", "name": self.tool.name, "args": args, "id": f"gate-{uuid.uuid4().hex}"}
+        message = self.tool.invoke(call, config=callbacks)
+        artifact = getattr(message, "artifact", None)
+        return _as_content(message.content), artifact if isinstance(artifact, dict) else None
 
     def _log(
         self,
@@ -139,7 +174,7 @@ def gate_tools(
     for tool in tools:
         call = _GatedCall(tool, agent, store, read_only, predicate)
 
-        def run(config: RunnableConfig, _call: _GatedCall = call, **args: Any) -> Any:
+        def run(config: RunnableConfig, _call: _GatedCall = call, **args: Any) -> ToolOutput:
             return _call(config, **args)
 
         gated = StructuredTool(
@@ -148,7 +183,7 @@ def gate_tools(
             args_schema=tool.args_schema if tool.args_schema is not None else tool.get_input_schema(),
             func=run,
             metadata={**(tool.metadata or {}), "gated": True, "agent": agent},
-            response_format=tool.response_format,
+            response_format="content_and_artifact",
         )
         wrapped.append(gated)
     return wrapped

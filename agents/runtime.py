@@ -211,7 +211,10 @@ class Runtime:
                 yield ToolCallEvent(agent=agent, id=call["id"] or "", tool=call["name"], args=call["args"])
         elif isinstance(message, ToolMessage):
             name = message.name or calls.get(message.tool_call_id, "")
-            yield ToolResultEvent(agent=agent, id=message.tool_call_id, tool=name, content=message.text)
+            artifact = message.artifact if isinstance(message.artifact, dict) else None
+            yield ToolResultEvent(
+                agent=agent, id=message.tool_call_id, tool=name, content=message.text, artifact=artifact
+            )
 
     # threads
     def pending(self, thread_id: str, *, user: str | None = None) -> ApprovalRequest | None:

@@ -1,0 +1,53 @@
+"""How tool results read to people: Markdown renderings of tool artifacts, registered per kind.
+
+A tool that has something structured to show returns `(text, artifact)` (LangChain's
+`content_and_artifact`): the text goes to the model, the artifact (a JSON-serialisable dict with a `kind`)
+to people. `present(artifact)` turns an artifact into Markdown for the terminal (through `rich`), the web
+page and Slack. Kinds are namespaced by domain, `"<domain>.<name>"`, and a domain registers its presenters
+in `tools/<domain>/present.py`, which `present` imports the first time it meets the domain.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["Artifact", "Presenter", "present", "presenter"]
+
+Artifact = Mapping[str, Any]
+Presenter = Callable[[Artifact], str]
+
+_PRESENTERS: dict[str, Presenter] = {}
+_DOMAINS = ("kubernetes", "iam", "cost")
+
+
+def presenter(kind: str) -> Callable[[Presenter], Presenter]:
+    """Register the Markdown rendering of artifacts of `kind` (e.g. `"cost.report"`)."""
+
+    def register(fn: Presenter) -> Presenter:
+        _PRESENTERS[kind] = fn
+        return fn
+
+    return register
+
+
+def _load_domain(kind: str) -> None:
+    domain = kind.partition(".")[0]
+    if domain in _DOMAINS:
+        try:
+            importlib.import_module(f"tools.{domain}.present")
+        except ModuleNotFoundError as exc:  # a domain with no presenters yet
+            if exc.name != f"tools.{domain}.present":
+                raise
+
+
+def present(artifact: Artifact | None) -> str | None:
+    """The Markdown a person reads for `artifact`, or None when its kind has no presenter."""
+    if not artifact or not isinstance(artifact.get("kind"), str):
+        return None
+    kind = str(artifact["kind"])
+    if kind not in _PRESENTERS:
+        _load_domain(kind)
+    fn = _PRESENTERS.get(kind)
+    return fn(artifact) if fn is not None else None
