@@ -40,6 +40,7 @@ from tools.base import ToolContext
 
 __all__ = [
     "Checkpoint",
+    "ModelError",
     "ModelUnavailableError",
     "PendingApprovalError",
     "RunResult",
@@ -52,7 +53,13 @@ class ThreadNotFoundError(LookupError):
     """No such thread, or it belongs to someone else (the two are indistinguishable on purpose)."""
 
 
-class ModelUnavailableError(RuntimeError):
+class ModelError(RuntimeError):
+    """A model call failed in a way the run cannot recover from (HTTP status, length, invalid output, step
+    or time limit). The message is one line naming the endpoint and the agent; the thread stays resumable,
+    so an interface reports it and carries on (`opsgraph chat` keeps the session)."""
+
+
+class ModelUnavailableError(ModelError):
     """The configured model endpoint cannot be reached or refuses the request."""
 
 
