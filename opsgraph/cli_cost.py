@@ -230,7 +230,7 @@ def plan(
         f"spot share {p.spot_share:.0%}, {p.expected_interruptions_per_month:.2f} expected interruptions/month"
     )
     for name, n in p.unplaceable.items():
-        typer.echo(f"unplaceable: {name} x{n} (no allowed instance type holds one pod)")
+        typer.echo(f"unplaceable: {name} x{n}: {p.unplaceable_reasons.get(name, 'no reason given')}")
 
 
 @app.command()

@@ -122,8 +122,14 @@ def _hpa(item: Any) -> HpaTarget:
     )  # fmt: skip
 
 
-def _spot_policy(kind: str, replicas: int, annotations: dict[str, str]) -> tuple[bool, float, int]:
+def _spot_policy(
+    kind: str, replicas: int, annotations: dict[str, str], node_selector: dict[str, str]
+) -> tuple[bool, float, int]:
+    """Spot permission, max spot share and spot pools. A workload whose node selector asks for spot runs
+    on spot only: allowed, share 1 (unless its annotations say otherwise, which the plan then reports)."""
     flag = annotations.get("opsgraph.io/spot")
+    if flag is None and node_selector.get("karpenter.sh/capacity-type") == "spot":
+        flag = "true"
     allowed = flag == "true" if flag is not None else (kind == "Deployment" and replicas >= 2)
     share = float(annotations.get("opsgraph.io/max-spot-share", "1.0" if flag == "true" else "0.5"))
     pools = int(annotations.get("opsgraph.io/min-spot-pools", "2"))
@@ -162,7 +168,12 @@ def read_cluster(api_client: Any, namespace: str | None = None) -> ClusterSnapsh
             replicas = obj.spec.replicas if obj.spec.replicas is not None else 1
             selector = (obj.spec.selector.match_labels or {}) if obj.spec.selector else {}
             annotations = (tmpl.metadata.annotations if tmpl.metadata else None) or {}
-            allowed, share, pools = _spot_policy(kind, replicas, {**(meta.annotations or {}), **annotations})
+            allowed, share, pools = _spot_policy(
+                kind,
+                replicas,
+                {**(meta.annotations or {}), **annotations},
+                dict(tmpl.spec.node_selector or {}),
+            )
             owned = [
                 ClusterPod(name=p.metadata.name, node=p.spec.node_name)
                 for p in pods

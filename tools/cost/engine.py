@@ -66,6 +66,7 @@ class PlanSummary(BaseModel):
     spot_share: float
     expected_interruptions_per_month: float
     unplaceable: dict[str, int]
+    unplaceable_reasons: dict[str, str] = Field(default_factory=dict)
 
 
 def summarize_plan(problem: PlanProblem, plan: Plan) -> PlanSummary:
@@ -95,6 +96,7 @@ def summarize_plan(problem: PlanProblem, plan: Plan) -> PlanSummary:
         spot_share=round(risk.spot_share, 4),
         expected_interruptions_per_month=round(risk.expected_interruptions_per_month, 3),
         unplaceable=plan.unplaceable,
+        unplaceable_reasons=plan.unplaceable_reasons,
     )
 
 
@@ -294,9 +296,10 @@ def optimize(
         rightsizing_monthly=round(mid - rec_monthly, 2),
         total_monthly=round(current - mid, 2) + round(mid - rec_monthly, 2),
     )
-    if plan_after.unplaceable:
-        notes.append("unplaceable (no allowed instance type holds one pod): " + ", ".join(
-            f"{k} x{v}" for k, v in plan_after.unplaceable.items()))  # fmt: skip
+    for name, n in plan_after.unplaceable.items():
+        notes.append(
+            f"{name}: {n} pod(s) not planned: {plan_after.unplaceable_reasons.get(name, 'no reason given')}"
+        )
     sources = sorted({catalog.quote(o.instance_type, o.capacity_type).source for o in offerings[:200]})
     if "spot-advisor-estimate" in sources:
         notes.append("AWS spot prices are estimates: on-demand x (1 - Spot Advisor savings %)")

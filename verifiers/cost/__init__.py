@@ -12,6 +12,8 @@ from verifiers.cost.model import (
     PlanProblem,
     Workload,
 )
+from verifiers.cost.placeable import Placeable, placeable
+from verifiers.cost.scheduling import Requirement, Taint, Toleration
 from verifiers.cost.validate import Validation, validate_plan
 
 __all__ = [
@@ -19,12 +21,17 @@ __all__ = [
     "CapacityType",
     "ConfigurationCertificate",
     "Offering",
+    "Placeable",
     "Plan",
     "PlanProblem",
     "PlannedNode",
+    "Requirement",
+    "Taint",
+    "Toleration",
     "Validation",
     "Workload",
     "certified_configuration_bound",
     "certified_lower_bound",
+    "placeable",
     "validate_plan",
 ]

@@ -11,6 +11,7 @@ yields a valid (if weaker) bound; a wrong certificate cannot produce a false cla
 from __future__ import annotations
 
 from verifiers.cost.model import BoundCertificate, PlanProblem
+from verifiers.cost.placeable import placeable
 
 __all__ = ["certified_lower_bound"]
 
@@ -28,7 +29,8 @@ def certified_lower_bound(problem: PlanProblem, certificate: BoundCertificate) -
         prices[o.name] = (v[0] * scale, v[1] * scale, v[2] * scale)
     total = 0.0
     for w in problem.workloads:
-        if w.replicas == 0:
+        demand = placeable(problem, w).count  # every valid plan places at least these
+        if demand == 0:
             continue
         share = max(0.0, certificate.spot_share_prices.get(w.name, 0.0))
         pools = certificate.pool_prices.get(w.name, {})
@@ -43,7 +45,7 @@ def certified_lower_bound(problem: PlanProblem, certificate: BoundCertificate) -
             best = u if best is None else min(best, u)
         if best is None:
             continue  # unplaceable pods are reported apart and cost nothing
-        total += w.replicas * best * (1 - _EPS)
+        total += demand * best * (1 - _EPS)
         total -= share * w.max_spot_cap()
         total -= sum(max(0.0, p) for p in pools.values()) * w.pool_cap()
     return max(0.0, total)

@@ -19,6 +19,7 @@ import highspy
 import numpy as np
 
 from verifiers.cost.model import ConfigurationCertificate, Offering, PlanProblem, Workload
+from verifiers.cost.placeable import placeable
 
 __all__ = ["best_node_value", "certified_configuration_bound"]
 
@@ -140,20 +141,16 @@ def best_node_value(
 
 def certified_configuration_bound(problem: PlanProblem, certificate: ConfigurationCertificate) -> float:
     """The lower bound the certificate proves for `problem` (0.0 when it proves nothing better)."""
-    placeable = [
-        w
-        for w in problem.workloads
-        if w.replicas and any(w.allows(o) and w.fits(o) for o in problem.offerings)
-    ]
-    pi = {w.name: max(0.0, certificate.pod_prices.get(w.name, 0.0)) for w in placeable}
-    sigma = {w.name: max(0.0, certificate.spot_share_prices.get(w.name, 0.0)) for w in placeable}
+    demand = {w.name: placeable(problem, w).count for w in problem.workloads}
+    placed = [w for w in problem.workloads if demand[w.name]]  # every valid plan places at least these
+    pi = {w.name: max(0.0, certificate.pod_prices.get(w.name, 0.0)) for w in placed}
+    sigma = {w.name: max(0.0, certificate.spot_share_prices.get(w.name, 0.0)) for w in placed}
     rho = {
-        w.name: {o: max(0.0, p) for o, p in certificate.pool_prices.get(w.name, {}).items()}
-        for w in placeable
+        w.name: {o: max(0.0, p) for o, p in certificate.pool_prices.get(w.name, {}).items()} for w in placed
     }
     dual = 0.0
-    for w in placeable:
-        dual += w.replicas * pi[w.name] - w.max_spot_cap() * sigma[w.name]
+    for w in placed:
+        dual += demand[w.name] * pi[w.name] - w.max_spot_cap() * sigma[w.name]
         dual -= w.pool_cap() * sum(rho[w.name].values())
     if dual <= 0:
         return 0.0
@@ -161,14 +158,14 @@ def certified_configuration_bound(problem: PlanProblem, certificate: Configurati
     budget = _MAX_TOTAL_NODES
     for o in problem.offerings:
         items: list[tuple[Workload, float, int]] = []
-        for w in placeable:
+        for w in placed:
             if not (w.allows(o) and w.fits(o)):
                 continue
             if o.capacity_type == "spot":
                 value = pi[w.name] - sigma[w.name] - rho[w.name].get(o.name, 0.0)
-                items.append((w, value, min(w.replicas, w.max_spot_cap(), w.pool_cap())))
+                items.append((w, value, min(w.per_node(), w.max_spot_cap(), w.pool_cap())))
             else:
-                items.append((w, pi[w.name], w.replicas))
+                items.append((w, pi[w.name], w.per_node()))
         worth, used = best_node_value(o, items, target=o.usd_per_hour, limit=min(_MAX_NODES, budget))
         budget = max(0, budget - used)
         if worth > o.usd_per_hour:

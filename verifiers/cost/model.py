@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from verifiers.cost.scheduling import ZONE_LABEL, Requirement, Taint, Toleration, terms_match, tolerates_all
+
 __all__ = [
     "BoundCertificate",
     "BoundSource",
@@ -51,6 +53,7 @@ class Offering(BaseModel):
     region: str = ""
     interruption_bucket: int | None = Field(default=None, description="Spot Advisor bucket 0..4 (spot only).")
     labels: dict[str, str] = Field(default_factory=dict)
+    taints: tuple[Taint, ...] = Field(default=(), description="Taints every node of this offering carries.")
 
     @property
     def name(self) -> str:
@@ -70,7 +73,13 @@ class Offering(BaseModel):
 
 
 class Workload(BaseModel):
-    """A group of identical pods (a Deployment's replicas after right-sizing) and where they may run."""
+    """A group of identical pods (a Deployment's replicas after right-sizing) and where they may run.
+
+    Availability rules: `max_per_node` (pod anti-affinity on the hostname is 1; "on at least N nodes" is
+    ceil(replicas / N)), `max_per_zone` (anti-affinity on the zone is 1), `zone_max_skew` (a topology spread
+    over `topology.kubernetes.io/zone`, DoNotSchedule: per-zone counts over the zones the workload may use
+    differ by at most this), `separate_from` (required anti-affinity with other workloads, per node).
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -80,6 +89,10 @@ class Workload(BaseModel):
     cpu_m: int = Field(ge=0, description="CPU request per pod in millicores.")
     memory_mib: float = Field(ge=0, description="Memory request per pod in MiB.")
     node_selector: dict[str, str] = Field(default_factory=dict)
+    node_affinity: tuple[tuple[Requirement, ...], ...] = Field(
+        default=(), description="Required node affinity: any term, all of its requirements."
+    )
+    tolerations: tuple[Toleration, ...] = ()
     spot_allowed: bool = False
     max_spot_share: float = Field(
         default=1.0, ge=0, le=1, description="At most this share of replicas on spot."
@@ -89,13 +102,36 @@ class Workload(BaseModel):
         ge=1,
         description="Spread over spot pools: no spot pool holds more than ceil(replicas / min_spot_pools) pods.",
     )
+    spot_cap: int | None = Field(
+        default=None, ge=0, description="At most this many pods on spot (when lower than the share allows)."
+    )
+    spot_pool_cap: int | None = Field(
+        default=None, ge=1, description="At most this many pods per spot pool (when lower than the spread)."
+    )
+    max_per_node: int | None = Field(default=None, ge=1)
+    max_per_zone: int | None = Field(default=None, ge=1)
+    zone_max_skew: int | None = Field(default=None, ge=1)
+    separate_from: tuple[str, ...] = Field(
+        default=(), description="Workloads whose pods may not share a node with this one's (either way)."
+    )
 
-    def allows(self, offering: Offering) -> bool:
-        """Whether a pod of this workload may run on a node of `offering` (ignoring its size)."""
+    def allows(self, offering: Offering, zone: str | None = None) -> bool:
+        """Whether a pod of this workload may run on a node of `offering` in `zone` (ignoring its size).
+        Without a zone, rules on the zone label are left to the zone assignment (treated as met)."""
         if offering.capacity_type == "spot" and (not self.spot_allowed or self.max_spot_cap() == 0):
             return False
+        if not tolerates_all(self.tolerations, offering.taints):
+            return False
         labels = offering.node_labels()
-        return all(labels.get(k) == v for k, v in self.node_selector.items())
+        if zone is not None:
+            labels[ZONE_LABEL] = zone
+        for k, v in self.node_selector.items():
+            if (zone is not None or k != ZONE_LABEL) and labels.get(k) != v:
+                return False
+        terms = self.node_affinity
+        if zone is None:
+            terms = tuple(tuple(r for r in term if r.key != ZONE_LABEL) for term in terms)
+        return terms_match(terms, labels)
 
     def fits(self, offering: Offering) -> bool:
         """Whether one pod fits on an empty node of `offering`."""
@@ -107,16 +143,27 @@ class Workload(BaseModel):
 
     def max_spot_cap(self) -> int:
         """Most replicas allowed on spot in total."""
-        return math.floor(self.max_spot_share * self.replicas + 1e-9) if self.spot_allowed else 0
+        if not self.spot_allowed:
+            return 0
+        cap = math.floor(self.max_spot_share * self.replicas + 1e-9)
+        return cap if self.spot_cap is None else min(cap, self.spot_cap)
 
     def pool_cap(self) -> int:
         """Most replicas allowed on any one spot pool."""
-        return math.ceil(self.replicas / self.min_spot_pools) if self.replicas else 0
+        cap = math.ceil(self.replicas / self.min_spot_pools) if self.replicas else 0
+        return cap if self.spot_pool_cap is None else min(cap, self.spot_pool_cap)
+
+    def per_node(self) -> int:
+        """Most of its pods on one node."""
+        return self.replicas if self.max_per_node is None else min(self.replicas, self.max_per_node)
 
 
 class PlanProblem(BaseModel):
     workloads: list[Workload]
     offerings: list[Offering]
+    zones: list[str] = Field(
+        default_factory=list, description="Zones a node may be placed in; empty: zones are not planned."
+    )
 
     def offering_by_name(self) -> dict[str, Offering]:
         return {o.name: o for o in self.offerings}
@@ -128,6 +175,7 @@ class PlanProblem(BaseModel):
 class PlannedNode(BaseModel):
     offering: str = Field(description="Offering name, `<instance type>/<capacity type>`.")
     pods: dict[str, int] = Field(description="Workload name -> number of its pods on this node.")
+    zone: str = Field(default="", description="The node's zone (one of the problem's zones, if it has any).")
 
 
 class BoundCertificate(BaseModel):
@@ -159,7 +207,10 @@ class ConfigurationCertificate(BaseModel):
 class Plan(BaseModel):
     nodes: list[PlannedNode]
     unplaceable: dict[str, int] = Field(
-        default_factory=dict, description="Workload name -> pods no allowed offering can hold."
+        default_factory=dict, description="Workload name -> pods the constraints leave without a node."
+    )
+    unplaceable_reasons: dict[str, str] = Field(
+        default_factory=dict, description="Workload name -> the constraint that cannot be met."
     )
     hourly_cost: float
     lower_bound: float = Field(description="Proven lower bound on the hourly cost of any feasible plan.")

@@ -1,10 +1,13 @@
 """Repack a node plan against its problem and reject it when anything does not hold.
 
-Checks, each reported with the node index it concerns: the offering exists; every pod on a node is allowed
-there; each node's CPU, memory and pod count fit its allocatable; each workload's pods are all placed or
-reported unplaceable, and unplaceable only when no allowed offering can hold one pod; the max-spot-share and
-spot-pool caps hold; the stated hourly cost is the sum of node prices; the stated lower bound does not exceed
-the cost, and, when it comes from a dual certificate (LP or configuration LP), the certificate proves it.
+Checks, each reported with the place it concerns: the offering exists and the node's zone is one of the
+problem's; every pod on a node is allowed there (selectors, node affinity, taints, spot); each node's CPU,
+memory and pod count fit its allocatable; pods per node and per zone stay within each workload's caps, zone
+spreads within their skew, and workloads that must stay apart never share a node; each workload's pods are
+all placed or reported unplaceable, and unplaceable only as far as its constraints force it
+(`verifiers.cost.placeable`); the max-spot-share and spot-pool caps hold; the stated hourly cost is the sum
+of node prices; the stated lower bound does not exceed the cost, and, when it comes from a dual certificate
+(LP or configuration LP), the certificate proves it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from dataclasses import dataclass, field
 
 from verifiers.cost.bound import certified_lower_bound
 from verifiers.cost.configuration import certified_configuration_bound
-from verifiers.cost.model import Plan, PlanProblem
+from verifiers.cost.model import Plan, PlanProblem, Workload
+from verifiers.cost.placeable import eligible_zones, placeable
 
 __all__ = ["Validation", "validate_plan"]
 
@@ -27,19 +31,26 @@ class Validation:
     errors: list[str] = field(default_factory=list)
 
 
-def _check_nodes(
-    problem: PlanProblem, plan: Plan, errors: list[str]
-) -> tuple[Counter[str], Counter[tuple[str, str]]]:
+@dataclass
+class _Counts:
+    placed: Counter[str] = field(default_factory=Counter)
+    per_pool: Counter[tuple[str, str]] = field(default_factory=Counter)
+    per_zone: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+def _check_nodes(problem: PlanProblem, plan: Plan, errors: list[str]) -> _Counts:
     offerings = problem.offering_by_name()
     workloads = problem.workload_by_name()
-    placed: Counter[str] = Counter()
-    per_pool: Counter[tuple[str, str]] = Counter()
+    counts = _Counts()
     for idx, node in enumerate(plan.nodes):
         where = f"/nodes/{idx}"
         off = offerings.get(node.offering)
         if off is None:
             errors.append(f"{where}/offering: unknown offering {node.offering!r}")
             continue
+        if node.zone not in (problem.zones or [""]):
+            errors.append(f"{where}/zone: {node.zone!r} is not one of the plan's zones {problem.zones}")
+        zone = node.zone if problem.zones else None
         cpu = mem = 0.0
         count = 0
         for name, n in node.pods.items():
@@ -47,14 +58,23 @@ def _check_nodes(
             if w is None or n < 0:
                 errors.append(f"{where}/pods/{name}: unknown workload or negative count")
                 continue
-            if n and not w.allows(off):
-                errors.append(f"{where}/pods/{name}: not allowed on {off.name} (selector or spot)")
+            if n and not w.allows(off, zone):
+                errors.append(
+                    f"{where}/pods/{name}: not allowed on {off.name} in zone {node.zone!r} "
+                    "(selector, affinity, taint or spot)"
+                )
+            if n > w.per_node():
+                errors.append(f"{where}/pods/{name}: {n} pods on one node exceed its limit {w.per_node()}")
+            for other in w.separate_from:
+                if n and node.pods.get(other):
+                    errors.append(f"{where}/pods/{name}: shares the node with {other} (anti-affinity)")
             cpu += w.cpu_m * n
             mem += w.memory_mib * n
             count += n
-            placed[name] += n
+            counts.placed[name] += n
+            counts.per_zone[(name, node.zone)] += n
             if off.capacity_type == "spot":
-                per_pool[(name, off.name)] += n
+                counts.per_pool[(name, off.name)] += n
         if cpu > off.cpu_m + _TOL:
             errors.append(f"{where}: CPU {cpu:.0f}m exceeds allocatable {off.cpu_m}m of {off.name}")
         if mem > off.memory_mib + _TOL:
@@ -63,30 +83,57 @@ def _check_nodes(
             )
         if count > off.max_pods:
             errors.append(f"{where}: {count} pods exceed max pods {off.max_pods} of {off.name}")
-    return placed, per_pool
+    return counts
+
+
+def _zone_errors(problem: PlanProblem, w: Workload, counts: _Counts) -> list[str]:
+    if not problem.zones:
+        return []
+    errors = []
+    here = {z: counts.per_zone[(w.name, z)] for z in problem.zones}
+    if w.max_per_zone is not None:
+        errors += [
+            f"/workloads/{w.name}: {n} pods in zone {z} exceed its limit {w.max_per_zone}"
+            for z, n in here.items()
+            if n > w.max_per_zone
+        ]
+    if w.zone_max_skew is not None and counts.placed[w.name]:
+        hosts = [o for o in problem.offerings if w.allows(o) and w.fits(o)]
+        domains = eligible_zones(w, hosts, problem.zones)
+        spread = [here[z] for z in domains]
+        if spread and max(spread) - min(spread) > w.zone_max_skew:
+            errors.append(
+                f"/workloads/{w.name}: pods per zone {dict(zip(domains, spread, strict=True))} differ by "
+                f"more than its max skew {w.zone_max_skew}"
+            )
+    return errors
 
 
 def validate_plan(problem: PlanProblem, plan: Plan) -> Validation:
     """Every violation found, or ok."""
     errors: list[str] = []
-    placed, per_pool = _check_nodes(problem, plan, errors)
+    counts = _check_nodes(problem, plan, errors)
     offerings = problem.offering_by_name()
     for w in problem.workloads:
+        placed = counts.placed[w.name]
         lost = plan.unplaceable.get(w.name, 0)
-        if placed[w.name] + lost != w.replicas:
+        if placed + lost != w.replicas:
             errors.append(
-                f"/workloads/{w.name}: {placed[w.name]} placed + {lost} unplaceable != {w.replicas} replicas"
+                f"/workloads/{w.name}: {placed} placed + {lost} unplaceable != {w.replicas} replicas"
             )
-        if lost and any(w.allows(o) and w.fits(o) for o in problem.offerings):
+        can = placeable(problem, w).count
+        if lost and placed < can:
             errors.append(
-                f"/unplaceable/{w.name}: reported unplaceable but an allowed offering holds one pod"
+                f"/unplaceable/{w.name}: reported unplaceable but the constraints let {can} of "
+                f"{w.replicas} replicas run"
             )
-        spot = sum(n for (name, _), n in per_pool.items() if name == w.name)
+        spot = sum(n for (name, _), n in counts.per_pool.items() if name == w.name)
         if spot > w.max_spot_cap():
             errors.append(f"/workloads/{w.name}: {spot} pods on spot exceed the cap {w.max_spot_cap()}")
-        for (name, pool), n in per_pool.items():
+        for (name, pool), n in counts.per_pool.items():
             if name == w.name and n > w.pool_cap():
                 errors.append(f"/workloads/{w.name}: {n} pods in spot pool {pool} exceed {w.pool_cap()}")
+        errors += _zone_errors(problem, w, counts)
     for name in plan.unplaceable:
         if name not in problem.workload_by_name():
             errors.append(f"/unplaceable/{name}: unknown workload")

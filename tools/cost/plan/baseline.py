@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from tools.cost.plan.packing import OpenNode, SpotLedger, unplaceable_workloads
+from tools.cost.plan.packing import OpenNode, SpotLedger, placeable_problem
 from verifiers.cost.model import Offering, Plan, PlanProblem, Workload
 
 __all__ = ["karpenter_style_plan"]
@@ -28,8 +28,9 @@ def _fits_all(o: Offering, node: OpenNode, w: Workload, ledger: SpotLedger) -> b
 
 def karpenter_style_plan(problem: PlanProblem) -> Plan:
     start = time.perf_counter()
-    lost = unplaceable_workloads(problem.workloads, problem.offerings)
-    pods = [w for w in problem.workloads if w.name not in lost for _ in range(w.replicas)]
+    placeable, lost, reasons = placeable_problem(problem)
+    problem = placeable
+    pods = [w for w in problem.workloads for _ in range(w.replicas)]
     pods.sort(key=lambda w: (-w.cpu_m, -w.memory_mib, w.name))
     ledger = SpotLedger()
     launched: list[OpenNode] = []
@@ -77,6 +78,7 @@ def karpenter_style_plan(problem: PlanProblem) -> Plan:
     return Plan(
         nodes=[n.to_planned() for n in launched],
         unplaceable=lost,
+        unplaceable_reasons=reasons,
         hourly_cost=cost,
         lower_bound=0.0,
         bound_source="none",

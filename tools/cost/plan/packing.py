@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from verifiers.cost.model import Offering, PlannedNode, Workload
+from verifiers.cost.model import Offering, PlannedNode, PlanProblem, Workload
+from verifiers.cost.placeable import placeable
 
-__all__ = ["OpenNode", "SpotLedger", "unplaceable_workloads"]
+__all__ = ["OpenNode", "SpotLedger", "placeable_problem"]
 
 
 @dataclass
@@ -68,10 +69,23 @@ class SpotLedger:
             self.pools[(w.name, o.name)] += n
 
 
-def unplaceable_workloads(workloads: list[Workload], offerings: list[Offering]) -> dict[str, int]:
-    """Workloads whose pod fits no allowed offering: all their replicas are unplaceable."""
-    return {
-        w.name: w.replicas
-        for w in workloads
-        if w.replicas and not any(w.allows(o) and w.fits(o) for o in offerings)
-    }
+def placeable_problem(problem: PlanProblem) -> tuple[PlanProblem, dict[str, int], dict[str, str]]:
+    """The problem with every workload cut to the pods its constraints let run (`verifiers.cost.placeable`),
+    and the pods left over per workload with the reason. A cut workload keeps its spot caps as counts."""
+    works: list[Workload] = []
+    lost: dict[str, int] = {}
+    reasons: dict[str, str] = {}
+    for w in problem.workloads:
+        can = placeable(problem, w)
+        if can.count >= w.replicas:
+            works.append(w)
+            continue
+        lost[w.name], reasons[w.name] = w.replicas - can.count, can.reason
+        if can.count:
+            works.append(
+                w.model_copy(
+                    update={"replicas": can.count, "max_spot_share": 1.0, "spot_cap": w.max_spot_cap(),
+                            "min_spot_pools": 1, "spot_pool_cap": w.pool_cap()}
+                )
+            )  # fmt: skip
+    return PlanProblem(workloads=works, offerings=problem.offerings, zones=problem.zones), lost, reasons

@@ -23,7 +23,7 @@ from tools.cost.plan.exact import solve_exact
 from tools.cost.plan.exact_patterns import solve_by_patterns
 from tools.cost.plan.heuristic import pack_guided
 from tools.cost.plan.neighbourhood import improve_on_demand
-from tools.cost.plan.packing import OpenNode, unplaceable_workloads
+from tools.cost.plan.packing import OpenNode, placeable_problem
 from tools.cost.plan.patterns import solve_patterns
 from tools.cost.plan.relaxation import solve_relaxation
 from verifiers.cost.configuration import certified_configuration_bound
@@ -227,30 +227,33 @@ def _solve_small(
 
 
 def plan_nodes(problem: PlanProblem, time_limit_s: float = 20.0, exact_max_pods: int = 100) -> Plan:
-    """The plan, validated, with its proven lower bound."""
+    """The plan, validated, with its proven lower bound. Pods the constraints leave without a node are
+    reported with the constraint that cannot be met; the rest is planned."""
     start = time.perf_counter()
-    lost = unplaceable_workloads(problem.workloads, problem.offerings)
-    pods = sum(w.replicas for w in problem.workloads if w.name not in lost)
-    relax = solve_relaxation(problem, set(lost))
-    best = _Best(pack_guided(problem, relax, set(lost)), relax.certified, "lp-dual", "lp-guided-ffd")
+    original = problem
+    problem, lost, reasons = placeable_problem(problem)
+    pods = sum(w.replicas for w in problem.workloads)
+    relax = solve_relaxation(problem)
+    best = _Best(pack_guided(problem, relax, set()), relax.certified, "lp-dual", "lp-guided-ffd")
     if pods and pods <= exact_max_pods:
-        _solve_small(problem, best, set(lost), start, time_limit_s)
+        _solve_small(problem, best, set(), start, time_limit_s)
     elif pods:
-        _improve_large(problem, best, set(lost), start, time_limit_s)
+        _improve_large(problem, best, set(), start, time_limit_s)
     nodes, bound, source, solver, optimal = best.nodes, best.bound, best.source, best.solver, best.optimal
     placed: dict[str, int] = {}
     for node in nodes:
         for name, n in node.counts.items():
             placed[name] = placed.get(name, 0) + n
-    for w in problem.workloads:  # pods the constraints left without a node are reported, never dropped
-        if w.name not in lost and placed.get(w.name, 0) < w.replicas:
-            lost[w.name] = w.replicas - placed.get(w.name, 0)
+    for w in problem.workloads:  # a packing that left pods over is a bug the validator reports
+        if placed.get(w.name, 0) < w.replicas:
+            lost[w.name] = lost.get(w.name, 0) + w.replicas - placed.get(w.name, 0)
     cost = _cost(nodes)
     if cost <= bound * (1 + 1e-9):
         optimal = True
     plan = Plan(
         nodes=[n.to_planned() for n in sorted(nodes, key=lambda n: (n.offering.name, -n.pods))],
         unplaceable=lost,
+        unplaceable_reasons=reasons,
         hourly_cost=cost,
         lower_bound=min(bound, cost),
         bound_source=source,
@@ -260,7 +263,7 @@ def plan_nodes(problem: PlanProblem, time_limit_s: float = 20.0, exact_max_pods:
         certificate=relax.certificate,
         configuration_certificate=best.configuration,
     )
-    check = validate_plan(problem, plan)
+    check = validate_plan(original, plan)
     if not check.ok:
         raise PlanRejectedError(check.errors)
     return plan
