@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from sandbox import discovery, reviews, subresources, tables
+from sandbox import discovery, remote, reviews, subresources, tables
 from sandbox.auth import TokenAuthenticator
 from sandbox.cluster import Cluster
 from sandbox.conversion import from_storage, storage_of, to_storage
@@ -23,6 +23,7 @@ from sandbox.watch import watch_stream
 __all__ = ["Api", "ExtraRoute"]
 
 ExtraRoute = Callable[[Request], Response]
+_STREAMING = ("exec", "attach", "portforward")
 _NOT_FOUND = {
     "kind": "Status",
     "apiVersion": "v1",
@@ -98,12 +99,15 @@ class Api:
         sub = rest[2] if len(rest) > 2 else ""
         if sub and sub not in rt.subresources:
             return json_response(404, _NOT_FOUND)
-        verb = self._verb(req, name)
+        # exec, attach and port-forward are "create" also over a WebSocket's GET, as since Kubernetes 1.31
+        verb = "create" if sub in _STREAMING else self._verb(req, name)
         self._authorize(user, Attributes(verb, group, rt.plural, sub, namespace, name))
         if group in self.group_routes:
             return self.group_routes[group](req, user, rt.plural, namespace, name, verb)
         if group == "authorization.k8s.io":
             return reviews.review(self.authorizer, rt, req, user, namespace)
+        if sub in ("exec", "attach"):
+            return remote.handle(self.cluster, req, namespace, name, sub)
         if sub and sub != "status":
             return subresources.handle(self.cluster, rt, req, namespace, name, sub)
         if rt.storage_version:

@@ -18,6 +18,7 @@ from typing import Any
 from sandbox.admission import admit_pod
 from sandbox.defaults import apply_defaults
 from sandbox.errors import ApiError, bad_request, forbidden, not_found
+from sandbox.logs import LogBook
 from sandbox.patch import apply_patch
 from sandbox.quantity import parse_quantity
 from sandbox.resources import RESOURCES, ResourceType
@@ -56,8 +57,8 @@ class Cluster:
     def __init__(self, *, rng_seed: int | None = None) -> None:
         self.store = Store()
         self.reconcilers: list[Reconciler] = []
-        self.logs: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
-        """(pod uid, container) → (current log lines, previous container's log lines)."""
+        self.logs = LogBook()
+        """(pod uid, container) → the current and the previous container's log lines."""
         self.rng = random.Random(rng_seed)
         self.started = time.time()
         self._pending: deque[Change] = deque()

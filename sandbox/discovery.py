@@ -80,8 +80,18 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
                 "binding": ["create"],
                 "eviction": ["create"],
                 "finalize": ["update"],
+                "exec": ["create", "get"],
+                "attach": ["create", "get"],
+                "portforward": ["create", "get"],
             }.get(sub, ["get", "patch", "update"])
-            kind = {"scale": "Scale", "binding": "Binding", "eviction": "Eviction"}.get(sub, r.kind)
+            kind = {
+                "scale": "Scale",
+                "binding": "Binding",
+                "eviction": "Eviction",
+                "exec": "PodExecOptions",
+                "attach": "PodAttachOptions",
+                "portforward": "PodPortForwardOptions",
+            }.get(sub, r.kind)
             sub_entry: dict[str, Any] = {
                 "name": f"{r.plural}/{sub}",
                 "singularName": "",

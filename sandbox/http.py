@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from io import BufferedIOBase
 from typing import Any
+from urllib.parse import parse_qsl
 
 import yaml  # type: ignore[import-untyped]
 
 from sandbox.errors import bad_request
 
-__all__ = ["Request", "Response", "json_response"]
+__all__ = ["Request", "Response", "Upgrade", "json_response"]
+
+Upgrade = Callable[[BufferedIOBase, BufferedIOBase], None]
+"""Takes over the connection after a `101 Switching Protocols` (reads from the first, writes to the second)."""
 
 
 @dataclass
@@ -21,6 +26,13 @@ class Request:
     query: dict[str, str] = field(default_factory=dict)
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
+    raw_query: str = ""
+    """The query string as sent: `values` reads a parameter given more than once (exec's `command`)."""
+
+    def values(self, name: str) -> list[str]:
+        if not self.raw_query:
+            return [self.query[name]] if name in self.query else []
+        return [v for k, v in parse_qsl(self.raw_query, keep_blank_values=True) if k == name]
 
     def header(self, name: str) -> str:
         value = self.headers.get(name)
@@ -54,6 +66,8 @@ class Response:
     body: bytes = b""
     content_type: str = "application/json"
     stream: Iterator[bytes] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    upgrade: Upgrade | None = None
 
 
 def json_response(status: int, body: Any) -> Response:

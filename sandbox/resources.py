@@ -60,7 +60,7 @@ RESOURCES: tuple[ResourceType, ...] = (
         "Pod",
         "pods",
         short_names=("po",),
-        subresources=("status", "log", "binding", "eviction"),
+        subresources=("status", "log", "binding", "eviction", "exec", "attach", "portforward"),
         categories=("all",),
     ),
     _core("Service", "services", short_names=("svc",), subresources=("status",), categories=("all",)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import select
 import socket
 import ssl
 import threading
@@ -33,14 +35,26 @@ class _Handler(BaseHTTPRequestHandler):
             dict(parse_qsl(url.query, keep_blank_values=True)),
             {k: v for k, v in self.headers.items()},
             body,
+            url.query,
         )
         response = self.server.api.handle(req)
         self._write(response)
 
     def _write(self, response: Response) -> None:
         self.send_response(response.status)
+        if response.upgrade is not None:
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.flush()
+            self.close_connection = True  # the protocol that takes over ends with the connection
+            with contextlib.suppress(OSError):  # the client went away
+                response.upgrade(self.rfile, self.wfile)
+            return
         self.send_header("Content-Type", response.content_type)
         self.send_header("Cache-Control", "no-cache, private")
+        for name, value in response.headers.items():
+            self.send_header(name, value)
         if response.stream is None:
             self.send_header("Content-Length", str(len(response.body)))
             self.end_headers()
@@ -51,11 +65,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         try:
             for chunk in response.stream:
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunk else b"")
+                if not chunk:
+                    if self._client_gone():
+                        break
+                    continue
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                 self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+    def _client_gone(self) -> bool:
+        """While a response streams the client sends nothing: input now means it closed the connection."""
+        try:
+            return bool(select.select([self.connection], [], [], 0)[0])
+        except (OSError, ValueError):
+            return True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _serve  # noqa: N815 - http.server names
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import copy
+import time
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from sandbox.cluster import Cluster, resource
 from sandbox.errors import ApiError, bad_request, conflict, invalid, status_success
 from sandbox.http import Request, Response, json_response
+from sandbox.logs import LogLine, LogQuery, render
 from sandbox.patch import apply_patch
 from sandbox.resources import ResourceType
 
-__all__ = ["handle", "pod_log", "scale_of"]
+__all__ = ["handle", "log_query", "pod_log", "pod_log_lines", "scale_of"]
 
 
 def scale_of(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
@@ -75,15 +79,7 @@ def _scale(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, nam
         return json_response(200, scale_of(rt, updated))
 
 
-def pod_log(
-    cluster: Cluster,
-    namespace: str,
-    name: str,
-    container: str = "",
-    previous: bool = False,
-    tail: int | None = None,
-) -> str:
-    """The log text the kubelet would return, with the apiserver's errors for bad requests."""
+def _log_target(cluster: Cluster, namespace: str, name: str, container: str) -> tuple[dict[str, Any], str]:
     pod = cluster.store.get(resource("pods"), namespace, name)
     names = [c["name"] for c in pod["spec"].get("containers") or []]
     init_names = [c["name"] for c in pod["spec"].get("initContainers") or []]
@@ -95,42 +91,134 @@ def pod_log(
         container = names[0]
     if container not in names + init_names:
         raise bad_request(f"container {container} is not valid for pod {name}")
+    return pod, container
+
+
+def pod_log_lines(
+    cluster: Cluster, namespace: str, name: str, container: str = "", previous: bool = False
+) -> tuple[tuple[str, str], list[LogLine]]:
+    """The log the kubelet would return (key and lines), with the apiserver's errors for bad requests."""
+    pod, container = _log_target(cluster, namespace, name, container)
     statuses = (pod.get("status") or {}).get("containerStatuses") or []
     statuses += (pod.get("status") or {}).get("initContainerStatuses") or []
     status = next((s for s in statuses if s["name"] == container), None)
-    current, before = cluster.logs.get((pod["metadata"]["uid"], container), ([], []))
+    key = (pod["metadata"]["uid"], container)
     if previous:
         if not (status and status.get("lastState", {}).get("terminated")):
             raise bad_request(f'previous terminated container "{container}" in pod "{name}" not found')
-        lines = before
-    else:
-        waiting = (status or {}).get("state", {}).get("waiting")
-        if status is None or (waiting and not status.get("lastState", {}).get("terminated")):
-            reason = (waiting or {}).get("reason", "ContainerCreating")
-            detail = (
-                "trying and failing to pull image" if reason == "ImagePullBackOff" else "ContainerCreating"
-            )
-            raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: {detail}')
-        lines = current
-    if tail is not None:
-        lines = lines[-tail:] if tail > 0 else []
-    return "".join(line + "\n" for line in lines)
+        return key, cluster.logs.lines(key, previous=True)
+    waiting = (status or {}).get("state", {}).get("waiting")
+    if status is None or (waiting and not status.get("lastState", {}).get("terminated")):
+        reason = (waiting or {}).get("reason", "ContainerCreating")
+        detail = "trying and failing to pull image" if reason == "ImagePullBackOff" else "ContainerCreating"
+        raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: {detail}')
+    return key, cluster.logs.lines(key)
+
+
+def pod_log(
+    cluster: Cluster,
+    namespace: str,
+    name: str,
+    container: str = "",
+    previous: bool = False,
+    tail: int | None = None,
+) -> str:
+    """The log text the kubelet would return, with the apiserver's errors for bad requests."""
+    _, lines = pod_log_lines(cluster, namespace, name, container, previous)
+    return render(lines, LogQuery(tail=tail)).decode()
+
+
+def _int_option(req: Request, name: str, minimum: int) -> int | None:
+    raw = req.query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise bad_request(f'invalid value "{raw}" for {name}: not an integer') from exc
+    if value < minimum:
+        words = "greater than 0" if minimum == 1 else f"greater than or equal to {minimum}"
+        raise invalid(
+            "PodLogOptions",
+            "pods",
+            "",
+            [(name, "FieldValueInvalid", f"Invalid value: {value}: must be {words}")],
+        )
+    return value
+
+
+def log_query(req: Request) -> LogQuery:
+    """PodLogOptions from the query, validated as the apiserver does."""
+    since_seconds = _int_option(req, "sinceSeconds", 1)
+    since_time = req.query.get("sinceTime")
+    if since_seconds is not None and since_time:
+        raise invalid(
+            "PodLogOptions",
+            "pods",
+            "",
+            [
+                (
+                    "",
+                    "FieldValueForbidden",
+                    "Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified",
+                )
+            ],
+        )
+    since = time.time() - since_seconds if since_seconds is not None else None
+    if since_time:
+        try:
+            since = datetime.fromisoformat(since_time.replace("Z", "+00:00")).timestamp()
+        except ValueError as exc:
+            raise bad_request(f'invalid value "{since_time}" for sinceTime: not an RFC 3339 time') from exc
+    return LogQuery(
+        tail=_int_option(req, "tailLines", 0),
+        since=since,
+        timestamps=req.flag("timestamps"),
+        limit_bytes=_int_option(req, "limitBytes", 1),
+    )
+
+
+def _log(cluster: Cluster, req: Request, namespace: str, name: str) -> Response:
+    query = log_query(req)
+    with cluster.store.lock:
+        key, lines = pod_log_lines(
+            cluster, namespace, name, req.query.get("container", ""), req.flag("previous")
+        )
+        pod = cluster.store.get(resource("pods"), namespace, name)
+    first = render(lines, query)
+    running = any(
+        s["name"] == key[1] and "running" in (s.get("state") or {})
+        for s in (pod.get("status") or {}).get("containerStatuses") or []
+    )
+    if not req.flag("follow") or req.flag("previous") or not running:
+        return Response(200, first, "text/plain")
+
+    def stream() -> Iterator[bytes]:
+        budget = query.limit_bytes
+        yield first
+        if budget is not None:
+            budget -= len(first)
+            if budget <= 0:
+                return
+        for fresh in cluster.logs.follow(key, len(lines)):
+            if not fresh:
+                yield b""
+                continue
+            data = render(fresh, LogQuery(timestamps=query.timestamps, limit_bytes=budget))
+            yield data
+            if budget is not None:
+                budget -= len(data)
+                if budget <= 0:
+                    return
+
+    return Response(200, content_type="text/plain", stream=stream())
 
 
 def handle(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, name: str, sub: str) -> Response:
     if sub == "scale":
         return _scale(cluster, rt, req, namespace, name)
     if sub == "log":
-        tail = req.query.get("tailLines")
-        text = pod_log(
-            cluster,
-            namespace,
-            name,
-            req.query.get("container", ""),
-            req.flag("previous"),
-            int(tail) if tail else None,
-        )
-        return Response(200, text.encode(), "text/plain")
+        return _log(cluster, req, namespace, name)
     if sub == "binding" and req.method == "POST":
         target = ((req.json() or {}).get("target") or {}).get("name")
         with cluster.store.lock:

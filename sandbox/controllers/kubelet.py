@@ -214,8 +214,12 @@ def sync_pod(cluster: Cluster, pod: dict[str, Any]) -> None:
         **({"initContainerStatuses": init_statuses} if init_statuses else {}),
         "qosClass": old_status.get("qosClass", "BestEffort"),
     }
+    booted = parse_rfc3339(started_at)
     for c, o in zip(init_containers + containers, init_outcomes + outcomes, strict=True):
-        cluster.logs[(pod["metadata"]["uid"], c["name"])] = (o.logs, o.logs if o.last_reason else [])
+        if o.state != "waiting" or o.last_reason:
+            cluster.logs.boot(
+                (pod["metadata"]["uid"], c["name"]), o.logs, o.logs if o.last_reason else [], booted
+            )
     if _semantic(status) == _semantic(old_status):
         return
     fresh = cluster.store.update(resource("pods"), {**pod, "status": status}, subresource="status")
@@ -255,8 +259,9 @@ class Kubelet:
             key = (change.obj["metadata"]["namespace"], change.obj["metadata"]["name"])
             if change.type == "DELETED":
                 self.unready.discard(key)
-                for c in change.obj["spec"].get("containers") or []:
-                    cluster.logs.pop((change.obj["metadata"]["uid"], c.get("name", "")), None)
+                spec = change.obj["spec"]
+                for c in (spec.get("initContainers") or []) + (spec.get("containers") or []):
+                    cluster.logs.drop((change.obj["metadata"]["uid"], c.get("name", "")))
                 return
             current = cluster.store.find(change.resource, *key)
             if current is not None and current["spec"].get("nodeName") and current is change.obj:
