@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from sandbox import discovery, remote, reviews, subresources, tables
+from sandbox import discovery, portforward, remote, reviews, subresources, tables
 from sandbox.auth import TokenAuthenticator
 from sandbox.cluster import Cluster
 from sandbox.conversion import from_storage, storage_of, to_storage
@@ -74,7 +74,7 @@ class Api:
         user = self.authenticator.impersonate(
             user,
             req.header("Impersonate-User"),
-            [v for k, v in req.headers.items() if k.lower() == "impersonate-group"],
+            [g.strip() for g in req.header("Impersonate-Group").split(",") if g.strip()],
         )
         parts = [p for p in path.split("/") if p]
         if not parts or parts[0] not in ("api", "apis") or len(parts) <= (1 if parts[0] == "api" else 2):
@@ -108,6 +108,8 @@ class Api:
             return reviews.review(self.authorizer, rt, req, user, namespace)
         if sub in ("exec", "attach"):
             return remote.handle(self.cluster, req, namespace, name, sub)
+        if sub == "portforward":
+            return portforward.handle(self.cluster, req, namespace, name)
         if sub and sub != "status":
             return subresources.handle(self.cluster, rt, req, namespace, name, sub)
         if rt.storage_version:

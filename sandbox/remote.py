@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox import spdy
 from sandbox.cluster import Cluster, resource
 from sandbox.errors import ApiError, bad_request
 from sandbox.http import Request, Response
@@ -139,6 +140,61 @@ class _ChannelStreams(Streams):
         self.ws.close()
 
 
+class _SpdyStreams(Streams):
+    """The same session over SPDY (kubectl before 1.30): one stream per channel, named by `streamtype`."""
+
+    def __init__(
+        self, session: spdy.Session, protocol: str, options: Options, run: Callable[[Streams], None]
+    ) -> None:
+        super().__init__(options.tty)
+        self.session = session
+        self.protocol = protocol
+        self.run = run
+        self.streams: dict[str, spdy.SpdyStream] = {}
+        self.wanted = {"error"} | {
+            n for n, on in (("stdin", options.stdin), ("stdout", options.stdout)) if on
+        }
+        if options.stderr and not options.tty:
+            self.wanted.add("stderr")
+        self.started = False
+
+    def serve(self) -> None:
+        self.session.serve(self._on_stream)
+        self.inbox.put(None)
+        self.gone.set()
+
+    def _on_stream(self, stream: spdy.SpdyStream) -> None:
+        self.streams[stream.headers.get("streamtype", "")] = stream
+        if not self.started and self.wanted <= set(self.streams):
+            self.started = True
+            if "stdin" in self.streams:
+                threading.Thread(target=self._pump, daemon=True).start()
+            threading.Thread(target=self.run, args=(self,), daemon=True, name="sandbox-exec").start()
+
+    def _pump(self) -> None:
+        while (chunk := self.streams["stdin"].inbox.get()) is not None:
+            self.inbox.put(chunk)
+        self.inbox.put(None)
+
+    def out(self, data: bytes) -> None:
+        if "stdout" in self.streams:
+            self.streams["stdout"].write(data)
+
+    def err(self, data: bytes) -> None:
+        target = self.streams.get("stdout" if self.tty else "stderr")
+        if target is not None:
+            target.write(data)
+
+    def finish(self, status: dict[str, Any]) -> None:
+        error = self.streams["error"]
+        if self.protocol == "v4.channel.k8s.io":
+            error.write(json.dumps(status, separators=(",", ":")).encode())
+        elif status.get("status") != "Success":
+            error.write(str(status.get("message", "")).encode())
+        for stream in self.streams.values():
+            stream.close()
+
+
 def _prompt(image: str, hostname: str) -> bytes:
     busybox = lookup_image(image).repository in ("busybox", "alpine")
     return b"/ # " if busybox else f"root@{hostname}:/# ".encode()
@@ -202,16 +258,27 @@ def run_command(
     return shell.run(list(command), stdin=streams.read_all, out=streams.out, err=streams.err)
 
 
-def _attach(cluster: Cluster, pod: dict[str, Any], container: dict[str, Any], streams: Streams) -> int:
+def _main_process_exited(cluster: Cluster, pod: dict[str, Any], name: str, code: int) -> None:
+    """The attached shell was the container's main process: its exit ends the container, as on a node."""
+    from sandbox.controllers.kubelet import sync_pod
+
+    with cluster.store.lock:
+        cluster.extras.setdefault("exited", {})[(pod["metadata"]["uid"], name)] = code
+        current = cluster.store.find(resource("pods"), pod["metadata"]["namespace"], pod["metadata"]["name"])
+        if current is not None and current["metadata"]["uid"] == pod["metadata"]["uid"]:
+            sync_pod(cluster, current)
+            cluster.settle()
+
+
+def _attach(
+    cluster: Cluster, pod: dict[str, Any], container: dict[str, Any], streams: Streams, stdin: bool
+) -> int:
     """Join the main process: its shell when it was started with stdin and a TTY, else its new output."""
     spec_command = tuple(str(p) for p in (container.get("command") or []) + (container.get("args") or []))
-    if (
-        container.get("stdin")
-        and container.get("tty")
-        and streams.tty
-        and lookup_image(str(container.get("image", ""))).shell
-    ):
-        return run_command(cluster, pod, container, spec_command[-1:] or ("sh",), streams)
+    if container.get("stdin") and stdin and lookup_image(str(container.get("image", ""))).shell:
+        code = run_command(cluster, pod, container, spec_command[-1:] or ("sh",), streams)
+        _main_process_exited(cluster, pod, container["name"], code)
+        return code
     key = (pod["metadata"]["uid"], container["name"])
     for fresh in cluster.logs.follow(key, len(cluster.logs.lines(key))):
         if streams.gone.is_set():
@@ -275,7 +342,7 @@ def session(
             )
             return
         if sub == "attach":
-            code = _attach(cluster, pod, container, streams)
+            code = _attach(cluster, pod, container, streams, options.stdin)
         else:
             code = run_command(cluster, pod, container, options.command, streams)
         streams.finish(exit_status(code, options.command))
@@ -301,4 +368,17 @@ def handle(cluster: Cluster, req: Request, namespace: str, name: str, sub: str) 
             run(_ChannelStreams(WebSocket(rfile, wfile), protocol or "channel.k8s.io", options))
 
         return upgrade_response(req, protocol, upgraded)
+    if spdy.wants_spdy(req):
+        offered = [p.strip() for p in req.header("X-Stream-Protocol-Version").split(",") if p.strip()]
+        protocol = next((p for p in offered if p in CHANNEL_PROTOCOLS[1:]), "")
+        if not protocol:
+            raise bad_request(
+                f"unable to upgrade: protocol not supported, supports {list(CHANNEL_PROTOCOLS[1:])}"
+            )
+
+        def over_spdy(rfile: Any, wfile: Any) -> None:
+            session = spdy.Session(rfile.read, lambda b: (wfile.write(b), wfile.flush()))
+            _SpdyStreams(session, protocol, options, run).serve()
+
+        return spdy.upgrade_response(protocol, over_spdy)
     raise ApiError(400, "BadRequest", "Upgrade request required")

@@ -17,6 +17,14 @@ from sandbox.http import Request, Response
 __all__ = ["SandboxServer", "serve_in_thread"]
 
 
+def _joined(items: Any) -> dict[str, str]:
+    """Headers by name; one sent more than once (X-Stream-Protocol-Version, Impersonate-Group) is comma-joined."""
+    out: dict[str, str] = {}
+    for name, value in items:
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: SandboxServer
@@ -33,7 +41,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.command,
             url.path,
             dict(parse_qsl(url.query, keep_blank_values=True)),
-            {k: v for k, v in self.headers.items()},
+            _joined(self.headers.items()),
             body,
             url.query,
         )

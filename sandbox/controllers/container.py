@@ -21,6 +21,8 @@ class World:
     configmaps: dict[str, dict[str, str]]
     secrets: dict[str, dict[str, str]]
     can: Any  # Callable[[verb, group, resource], bool] for the pod's ServiceAccount
+    exited: dict[str, int] = field(default_factory=dict)
+    """Container name → exit code of a main process that ended in an attached session (`exit` in `kubectl run -it`)."""
 
 
 @dataclass
@@ -73,6 +75,8 @@ def _env_problem(container: dict[str, Any], world: World, namespace: str) -> tup
 def _shell_exit(container: dict[str, Any]) -> int | None:
     """Exit code of a shell image's command; None when it keeps running."""
     script = " ".join(str(p) for p in (container.get("command") or []) + (container.get("args") or []))
+    if container.get("stdin") and script.strip().rsplit("/", 1)[-1] in ("", "sh", "bash", "ash", "cat"):
+        return None  # a shell (or cat) reading an open stdin waits for input, as `kubectl run -it` starts it
     if not script.strip():
         return 0
     match = re.search(r"\bexit\s+(\d+)", script)
@@ -193,7 +197,7 @@ def container_outcome(
     missing = [v for v in image.required_env if v not in env_names]
     limit = ((container.get("resources") or {}).get("limits") or {}).get("memory")
     if image.shell:
-        exit_code = _shell_exit(container)
+        exit_code = world.exited.get(name, _shell_exit(container))
         reason = "Completed" if exit_code == 0 else "Error"
         logs = _echoed(container)
         denied = _kubectl_denied(container, world, fmt)

@@ -52,7 +52,9 @@ def _world(cluster: Cluster, pod: dict[str, Any]) -> World:
     def can(verb: str, group: str, res: str) -> bool:
         return authorizer.allowed(user, Attributes(verb, group, res, namespace=ns))[0]
 
-    return World(configmaps, secrets, can)
+    uid = pod["metadata"]["uid"]
+    exited = {c: code for (u, c), code in cluster.extras.get("exited", {}).items() if u == uid}
+    return World(configmaps, secrets, can, exited)
 
 
 def _volume_problem(cluster: Cluster, pod: dict[str, Any], world: World) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import os
+import subprocess
 from typing import Any
 
 import pytest
@@ -151,3 +153,45 @@ def test_kubectl_exec_exit_code_stdin_and_crashlooping_container(
     name = crashing.stdout.split()[0]
     refused = kubectl(sandbox_cluster, "exec", "-n", "shop", name, "--", "env")
     assert refused.returncode != 0 and 'container not found ("checkout")' in refused.stderr
+
+
+@pytest.mark.skipif(not KUBECTL, reason="kubectl is not installed")
+def test_kubectl_exec_over_spdy(
+    sandbox_cluster: SandboxCluster, sandbox_namespace: str, kube_client: Any
+) -> None:
+    """Before 1.30 (or with its WebSocket turned off) kubectl upgrades to SPDY/3.1 with one stream per channel."""
+    pod = _pod(client.CoreV1Api(kube_client), sandbox_namespace)
+    cmd = [
+        str(KUBECTL),
+        "--kubeconfig",
+        str(sandbox_cluster.kubeconfig),
+        "exec",
+        "-i",
+        "-n",
+        sandbox_namespace,
+        pod,
+    ]
+    env = {**os.environ, "KUBECTL_REMOTE_COMMAND_WEBSOCKETS": "false"}
+    out = subprocess.run(
+        [*cmd, "--", "sh", "-c", "cat; printenv MODE; exit 5"],
+        input="over spdy\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert (out.returncode, out.stdout) == (5, "over spdy\ndark\n"), out.stderr
+
+
+@pytest.mark.skipif(not KUBECTL, reason="kubectl is not installed")
+def test_kubectl_run_attaches_to_the_shell_and_removes_the_pod(
+    sandbox_cluster: SandboxCluster, sandbox_namespace: str
+) -> None:
+    """`kubectl run -i --rm` attaches to the container's shell (stdin: true keeps it waiting for input);
+    when the shell exits the container terminates, the pod completes and kubectl deletes it."""
+    ns = ["-n", sandbox_namespace]
+    run = [*ns, "run", "-i", "--rm", "--restart=Never", "--image=busybox:1.36", "shell", "--", "sh"]
+    out = kubectl(sandbox_cluster, *run, stdin="echo attached $HOSTNAME\nexit 0\n")
+    assert out.returncode == 0, out.stderr
+    assert "attached shell" in out.stdout and 'pod "shell" deleted' in out.stdout
