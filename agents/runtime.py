@@ -16,11 +16,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, HumanMessage, ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
+from langgraph.errors import GraphRecursionError
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from agents.domains import DOMAINS
+from agents.errors import ModelError, ModelUnavailableError
 from agents.events import (
     Event,
     FinalEvent,
@@ -31,7 +33,11 @@ from agents.events import (
     ToolResultEvent,
 )
 from agents.gate import ApprovalDecision, ApprovalPredicate, ApprovalRequest, gate_tools, requires_approval
+from agents.middleware import ModelPolicy, agent_middleware
+from agents.middleware.answers import is_raw_json
+from agents.middleware.text_calls import looks_like_call_start
 from agents.models.factory import make_chat_model
+from agents.models.offline import OfflineChatModel
 from agents.models.vocabulary import AgentName
 from agents.store import AuditEntry, Store, open_store
 from agents.supervisor import build_supervisor, final_answers
@@ -46,21 +52,13 @@ __all__ = [
     "RunResult",
     "Runtime",
     "ThreadNotFoundError",
+    "model_error",
+    "model_policy",
 ]
 
 
 class ThreadNotFoundError(LookupError):
     """No such thread, or it belongs to someone else (the two are indistinguishable on purpose)."""
-
-
-class ModelError(RuntimeError):
-    """A model call failed in a way the run cannot recover from (HTTP status, length, invalid output, step
-    or time limit). The message is one line naming the endpoint and the agent; the thread stays resumable,
-    so an interface reports it and carries on (`opsgraph chat` keeps the session)."""
-
-
-class ModelUnavailableError(ModelError):
-    """The configured model endpoint cannot be reached or refuses the request."""
 
 
 class PendingApprovalError(RuntimeError):
@@ -107,15 +105,27 @@ class Runtime:
         )
         self.tool_context = ctx
         """The cluster and files the built-in tools work with."""
+        self.policy = model_policy(self.settings, self.model)
+        """How the agents treat this model (tool calls, tool subsets, limits); see `agents.middleware`."""
         agents: dict[str, Any] = {}
         for name, domain in DOMAINS.items():
             raw = list(tools[name]) if tools is not None and name in tools else domain.tools(ctx)
             gated = gate_tools(
                 raw, agent=name, store=self.store, read_only=self.settings.read_only, predicate=predicate
             )
-            agents[name] = create_agent(self.model, gated, system_prompt=domain.prompt, name=name)
+            agents[name] = create_agent(
+                self.model,
+                gated,
+                system_prompt=domain.prompt,
+                name=name,
+                middleware=agent_middleware(name, gated, self.policy),
+            )
         self.graph: CompiledStateGraph[Any, Any, Any, Any] = build_supervisor(
-            self.model, agents, self.store.checkpointer
+            self.model,
+            agents,
+            self.store.checkpointer,
+            router_max_tokens=self.settings.router_max_tokens,
+            where=self.policy.where,
         )
 
     # runs
@@ -159,12 +169,18 @@ class Runtime:
         config["configurable"]["read_only"] = read_only  # the gate refuses mutating calls for this run
         self.store.touch_thread(thread_id, user, "", "running")
         status = "error"
+        where = _Where()
         try:
             try:
-                yield from self._events(payload, config, thread_id)
-            except (openai.APIConnectionError, openai.AuthenticationError, openai.NotFoundError) as exc:
-                where = self.settings.base_url or "the OpenAI API"
-                raise ModelUnavailableError(f"cannot use the model at {where}: {exc}") from exc
+                yield from self._events(payload, config, thread_id, where)
+            except ModelError:
+                raise
+            except (
+                openai.OpenAIError,
+                GraphRecursionError,
+                ValidationError,
+            ) as exc:
+                raise model_error(exc, self.policy.where, where.agent) from exc
             result = self.result(thread_id)
             status = "interrupted" if result.status == "interrupted" else "idle"
         finally:
@@ -172,13 +188,18 @@ class Runtime:
         if result.status == "done":
             yield FinalEvent(thread_id=thread_id, answer=result.answer or "")
 
-    def _events(self, payload: Any, config: RunnableConfig, thread_id: str) -> Iterator[Event]:
+    def _events(self, payload: Any, config: RunnableConfig, thread_id: str, where: _Where) -> Iterator[Event]:
         calls: dict[str, str] = {}
         seen_interrupts: set[str] = set()
+        held: dict[str, str] = {}
+        """Streamed text held back per message while it may still turn out to be a tool call written as text."""
+        shown: set[str] = set()
+        """Messages whose text has reached the caller as tokens."""
         stream = self.graph.stream(payload, config, stream_mode=["messages", "updates"], subgraphs=True)
         for item in stream:
             namespace, mode, data = cast("tuple[tuple[str, ...], str, Any]", item)
             agent = namespace[0].split(":")[0] if namespace else "supervisor"
+            where.agent = agent if namespace else where.agent
             if mode == "messages":
                 chunk, _meta = data
                 if (
@@ -187,7 +208,7 @@ class Runtime:
                     and agent != "supervisor"
                     and not chunk.tool_call_chunks
                 ):
-                    yield TokenEvent(agent=agent, text=chunk.text)
+                    yield from self._token(agent, chunk, held, shown)
                 continue
             for node, update in data.items():
                 if node == "__interrupt__":
@@ -208,7 +229,31 @@ class Runtime:
                     yield RouteEvent(agents=list(update["route"]))
                 elif namespace and isinstance(update, dict):
                     for message in update.get("messages", []):
+                        if (
+                            _is_answer(message)
+                            and (message.id or "") not in shown
+                            and not is_raw_json(message.text)
+                        ):
+                            # held back while streaming, or written by the answer fallback: show it whole
+                            shown.add(message.id or "")
+                            yield TokenEvent(agent=agent, text=message.text)
                         yield from self._message_events(agent, message, calls)
+
+    def _token(
+        self, agent: str, chunk: AIMessageChunk, held: dict[str, str], shown: set[str]
+    ) -> Iterator[Event]:
+        """Stream a token, unless the message so far may be a tool call written as text: such text is held
+        back, and shown whole when the message turns out to be an answer after all."""
+        key = chunk.id or ""
+        if key in shown:
+            yield TokenEvent(agent=agent, text=chunk.text)
+            return
+        text = held.pop(key, "") + chunk.text
+        if self.policy.tool_calls != "native" and looks_like_call_start(text):
+            held[key] = text
+            return
+        shown.add(key)
+        yield TokenEvent(agent=agent, text=text)
 
     @staticmethod
     def _message_events(agent: str, message: AnyMessage, calls: dict[str, str]) -> Iterator[Event]:
@@ -262,7 +307,7 @@ class Runtime:
             raise ThreadNotFoundError(f"thread {thread_id} has no checkpoint {checkpoint_id}")
         config = self._config(thread_id, user)
         config["configurable"]["checkpoint_id"] = checkpoint_id
-        for _ in self._events(None, config, thread_id):
+        for _ in self._events(None, config, thread_id, _Where()):
             pass
         return self.result(thread_id)
 
@@ -302,3 +347,70 @@ class Runtime:
         answers = final_answers(state.values.get("messages", []))
         answer = answers[-1].text if answers else None
         return RunResult(thread_id=thread_id, status="done", answer=answer, route=route)
+
+
+def _is_answer(message: Any) -> bool:
+    return isinstance(message, AIMessage) and not message.tool_calls and bool(message.text.strip())
+
+
+class _Where:
+    """The agent a run is in, for error messages."""
+
+    agent = "supervisor"
+
+
+def _is_offline(model: BaseChatModel) -> bool:
+    inner = getattr(model, "inner", None)
+    return isinstance(model, OfflineChatModel) or isinstance(inner, OfflineChatModel)
+
+
+def _model_where(settings: Settings, model: BaseChatModel) -> str:
+    name = getattr(model, "model_name", None) or getattr(model, "model", None) or settings.model
+    base = getattr(model, "openai_api_base", None) or settings.base_url
+    return f"{name} at {base}" if base else str(name or type(model).__name__)
+
+
+def model_policy(settings: Settings, model: BaseChatModel) -> ModelPolicy:
+    """How the agents treat `model`: the offline model gets every tool natively; real models get the
+    settings' tool-call mode, tool subset and limits."""
+    where = _model_where(settings, model)
+    if _is_offline(model):
+        return ModelPolicy(
+            where=where, tool_calls="native", max_tools=None, max_steps=settings.agent_max_steps
+        )
+    return ModelPolicy(
+        where=where,
+        tool_calls=settings.tool_calls,
+        max_tools=settings.max_tools,
+        max_steps=settings.agent_max_steps,
+        tool_retries=settings.tool_retries,
+    )
+
+
+def model_error(exc: BaseException, where: str, agent: str) -> ModelError:
+    """One line for a failed model call: what happened, which model and endpoint, which agent, what to fix."""
+    who = "the router" if agent == "supervisor" else f"the {agent} agent"
+    if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
+        kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "cannot be reached"
+        fix = "OPSGRAPH_MODEL_TIMEOUT_S" if kind == "timed out" else "OPSGRAPH_BASE_URL"
+        return ModelUnavailableError(f"the model {where} {kind} ({who}); check {fix}")
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return ModelUnavailableError(f"the model {where} refused the key ({who}); check OPSGRAPH_API_KEY")
+    if isinstance(exc, openai.NotFoundError):
+        return ModelUnavailableError(f"the model {where} was not found ({who}); check OPSGRAPH_MODEL")
+    if isinstance(exc, openai.APIStatusError):
+        detail = _first_line(exc.message)
+        return ModelError(f"the model {where} answered HTTP {exc.status_code} ({who}): {detail}")
+    if isinstance(exc, openai.LengthFinishReasonError):
+        return ModelError(f"the model {where} ran out of tokens ({who}); raise OPSGRAPH_MAX_TOKENS")
+    if isinstance(exc, GraphRecursionError):
+        return ModelError(f"{who} did not finish within the step limit (model {where})")
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        return ModelError(f"the model {where} gave invalid output ({who}): {first['loc']}: {first['msg']}")
+    return ModelError(f"the model {where} failed ({who}): {_first_line(str(exc))}")
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "(no detail)"
+    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -44,11 +44,14 @@ def build_supervisor(
     model: BaseChatModel,
     agents: Mapping[str, Any],
     checkpointer: BaseCheckpointSaver[Any] | None = None,
+    *,
+    router_max_tokens: int = 160,
+    where: str = "",
 ) -> CompiledStateGraph[Any, Any, Any, Any]:
     """Compile the supervisor over `agents` (name -> compiled agent graph)."""
 
     def supervisor(state: SupervisorState) -> Command[str]:
-        decision = route_messages(model, state.get("messages", []))
+        decision = route_messages(model, state.get("messages", []), max_tokens=router_max_tokens, where=where)
         chosen = [a for a in decision.agents if a in agents]
         if not chosen:
             reply = decision.reply or "No agent can handle this request."

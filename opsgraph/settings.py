@@ -50,6 +50,26 @@ class Settings(BaseSettings):
     )
     api_key: SecretStr | None = Field(default=None, description="API key; OPENAI_API_KEY is used when unset.")
     model_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout for a remote model.")
+    tool_calls: Literal["auto", "native", "text"] = Field(
+        default="auto",
+        description=(
+            "How a real model calls tools: `native` (the API's tool calls only), `auto` (native, and calls a "
+            "model writes as text are recognised too), `text` (tools described in the prompt, calls read "
+            "from the text: for servers without a tool API)."
+        ),
+    )
+    max_tools: int = Field(
+        default=8, ge=1, description="Tools bound per model call of a real model (the most relevant ones)."
+    )
+    agent_max_steps: int = Field(
+        default=8, ge=1, description="Model calls an agent may make for one request before the run stops."
+    )
+    tool_retries: int = Field(
+        default=2, ge=0, description="Times a model is asked again after an invalid tool call."
+    )
+    router_max_tokens: int = Field(
+        default=160, ge=16, description="Token limit of the routing decision (a short JSON object)."
+    )
     kubeconfig: Path | None = Field(
         default=None, description="Kubeconfig file; KUBECONFIG is honoured when unset."
     )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from langchain_core.language_models import BaseChatModel
+from pydantic import SecretStr
 
 from agents.models.offline import OfflineChatModel
+from agents.models.openai_compat import RawArgsChatOpenAI
 from opsgraph.settings import Settings
 
 __all__ = ["ModelConfigError", "make_chat_model"]
@@ -32,12 +34,11 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
     key = settings.resolved_api_key()
     if settings.base_url:
         model = name.removeprefix("openai:")
-        return init_chat_model(
-            model,
-            model_provider="openai",
-            base_url=settings.base_url,
-            api_key=key or "not-needed",
-            timeout=settings.model_timeout_s,
+        return RawArgsChatOpenAI(
+            model_name=model,
+            openai_api_base=settings.base_url,
+            openai_api_key=SecretStr(key or "not-needed"),
+            request_timeout=settings.model_timeout_s,
             max_retries=1,
         )
     provider, sep, model = name.partition(":")
@@ -48,6 +49,13 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         )
     if provider == "openai" and not key:
         raise ModelConfigError(f"model {name!r} needs OPENAI_API_KEY or OPSGRAPH_API_KEY")
+    if provider == "openai":
+        return RawArgsChatOpenAI(
+            model_name=model,
+            openai_api_key=SecretStr(key or ""),
+            request_timeout=settings.model_timeout_s,
+            max_retries=1,
+        )
     try:
         return init_chat_model(
             model, model_provider=provider, api_key=key, timeout=settings.model_timeout_s, max_retries=1

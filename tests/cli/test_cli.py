@@ -64,7 +64,8 @@ def test_unreachable_model_endpoint_is_a_clear_error() -> None:
     }
     result = run("ask", "list pods", env=env)
     assert result.returncode == 1
-    assert result.stderr.startswith("error: cannot use the model at http://127.0.0.1:9/v1")
+    assert result.stderr.startswith("error: the model llama3 at http://127.0.0.1:9/v1 cannot be reached")
+    assert "check OPSGRAPH_BASE_URL" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert "Traceback" not in result.stderr
     debug = run("--debug", "ask", "list pods", env=env)
     assert debug.returncode == 1 and "Traceback" in debug.stderr
