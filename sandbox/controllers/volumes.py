@@ -22,6 +22,21 @@ def _classes(cluster: Cluster) -> dict[str, dict[str, Any]]:
     }
 
 
+def _wait_for_volume(cluster: Cluster, pvc: dict[str, Any]) -> None:
+    """No class to provision from: the claim stays Pending until a matching PV exists, as upstream says."""
+    if (pvc.get("status") or {}).get("phase") != "Pending":
+        pvc = cluster.store.update(
+            resource("persistentvolumeclaims"), {**pvc, "status": {"phase": "Pending"}}, subresource="status"
+        )
+    cluster.record_event(
+        pvc,
+        "Normal",
+        "FailedBinding",
+        "no persistent volumes available for this claim and no storage class is set",
+        "persistentvolume-controller",
+    )
+
+
 def _sync_claim(cluster: Cluster, pvc: dict[str, Any]) -> None:
     claims = resource("persistentvolumeclaims")
     spec, status = pvc.get("spec") or {}, pvc.get("status") or {}
@@ -50,9 +65,13 @@ def _sync_claim(cluster: Cluster, pvc: dict[str, Any]) -> None:
             None,
         )
         if name is None:
-            return  # no class and no default: waits for a matching PersistentVolume, as upstream
+            _wait_for_volume(cluster, pvc)
+            return
         pvc = cluster.store.update(claims, {**pvc, "spec": {**spec, "storageClassName": name}})
         spec = pvc["spec"]
+    if name == "":  # an explicit "" turns dynamic provisioning off: only a matching PV can bind it
+        _wait_for_volume(cluster, pvc)
+        return
     sc = classes.get(name)
     if sc is None:
         message = f'storageclass.storage.k8s.io "{name}" not found'

@@ -131,6 +131,13 @@ def test_claims_bind_through_the_default_class_or_stay_pending(
         and bound.spec.storage_class_name == "standard"
         and bound.spec.volume_name
     )
+    # storageClassName "" turns dynamic provisioning off: the claim waits for a PV, as the PV controller
+    # says in a Normal FailedBinding event (not a ProvisioningFailed for a class named "")
+    core.create_namespaced_persistent_volume_claim(ns, claim("static", storageClassName=""))
+    assert core.read_namespaced_persistent_volume_claim("static", ns).status.phase == "Pending"
+    (waiting,) = core.list_namespaced_event(ns, field_selector="involvedObject.name=static").items
+    assert (waiting.type, waiting.reason) == ("Normal", "FailedBinding")
+    assert waiting.message == "no persistent volumes available for this claim and no storage class is set"
     core.create_namespaced_persistent_volume_claim(ns, claim("fast", storageClassName="fast-ssd"))
     assert core.read_namespaced_persistent_volume_claim("fast", ns).status.phase == "Pending"
     events = core.list_namespaced_event(ns, field_selector="involvedObject.name=fast").items
