@@ -8,6 +8,7 @@ from sandbox.cluster import Cluster
 from sandbox.scenarios.base import load_base
 from sandbox.scenarios.kagent import load_kagent
 from sandbox.scenarios.shop import load_shop
+from sandbox.scenarios.triage import load_triage
 
 __all__ = ["SCENARIOS", "load_scenario"]
 
@@ -18,6 +19,10 @@ SCENARIOS: dict[str, tuple[str, Callable[[Cluster], None]]] = {
     "kagent": (
         "the healthy 4-tier app the kagent challenges break (frontend, 3 backends, mysql, neo4j)",
         load_kagent,
+    ),
+    "triage": (
+        "one fault for each cluster-triage analyzer: nodes, ingress, HPA, PDB, storage, jobs, webhooks",
+        load_triage,
     ),
 }
 
