@@ -11,17 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tools.kubernetes.access import KubeAccess, KubeError
-from tools.kubernetes.findings import Finding
+from tools.kubernetes.findings import Finding, render_findings
 from tools.kubernetes.render import as_data, pod_status_text
-from tools.kubernetes.services import service_findings
 
 __all__ = [
     "Finding",
     "PodReport",
-    "diagnose_namespace",
     "diagnose_pod",
     "diagnose_workload",
-    "service_findings",
 ]
 
 _ERROR_LINE = re.compile(
@@ -42,7 +39,7 @@ class PodReport:
         out = [f"pod {self.namespace}/{self.name}: {self.status}"]
         if self.findings:
             out.append("diagnosis:")
-            out += [f.text() for f in self.findings]
+            out.append(render_findings(f"diagnosis of pod {self.namespace}/{self.name}", self.findings))
         else:
             out.append("diagnosis: no problem found (the pod is running and ready)")
         if self.events:
@@ -50,6 +47,16 @@ class PodReport:
         for container, text in self.logs.items():
             out.append(as_data(f"logs of container {container} (last lines)", text))
         return "\n".join(out)
+
+    def artifact(self) -> dict[str, Any]:
+        return {
+            "kind": "kubernetes.diagnosis",
+            "subject": f"Pod {self.namespace}/{self.name}",
+            "status": self.status,
+            "findings": [f.as_dict() for f in self.findings],
+            "events": self.events[-12:],
+            "logs": self.logs,
+        }
 
 
 def _events(access: KubeAccess, namespace: str, name: str) -> list[dict[str, Any]]:
@@ -264,6 +271,8 @@ def diagnose_pod(
         cause = "no node can take it"
         if "Insufficient cpu" in message or "Insufficient memory" in message:
             cause = "it requests more CPU/memory than any schedulable node has free"
+        elif "were unschedulable" in message:
+            cause = "the node(s) it could use are cordoned; every other node is ruled out by its selector, taints or size"
         elif "taint" in message:
             cause = "every node that could fit it has a taint the pod does not tolerate"
         elif "affinity" in message or "selector" in message:
@@ -353,8 +362,9 @@ def pod_of_workload(access: KubeAccess, workload: str, namespace: str) -> str | 
     return str(min(mine, key=health)["metadata"]["name"])
 
 
-def diagnose_workload(access: KubeAccess, kind: str, name: str, namespace: str) -> str:
-    """A Deployment (or StatefulSet, DaemonSet, Job): its rollout state and each distinct pod problem."""
+def diagnose_workload(access: KubeAccess, kind: str, name: str, namespace: str) -> tuple[str, dict[str, Any]]:
+    """A Deployment (or StatefulSet, DaemonSet, Job): its rollout state and each distinct pod problem,
+    as text for the model and a `kubernetes.diagnosis` artifact."""
     resolved = access.resolve(kind)
     obj = access.request("GET", resolved.path(namespace, name))
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
@@ -368,16 +378,21 @@ def diagnose_workload(access: KubeAccess, kind: str, name: str, namespace: str) 
         if selector
         else []
     )
-    lines = [
-        f"{resolved.kind} {namespace}/{name}: desired {spec.get('replicas', '?')}, ready {status.get('readyReplicas', 0)}, "
+    state = (
+        f"desired {spec.get('replicas', '?')}, ready {status.get('readyReplicas', 0)}, "
         f"up-to-date {status.get('updatedReplicas', 0)}, available {status.get('availableReplicas', 0)}"
+    )
+    lines = [f"{resolved.kind} {namespace}/{name}: {state}"]
+    conditions = [
+        f"condition {c.get('type')}={c.get('status')} ({c.get('reason', '')}): {c.get('message', '')}"
+        for c in status.get("conditions") or []
     ]
-    for c in status.get("conditions") or []:
-        lines.append(
-            f"condition {c.get('type')}={c.get('status')} ({c.get('reason', '')}): {c.get('message', '')}"
-        )
+    if conditions:
+        lines.append(as_data(f"conditions of {resolved.kind.lower()} {name}", "\n".join(conditions)))
     seen: set[str] = set()
     healthy = 0
+    findings: list[Finding] = []
+    logs: dict[str, str] = {}
     for pod in pods:
         report = diagnose_pod(access, pod["metadata"]["name"], namespace, pod)
         if not report.findings:
@@ -387,6 +402,8 @@ def diagnose_workload(access: KubeAccess, kind: str, name: str, namespace: str) 
         if key in seen:
             continue
         seen.add(key)
+        findings += report.findings
+        logs.update({f"{report.name}/{c}": text for c, text in report.logs.items()})
         lines.append(report.text())
     if pods and healthy:
         lines.append(
@@ -399,26 +416,12 @@ def diagnose_workload(access: KubeAccess, kind: str, name: str, namespace: str) 
         )
     if not pods:
         lines.append("no pods match the selector")
-    return "\n".join(lines)
-
-
-def diagnose_namespace(access: KubeAccess, namespace: str) -> str:
-    pods = access.request("GET", f"/api/v1/namespaces/{namespace}/pods").get("items", [])
-    lines = [f"namespace {namespace}: {len(pods)} pods"]
-    seen_owner: set[str] = set()
-    for pod in pods:
-        statuses = (pod.get("status") or {}).get("containerStatuses") or []
-        if pod.get("status", {}).get("phase") == "Succeeded" or (
-            statuses and all(s.get("ready") for s in statuses)
-        ):
-            continue
-        owner = pod["metadata"]["name"].rsplit("-", 2)[0]
-        if owner in seen_owner:
-            continue
-        seen_owner.add(owner)
-        lines.append(diagnose_pod(access, pod["metadata"]["name"], namespace, pod).text())
-    findings = service_findings(access, namespace)
-    lines += [f.text() for f in findings]
-    if len(lines) == 1:
-        lines.append("no problem found: every pod is ready and every Service has endpoints")
-    return "\n".join(lines)
+    artifact = {
+        "kind": "kubernetes.diagnosis",
+        "subject": f"{resolved.kind} {namespace}/{name}",
+        "status": state,
+        "findings": [f.as_dict() for f in findings],
+        "events": [],
+        "logs": logs,
+    }
+    return "\n".join(lines), artifact

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tools.kubernetes.access import KubeAccess, KubeError
-from tools.kubernetes.render import as_data, human_age, pod_line, to_yaml, trim
+from tools.kubernetes.render import as_data, human_age, pod_line, pod_row, to_yaml, trim
 from tools.quantity import parse_cpu, parse_memory
 from verifiers.kubernetes import check_role, least_privilege_rules, parse_call
 
@@ -29,13 +29,18 @@ def _ns_path(namespace: str) -> str:
     return "" if namespace in _ALL else f"/namespaces/{namespace}"
 
 
-def list_pods(access: KubeAccess, namespace: str) -> str:
+def list_pods(access: KubeAccess, namespace: str) -> tuple[str, dict[str, Any]]:
     everywhere = namespace in _ALL
     pods = access.request("GET", f"/api/v1{_ns_path(namespace)}/pods").get("items", [])
+    artifact = {
+        "kind": "kubernetes.pods",
+        "namespace": "all namespaces" if everywhere else namespace,
+        "pods": [pod_row(p) for p in pods],
+    }
     if not pods:
-        return f"no pods in namespace {namespace}" if not everywhere else "no pods"
+        return (f"no pods in namespace {namespace}" if not everywhere else "no pods"), artifact
     header = ("NAMESPACE  " if everywhere else "") + "NAME  READY  STATUS  RESTARTS  AGE  NODE"
-    return "\n".join([header, *(pod_line(p, everywhere) for p in pods)])
+    return "\n".join([header, *(pod_line(p, everywhere) for p in pods)]), artifact
 
 
 def list_objects(access: KubeAccess, kind: str, namespace: str, label_selector: str = "") -> str:

@@ -17,6 +17,7 @@ __all__ = [
     "diff_objects",
     "human_age",
     "pod_line",
+    "pod_row",
     "pod_status_text",
     "redact",
     "to_yaml",
@@ -121,20 +122,26 @@ def pod_status_text(pod: dict[str, Any]) -> str:
     return str(reason)
 
 
-def pod_line(pod: dict[str, Any], with_namespace: bool = False) -> str:
+def pod_row(pod: dict[str, Any]) -> dict[str, Any]:
+    """A pod as `kubectl get pods` shows it: name, READY, STATUS, RESTARTS, AGE, NODE."""
     statuses = (pod.get("status") or {}).get("containerStatuses") or []
     ready = sum(1 for s in statuses if s.get("ready"))
     total = len((pod.get("spec") or {}).get("containers") or [])
-    restarts = sum(int(s.get("restartCount", 0)) for s in statuses)
     meta = pod["metadata"]
-    cells = [
-        meta["name"],
-        f"{ready}/{total}",
-        pod_status_text(pod),
-        str(restarts),
-        human_age(meta.get("creationTimestamp")),
-        (pod.get("spec") or {}).get("nodeName") or "<none>",
-    ]
+    return {
+        "namespace": meta.get("namespace", ""),
+        "name": meta["name"],
+        "ready": f"{ready}/{total}",
+        "status": pod_status_text(pod),
+        "restarts": sum(int(s.get("restartCount", 0)) for s in statuses),
+        "age": human_age(meta.get("creationTimestamp")),
+        "node": (pod.get("spec") or {}).get("nodeName") or "<none>",
+    }
+
+
+def pod_line(pod: dict[str, Any], with_namespace: bool = False) -> str:
+    row = pod_row(pod)
+    cells = [str(row[k]) for k in ("name", "ready", "status", "restarts", "age", "node")]
     if with_namespace:
-        cells.insert(0, meta.get("namespace", ""))
+        cells.insert(0, row["namespace"])
     return "  ".join(cells)

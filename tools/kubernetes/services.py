@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from tools.kubernetes.access import KubeAccess, KubeError
-from tools.kubernetes.findings import Finding
+from tools.kubernetes.diagnose import diagnose_pod
+from tools.kubernetes.findings import Finding, render_findings
 from tools.kubernetes.render import pod_status_text
 
-__all__ = ["service_findings"]
+__all__ = ["diagnose_service", "service_findings"]
 
 
 def _selected(selector: dict[str, str], pods: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -41,6 +42,9 @@ def _port_findings(svc: dict[str, Any], matching: list[dict[str, Any]]) -> list[
                     f"its pods listen on {', '.join(map(str, numbers))}, not {target}: connections are refused",
                     [f"spec.ports[{n}].targetPort = {target}", f"container ports of its pods: {numbers}"],
                     f"set spec.ports[{n}].targetPort to the port the pods serve",
+                    "error",
+                    f"Service {svc['metadata'].get('namespace')}/{svc['metadata']['name']}",
+                    affected=len(matching),
                 )
             )
     return out
@@ -104,6 +108,9 @@ def _policy_findings(
                 for np in isolating
             ],
             "allow the clients that must reach it (an ingress rule for their pods), or remove the deny-all policy",
+            "error",
+            f"Service {svc['metadata'].get('namespace')}/{name}",
+            affected=len(behind),
         )
     ]
 
@@ -130,6 +137,8 @@ def service_findings(access: KubeAccess, namespace: str) -> list[Finding]:
                         "no controller keeps its endpoints in step with the pods behind it",
                         [f"spec.selector of service {name} is empty"],
                         "restore the selector (e.g. the app/version labels of its pods)",
+                        "warning",
+                        f"Service {namespace}/{name}",
                     )
                 )
             continue
@@ -163,6 +172,8 @@ def service_findings(access: KubeAccess, namespace: str) -> list[Finding]:
                         f"pod labels present for those keys: {', '.join(nearby) or 'none'}",
                     ],
                     "fix the Service's selector (or the pods' labels) so they match",
+                    "critical",
+                    f"Service {namespace}/{name}",
                 )
             )
         else:
@@ -175,6 +186,43 @@ def service_findings(access: KubeAccess, namespace: str) -> list[Finding]:
                         *(f"pod {p['metadata']['name']}: {pod_status_text(p)}" for p in matching[:3]),
                     ],
                     "fix the pods (diagnose_pod shows why they are not ready)",
+                    "error",
+                    f"Service {namespace}/{name}",
+                    affected=len(matching),
                 )
             )
     return out
+
+
+def diagnose_service(access: KubeAccess, name: str, namespace: str) -> tuple[str, dict[str, Any]]:
+    """One Service: its endpoints and what keeps them empty or unreachable, and its pods' own problems."""
+    svc = access.request("GET", f"/api/v1/namespaces/{namespace}/services/{name}")
+    spec = svc.get("spec") or {}
+    findings = [f for f in service_findings(access, namespace) if f.subject == f"Service {namespace}/{name}"]
+    selector = spec.get("selector") or {}
+    pods = access.request("GET", f"/api/v1/namespaces/{namespace}/pods").get("items", []) if selector else []
+    for pod in _selected(selector, pods):
+        report = diagnose_pod(access, pod["metadata"]["name"], namespace, pod)
+        if report.findings:
+            findings += report.findings  # the first unhealthy pod speaks for its siblings
+            break
+    ports = ", ".join(
+        f"{p.get('port')}->{p.get('targetPort', p.get('port'))}" for p in spec.get("ports") or []
+    )
+    try:
+        ep = access.request("GET", f"/api/v1/namespaces/{namespace}/endpoints/{name}")
+    except KubeError:
+        ep = {}
+    ready = sum(len(s.get("addresses") or []) for s in ep.get("subsets") or [])
+    state = f"type {spec.get('type', 'ClusterIP')}, selector {selector or 'none'}, ports {ports or 'none'}, {ready} ready endpoint(s)"
+    lines = [f"service {namespace}/{name}: {state}"]
+    lines.append(render_findings(f"diagnosis of service {namespace}/{name}", findings) or "no problem found")
+    artifact = {
+        "kind": "kubernetes.diagnosis",
+        "subject": f"Service {namespace}/{name}",
+        "status": state,
+        "findings": [f.as_dict() for f in findings],
+        "events": [],
+        "logs": {},
+    }
+    return "\n".join(lines), artifact

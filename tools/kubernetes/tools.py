@@ -8,123 +8,42 @@ from collections.abc import Callable
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from tools.base import ToolContext, mark_mutating
 from tools.kubernetes import reads
 from tools.kubernetes.access import KubeAccess, KubeError
-from tools.kubernetes.diagnose import diagnose_namespace as _diagnose_namespace
 from tools.kubernetes.diagnose import diagnose_pod as _diagnose_pod
 from tools.kubernetes.diagnose import diagnose_workload, pod_of_workload
+from tools.kubernetes.metrics import MetricsError, Prometheus, format_result
 from tools.kubernetes.render import diff_objects
+from tools.kubernetes.schemas import (
+    CanIArgs,
+    ClusterArgs,
+    EnvArgs,
+    EventArgs,
+    ImageArgs,
+    ListArgs,
+    LogArgs,
+    ManifestArgs,
+    NamespaceArgs,
+    NodeArgs,
+    ObjectArgs,
+    PatchArgs,
+    PodArgs,
+    QueryArgs,
+    ResourcesArgs,
+    RoleArgs,
+    RollbackArgs,
+    ScaleArgs,
+    ServiceArgs,
+    WorkloadArgs,
+)
+from tools.kubernetes.services import diagnose_service as _diagnose_service
+from tools.kubernetes.triage import triage
 from tools.kubernetes.writes import Guard, WriteError, run_write
 
 __all__ = ["build_tools", "guard_for"]
-
-_NS = Field(default="default", description="Namespace; `all` for every namespace where a list allows it.")
-
-
-class NamespaceArgs(BaseModel):
-    namespace: str = _NS
-
-
-class PodArgs(BaseModel):
-    name: str = Field(description="Pod name.")
-    namespace: str = _NS
-
-
-class ObjectArgs(BaseModel):
-    kind: str = Field(
-        description="Resource kind or plural: pod, deployment, service, configmap, node, role, ..."
-    )
-    name: str = Field(description="Object name.")
-    namespace: str = _NS
-
-
-class ListArgs(BaseModel):
-    kind: str = Field(description="Resource kind or plural, e.g. deployments, services, nodes, events.")
-    namespace: str = _NS
-    label_selector: str = Field(default="", description="e.g. app=web,tier!=db")
-
-
-class LogArgs(BaseModel):
-    name: str = Field(description="Pod name.")
-    namespace: str = _NS
-    container: str = Field(default="", description="Container name (needed when the pod has several).")
-    tail: int = Field(default=50, ge=1, le=2000, description="Number of last lines.")
-    previous: bool = Field(default=False, description="Logs of the previous (crashed) container.")
-
-
-class EventArgs(BaseModel):
-    namespace: str = _NS
-    involved_name: str = Field(default="", description="Only events about this object.")
-    warnings_only: bool = False
-
-
-class WorkloadArgs(BaseModel):
-    name: str = Field(description="Deployment name.")
-    namespace: str = _NS
-
-
-class CanIArgs(BaseModel):
-    verb: str = Field(description="get, list, watch, create, update, patch, delete, ...")
-    resource: str = Field(description="e.g. pods, deployments.apps, pods/log")
-    namespace: str = Field(default="", description="Namespace; empty for cluster-wide.")
-    group: str = Field(default="", description="API group when not implied by the resource.")
-    user: str = Field(
-        default="", description="Ask for this user or system:serviceaccount:NS:NAME; empty = me."
-    )
-
-
-class RoleArgs(BaseModel):
-    service_account: str = Field(description="ServiceAccount name.")
-    namespace: str = _NS
-    calls: list[str] = Field(
-        description="API calls it must make, e.g. ['list configmaps', 'watch configmaps']."
-    )
-
-
-class ScaleArgs(BaseModel):
-    name: str = Field(description="Deployment name.")
-    replicas: int = Field(ge=0, description="Desired number of replicas.")
-    namespace: str = _NS
-
-
-class ImageArgs(WorkloadArgs):
-    image: str = Field(description="New image reference, e.g. nginx:1.27")
-    container: str = Field(default="", description="Container name (needed when the pod has several).")
-
-
-class EnvArgs(WorkloadArgs):
-    env_name: str = Field(description="Environment variable name.")
-    value: str = Field(description="Its value.")
-    container: str = Field(default="", description="Container name (needed when the pod has several).")
-
-
-class ResourcesArgs(WorkloadArgs):
-    container: str = Field(default="", description="Container name (needed when the pod has several).")
-    cpu_request: str = Field(default="", description="e.g. 250m")
-    memory_request: str = Field(default="", description="e.g. 256Mi")
-    cpu_limit: str = Field(default="", description="e.g. 1")
-    memory_limit: str = Field(default="", description="e.g. 512Mi")
-
-
-class RollbackArgs(WorkloadArgs):
-    revision: int = Field(default=0, ge=0, description="Revision to return to; 0 = the previous one.")
-
-
-class PatchArgs(ObjectArgs):
-    patch: str = Field(description="The patch as JSON or YAML text.")
-    patch_type: str = Field(default="strategic", description="strategic, merge or json (RFC 6902).")
-
-
-class ManifestArgs(BaseModel):
-    manifest: str = Field(description="One or more YAML documents.")
-    namespace: str = Field(default="default", description="Namespace for documents that name none.")
-
-
-class NodeArgs(BaseModel):
-    name: str = Field(description="Node name.")
 
 
 def guard_for(ctx: ToolContext) -> Guard:
@@ -134,14 +53,17 @@ def guard_for(ctx: ToolContext) -> Guard:
     return Guard(ctx.read_only, tuple(protected), tuple(kinds))
 
 
-def _safe(fn: Callable[..., str]) -> Callable[..., str]:
-    def run(**kwargs: Any) -> str:
+def _safe(fn: Callable[..., Any], artifact: bool = False) -> Callable[..., Any]:
+    """Errors become an answer the model can act on; an artifact tool answers (text, None) then."""
+
+    def run(**kwargs: Any) -> Any:
         try:
             return fn(**kwargs)
         except KubeError as exc:
-            return f"error: {exc.code} {exc.reason}: {exc.message}"
-        except (WriteError, ValueError, KeyError) as exc:
-            return f"error: {exc}"
+            text = f"error: {exc.code} {exc.reason}: {exc.message}"
+        except (WriteError, MetricsError, ValueError, KeyError) as exc:
+            text = f"error: {exc}"
+        return (text, None) if artifact else text
 
     run.__name__, run.__doc__ = fn.__name__, fn.__doc__
     return run
@@ -179,92 +101,104 @@ def _write_tool(
         summary, diff = _describe_changes(changes)
         return f"done: {summary}\n{diff}"
 
-    tool = StructuredTool.from_function(func=call, name=name, description=description, args_schema=schema)
+    tool = StructuredTool.from_function(
+        func=call, name=name, description=description, args_schema=schema, metadata={"group": "write"}
+    )
     return mark_mutating(tool, preview)
 
 
 def build_tools(ctx: ToolContext) -> list[BaseTool]:
-    """The Kubernetes tools for the cluster of `ctx.kubeconfig` / `ctx.kube_context`."""
+    """The Kubernetes tools for the cluster of `ctx.kubeconfig` / `ctx.kube_context`.
+
+    Each tool's metadata names its group (read, diagnose, metrics, rbac, write, exec), so a wrapper can
+    bind only the groups a request needs.
+    """
     access = KubeAccess(ctx)
     guard = guard_for(ctx)
+    prometheus = Prometheus(access, ctx.extras.get("prometheus_url"))
 
-    @_safe
-    def list_pods(namespace: str = "default") -> str:
+    def list_pods(namespace: str = "default") -> tuple[str, dict[str, Any]]:
         """List pods with READY, STATUS (e.g. CrashLoopBackOff, ImagePullBackOff, Pending), RESTARTS, AGE and NODE."""
         return reads.list_pods(access, namespace)
 
-    @_safe
-    def diagnose_pod(name: str, namespace: str = "default") -> str:
-        """Diagnose one pod: status, events, last logs, and the cause in words with its evidence
-        (CrashLoopBackOff, ImagePullBackOff, OOMKilled, Pending/unschedulable, failing probes).
+    def diagnose_pod(name: str, namespace: str = "default") -> tuple[str, dict[str, Any]]:
+        """Diagnose one pod: the cause of its failure with cited evidence (events, logs, spec fields).
         A workload name (e.g. a Deployment's) diagnoses its least healthy pod."""
         try:
-            return _diagnose_pod(access, name, namespace).text()
+            report = _diagnose_pod(access, name, namespace)
+            return report.text(), report.artifact()
         except KubeError as exc:
             if exc.code != 404:
                 raise
             pod = pod_of_workload(access, name, namespace)
             if pod is None:
                 raise
+            report = _diagnose_pod(access, pod, namespace)
             return (
-                f"no pod is named {name}; diagnosing {pod}, a pod of workload {name}:\n"
-                + _diagnose_pod(access, pod, namespace).text()
+                f"no pod is named {name}; diagnosing {pod}, a pod of workload {name}:\n{report.text()}",
+                report.artifact(),
             )
 
-    @_safe
-    def diagnose_deployment(name: str, namespace: str = "default") -> str:
+    def diagnose_deployment(name: str, namespace: str = "default") -> tuple[str, dict[str, Any]]:
         """Diagnose a Deployment: rollout state and the cause of each distinct pod problem."""
         return diagnose_workload(access, "deployments", name, namespace)
 
-    @_safe
-    def diagnose_namespace(namespace: str = "default") -> str:
-        """Diagnose a whole namespace: every unhealthy workload and every Service without endpoints."""
-        return _diagnose_namespace(access, namespace)
+    def diagnose_service(name: str, namespace: str = "default") -> tuple[str, dict[str, Any]]:
+        """Diagnose a Service that does not answer: endpoints, selector, ports, NetworkPolicies and its pods."""
+        return _diagnose_service(access, name, namespace)
 
-    @_safe
+    def diagnose_namespace(namespace: str = "default") -> tuple[str, dict[str, Any]]:
+        """Everything wrong in one namespace, ranked by severity: pods, Services, Ingresses, HPAs, PDBs,
+        volume claims, StatefulSets, Jobs and CronJobs."""
+        result = triage(access, namespace)
+        return result.text(), result.artifact()
+
+    def diagnose_cluster(namespace: str = "") -> tuple[str, dict[str, Any]]:
+        """What is wrong with the cluster: every finding (nodes, webhooks and all namespaces' objects) ranked
+        by severity, with the objects named and the evidence cited."""
+        result = triage(access, namespace)
+        return result.text(), result.artifact()
+
+    def query_metrics(query: str, minutes: int = 0, step_seconds: int = 0) -> tuple[str, dict[str, Any]]:
+        """Run a PromQL query on the cluster's Prometheus: the value now, or over the last `minutes`."""
+        data = prometheus.range(query, minutes, step_seconds) if minutes else prometheus.instant(query)
+        return format_result(query, data)
+
     def list_resources(kind: str, namespace: str = "default", label_selector: str = "") -> str:
         """List objects of any kind (deployments, services, configmaps, secrets, nodes, roles, jobs, hpa, ...)."""
         return reads.list_objects(access, kind, namespace, label_selector)
 
-    @_safe
     def get_resource(kind: str, name: str, namespace: str = "default") -> str:
         """One object as YAML (managedFields dropped; Secret values are never shown, only their sizes)."""
         return reads.get_object(access, kind, name, namespace)
 
-    @_safe
     def describe_resource(kind: str, name: str, namespace: str = "default") -> str:
         """One object as YAML plus the events about it (like kubectl describe)."""
         return reads.describe(access, kind, name, namespace)
 
-    @_safe
     def pod_logs(
         name: str, namespace: str = "default", container: str = "", tail: int = 50, previous: bool = False
     ) -> str:
         """The last lines of a pod's logs; previous=true for the container that crashed."""
         return reads.logs(access, name, namespace, container, tail, previous)
 
-    @_safe
     def list_events(namespace: str = "default", involved_name: str = "", warnings_only: bool = False) -> str:
         """Recent events of a namespace (or about one object), oldest first."""
         return reads.recent_events(access, namespace, involved_name, warnings_only)
 
-    @_safe
     def node_usage() -> str:
         """Nodes: allocatable, requested and used CPU/memory, pod count, and whether they are cordoned."""
         return reads.node_usage(access)
 
-    @_safe
     def can_i(verb: str, resource: str, namespace: str = "", group: str = "", user: str = "") -> str:
         """Can a user or ServiceAccount do something? Answered by the API server's access review."""
         return reads.can_i(access, verb, resource, namespace, group, user)
 
-    @_safe
     def synthesize_role(service_account: str, calls: list[str], namespace: str = "default") -> str:
         """Propose a least-privilege Role + RoleBinding for a ServiceAccount from the API calls it must make,
         checked to allow exactly those calls; shows the manifest to apply (nothing is changed)."""
         return reads.synthesize_role(access, service_account, namespace, calls)
 
-    @_safe
     def list_contexts() -> str:
         """The kubeconfig's contexts (cluster, user, namespace) and which one these tools use."""
         from kubernetes import config
@@ -279,26 +213,35 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             for c in contexts
         )
 
-    read_tools: list[tuple[Callable[..., str], type[BaseModel] | None]] = [
-        (list_pods, NamespaceArgs),
-        (diagnose_pod, PodArgs),
-        (diagnose_deployment, WorkloadArgs),
-        (diagnose_namespace, NamespaceArgs),
-        (list_resources, ListArgs),
-        (get_resource, ObjectArgs),
-        (describe_resource, ObjectArgs),
-        (pod_logs, LogArgs),
-        (list_events, EventArgs),
-        (node_usage, None),
-        (can_i, CanIArgs),
-        (synthesize_role, RoleArgs),
-        (list_contexts, None),
+    # (function, argument schema, group, returns an artifact)
+    read_tools: list[tuple[Callable[..., Any], type[BaseModel] | None, str, bool]] = [
+        (list_pods, NamespaceArgs, "read", True),
+        (diagnose_pod, PodArgs, "diagnose", True),
+        (diagnose_deployment, WorkloadArgs, "diagnose", True),
+        (diagnose_service, ServiceArgs, "diagnose", True),
+        (diagnose_namespace, NamespaceArgs, "diagnose", True),
+        (diagnose_cluster, ClusterArgs, "diagnose", True),
+        (query_metrics, QueryArgs, "metrics", True),
+        (list_resources, ListArgs, "read", False),
+        (get_resource, ObjectArgs, "read", False),
+        (describe_resource, ObjectArgs, "read", False),
+        (pod_logs, LogArgs, "read", False),
+        (list_events, EventArgs, "read", False),
+        (node_usage, None, "metrics", False),
+        (can_i, CanIArgs, "rbac", False),
+        (synthesize_role, RoleArgs, "rbac", False),
+        (list_contexts, None, "read", False),
     ]
     tools: list[BaseTool] = [
         StructuredTool.from_function(
-            func=fn, name=fn.__name__, description=(fn.__doc__ or "").strip(), args_schema=schema
+            func=_safe(fn, artifact),
+            name=fn.__name__,
+            description=" ".join((fn.__doc__ or "").split()),
+            args_schema=schema,
+            metadata={"group": group},
+            response_format="content_and_artifact" if artifact else "content",
         )
-        for fn, schema in read_tools
+        for fn, schema, group, artifact in read_tools
     ]
     writes: list[tuple[str, str, type[BaseModel]]] = [
         (
