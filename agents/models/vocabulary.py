@@ -67,6 +67,47 @@ VOCABULARY: tuple[_Phrase, ...] = (
         lambda m: {"name": m.group("name") or m.group("name2"), "namespace": _ns(m)},
     ),
     _Phrase(
+        "what is wrong with my cluster",
+        "kubernetes",
+        "diagnose_cluster",
+        _p(
+            r"(?:what(?:'s|\s+is)\s+(?:wrong|broken|failing)\s+(?:with|in)\s+(?:my|the|this)\s+cluster"
+            r"|(?:diagnose|triage|check)\s+(?:my|the|this)\s+cluster)"
+        ),
+        lambda m: {},
+    ),
+    _Phrase(
+        "what is wrong with namespace shop",
+        "kubernetes",
+        "diagnose_namespace",
+        _p(
+            r"(?:what(?:'s|\s+is)\s+(?:wrong|broken|failing)\s+(?:with\s+(?:my\s+|the\s+)?namespace|in(?:\s+namespace)?)\s+"
+            r"|(?:diagnose|triage|check)\s+(?:the\s+)?namespace\s+)(?P<name>[a-z0-9][-a-z0-9]*)"
+        ),
+        lambda m: {"namespace": m.group("name")},
+    ),
+    _Phrase(
+        "diagnose deployment web in shop",
+        "kubernetes",
+        "diagnose_deployment",
+        _p(
+            r"(?:diagnose|debug|troubleshoot)\s+(?:the\s+)?(?:deploy|deployment)(?:/|\s+)(?P<name>[a-z0-9][-.a-z0-9]*)"
+            + _NS
+        ),
+        lambda m: {"name": m.group("name"), "namespace": _ns(m)},
+    ),
+    _Phrase(
+        "diagnose service web in shop",
+        "kubernetes",
+        "diagnose_service",
+        _p(
+            r"(?:(?:diagnose|debug|troubleshoot)\s+(?:the\s+)?(?:svc|service)(?:/|\s+)(?P<name>[a-z0-9][-.a-z0-9]*)"
+            r"|why\s+is\s+(?:the\s+)?service\s+(?P<name2>[a-z0-9][-.a-z0-9]*)\s+(?:not\s+(?:working|reachable|answering)|down|unreachable))"
+            + _NS
+        ),
+        lambda m: {"name": m.group("name") or m.group("name2"), "namespace": _ns(m)},
+    ),
+    _Phrase(
         "scale deploy web to 3 in shop",
         "kubernetes",
         "scale_deployment",

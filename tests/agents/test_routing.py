@@ -8,6 +8,10 @@ from agents.routing import route_request
 EXPECTED = {
     "list pods in payments": ["kubernetes"],
     "why is pod web-1 failing": ["kubernetes"],
+    "what is wrong with my cluster": ["kubernetes"],
+    "what is wrong with namespace shop": ["kubernetes"],
+    "diagnose deployment web in shop": ["kubernetes"],
+    "diagnose service web in shop": ["kubernetes"],
     "scale deploy web to 3 in shop": ["kubernetes"],
     "compare policy a.json with b.json": ["iam"],
     "repair policy p.json with requests r.json": ["iam"],
