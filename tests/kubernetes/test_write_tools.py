@@ -27,6 +27,7 @@ WRITES = {
     "cordon_node",
     "uncordon_node",
     "drain_node",
+    "exec_in_pod",
 }
 
 

@@ -15,6 +15,7 @@ from tools.kubernetes import reads
 from tools.kubernetes.access import KubeAccess, KubeError
 from tools.kubernetes.diagnose import diagnose_pod as _diagnose_pod
 from tools.kubernetes.diagnose import diagnose_workload, pod_of_workload
+from tools.kubernetes.exec import build_exec_tool
 from tools.kubernetes.metrics import MetricsError, Prometheus, format_result
 from tools.kubernetes.render import diff_objects
 from tools.kubernetes.schemas import (
@@ -44,6 +45,14 @@ from tools.kubernetes.triage import triage
 from tools.kubernetes.writes import Guard, WriteError, run_write
 
 __all__ = ["build_tools", "guard_for"]
+
+_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "diagnose_cluster": ("wrong", "broken", "problem", "issue", "triage", "health", "unhealthy", "failing"),
+    "diagnose_namespace": ("wrong", "broken", "problem", "issue", "triage", "unhealthy"),
+    "diagnose_service": ("endpoint", "unreachable", "connection", "refused", "traffic", "ingress"),
+    "query_metrics": ("promql", "prometheus", "metric", "usage", "cpu", "memory", "rate", "latency", "graph"),
+    "node_usage": ("capacity", "cpu", "memory", "top", "utilization"),
+}
 
 
 def guard_for(ctx: ToolContext) -> Guard:
@@ -238,7 +247,7 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             name=fn.__name__,
             description=" ".join((fn.__doc__ or "").split()),
             args_schema=schema,
-            metadata={"group": group},
+            metadata={"group": group, "keywords": _KEYWORDS.get(fn.__name__, ())},
             response_format="content_and_artifact" if artifact else "content",
         )
         for fn, schema, group, artifact in read_tools
@@ -282,4 +291,5 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         ("drain_node", "Cordon a node and evict its pods, DaemonSets excepted (needs approval).", NodeArgs),
     ]
     tools += [_write_tool(access, guard, name, description, schema) for name, description, schema in writes]
+    tools.append(build_exec_tool(ctx, access, guard))
     return tools
