@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from sandbox import discovery, portforward, remote, reviews, subresources, tables
+import yaml  # type: ignore[import-untyped]
+
+from sandbox import discovery, identity, openapi, portforward, remote, reviews, subresources, tables, writes
 from sandbox.auth import TokenAuthenticator
 from sandbox.cluster import Cluster
 from sandbox.conversion import from_storage, storage_of, to_storage
@@ -16,7 +19,7 @@ from sandbox.errors import ApiError, bad_request, forbidden, status_success
 from sandbox.http import Request, Response, json_response
 from sandbox.patch import apply_patch
 from sandbox.rbac import Attributes, Authorizer, User, forbidden_message
-from sandbox.resources import ResourceType, find_resource
+from sandbox.resources import RESOURCES, ResourceType, find_resource, group_versions
 from sandbox.selectors import parse_field_selector, parse_label_selector
 from sandbox.watch import watch_stream
 
@@ -36,6 +39,27 @@ _NOT_FOUND = {
 }
 
 
+def _wants_yaml(accept: str) -> bool:
+    """`Accept: application/yaml` first (kubectl and curl users ask for it); a Table or JSON wins otherwise."""
+    first = accept.split(",")[0].split(";")[0].strip().lower()
+    return first in ("application/yaml", "application/x-yaml", "text/yaml")
+
+
+def _as_yaml(response: Response) -> Response:
+    if (
+        response.stream is not None
+        or response.upgrade is not None
+        or response.content_type != "application/json"
+    ):
+        return response
+    try:
+        data = json.loads(response.body)
+    except ValueError:
+        return response
+    text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
+    return Response(response.status, text.encode(), "application/yaml", headers=response.headers)
+
+
 class Api:
     """Answers one request; `extra_routes` (path prefix → handler) serve metrics and Prometheus."""
 
@@ -48,25 +72,30 @@ class Api:
         self.address = address
         self.public_routes: dict[str, ExtraRoute] = {}
         self.group_routes: dict[str, Callable[[Request, User, str, str, str, str], Response]] = {}
+        self._openapi_cache: dict[str, Any] = {}
         self.reset_hook: Callable[[str], Cluster] | None = None
         """Builds a fresh cluster in a named scenario, for `POST /sandbox/reset` (set by sandbox.app)."""
 
     def handle(self, req: Request) -> Response:
         try:
-            return self._handle(req)
+            response = self._handle(req)
         except ApiError as exc:
-            return json_response(exc.code, exc.status())
+            response = json_response(exc.code, exc.status())
         except Exception as exc:  # a sandbox bug answers 500 like an apiserver panic, and keeps serving
             traceback.print_exc()
-            return json_response(
+            response = json_response(
                 500, ApiError(500, "InternalError", f"Internal error occurred: {exc!r}").status()
             )
+        return _as_yaml(response) if _wants_yaml(req.header("Accept")) else response
 
     # routing -----------------------------------------------------------------------------------
     def _handle(self, req: Request) -> Response:
         path = "/" + req.path.strip("/")
         if path in ("/healthz", "/livez", "/readyz"):
             return Response(200, b"ok", "text/plain")
+        if path == "/version" and not req.header("Authorization"):
+            # anonymous requests may read the version (system:public-info-viewer), as on a real apiserver
+            return json_response(200, discovery.version_info())
         for prefix, handler in self.public_routes.items():
             if path.startswith(prefix):
                 return handler(req)
@@ -83,16 +112,17 @@ class Api:
             group, version, rest = "", parts[1], parts[2:]
         else:
             group, version, rest = parts[1], parts[2], parts[3:]
+        custom = list(self.cluster.store.custom.values())
         if not rest:
             self._authorize_path(user, path)
-            doc = discovery.api_resource_list(group, version)
+            doc = discovery.api_resource_list(group, version, custom)
             return json_response(200, doc) if doc else json_response(404, _NOT_FOUND)
         namespace = ""
         if rest[0] == "namespaces" and len(rest) >= 3:
-            inner = find_resource(group, version, rest[2])
+            inner = find_resource(group, version, rest[2], custom)
             if inner is not None and inner.namespaced:
                 namespace, rest = rest[1], rest[2:]
-        rt = find_resource(group, version, rest[0])
+        rt = find_resource(group, version, rest[0], custom)
         if rt is None or len(rest) > 3 or (namespace and not rt.namespaced):
             return json_response(404, _NOT_FOUND)
         name = rest[1] if len(rest) > 1 else ""
@@ -102,6 +132,36 @@ class Api:
         # exec, attach and port-forward are "create" also over a WebSocket's GET, as since Kubernetes 1.31
         verb = "create" if sub in _STREAMING else self._verb(req, name)
         self._authorize(user, Attributes(verb, group, rt.plural, sub, namespace, name))
+        writes.check_dry_run(req, verb)
+        warnings: list[str] = []
+        reviews_group = (
+            group in ("authorization.k8s.io", "authentication.k8s.io") or group in self.group_routes
+        )
+        if verb in ("create", "update", "patch") and sub in ("", "status") and not reviews_group:
+            body = req.json()
+            pruned, warnings = writes.drop_unknown_fields(req, rt, self.cluster.store, body)
+            if pruned:
+                req = dataclasses.replace(req, body=json.dumps(body).encode())
+        response = self._dispatch(req, user, rt, verb, group, namespace, name, sub)
+        if warnings:
+            response.headers["Warning"] = ", ".join(warnings)
+        return response
+
+    def _dispatch(
+        self,
+        req: Request,
+        user: User,
+        rt: ResourceType,
+        verb: str,
+        group: str,
+        namespace: str,
+        name: str,
+        sub: str,
+    ) -> Response:
+        if group == "authentication.k8s.io":
+            return identity.self_subject_review(user)
+        if sub == "token":
+            return identity.token_request(self.cluster, self.authenticator, req, namespace, name)
         if group in self.group_routes:
             return self.group_routes[group](req, user, rt.plural, namespace, name, verb)
         if group == "authorization.k8s.io":
@@ -120,7 +180,7 @@ class Api:
         self, req: Request, rt: ResourceType, verb: str, namespace: str, name: str, sub: str
     ) -> Response:
         """A version served by conversion: bodies in go to the stored version, objects out come back."""
-        stored_rt = storage_of(rt)
+        stored_rt = storage_of(rt, self.cluster.store.custom.values())
         cluster = self.cluster
         if verb == "patch":
             with cluster.store.lock:
@@ -196,20 +256,50 @@ class Api:
             return json_response(200, discovery.version_info())
         if path == "/api":
             return json_response(200, discovery.api_versions(self.address))
+        custom = list(self.cluster.store.custom.values())
         if path == "/apis":
-            return json_response(200, discovery.api_group_list())
+            return json_response(200, discovery.api_group_list(custom))
         if len(parts) == 2 and parts[0] == "apis":
-            doc = discovery.api_group(parts[1])
+            doc = discovery.api_group(parts[1], custom)
             return json_response(200, doc) if doc else json_response(404, _NOT_FOUND)
-        if path == "/openapi/v2":
-            return Response(
-                200,
-                discovery.openapi_v2_protobuf(),
-                "application/octet-stream",
-            )
-        if path == "/openapi/v3":
-            return json_response(200, {"paths": {}})
+        if path.startswith("/openapi/"):
+            return self._openapi(req, path, custom)
         return json_response(404, _NOT_FOUND)
+
+    def _openapi(self, req: Request, path: str, custom: list[ResourceType]) -> Response:
+        """The OpenAPI documents, built on first request and cached until the CRDs change."""
+        schemas = {
+            openapi.definition_name(rt) or "": self.cluster.store.schemas.get(
+                f"{rt.group}/{rt.version}/{rt.kind}", {}
+            )
+            for rt in custom
+        }
+        key = json.dumps([repr(sorted(custom, key=repr)), schemas], sort_keys=True, default=str)
+        cache = self._openapi_cache
+        if cache.get("key") != key:
+            cache.clear()
+            cache["key"] = key
+        if path == "/openapi/v2":
+            if "protobuf" in req.header("Accept"):
+                return Response(200, discovery.openapi_v2_protobuf(custom), "application/octet-stream")
+            if "v2" not in cache:
+                cache["v2"] = json.dumps(openapi.v2_document([*RESOURCES, *custom], schemas)).encode()
+            return Response(200, cache["v2"])
+        types = [*RESOURCES, *custom]
+        if path == "/openapi/v3":
+            if "v3" not in cache:
+                cache["v3"] = json.dumps(openapi.v3_index(group_versions(custom), types, schemas)).encode()
+            return Response(200, cache["v3"])
+        parts = path.split("/")[3:]
+        group, version = (
+            ("", parts[1])
+            if parts[:1] == ["api"] and len(parts) == 2
+            else ((parts[1], parts[2]) if parts[:1] == ["apis"] and len(parts) == 3 else ("", ""))
+        )
+        doc = openapi.v3_document(group, version, types, schemas) if version else None
+        if doc is None:
+            return json_response(404, _NOT_FOUND)
+        return json_response(200, doc)
 
     @staticmethod
     def _verb(req: Request, name: str) -> str:
@@ -305,8 +395,9 @@ class Api:
                 uid=preconditions.get("uid"),
                 resource_version=preconditions.get("resourceVersion"),
             )
-            if rt.kind == "Pod":
-                return json_response(200, gone)
+            held = gone["metadata"].get("finalizers") or rt.kind == "Namespace"
+            if rt.kind == "Pod" or (held and not dry):
+                return json_response(200, gone)  # an object that is not gone yet is returned, as upstream
             return json_response(200, status_success(rt.qualified, name, gone["metadata"].get("uid", "")))
         if verb == "deletecollection":
             for obj in self._select(req, rt, namespace):
@@ -322,7 +413,7 @@ class Api:
 
     def _select(self, req: Request, rt: ResourceType, namespace: str) -> list[dict[str, Any]]:
         labels = parse_label_selector(req.query.get("labelSelector"))
-        fields = parse_field_selector(req.query.get("fieldSelector"))
+        fields = parse_field_selector(req.query.get("fieldSelector"), rt.kind)
         with self.cluster.store.lock:
             items = self.cluster.store.list(rt, namespace or None)
         return [o for o in items if labels(o) and fields(o)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from dataclasses import dataclass, field
 
 from sandbox.errors import ApiError
@@ -34,6 +35,8 @@ class TokenAuthenticator:
 
     users: tuple[UserSpec, ...] = SANDBOX_USERS
     tokens: dict[str, str] = field(default_factory=dict)
+    issued: dict[str, tuple[str, float]] = field(default_factory=dict)
+    """Tokens issued by TokenRequest (`kubectl create token`): token → (ServiceAccount user, expiry)."""
 
     def __post_init__(self) -> None:
         for spec in self.users:
@@ -44,10 +47,20 @@ class TokenAuthenticator:
     def authenticate(self, authorization: str | None) -> User:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise ApiError(401, "Unauthorized", "Unauthorized")
-        name = self._by_token.get(authorization[7:].strip())
+        token = authorization[7:].strip()
+        name = self._by_token.get(token)
         if name is None:
-            raise ApiError(401, "Unauthorized", "Unauthorized")
+            issued = self.issued.get(token)
+            if issued is None or issued[1] < time.time():
+                raise ApiError(401, "Unauthorized", "Unauthorized")
+            return User(issued[0], (*service_account_groups(issued[0]), "system:authenticated"))
         return User(name, (*self._specs[name].groups, "system:authenticated"))
+
+    def issue(self, username: str, expires: float) -> str:
+        """A bearer token for a ServiceAccount (TokenRequest), valid until `expires` (epoch seconds)."""
+        token = f"sandbox-sa-{secrets.token_hex(16)}"
+        self.issued[token] = (username, expires)
+        return token
 
     def impersonate(self, user: User, as_user: str | None, as_groups: list[str]) -> User:
         if not as_user:
@@ -59,8 +72,11 @@ class TokenAuthenticator:
                 f'users "{as_user}" is forbidden: User "{user.name}" cannot '
                 'impersonate resource "users" in API group "" at the cluster scope',
             )
-        spec = self._specs.get(as_user)
-        groups = tuple(as_groups) if as_groups else (spec.groups if spec else ())
+        # Only the groups given with Impersonate-Group (--as-group): the apiserver does not look up the
+        # impersonated user's groups. A ServiceAccount without groups gets its fixed ones.
+        groups = tuple(as_groups)
         if as_user.startswith("system:serviceaccount:") and not as_groups:
             groups = service_account_groups(as_user)
+        if "system:unauthenticated" in groups or "system:authenticated" in groups:
+            return User(as_user, groups)
         return User(as_user, (*groups, "system:authenticated"))

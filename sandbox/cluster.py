@@ -15,9 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sandbox import crds
 from sandbox.admission import admit_pod
 from sandbox.defaults import apply_defaults
-from sandbox.errors import ApiError, bad_request, forbidden, not_found
+from sandbox.errors import ApiError, bad_request, conflict, forbidden, not_found
 from sandbox.logs import LogBook
 from sandbox.patch import apply_patch
 from sandbox.quantity import parse_quantity
@@ -112,6 +113,12 @@ class Cluster:
             if spec.get("clusterIP"):
                 spec["clusterIPs"] = [spec["clusterIP"]]
 
+    def _admit_kind(self, rt: ResourceType, obj: dict[str, Any]) -> None:
+        if rt.kind == "CustomResourceDefinition" and not rt.custom:
+            crds.validate_definition(obj)
+        elif rt.custom:
+            crds.admit_custom(self.store, rt, obj)
+
     def _admit_resize(self, new: dict[str, Any], old: dict[str, Any]) -> None:
         def size(obj: dict[str, Any]) -> float:
             return parse_quantity(
@@ -172,6 +179,7 @@ class Cluster:
                 raise bad_request(f"the kind {obj.get('kind')!r} does not match the resource {rt.plural!r}")
             obj["kind"], obj["apiVersion"] = rt.kind, rt.api_version
             validate(rt, obj)
+            self._admit_kind(rt, obj)
             self._admit_create(rt, obj)
             stored = self.store.create(rt, obj, dry_run=dry_run, keep_timestamp=seed)
             if not dry_run:
@@ -201,9 +209,18 @@ class Cluster:
             obj = apply_defaults(rt, drop_nulls(obj), creating=False)
             if subresource != "status":
                 validate(rt, obj, old)
+                self._admit_kind(rt, obj)
                 if rt.kind == "PersistentVolumeClaim":
                     self._admit_resize(obj, old)
             stored = self.store.update(rt, obj, subresource=subresource, dry_run=dry_run)
+            meta = stored["metadata"]
+            if (
+                not dry_run
+                and meta.get("deletionTimestamp")
+                and not meta.get("finalizers")
+                and rt.kind != "Namespace"
+            ):
+                self.store.delete(rt, meta.get("namespace", ""), meta["name"])  # the last finalizer went
             if not dry_run:
                 self.settle()
             return stored
@@ -230,6 +247,13 @@ class Cluster:
                 body = {**body, "metadata": {**(body.get("metadata") or {}), "name": name}}
                 return self.create(rt, body, namespace=namespace, dry_run=dry_run)
             current = self.store.get(rt, namespace if rt.namespaced else "", name)
+            if rt.custom and content_type.startswith("application/strategic-merge-patch"):
+                raise ApiError(
+                    415,
+                    "UnsupportedMediaType",
+                    "the body of the request was in an unknown format - accepted media types include: "
+                    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
+                )
             patched = apply_patch(content_type, copy.deepcopy(current), body)
             meta = patched.setdefault("metadata", {})
             if meta.get("name") != name:
@@ -265,6 +289,16 @@ class Cluster:
                 )
                 self.settle()
                 return stored
+            current = self.store.get(rt, namespace if rt.namespaced else "", name)
+            if current["metadata"].get("finalizers"):
+                # finalizers hold the object: it is marked for deletion, and goes when the last is removed
+                if uid and current["metadata"]["uid"] != uid:
+                    raise conflict(rt.qualified, name)
+                if dry_run or current["metadata"].get("deletionTimestamp"):
+                    return current
+                held = self.mark_deleting(rt, current)
+                self.settle()
+                return held
             gone = self.store.delete(
                 rt, namespace, name, dry_run=dry_run, uid=uid, resource_version=resource_version
             )
@@ -274,8 +308,20 @@ class Cluster:
                 self.settle()
             return gone
 
+    def mark_deleting(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        """Set deletionTimestamp on an object its finalizers hold (what a DELETE does to it)."""
+        meta = {**obj["metadata"], "deletionTimestamp": now_rfc3339(), "deletionGracePeriodSeconds": 0}
+        if "generation" in meta:
+            meta["generation"] += 1
+        return self.store.update(rt, {**obj, "metadata": meta})
+
+    def types(self) -> list[ResourceType]:
+        """Every stored type: the built-in ones and the storage versions CRDs serve."""
+        custom = [r for r in self.store.custom.values() if not r.storage_version]
+        return [r for r in (*RESOURCES, *custom) if r.persisted]
+
     def orphan_dependents(self, uid: str) -> None:
-        for rt in RESOURCES:
+        for rt in self.types():
             if not rt.persisted or not rt.namespaced:
                 continue
             for obj in self.store.list(rt):

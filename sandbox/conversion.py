@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from typing import Any
 
 from sandbox.resources import ResourceType, find_resource
@@ -10,10 +11,10 @@ from sandbox.resources import ResourceType, find_resource
 __all__ = ["cpu_target", "from_storage", "storage_of", "to_storage"]
 
 
-def storage_of(rt: ResourceType) -> ResourceType:
+def storage_of(rt: ResourceType, custom: Iterable[ResourceType] = ()) -> ResourceType:
     if not rt.storage_version:
         return rt
-    stored = find_resource(rt.group, rt.storage_version, rt.plural)
+    stored = find_resource(rt.group, rt.storage_version, rt.plural, custom)
     assert stored is not None
     return stored
 
@@ -34,6 +35,8 @@ def to_storage(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         return obj
     out = copy.deepcopy(obj)
     out["apiVersion"] = f"{rt.group}/{rt.storage_version}"
+    if rt.custom:
+        return out  # conversion strategy None: only apiVersion changes
     spec = out.get("spec") or {}
     target = spec.pop("targetCPUUtilizationPercentage", None)
     if target is not None:
@@ -58,6 +61,8 @@ def from_storage(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         return obj
     out = copy.deepcopy(obj)
     out["apiVersion"] = rt.api_version
+    if rt.custom:
+        return out
     spec = out.get("spec") or {}
     target = cpu_target(spec)
     spec.pop("metrics", None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sandbox.resources import RESOURCES, ResourceType, group_versions
@@ -45,21 +46,21 @@ def _group(name: str, versions: list[str]) -> dict[str, Any]:
     return {"name": name, "versions": entries, "preferredVersion": entries[0]}
 
 
-def api_group_list() -> dict[str, Any]:
-    groups = [_group(g, v) for g, v in group_versions().items() if g]
+def api_group_list(custom: Iterable[ResourceType] = ()) -> dict[str, Any]:
+    groups = [_group(g, v) for g, v in group_versions(custom).items() if g]
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
-def api_group(name: str) -> dict[str, Any] | None:
-    versions = group_versions().get(name)
+def api_group(name: str, custom: Iterable[ResourceType] = ()) -> dict[str, Any] | None:
+    versions = group_versions(custom).get(name)
     if not name or versions is None:
         return None
     return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
 
 
-def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
+def api_resource_list(group: str, version: str, custom: Iterable[ResourceType] = ()) -> dict[str, Any] | None:
     items: list[dict[str, Any]] = []
-    for r in RESOURCES:
+    for r in (*RESOURCES, *custom):
         if r.group != group or r.version != version:
             continue
         entry: dict[str, Any] = {
@@ -83,6 +84,7 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
                 "exec": ["create", "get"],
                 "attach": ["create", "get"],
                 "portforward": ["create", "get"],
+                "token": ["create"],
             }.get(sub, ["get", "patch", "update"])
             kind = {
                 "scale": "Scale",
@@ -91,6 +93,7 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
                 "exec": "PodExecOptions",
                 "attach": "PodAttachOptions",
                 "portforward": "PodPortForwardOptions",
+                "token": "TokenRequest",
             }.get(sub, r.kind)
             sub_entry: dict[str, Any] = {
                 "name": f"{r.plural}/{sub}",
@@ -103,6 +106,8 @@ def api_resource_list(group: str, version: str) -> dict[str, Any] | None:
                 sub_entry.update(group="autoscaling", version="v1")
             if sub == "eviction":
                 sub_entry.update(group="policy", version="v1")
+            if sub == "token":
+                sub_entry.update(group="authentication.k8s.io", version="v1")
             items.append(sub_entry)
     if not items:
         return None
@@ -135,7 +140,7 @@ def _path_item(r: ResourceType) -> bytes:
     return _field(8, operation)
 
 
-def openapi_v2_protobuf() -> bytes:
+def openapi_v2_protobuf(custom: Iterable[ResourceType] = ()) -> bytes:
     """An OpenAPI v2 document in gnostic's protobuf encoding: paths with their kinds, no schemas.
 
     kubectl downloads `/openapi/v2` as protobuf. Without definitions it skips client-side schema
@@ -144,7 +149,7 @@ def openapi_v2_protobuf() -> bytes:
     """
     info = _field(1, b"Kubernetes") + _field(2, VERSION["gitVersion"].encode())
     paths = b""
-    for r in RESOURCES:
+    for r in (*RESOURCES, *custom):
         if not r.persisted:
             continue
         prefix = f"/api/{r.version}" if not r.group else f"/apis/{r.group}/{r.version}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 __all__ = ["RESOURCES", "ResourceType", "find_resource", "group_versions"]
@@ -26,6 +27,12 @@ class ResourceType:
     categories: tuple[str, ...] = ()
     storage_version: str = ""
     """Set on a version served by conversion from the stored one (autoscaling/v1 over v2)."""
+    custom: bool = False
+    """Served for a CustomResourceDefinition (`sandbox.crds`), not built in."""
+    scale_paths: tuple[str, ...] = ()
+    """A custom resource's scale subresource: spec replicas, status replicas and label selector paths."""
+    columns: tuple[tuple[str, str, str, int], ...] = ()
+    """A custom resource's additionalPrinterColumns: (name, type, JSONPath, priority)."""
 
     @property
     def api_version(self) -> str:
@@ -69,7 +76,7 @@ RESOURCES: tuple[ResourceType, ...] = (
     _core("Secret", "secrets"),
     _core("Node", "nodes", False, short_names=("no",), subresources=("status",)),
     _core("Event", "events", short_names=("ev",)),
-    _core("ServiceAccount", "serviceaccounts", short_names=("sa",)),
+    _core("ServiceAccount", "serviceaccounts", short_names=("sa",), subresources=("token",)),
     _core("PersistentVolumeClaim", "persistentvolumeclaims", short_names=("pvc",), subresources=("status",)),
     _core("PersistentVolume", "persistentvolumes", False, short_names=("pv",), subresources=("status",)),
     _core("LimitRange", "limitranges", short_names=("limits",)),
@@ -108,6 +115,21 @@ RESOURCES: tuple[ResourceType, ...] = (
         storage_version="v2",
     ),
     ResourceType("storage.k8s.io", "v1", "StorageClass", "storageclasses", False, ("sc",)),
+    ResourceType(
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        False,
+        ("crd", "crds"),
+        ("status",),
+        categories=("api-extensions",),
+    ),
+    ResourceType("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", False, ("pc",)),
+    ResourceType("coordination.k8s.io", "v1", "Lease", "leases", True),
+    ResourceType(
+        "authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", False, verbs=_CREATE_ONLY
+    ),
     ResourceType("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", True, ("netpol",)),
     ResourceType("networking.k8s.io", "v1", "Ingress", "ingresses", True, ("ing",), ("status",)),
     ResourceType("networking.k8s.io", "v1", "IngressClass", "ingressclasses", False),
@@ -164,14 +186,20 @@ RESOURCES: tuple[ResourceType, ...] = (
 _BY_PATH = {(r.group, r.version, r.plural): r for r in RESOURCES}
 
 
-def find_resource(group: str, version: str, plural: str) -> ResourceType | None:
-    return _BY_PATH.get((group, version, plural))
+def find_resource(
+    group: str, version: str, plural: str, custom: Iterable[ResourceType] = ()
+) -> ResourceType | None:
+    """A built-in type, or one of `custom` (the types a cluster's CustomResourceDefinitions serve)."""
+    found = _BY_PATH.get((group, version, plural))
+    if found is None:
+        found = next((r for r in custom if (r.group, r.version, r.plural) == (group, version, plural)), None)
+    return found
 
 
-def group_versions() -> dict[str, list[str]]:
+def group_versions(custom: Iterable[ResourceType] = ()) -> dict[str, list[str]]:
     """API group → its versions, in the order discovery lists them (core group under "")."""
     out: dict[str, list[str]] = {}
-    for r in RESOURCES:
+    for r in (*RESOURCES, *custom):
         versions = out.setdefault(r.group, [])
         if r.version not in versions:
             versions.append(r.version)

@@ -85,8 +85,33 @@ def field_value(obj: dict[str, Any], path: str) -> str:
     return str(current)
 
 
-def parse_field_selector(text: str | None) -> Matcher:
-    """`metadata.name=web,status.phase!=Running` → a predicate over objects."""
+_FIELD_LABELS = {
+    "Pod": (
+        "spec.nodeName spec.restartPolicy spec.schedulerName spec.serviceAccountName spec.hostNetwork "
+        "status.phase status.podIP status.podIPs status.nominatedNodeName"
+    ),
+    "Event": (
+        "involvedObject.kind involvedObject.namespace involvedObject.name involvedObject.uid "
+        "involvedObject.apiVersion involvedObject.resourceVersion involvedObject.fieldPath reason "
+        "reportingComponent source type"
+    ),
+    "Node": "spec.unschedulable",
+    "Namespace": "status.phase",
+    "Secret": "type",
+    "ReplicaSet": "status.replicas",
+    "ReplicationController": "status.replicas",
+    "Job": "status.successful",
+    "CertificateSigningRequest": "spec.signerName",
+}
+"""The field labels each kind's field selectors support beyond metadata.name and metadata.namespace (1.31)."""
+
+
+def parse_field_selector(text: str | None, kind: str = "") -> Matcher:
+    """`metadata.name=web,status.phase!=Running` → a predicate over objects.
+
+    With `kind`, a field label the kind does not support is a 400, as upstream (kubectl sees
+    `field label not supported: spec.foo` instead of an empty list).
+    """
     if not text:
         return lambda obj: True
     checks: list[tuple[str, bool, str]] = []
@@ -98,6 +123,10 @@ def parse_field_selector(text: str | None) -> Matcher:
                 break
         else:
             raise bad_request(f"invalid selector: '{text}'; can't understand '{part}'")
+    supported = {"metadata.name", "metadata.namespace", *_FIELD_LABELS.get(kind, "").split()}
+    for path, _, _ in checks:
+        if kind and path not in supported:
+            raise bad_request(f"field label not supported: {path}")
     return lambda obj: all((field_value(obj, p) == v) == eq for p, eq, v in checks)
 
 

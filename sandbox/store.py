@@ -28,6 +28,7 @@ __all__ = ["Change", "Store", "now_rfc3339", "parse_rfc3339", "rfc3339"]
 _List = list  # `Store.list` shadows the builtin inside the class body
 _LOG_SIZE = 20_000
 _BY_KEY = {r.key: r for r in RESOURCES if r.persisted}
+_GROUPS = {r.group for r in RESOURCES}
 
 
 def rfc3339(ts: float) -> str:
@@ -80,20 +81,39 @@ class Store:
         self.listeners: list[Callable[[Change], None]] = []
         self.owned: dict[str, set[tuple[str, str, str]]] = {}
         """owner uid → (resource key, namespace, name) of the objects whose ownerReferences name it."""
+        self.custom: dict[tuple[str, str, str], ResourceType] = {}
+        """(group, version, plural) → the types CustomResourceDefinitions serve (see sandbox.crds)."""
+        self.schemas: dict[str, dict[str, Any]] = {}
+        """"group/version/Kind" → a served custom version's openAPIV3Schema."""
+
+    def register(self, rt: ResourceType) -> None:
+        with self.lock:
+            self.custom[(rt.group, rt.version, rt.plural)] = rt
+            self._tables.setdefault(rt.key, {})
+
+    def unregister(self, group: str, plural: str) -> None:
+        with self.lock:
+            for key in [k for k in self.custom if (k[0], k[2]) == (group, plural)]:
+                del self.custom[key]
+
+    def type_for_key(self, key: str) -> ResourceType | None:
+        return _BY_KEY.get(key) or next(
+            (r for r in self.custom.values() if r.key == key and not r.storage_version), None
+        )
 
     # reads -------------------------------------------------------------------------------------
     def get(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any]:
-        obj = self._tables[rt.key].get((namespace, name))
+        obj = self._tables.get(rt.key, {}).get((namespace, name))
         if obj is None:
             raise not_found(rt.qualified, name)
         return obj
 
     def find(self, rt: ResourceType, namespace: str, name: str) -> dict[str, Any] | None:
-        return self._tables[rt.key].get((namespace, name))
+        return self._tables.get(rt.key, {}).get((namespace, name))
 
     def list(self, rt: ResourceType, namespace: str | None = None) -> _List[dict[str, Any]]:
         with self.lock:  # request threads read while another thread writes
-            table = self._tables[rt.key]
+            table = self._tables.get(rt.key, {})
             if namespace is None:
                 return [table[k] for k in sorted(table)]
             return [table[k] for k in sorted(k for k in table if k[0] == namespace)]
@@ -104,13 +124,14 @@ class Store:
         with self.lock:
             entries = sorted(self.owned.get(uid, ()))
         for key, ns, name in entries:
-            obj = self._tables[key].get((ns, name))
-            if obj is not None:
-                out.append((_BY_KEY[key], obj))
+            obj = self._tables.get(key, {}).get((ns, name))
+            rt = self.type_for_key(key)
+            if obj is not None and rt is not None:
+                out.append((rt, obj))
         return out
 
     def count(self, rt: ResourceType) -> int:
-        return len(self._tables[rt.key])
+        return len(self._tables.get(rt.key, {}))
 
     def encoded(self, obj: dict[str, Any]) -> bytes:
         """The JSON bytes of a stored snapshot, cached (snapshots never change)."""
@@ -138,9 +159,9 @@ class Store:
             for ref in old["metadata"].get("ownerReferences") or []:
                 self.owned.get(ref.get("uid", ""), set()).discard(entry)
         if kind == "DELETED":
-            self._tables[rt.key].pop(key, None)
+            self._tables.get(rt.key, {}).pop(key, None)
         else:
-            self._tables[rt.key][key] = obj
+            self._tables.setdefault(rt.key, {})[key] = obj
             self._index_owners(entry, obj)
         change = Change(self.rv, kind, rt, obj, old)
         self.log.append(change)
@@ -154,7 +175,7 @@ class Store:
         with self.lock:
             meta = obj["metadata"]
             namespace = meta.get("namespace", "") if rt.namespaced else ""
-            if (namespace, meta["name"]) in self._tables[rt.key]:
+            if (namespace, meta["name"]) in self._tables.get(rt.key, {}):
                 raise already_exists(rt.qualified, meta["name"])
             meta = {
                 **meta,
@@ -273,9 +294,9 @@ class Store:
             self.owned.clear()
             self._encoded.clear()
             for key, ns, name, body in rows:
-                if key in self._tables:
+                if key in self._tables or key.split("/", 1)[0] not in ("", *_GROUPS):
                     obj = json.loads(body)
-                    self._tables[key][(ns, name)] = obj
+                    self._tables.setdefault(key, {})[(ns, name)] = obj
                     self._index_owners((key, ns, name), obj)
             self.rv = int(rv[0]) if rv else self.rv
             self.log.clear()

@@ -18,8 +18,41 @@ from sandbox.resources import ResourceType
 __all__ = ["handle", "log_query", "pod_log", "pod_log_lines", "scale_of"]
 
 
+def _at(obj: Any, path: str) -> Any:
+    for part in [p for p in path.split(".") if p]:
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj
+
+
+def _set_at(obj: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of `obj` with the dotted `path` set (parents created)."""
+    out = copy.deepcopy(obj)
+    parts = [p for p in path.split(".") if p]
+    node = out
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+    return out
+
+
 def scale_of(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
     meta = obj["metadata"]
+    if rt.scale_paths:  # a custom resource's scale subresource: its paths say where the numbers are
+        spec_path, status_path, selector_path = rt.scale_paths
+        scale: dict[str, Any] = {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": {
+                k: meta[k]
+                for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                if k in meta
+            },
+            "spec": {"replicas": _at(obj, spec_path) or 0},
+            "status": {"replicas": (_at(obj, status_path) if status_path else 0) or 0},
+        }
+        if selector_path and _at(obj, selector_path):
+            scale["status"]["selector"] = _at(obj, selector_path)
+        return scale
     selector = (obj["spec"].get("selector") or {}).get("matchLabels") or {}
     return {
         "kind": "Scale",
@@ -69,9 +102,14 @@ def _scale(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, nam
                     )
                 ],
             )
+        wanted_obj = (
+            _set_at(obj, rt.scale_paths[0], replicas)
+            if rt.scale_paths
+            else {**obj, "spec": {**obj["spec"], "replicas": replicas}}
+        )
         updated = cluster.update(
             rt,
-            {**obj, "spec": {**obj["spec"], "replicas": replicas}},
+            wanted_obj,
             namespace=namespace,
             name=name,
             dry_run=req.dry_run,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -267,10 +268,34 @@ _COLUMNS: dict[str, tuple[list[str], Row, list[str]]] = {
 }
 
 
+def _json_path(obj: Any, path: str) -> Any:
+    """A simple JSONPath (`.spec.replicas`, `.status.conditions[0].type`) as additionalPrinterColumns use."""
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            obj = obj[index] if isinstance(obj, list) and index < len(obj) else None
+        else:
+            obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj
+
+
+def _custom_columns(rt: ResourceType) -> tuple[list[str], Row, list[str]]:
+    def row(obj: dict[str, Any]) -> list[Any]:
+        cells = []
+        for _name, kind, path, _priority in rt.columns:
+            value = _json_path(obj, path)
+            if kind == "date" and isinstance(value, str):
+                value = human_age(value)
+            cells.append("<none>" if value is None else value)
+        return cells
+
+    return [c[0] for c in rt.columns], row, [c[0] for c in rt.columns if c[3] > 0]
+
+
 def to_table(
     rt: ResourceType, items: list[dict[str, Any]], meta: dict[str, Any], include: str
 ) -> dict[str, Any]:
-    names, row, wide = _COLUMNS.get(rt.kind, (["Age"], _age, []))
+    names, row, wide = _custom_columns(rt) if rt.columns else _COLUMNS.get(rt.kind, (["Age"], _age, []))
     columns = [{"name": "Name", "type": "string", "format": "name", "description": "Name", "priority": 0}]
     columns += [
         {"name": n, "type": "string", "format": "", "description": n, "priority": 1 if n in wide else 0}

@@ -50,7 +50,7 @@ def watch_stream(
             return _plain(kind, tables.to_table(rt, [obj], meta, include))
 
     labels = parse_label_selector(req.query.get("labelSelector"))
-    fields = parse_field_selector(req.query.get("fieldSelector"))
+    fields = parse_field_selector(req.query.get("fieldSelector"), rt.kind)
 
     def matches(obj: dict[str, Any] | None) -> bool:
         if obj is None:

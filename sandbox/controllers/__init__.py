@@ -12,6 +12,7 @@ from sandbox.controllers.scheduler import Scheduler
 from sandbox.controllers.sets import reconcile_sets
 from sandbox.controllers.volumes import reconcile_volumes
 from sandbox.controllers.workloads import reconcile_workloads
+from sandbox.crds import reconcile_crds
 
 __all__ = ["all_controllers"]
 
@@ -20,6 +21,7 @@ def all_controllers() -> list[Reconciler]:
     """In the order they run on each change."""
     return [
         reconcile_namespaces,
+        reconcile_crds,
         reconcile_garbage,
         reconcile_workloads,
         reconcile_sets,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -78,8 +79,14 @@ def test_deleting_a_namespace_removes_its_contents(kube_client: Any) -> None:
     assert core.read_namespaced_service_account("default", "doomed").metadata.name == "default"
     apps.create_namespaced_deployment("doomed", _deploy("x", "nginx", 2))
     core.delete_namespace("doomed")
+    assert core.read_namespace("doomed").status.phase == "Terminating"
+    assert core.list_namespaced_pod("doomed").items == []  # content goes at once; the namespace just after
+    deadline = time.monotonic() + 10
+    while (
+        any(n.metadata.name == "doomed" for n in core.list_namespace().items) and time.monotonic() < deadline
+    ):
+        time.sleep(0.1)
     assert [n.metadata.name for n in core.list_namespace().items if n.metadata.name == "doomed"] == []
-    assert core.list_namespaced_pod("doomed").items == []
 
 
 def test_orphan_propagation_keeps_dependents(kube_client: Any, sandbox_namespace: str) -> None:
