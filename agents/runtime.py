@@ -389,7 +389,7 @@ def model_policy(settings: Settings, model: BaseChatModel) -> ModelPolicy:
 
 def model_error(exc: BaseException, where: str, agent: str) -> ModelError:
     """One line for a failed model call: what happened, which model and endpoint, which agent, what to fix."""
-    who = "the router" if agent == "supervisor" else f"the {agent} agent"
+    who = "the router" if agent == "supervisor" else f"the {agent} agent" if agent else "a model check"
     if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
         kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "cannot be reached"
         fix = "OPSGRAPH_MODEL_TIMEOUT_S" if kind == "timed out" else "OPSGRAPH_BASE_URL"
@@ -398,6 +398,11 @@ def model_error(exc: BaseException, where: str, agent: str) -> ModelError:
         return ModelUnavailableError(f"the model {where} refused the key ({who}); check OPSGRAPH_API_KEY")
     if isinstance(exc, openai.NotFoundError):
         return ModelUnavailableError(f"the model {where} was not found ({who}); check OPSGRAPH_MODEL")
+    if isinstance(exc, openai.BadRequestError) and _is_context_overflow(exc):
+        return ModelError(
+            f"the request does not fit the context of the model {where} ({who}): {_first_line(exc.message)}; "
+            "raise OPSGRAPH_LOCAL_CONTEXT_SIZE (a local: model) or the server's context size, or start a new thread"
+        )
     if isinstance(exc, openai.APIStatusError):
         detail = _first_line(exc.message)
         return ModelError(f"the model {where} answered HTTP {exc.status_code} ({who}): {detail}")
@@ -409,6 +414,13 @@ def model_error(exc: BaseException, where: str, agent: str) -> ModelError:
         first = exc.errors()[0]
         return ModelError(f"the model {where} gave invalid output ({who}): {first['loc']}: {first['msg']}")
     return ModelError(f"the model {where} failed ({who}): {_first_line(str(exc))}")
+
+
+def _is_context_overflow(exc: openai.BadRequestError) -> bool:
+    """llama.cpp's `exceed_context_size_error`, OpenAI's and vLLM's `context_length_exceeded` wording."""
+    text = f"{exc.code} {exc.message}".lower()
+    markers = ("exceed_context_size", "context_length_exceeded", "maximum context length", "context size")
+    return any(marker in text for marker in markers)
 
 
 def _first_line(text: str, limit: int = 300) -> str:

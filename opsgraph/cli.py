@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Literal
 
 import typer
 
-from opsgraph import __version__, cli_cost, cli_eval, cli_iam, cli_sandbox, cli_serve, cli_threads
+from opsgraph import __version__, cli_cost, cli_eval, cli_iam, cli_model, cli_sandbox, cli_serve, cli_threads
 
 if TYPE_CHECKING:
     from agents.events import Event
@@ -30,6 +30,7 @@ app.add_typer(cli_iam.app, name="iam")
 app.add_typer(cli_sandbox.app, name="sandbox")
 app.add_typer(cli_cost.app, name="cost")
 app.add_typer(cli_eval.app, name="eval")
+app.add_typer(cli_model.app, name="model")
 app.command("serve")(cli_serve.serve)
 app.command("slack")(cli_serve.slack)
 

@@ -40,8 +40,9 @@ class Settings(BaseSettings):
     model: str = Field(
         default="",
         description=(
-            "Chat model: `offline` (the built-in deterministic model), `openai:<name>`, or a model name "
-            "served by `base_url`. Empty means `openai:gpt-4o-mini` when an API key is set, else `offline`."
+            "Chat model: `offline` (the built-in deterministic model), `openai:<name>`, `local:/path/model.gguf` "
+            "(served by llama.cpp on 127.0.0.1, needs `opsgraph[local]`), or a model name served by "
+            "`base_url`. Empty means `openai:gpt-4o-mini` when an API key is set, else `offline`."
         ),
     )
     base_url: str | None = Field(
@@ -49,7 +50,39 @@ class Settings(BaseSettings):
         description="OpenAI-compatible endpoint (vLLM, Ollama, LM Studio), e.g. http://localhost:11434/v1",
     )
     api_key: SecretStr | None = Field(default=None, description="API key; OPENAI_API_KEY is used when unset.")
-    model_timeout_s: float = Field(default=60.0, gt=0, description="Per-request timeout for a remote model.")
+    model_timeout_s: float = Field(
+        default=60.0, gt=0, description="Seconds one model call may take before it fails (every provider)."
+    )
+    max_tokens: int = Field(
+        default=1024, gt=0, description="Most tokens the model may write in one call; sent with every call."
+    )
+    temperature: float = Field(
+        default=0.0, ge=0, le=2, description="Sampling temperature; sent with every call (0 = most likely)."
+    )
+    local_context_size: int = Field(
+        default=8192, ge=256, description="Context window (tokens) of a `local:` model's llama.cpp server."
+    )
+    local_threads: int = Field(
+        default=0,
+        ge=0,
+        description="CPU threads for a `local:` model; 0 means half the CPUs (at least 1), which keeps "
+        "llama.cpp's threads from fighting over cores.",
+    )
+    local_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Port on 127.0.0.1 for a `local:` model's server; 0 picks a free one.",
+    )
+    local_keep_alive_s: float = Field(
+        default=300.0,
+        ge=0,
+        description="How long a `local:` model's server keeps running after the last opsgraph process using it "
+        "exits, so the next command starts at once.",
+    )
+    local_start_timeout_s: float = Field(
+        default=120.0, gt=0, description="Seconds a `local:` model's server may take to load the model."
+    )
     tool_calls: Literal["auto", "native", "text"] = Field(
         default="auto",
         description=(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["sandbox.testing"]
+pytest_plugins = ["sandbox.testing", "agents.models.local_testing"]
 
 _real_connect = socket.socket.connect
 

@@ -1,15 +1,20 @@
-"""One factory for every model provider: the offline model, OpenAI, and OpenAI-compatible servers."""
+"""One factory for every model provider: the offline model, OpenAI, OpenAI-compatible servers and local GGUF
+models."""
 
 from __future__ import annotations
 
-from langchain_core.language_models import BaseChatModel
-from pydantic import SecretStr
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 
 from agents.models.offline import OfflineChatModel
 from agents.models.openai_compat import RawArgsChatOpenAI
 from opsgraph.settings import Settings
 
-__all__ = ["ModelConfigError", "make_chat_model"]
+__all__ = ["CompatibleServerChat", "ModelConfigError", "make_chat_model"]
+
+LOCAL_PREFIX = "local:"
 
 
 class ModelConfigError(ValueError):
@@ -19,46 +24,91 @@ class ModelConfigError(ValueError):
 def make_chat_model(settings: Settings) -> BaseChatModel:
     """The chat model the settings ask for.
 
-    `offline` is the built-in deterministic model. With `base_url`, the model name is served by any
-    OpenAI-compatible endpoint (vLLM, Ollama, LM Studio). Otherwise `provider:model` goes to
-    `init_chat_model` (e.g. `openai:gpt-4o-mini`).
+    `offline` is the built-in deterministic model. `local:/path/model.gguf` starts (or reuses) a llama.cpp
+    server on 127.0.0.1 for that file. With `base_url`, the model name is served by any OpenAI-compatible
+    endpoint (vLLM, Ollama, LM Studio). Otherwise `provider:model` goes to `init_chat_model` (e.g.
+    `openai:gpt-4o-mini`). Every remote call sends `max_tokens` and `temperature` from the settings.
     """
-    from langchain.chat_models import init_chat_model
-
     try:
         name = settings.resolved_model()
     except ValueError as exc:
         raise ModelConfigError(str(exc)) from exc
     if name == "offline":
         return OfflineChatModel()
+    if name.startswith(LOCAL_PREFIX):
+        return _local(settings, Path(name.removeprefix(LOCAL_PREFIX)))
     key = settings.resolved_api_key()
     if settings.base_url:
-        model = name.removeprefix("openai:")
-        return RawArgsChatOpenAI(
-            model_name=model,
-            openai_api_base=settings.base_url,
-            openai_api_key=SecretStr(key or "not-needed"),
-            request_timeout=settings.model_timeout_s,
-            max_retries=1,
-        )
+        return _openai(settings, name.removeprefix("openai:"), settings.base_url, key or "not-needed")
     provider, sep, model = name.partition(":")
     if not sep:
         raise ModelConfigError(
-            f"OPSGRAPH_MODEL={name!r}: use 'offline', 'openai:<model>', or set OPSGRAPH_BASE_URL for an "
-            "OpenAI-compatible server"
+            f"OPSGRAPH_MODEL={name!r}: use 'offline', 'openai:<model>', 'local:/path/model.gguf', or set "
+            "OPSGRAPH_BASE_URL for an OpenAI-compatible server"
         )
-    if provider == "openai" and not key:
-        raise ModelConfigError(f"model {name!r} needs OPENAI_API_KEY or OPSGRAPH_API_KEY")
     if provider == "openai":
-        return RawArgsChatOpenAI(
-            model_name=model,
-            openai_api_key=SecretStr(key or ""),
-            request_timeout=settings.model_timeout_s,
-            max_retries=1,
-        )
+        if not key:
+            raise ModelConfigError(f"model {name!r} needs OPENAI_API_KEY or OPSGRAPH_API_KEY")
+        return _openai(settings, model, None, key)
+    from langchain.chat_models import init_chat_model
+
     try:
         return init_chat_model(
-            model, model_provider=provider, api_key=key, timeout=settings.model_timeout_s, max_retries=1
+            model,
+            model_provider=provider,
+            api_key=key,
+            timeout=settings.model_timeout_s,
+            max_retries=1,
+            max_tokens=settings.max_tokens,
+            temperature=settings.temperature,
         )
     except (ImportError, ValueError) as exc:
         raise ModelConfigError(f"cannot use model {name!r}: {exc}") from exc
+
+
+class CompatibleServerChat(RawArgsChatOpenAI):
+    """`RawArgsChatOpenAI` for OpenAI-compatible servers: it sends `max_tokens`, which llama.cpp, Ollama, vLLM and
+    LM Studio all read, where LangChain sends OpenAI's newer `max_completion_tokens`, which some ignore."""
+
+    def _get_request_payload(
+        self, input_: LanguageModelInput, *, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        payload: dict[str, Any] = super()._get_request_payload(input_, stop=stop, **kwargs)
+        if "max_completion_tokens" in payload:
+            payload["max_tokens"] = payload.pop("max_completion_tokens")
+        return payload
+
+
+def _openai(settings: Settings, model: str, base_url: str | None, key: str) -> RawArgsChatOpenAI:
+    cls = RawArgsChatOpenAI if base_url is None else CompatibleServerChat
+    return cls(
+        model=model,
+        base_url=base_url,
+        api_key=key,  # type: ignore[arg-type]
+        timeout=settings.model_timeout_s,
+        max_retries=1,
+        max_tokens=settings.max_tokens,  # type: ignore[call-arg]
+        temperature=settings.temperature,
+    )
+
+
+def _local(settings: Settings, path: Path) -> RawArgsChatOpenAI:
+    from agents.models.local import LocalModelError, LocalServerSpec
+    from agents.models.local_shared import shared_base_url
+
+    if settings.base_url:
+        raise ModelConfigError(
+            f"OPSGRAPH_MODEL=local:{path} starts its own server: unset OPSGRAPH_BASE_URL "
+            f"({settings.base_url}), or name the model served there"
+        )
+    try:
+        spec = LocalServerSpec.from_settings(settings, path)
+        base_url = shared_base_url(
+            spec,
+            settings.data_dir,
+            keep_alive_s=settings.local_keep_alive_s,
+            start_timeout_s=settings.local_start_timeout_s,
+        )
+    except LocalModelError as exc:
+        raise ModelConfigError(str(exc)) from exc
+    return _openai(settings, spec.model.name, base_url, "not-needed")

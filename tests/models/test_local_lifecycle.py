@@ -1,0 +1,104 @@
+"""`OPSGRAPH_MODEL=local:PATH`: opsgraph starts a llama.cpp server, shares it between processes, stops it.
+
+Real processes on real lock files: two opsgraph processes asking at once get one server; a server whose
+users have all exited stops by itself after the keep-alive; `opsgraph model stop` stops it at once.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from agents.models import make_chat_model
+from agents.models.factory import CompatibleServerChat
+from agents.models.local import LocalServerSpec
+from agents.models.local_shared import running, stop
+from opsgraph.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# What a second opsgraph process does: build the chat model for the same settings and print its base URL.
+CLIENT = """
+import sys
+from agents.models import make_chat_model
+from opsgraph.settings import Settings
+model = make_chat_model(Settings(model="local:" + sys.argv[1], local_context_size=512, local_keep_alive_s=0))
+print(model.openai_api_base, flush=True)
+"""
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "data"
+    stop(tmp_path / "data")  # whatever a failing test left running
+
+
+def _client(gguf: Path, data_dir: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "OPSGRAPH_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, "-c", CLIENT, str(gguf)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(base_url.removesuffix("/v1") + "/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _wait(condition: object, timeout_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if callable(condition) and condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_processes_asking_at_once_share_one_server_which_stops_after_the_last(
+    real_model_gguf: Path, data_dir: Path
+) -> None:
+    clients = [_client(real_model_gguf, data_dir) for _ in range(2)]
+    outputs = [c.communicate(timeout=180) for c in clients]
+    assert all(c.returncode == 0 for c in clients), outputs
+    urls = {out.strip() for out, _ in outputs}
+    assert len(urls) == 1, outputs
+    # both clients have exited and the keep-alive is 0: the server notices and stops
+    assert _wait(lambda: not running(data_dir)), running(data_dir)
+    assert not _healthy(urls.pop())
+    assert not list((data_dir / "models").glob("*.json"))
+
+
+def test_this_process_reuses_its_server_and_stop_ends_it(real_model_gguf: Path, data_dir: Path) -> None:
+    settings = Settings(
+        model=f"local:{real_model_gguf}", data_dir=data_dir, local_context_size=512, max_tokens=4
+    )
+    first = make_chat_model(settings)
+    second = make_chat_model(settings)
+    assert isinstance(first, CompatibleServerChat) and isinstance(second, CompatibleServerChat)
+    assert first.openai_api_base == second.openai_api_base
+    assert first.max_tokens == 4 and first.temperature == 0.0
+    [record] = running(data_dir)
+    assert record["users"] == 1 and record["context_size"] == 512
+    assert first.invoke("Say hi").text is not None
+    assert [r["pid"] for r in stop(data_dir)] == [record["pid"]]
+    assert not running(data_dir) and not _healthy(str(first.openai_api_base))
+
+
+def test_the_server_key_follows_the_settings_that_change_the_server(real_model_gguf: Path) -> None:
+    base = LocalServerSpec(real_model_gguf, context_size=512, threads=1)
+    assert base.key() == LocalServerSpec(real_model_gguf, context_size=512, threads=1).key()
+    assert base.key() != LocalServerSpec(real_model_gguf, context_size=1024, threads=1).key()
+    assert base.key() != LocalServerSpec(real_model_gguf, context_size=512, threads=2).key()
