@@ -121,11 +121,14 @@ def _guard(decision: RouteDecision, text: str) -> RouteDecision:
 
 
 def _limited(model: BaseChatModel, max_tokens: int) -> BaseChatModel:
-    """`model` with a small token limit, when it has such a setting (the offline model has none)."""
+    """`model` for routing: a small token limit where it has one (the offline model has none), and no
+    streaming (nobody reads the decision as it is written)."""
+    update: dict[str, Any] = {"disable_streaming": True}
     for field in ("max_tokens", "max_completion_tokens", "num_predict"):
         if field in type(model).model_fields:
-            return model.model_copy(update={field: max_tokens})
-    return model
+            update[field] = max_tokens
+            break
+    return model.model_copy(update=update)
 
 
 def _parse(output: Any) -> tuple[RouteDecision | None, str]:
@@ -175,6 +178,8 @@ def route_messages(
             output = structured.invoke([SystemMessage(ROUTER_PROMPT), *history])
         except openai.LengthFinishReasonError:
             output, problem = None, f"the decision ran past {max_tokens} tokens"
+        except ValidationError as exc:  # the OpenAI client parses JSON-schema output itself
+            output, problem = None, f"not valid JSON for the schema: {exc.errors()[0]['msg']}"
         else:
             decision, problem = _parse(output)
             if decision is not None:

@@ -6,6 +6,7 @@ answer an approval, list and replay threads.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal, cast
@@ -34,12 +35,11 @@ from agents.events import (
 )
 from agents.gate import ApprovalDecision, ApprovalPredicate, ApprovalRequest, gate_tools, requires_approval
 from agents.middleware import ModelPolicy, agent_middleware
-from agents.middleware.answers import is_raw_json
-from agents.middleware.text_calls import looks_like_call_start
 from agents.models.factory import make_chat_model
 from agents.models.offline import OfflineChatModel
 from agents.models.vocabulary import AgentName
 from agents.store import AuditEntry, Store, open_store
+from agents.streaming import AnswerStream
 from agents.supervisor import build_supervisor, final_answers
 from opsgraph.settings import Settings
 from tools.base import ToolContext
@@ -180,7 +180,7 @@ class Runtime:
                 GraphRecursionError,
                 ValidationError,
             ) as exc:
-                raise model_error(exc, self.policy.where, where.agent) from exc
+                raise model_error(exc, self.policy.where, _failed_agent(exc, where.agent)) from exc
             result = self.result(thread_id)
             status = "interrupted" if result.status == "interrupted" else "idle"
         finally:
@@ -191,10 +191,7 @@ class Runtime:
     def _events(self, payload: Any, config: RunnableConfig, thread_id: str, where: _Where) -> Iterator[Event]:
         calls: dict[str, str] = {}
         seen_interrupts: set[str] = set()
-        held: dict[str, str] = {}
-        """Streamed text held back per message while it may still turn out to be a tool call written as text."""
-        shown: set[str] = set()
-        """Messages whose text has reached the caller as tokens."""
+        answers = AnswerStream(hold_calls=self.policy.tool_calls != "native")
         stream = self.graph.stream(payload, config, stream_mode=["messages", "updates"], subgraphs=True)
         for item in stream:
             namespace, mode, data = cast("tuple[tuple[str, ...], str, Any]", item)
@@ -208,7 +205,8 @@ class Runtime:
                     and agent != "supervisor"
                     and not chunk.tool_call_chunks
                 ):
-                    yield from self._token(agent, chunk, held, shown)
+                    for text in answers.chunk(chunk):
+                        yield TokenEvent(agent=agent, text=text)
                 continue
             for node, update in data.items():
                 if node == "__interrupt__":
@@ -229,31 +227,9 @@ class Runtime:
                     yield RouteEvent(agents=list(update["route"]))
                 elif namespace and isinstance(update, dict):
                     for message in update.get("messages", []):
-                        if (
-                            _is_answer(message)
-                            and (message.id or "") not in shown
-                            and not is_raw_json(message.text)
-                        ):
-                            # held back while streaming, or written by the answer fallback: show it whole
-                            shown.add(message.id or "")
-                            yield TokenEvent(agent=agent, text=message.text)
+                        for text in answers.complete(message):
+                            yield TokenEvent(agent=agent, text=text)
                         yield from self._message_events(agent, message, calls)
-
-    def _token(
-        self, agent: str, chunk: AIMessageChunk, held: dict[str, str], shown: set[str]
-    ) -> Iterator[Event]:
-        """Stream a token, unless the message so far may be a tool call written as text: such text is held
-        back, and shown whole when the message turns out to be an answer after all."""
-        key = chunk.id or ""
-        if key in shown:
-            yield TokenEvent(agent=agent, text=chunk.text)
-            return
-        text = held.pop(key, "") + chunk.text
-        if self.policy.tool_calls != "native" and looks_like_call_start(text):
-            held[key] = text
-            return
-        shown.add(key)
-        yield TokenEvent(agent=agent, text=text)
 
     @staticmethod
     def _message_events(agent: str, message: AnyMessage, calls: dict[str, str]) -> Iterator[Event]:
@@ -349,8 +325,13 @@ class Runtime:
         return RunResult(thread_id=thread_id, status="done", answer=answer, route=route)
 
 
-def _is_answer(message: Any) -> bool:
-    return isinstance(message, AIMessage) and not message.tool_calls and bool(message.text.strip())
+def _failed_agent(exc: BaseException, default: str) -> str:
+    """The agent whose task raised `exc` (LangGraph notes each task an error passed through)."""
+    for note in reversed(getattr(exc, "__notes__", [])):
+        m = re.search(r"During task with name '([^']+)'", note)
+        if m and m.group(1) in DOMAINS:
+            return m.group(1)
+    return default
 
 
 class _Where:
@@ -404,7 +385,7 @@ def model_error(exc: BaseException, where: str, agent: str) -> ModelError:
             "raise OPSGRAPH_LOCAL_CONTEXT_SIZE (a local: model) or the server's context size, or start a new thread"
         )
     if isinstance(exc, openai.APIStatusError):
-        detail = _first_line(exc.message)
+        detail = _first_line(re.sub(r"^Error code: \d+ - ", "", exc.message))
         return ModelError(f"the model {where} answered HTTP {exc.status_code} ({who}): {detail}")
     if isinstance(exc, openai.LengthFinishReasonError):
         return ModelError(f"the model {where} ran out of tokens ({who}); raise OPSGRAPH_MAX_TOKENS")

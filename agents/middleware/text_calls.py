@@ -68,10 +68,10 @@ def _as_call(value: Any, tools: Collection[str]) -> TextCall | None:
     if isinstance(value.get("function"), dict):  # an OpenAI tool-call object written out
         value = {**value["function"], "id": value.get("id")}
     name = next((value[k] for k in _NAME_KEYS if isinstance(value.get(k), str)), None)
-    if name not in tools:
+    key = next((k for k in _ARG_KEYS if k in value), None)
+    if name not in tools or key is None:  # a call names its arguments, even when there are none: {}
         return None
-    args: Any = next((value[k] for k in _ARG_KEYS if k in value), {})
-    return TextCall(name=str(name), args=args, id=f"text_{uuid.uuid4().hex[:12]}")
+    return TextCall(name=str(name), args=value[key], id=f"text_{uuid.uuid4().hex[:12]}")
 
 
 _PY_CALL = re.compile(r"^\s*`?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\((?P<args>.*)\)`?\s*$")
