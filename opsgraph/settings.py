@@ -126,6 +126,18 @@ class Settings(BaseSettings):
     api_tokens: str = Field(
         default="", description='Server bearer tokens: "token1=alice:admin,token2=bob:readonly".'
     )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        description="The largest request body the server reads (HTTP API and Slack); larger ones get 413.",
+    )
+    workspace: Path | None = Field(
+        default=None,
+        description=(
+            "The one folder requests over HTTP or Slack may name files in (policies, specs), checked after "
+            "links are resolved. Unset: such requests must send a policy's content, never a path."
+        ),
+    )
 
     @classmethod
     def settings_customise_sources(

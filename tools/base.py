@@ -15,6 +15,7 @@ from langchain_core.tools import BaseTool
 
 __all__ = [
     "FENCE_END",
+    "PathRefusedError",
     "PreviewFn",
     "ToolContext",
     "fence",
@@ -55,6 +56,10 @@ PreviewFn = Callable[[dict[str, Any]], dict[str, Any]]
 """Given a call's arguments, describe what it would change (a dry-run diff, a policy diff, a cost delta)."""
 
 
+class PathRefusedError(PermissionError):
+    """A confined context was asked for a file outside its workspace (or has no workspace)."""
+
+
 @dataclass
 class ToolContext:
     """What tools need from the outside world, passed down by the layer that builds the agents."""
@@ -65,10 +70,39 @@ class ToolContext:
     kube_context: str | None = None
     read_only: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    confined: bool = False
+    """The runs come from elsewhere (HTTP, Slack): `resolve` reaches only files inside `workspace`."""
+    workspace: Path | None = None
+    """The one folder a confined context's paths may name; None: a confined context reads no files."""
 
-    def resolve(self, path: str) -> Path:
+    def resolve(self, path: str, *, base: Path | None = None) -> Path:
+        """A file path that a caller gave (a tool argument, a request field), relative to `base` or the
+        workdir. Confined, it is relative to the workspace and must lie inside it once links are resolved;
+        anything else raises `PathRefusedError` (an `OSError`, so tools report it like a missing file)."""
+        if not self.confined:
+            p = Path(path).expanduser()
+            return p if p.is_absolute() else (base or self.workdir) / p
+        if self.workspace is None:
+            raise PathRefusedError(
+                f"{path!r}: files are not read for requests over HTTP or Slack; send the content (the "
+                "policy's JSON), or have the operator name a workspace folder (OPSGRAPH_WORKSPACE)"
+            )
+        root = self.workspace.resolve()
+        real = ((base or root) / path).resolve()  # an absolute `path` replaces the base; links are followed
+        if real != root and root not in real.parents:
+            raise PathRefusedError(f"{path!r} is outside the server's workspace")
+        return real
+
+    def setting_path(self, path: str | Path) -> Path:
+        """A path from the operator's own configuration (settings, `extras`), never from a caller: relative
+        to the workdir and not confined to the workspace."""
         p = Path(path).expanduser()
         return p if p.is_absolute() else self.workdir / p
+
+    def confine(self, workspace: Path | None) -> None:
+        """Serve callers from elsewhere from now on: `resolve` stays inside `workspace`. Tools hold this
+        context by reference, so the change reaches every tool already built over it."""
+        self.confined, self.workspace = True, workspace
 
 
 def mark_mutating(tool: BaseTool, preview: PreviewFn | None = None) -> BaseTool:

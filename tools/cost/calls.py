@@ -25,8 +25,8 @@ def cluster_inputs(ctx: ToolContext) -> tuple[ClusterSnapshot, UsageSource, Any]
 
     recorded = ctx.extras.get("cluster_snapshot")
     if recorded:
-        snapshot = ClusterSnapshot.model_validate_json(ctx.resolve(str(recorded)).read_text())
-        return snapshot, RecordedUsageSource(ctx.resolve(str(ctx.extras["usage_file"]))), None
+        snapshot = ClusterSnapshot.model_validate_json(ctx.setting_path(str(recorded)).read_text())
+        return snapshot, RecordedUsageSource(ctx.setting_path(str(ctx.extras["usage_file"]))), None
     api = api_client_for(ctx)
     try:
         return read_cluster(api), usage_source_for(ctx, api), api

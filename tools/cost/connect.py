@@ -56,7 +56,7 @@ class FallbackUsageSource:
 def usage_source_for(ctx: ToolContext, api_client: Any) -> UsageSource:
     recorded = ctx.extras.get("usage_file")
     if recorded:
-        return RecordedUsageSource(ctx.resolve(str(recorded)))
+        return RecordedUsageSource(ctx.setting_path(str(recorded)))
     cfg = api_client.configuration
     url = ctx.extras.get("prometheus_url") or os.environ.get("OPSGRAPH_PROMETHEUS_URL") or cfg.host
     headers: dict[str, str] = {}
@@ -80,7 +80,7 @@ def catalog_for(ctx: ToolContext, cloud: str | None = None, region: str | None =
     from opsgraph.settings import load_settings
 
     path = ctx.extras.get("cost_prices") or load_settings().cost_prices
-    overrides = load_overrides(ctx.resolve(str(path))) if path else []
+    overrides = load_overrides(ctx.setting_path(str(path))) if path else []
     return PriceCatalog(
         cloud or str(ctx.extras.get("cloud", "aws")),
         region or str(ctx.extras.get("region", "us-east-1")),

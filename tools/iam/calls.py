@@ -1,20 +1,30 @@
 """Typed IAM calls for the SDK and the HTTP API: the same engine the agent's tools use, without a model.
 
-Policies and specs are file paths (relative to the context's workdir), inline JSON text, or decoded JSON.
+Policies and specs are file paths (resolved by the context: its workdir, or only its workspace when it is
+confined), inline JSON text, or decoded JSON.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from policies import Policy, parse_policy
-from policies.parse import load_policy
+from policies.parse import load_json, load_policy
 from tools.base import ToolContext
 from verifiers.iam import Comparison, compare
-from verifiers.iam.repair import RepairOptions, RepairResult, Spec, load_spec, parse_spec, repair
+from verifiers.iam.repair import RepairOptions, RepairResult, Spec, parse_spec, repair
 
-__all__ = ["PolicyInput", "SpecInput", "diff", "load_policy_input", "load_spec_input", "repair_policy"]
+__all__ = [
+    "PolicyInput",
+    "SpecInput",
+    "diff",
+    "load_policy_input",
+    "load_spec_input",
+    "reference_resolved",
+    "repair_policy",
+]
 
 PolicyInput = str | dict[str, Any] | Policy
 SpecInput = str | dict[str, Any] | list[Any] | Spec
@@ -25,17 +35,27 @@ def load_policy_input(policy: PolicyInput, ctx: ToolContext) -> Policy:
         return policy
     if isinstance(policy, dict):
         return parse_policy(policy, source="<object>")
-    return load_policy(policy, base_dir=ctx.workdir)
+    return load_policy(policy if policy.strip().startswith("{") else str(ctx.resolve(policy)))
 
 
 def load_spec_input(spec: SpecInput, ctx: ToolContext) -> Spec:
     if isinstance(spec, Spec):
         return spec
     if isinstance(spec, dict | list):
-        return parse_spec(spec, source="<object>", base=ctx.workdir)
+        return parse_spec(reference_resolved(spec, ctx), source="<object>", base=ctx.workdir)
     if spec.strip().startswith(("{", "[")):
-        return parse_spec(json.loads(spec), source="<inline>", base=ctx.workdir)
-    return load_spec(ctx.resolve(spec))
+        return parse_spec(reference_resolved(json.loads(spec), ctx), source="<inline>", base=ctx.workdir)
+    path = ctx.resolve(spec)
+    doc = load_json(path.read_text(encoding="utf-8"), str(path))
+    return parse_spec(reference_resolved(doc, ctx, path.parent), source=str(path), base=path.parent)
+
+
+def reference_resolved(doc: Any, ctx: ToolContext, base: Path | None = None) -> Any:
+    """The spec with its `reference` policy file (when it names one) resolved by the context, relative to
+    `base` (the spec's folder): a confined context keeps it inside the workspace like any other path."""
+    if isinstance(doc, dict) and isinstance(doc.get("reference"), str):
+        return {**doc, "reference": str(ctx.resolve(doc["reference"], base=base))}
+    return doc
 
 
 def diff(

@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field
 
 from policies import Policy, load_json
 from tools.base import ToolContext, mark_mutating
+from tools.iam.calls import reference_resolved
 from tools.iam.policy_tools import POLICY_HELP, PolicyArg, json_tools, load_policy_arg
 from verifiers.iam.repair import RepairResult, Spec, parse_spec, repair, summarize, synthesize
 from verifiers.iam.repair.render import policy_diff
@@ -71,11 +72,11 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
     def load_spec_arg(text: str) -> Spec:
         stripped = text.strip()
         if stripped[:1] in "{[":
-            return parse_spec(load_json(stripped, "<inline spec>"), source="<inline spec>")
+            doc = reference_resolved(load_json(stripped, "<inline spec>"), ctx)
+            return parse_spec(doc, source="<inline spec>", base=ctx.workdir)
         path = ctx.resolve(text)
-        return parse_spec(
-            load_json(path.read_text(encoding="utf-8"), str(path)), source=str(path), base=path.parent
-        )
+        doc = reference_resolved(load_json(path.read_text(encoding="utf-8"), str(path)), ctx, path.parent)
+        return parse_spec(doc, source=str(path), base=path.parent)
 
     def run_repair(policy: str, spec: str) -> RepairResult:
         return repair(load(policy), load_spec_arg(spec), proposer=proposer)
