@@ -22,10 +22,12 @@ from server import streams, threads
 from server.auth import Authenticator, parse_tokens
 from server.domain_routes import install_domain_routes
 from server.heap import freeze_startup_heap
+from server.limits import RequestGuard
 from server.metrics import Metrics
 from server.models import Health, WhoAmI
 from server.openapi import install_openapi
 from server.problems import PROBLEM_RESPONSES, install_problem_handlers
+from server.redact import Redactor
 from server.runs import BusyThreads, Foreground, RunPump
 from server.state import CurrentPrincipal, CurrentState, ServerState
 from tools.base import ToolContext
@@ -48,8 +50,9 @@ _CSP = (
 
 
 def safe_bind_host(host: str, settings: Settings) -> tuple[str, str | None]:
-    """The address to bind: without API tokens anyone who can connect acts as the local user, so loopback only."""
-    if settings.api_tokens.strip():
+    """The address to bind: without API tokens anyone who can connect acts as the local user, so loopback only.
+    Raises `TokenSpecError` for a malformed token setting (one that names no token included)."""
+    if parse_tokens(settings.api_tokens):
         return host, None
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
@@ -125,7 +128,10 @@ def create_app(
     """The server over `runtime`. `settings` (default: the runtime's) gives the tokens and read-only mode;
     `tool_context` (default: the settings' kubeconfig and context) is what the typed domain calls read.
     With `processes`, runs execute in those worker processes (which the app closes on shutdown) and
-    `runtime` only answers reads; without, they run on `workers` threads of this process."""
+    `runtime` only answers reads; without, they run on `workers` threads of this process.
+
+    The runtime's tool context (and `tool_context`) are confined to `settings.workspace` from here on:
+    callers over HTTP and Slack never make the server read a file outside it."""
     settings = settings or runtime.settings
     auth = Authenticator(
         parse_tokens(settings.api_tokens), local_user=settings.user, read_only=settings.read_only
@@ -136,6 +142,8 @@ def create_app(
         kube_context=settings.kube_context,
         read_only=settings.read_only,
     )
+    for ctx in (runtime.tool_context, tool_context):
+        ctx.confine(settings.workspace)
     state = ServerState(
         runtime,
         settings,
@@ -144,6 +152,7 @@ def create_app(
         RunPump(metrics, workers, processes=processes, on_lost=_marker(runtime)),
         BusyThreads(),
         tool_context,
+        Redactor.from_settings(settings, *(slack.secrets() if slack is not None else ())),
     )
     if not auth.enabled:
         log.warning("no API tokens configured: every request acts as %r with role admin", settings.user)
@@ -195,6 +204,8 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     if slack is not None:
         slack.mount(app)
-    wrapped: Any = _RequestMetrics
+    guard: Any = RequestGuard
+    app.add_middleware(guard, auth=auth, max_body_bytes=settings.max_body_bytes)
+    wrapped: Any = _RequestMetrics  # outside the guard: refused requests are counted too
     app.add_middleware(wrapped, metrics=metrics, foreground=state.pump.foreground)
     return app

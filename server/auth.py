@@ -30,7 +30,8 @@ class Principal:
 
 
 def parse_tokens(spec: str) -> dict[str, Principal]:
-    """Parse "token1=alice:admin,token2=bob:readonly" (role defaults to operator)."""
+    """Parse "token1=alice:admin,token2=bob:readonly" (role defaults to operator). A setting that is not
+    empty yet names no token (`","`) is an error: read as "no tokens", it would switch authentication off."""
     tokens: dict[str, Principal] = {}
     for index, raw in enumerate(p.strip() for p in spec.split(",")):
         if not raw:
@@ -46,6 +47,8 @@ def parse_tokens(spec: str) -> dict[str, Principal]:
         if token.strip() in tokens:
             raise TokenSpecError(f"{where}: the same token appears twice")
         tokens[token.strip()] = Principal(user.strip(), cast("Role", role))
+    if spec.strip() and not tokens:
+        raise TokenSpecError("api_tokens names no token (but is not empty): expected TOKEN=USER[:ROLE],...")
     return tokens
 
 
@@ -76,4 +79,9 @@ class Authenticator:
         return found
 
     def __call__(self, request: Request) -> Principal:
-        return self.authenticate(request.headers.get("authorization"))
+        checked: Principal | None = request.scope.get("state", {}).get(PRINCIPAL_KEY)
+        return checked or self.authenticate(request.headers.get("authorization"))
+
+
+PRINCIPAL_KEY = "opsgraph.principal"
+"""Where `server.limits.RequestGuard` leaves the principal it authenticated, before the body was read."""

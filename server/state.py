@@ -13,6 +13,7 @@ from agents.store import ThreadInfo
 from opsgraph.settings import Settings
 from server.auth import Authenticator, Principal
 from server.metrics import Metrics
+from server.redact import Redactor
 from server.runs import BusyThreads, RunPump
 from tools.base import ToolContext
 
@@ -29,6 +30,8 @@ class ServerState:
     busy: BusyThreads
     tool_context: ToolContext = field(default_factory=ToolContext)
     """The cluster and files the typed domain calls (`/v1/iam/*`, `/v1/cost/plan`) work with."""
+    redact: Redactor = field(default_factory=lambda: Redactor(()))
+    """Blanks the server's secrets in every message that goes back to a caller."""
 
     def read_only_for(self, principal: Principal) -> bool:
         return self.settings.read_only or principal.role == "readonly"

@@ -34,6 +34,7 @@ def test_token_spec_parsing() -> None:
         "t2": Principal("bob", "operator"),
     }
     assert parse_tokens("") == {}
+    assert parse_tokens("t1=alice,") == {"t1": Principal("alice", "operator")}  # a trailing comma is fine
     for bad, message in (
         ("t1", "entry 1: expected TOKEN=USER"),
         ("t1=alice:admin,t2=bob:root", "entry 2: unknown role 'root'"),
@@ -43,11 +44,23 @@ def test_token_spec_parsing() -> None:
             parse_tokens(bad)
 
 
+@pytest.mark.parametrize("spec", [",", " , ,", "\t,"])
+def test_a_token_setting_that_names_no_token_is_an_error(spec: str) -> None:
+    """Read as "no tokens" it would switch authentication off (and `safe_bind_host` let 0.0.0.0 through)."""
+    with pytest.raises(TokenSpecError, match="names no token"):
+        parse_tokens(spec)
+    settings = Settings(checkpoint_url="memory", api_tokens=spec)
+    with pytest.raises(TokenSpecError):
+        safe_bind_host("0.0.0.0", settings)
+    with Runtime(settings, tools=RecordingCluster().tools()) as runtime, pytest.raises(TokenSpecError):
+        create_app(runtime)
+
+
 def test_without_tokens_every_request_is_the_local_admin(checkpoint_url: str) -> None:
     settings = Settings(checkpoint_url=checkpoint_url, user="carol")
     with (
         Runtime(settings, tools=RecordingCluster().tools()) as runtime,
-        TestClient(create_app(runtime)) as client,
+        TestClient(create_app(runtime), base_url="http://localhost") as client,
     ):
         assert client.get("/v1/me").json() == {"user": "carol", "role": "admin", "can_approve": True,
                                                "read_only": False}  # fmt: skip

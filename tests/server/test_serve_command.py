@@ -24,6 +24,22 @@ def test_serve_refuses_a_malformed_token_list(monkeypatch: pytest.MonkeyPatch) -
     assert "error: OPSGRAPH_API_TOKENS: api_tokens entry 1: unknown role 'superuser'" in result.output
 
 
+def test_serve_refuses_a_token_setting_that_names_no_token(tmp_path: Path) -> None:
+    """A real `opsgraph serve`: it stops before it listens, and before it starts anything (a sandbox)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "OPSGRAPH_API_TOKENS": ",", "OPSGRAPH_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "opsgraph", "serve", "--host", "0.0.0.0", "--port", "21401"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "error: OPSGRAPH_API_TOKENS: api_tokens names no token" in done.stderr
+    assert not (tmp_path / "sandbox").exists()
+
+
 def test_serve_rejects_a_bad_port() -> None:
     assert CliRunner().invoke(cli.app, ["serve", "--port", "0"]).exit_code == 2
 
