@@ -8,6 +8,7 @@ may press Approve / Reject.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import threading
@@ -18,11 +19,13 @@ from typing import Any, Literal
 from fastapi import FastAPI, Request, Response
 from slack_bolt import App, BoltRequest
 from slack_sdk import WebClient
+from slack_sdk.signature import SignatureVerifier
 from starlette.concurrency import run_in_threadpool
 
 from agents.events import Event, FinalEvent, InterruptEvent, ToolCallEvent
 from agents.gate import ApprovalDecision
 from agents.runtime import ModelUnavailableError, PendingApprovalError, Runtime, ThreadNotFoundError
+from server.redact import Redactor
 from server.runs import BusyThreads
 from server.slack.blocks import APPROVE_ACTION, REJECT_ACTION, answer_blocks, approval_blocks, decided_blocks
 from server.slack.config import SlackConfig
@@ -41,6 +44,9 @@ class SlackBot:
     def __init__(self, runtime: Runtime, config: SlackConfig | None = None) -> None:
         self.runtime, self.config = runtime, config or SlackConfig()
         self.principals = self.config.principals()
+        runtime.tool_context.confine(runtime.settings.workspace)  # Slack users never name the server's files
+        self.redact = Redactor.from_settings(runtime.settings, *self.secrets())
+        self._verifier = SignatureVerifier(_secret(self.config.signing_secret) or "")
         token = _secret(self.config.bot_token)
         self.app = App(
             signing_secret=_secret(self.config.signing_secret),
@@ -56,16 +62,38 @@ class SlackBot:
         self.app.action(APPROVE_ACTION)(self._on_decision)
         self.app.action(REJECT_ACTION)(self._on_decision)
 
+    def secrets(self) -> list[str | None]:
+        """The Slack credentials, for `server.redact`."""
+        config = self.config
+        return [_secret(config.bot_token), _secret(config.signing_secret), _secret(config.app_token)]
+
     # wiring
     def mount(self, app: FastAPI, path: str = "/slack/events") -> None:
-        """Serve Slack's Events API and interactivity requests at `path` (signatures checked by Bolt)."""
+        """Serve Slack's Events API and interactivity requests at `path`. The signature is checked before the
+        body is parsed (then again by Bolt); bad input gets a 4xx and the body is never logged. The size
+        limit is the server's (`server.limits`)."""
 
         async def slack_events(request: Request) -> Response:
-            bolt_request = BoltRequest(
-                body=(await request.body()).decode(),
-                query=str(request.url.query),
-                headers=dict(request.headers),
-            )
+            raw = await request.body()
+            try:
+                body = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return _refusal(400, "the body is not UTF-8")
+            headers = request.headers
+            if not self._signed(
+                body, headers.get("x-slack-request-timestamp"), headers.get("x-slack-signature")
+            ):
+                return _refusal(401, "invalid request")  # Bolt's answer, without logging the body
+            try:
+                bolt_request = BoltRequest(body=body, query=str(request.url.query), headers=dict(headers))
+            except (
+                ValueError,
+                TypeError,
+                AttributeError,
+                KeyError,
+            ) as exc:  # signed, yet not a Slack payload
+                log.warning("a signed Slack request could not be parsed: %s", type(exc).__name__)
+                return _refusal(400, "the body is not a Slack payload")
             bolt_response = await run_in_threadpool(self.app.dispatch, bolt_request)
             return Response(
                 bolt_response.body,
@@ -74,6 +102,12 @@ class SlackBot:
             )
 
         app.add_api_route(path, slack_events, methods=["POST"], include_in_schema=False)
+
+    def _signed(self, body: str, timestamp: str | None, signature: str | None) -> bool:
+        """Slack's v0 signature over the raw body, made less than five minutes ago."""
+        if not timestamp or not timestamp.isdigit() or not signature:
+            return False
+        return self._verifier.is_valid(body, timestamp, signature)
 
     def run_socket_mode(self) -> None:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -194,7 +228,8 @@ class SlackBot:
                     text = f"Approval needed: {event.approval.tool}"
                     blocks = approval_blocks(thread_id, event.approval)
         except (ModelUnavailableError, ThreadNotFoundError) as exc:
-            text, blocks = f"error: {exc}", answer_blocks(f":x: {exc}", steps)
+            why = self.redact(str(exc))
+            text, blocks = f"error: {why}", answer_blocks(f":x: {why}", steps)
         if placeholder_ts is not None:
             client.chat_update(channel=channel, ts=placeholder_ts, text=text, blocks=blocks)
         else:
@@ -204,3 +239,7 @@ class SlackBot:
     def _owner(self, thread_id: str) -> str | None:
         info = self.runtime.store.thread(thread_id)
         return info.owner if info is not None and info.owner.startswith("slack:") else None
+
+
+def _refusal(status: int, error: str) -> Response:
+    return Response(json.dumps({"error": error}), status, media_type="application/json")
