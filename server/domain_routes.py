@@ -1,20 +1,21 @@
 """`/v1/iam/diff`, `/v1/iam/repair`, `/v1/cost/plan`: the typed domain calls over HTTP.
 
 They run the same code as `Assistant.iam` / `Assistant.cost` (`tools.iam.calls`, `tools.cost.calls`) and
-answer with the same pydantic models. Over HTTP a policy or spec is only ever inline JSON (an object, or JSON
-text): a string that looks like a file path is refused, since reading the server's files for a caller would
-leak them. The solvers run in a worker thread; the calls change nothing, so every authenticated role may
-make them.
+answer with the same pydantic models. A policy or spec arrives as its content (an object, or JSON text), or
+as a path inside the server's workspace (`OPSGRAPH_WORKSPACE`, links resolved): the server's context is
+confined, so with no workspace every path is refused and no server file is ever read for a caller. The
+solvers run in a worker thread; the calls change nothing, so every authenticated role may make them.
 """
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from policies import Policy, parse_policy
@@ -22,7 +23,7 @@ from policies.parse import PolicyParseError, load_json
 from server.models import Problem, ProblemField
 from server.problems import PROBLEM_RESPONSES, problem_response
 from server.state import CurrentPrincipal, CurrentState
-from tools.base import ToolContext
+from tools.base import PathRefusedError, ToolContext
 from tools.cost.engine import CostReport
 from verifiers.iam import Comparison
 from verifiers.iam.repair import RepairOptions, RepairResult, Spec, parse_spec
@@ -51,15 +52,7 @@ router = APIRouter(prefix="/v1", responses=_RESPONSES)
 
 PolicyDocument = dict[str, Any] | str
 SpecDocument = dict[str, Any] | list[Any] | str
-
-
-def _inline_only(value: Any, openers: tuple[str, ...]) -> Any:
-    if isinstance(value, str) and not value.lstrip().startswith(openers):
-        raise ValueError(
-            "expected a JSON object or JSON text; file paths are not read over HTTP "
-            "(opsgraph.Client reads a local file and sends its JSON)"
-        )
-    return value
+_WHAT = "a JSON object, JSON text, or a path in the server's workspace"
 
 
 class _Input(BaseModel):
@@ -69,32 +62,17 @@ class _Input(BaseModel):
 class IamDiffIn(_Input):
     """Two IAM policies to compare, each as a JSON object or JSON text."""
 
-    policy_a: PolicyDocument = Field(description="The first policy (a JSON object or JSON text).")
+    policy_a: PolicyDocument = Field(description=f"The first policy ({_WHAT}).")
     policy_b: PolicyDocument = Field(description="The policy to compare it with.")
     timeout_ms: int = Field(default=10_000, ge=1, le=60_000, description="The solver's time limit.")
-
-    @field_validator("policy_a", "policy_b")
-    @classmethod
-    def _no_paths(cls, value: Any) -> Any:
-        return _inline_only(value, ("{",))
 
 
 class IamRepairIn(_Input):
     """A policy and the spec its repair must meet (requests, a reference policy, properties)."""
 
-    policy: PolicyDocument = Field(description="The policy to repair (a JSON object or JSON text).")
-    spec: SpecDocument = Field(description="The spec: an object, a list of requests, or JSON text.")
+    policy: PolicyDocument = Field(description=f"The policy to repair ({_WHAT}).")
+    spec: SpecDocument = Field(description="The spec: an object, a list of requests, JSON text, or a path.")
     time_budget_s: float = Field(default=60.0, gt=0, le=120, description="The repair search's time limit.")
-
-    @field_validator("policy")
-    @classmethod
-    def _no_policy_path(cls, value: Any) -> Any:
-        return _inline_only(value, ("{",))
-
-    @field_validator("spec")
-    @classmethod
-    def _no_spec_path(cls, value: Any) -> Any:
-        return _inline_only(value, ("{", "["))
 
 
 class CostPlanIn(_Input):
@@ -110,20 +88,46 @@ class DomainInputError(ValueError):
         self.pointer, self.message = pointer, message
 
 
-def _policy(doc: PolicyDocument, field: str) -> Policy:
+def _path(raw: str, pointer: str, ctx: ToolContext, base: Path | None = None) -> Path:
+    """A file a caller named: inside the server's workspace, or refused (the context is confined)."""
+    try:
+        return ctx.resolve(raw, base=base)
+    except PathRefusedError as exc:
+        raise DomainInputError(pointer, str(exc)) from None
+
+
+def _read(path: Path, pointer: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:  # the reason only: the workspace's own path stays on the server
+        raise DomainInputError(
+            pointer, f"cannot read the file: {exc.strerror or type(exc).__name__}"
+        ) from None
+
+
+def _policy(doc: PolicyDocument, field: str, ctx: ToolContext) -> Policy:
+    pointer = f"/body/{field}"
+    if isinstance(doc, str) and not doc.lstrip().startswith("{"):
+        doc = _read(_path(doc, pointer, ctx), pointer)
     try:
         return parse_policy(doc, source=field)
     except PolicyParseError as exc:
-        raise DomainInputError(f"/body/{field}{exc.pointer}", exc.reason) from None
+        raise DomainInputError(f"{pointer}{exc.pointer}", exc.reason) from None
 
 
-def _spec(doc: SpecDocument) -> Spec:
+def _spec(doc: SpecDocument, ctx: ToolContext) -> Spec:
+    base = None
+    if isinstance(doc, str) and not doc.lstrip().startswith(("{", "[")):
+        path = _path(doc, "/body/spec", ctx)
+        doc, base = _read(path, "/body/spec"), path.parent
     try:
         decoded = load_json(doc, "spec") if isinstance(doc, str) else doc
         if isinstance(decoded, dict) and isinstance(decoded.get("reference"), str):
-            raise PolicyParseError(
-                "/reference", "expected the reference policy inline; file paths are not read over HTTP"
-            )
+            reference = _path(decoded["reference"], "/body/spec/reference", ctx, base)
+            decoded = {
+                **decoded,
+                "reference": load_json(_read(reference, "/body/spec/reference"), "reference"),
+            }
         return parse_spec(decoded, source="spec")
     except PolicyParseError as exc:
         raise DomainInputError(f"/body/spec{exc.pointer}", exc.reason) from None
@@ -132,14 +136,14 @@ def _spec(doc: SpecDocument) -> Spec:
 def _diff(body: IamDiffIn, ctx: ToolContext) -> Comparison:
     from tools.iam.calls import diff
 
-    a, b = _policy(body.policy_a, "policy_a"), _policy(body.policy_b, "policy_b")
+    a, b = _policy(body.policy_a, "policy_a", ctx), _policy(body.policy_b, "policy_b", ctx)
     return diff(a, b, ctx, timeout_ms=body.timeout_ms)  # the engine serialises its Z3 calls itself
 
 
 def _repair(body: IamRepairIn, ctx: ToolContext) -> RepairResult:
     from tools.iam.calls import repair_policy
 
-    policy, spec = _policy(body.policy, "policy"), _spec(body.spec)
+    policy, spec = _policy(body.policy, "policy", ctx), _spec(body.spec, ctx)
     return repair_policy(policy, spec, ctx, RepairOptions(time_budget_s=body.time_budget_s))
 
 

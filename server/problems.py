@@ -59,6 +59,12 @@ def _pointer(loc: tuple[Any, ...]) -> str:
     return "/" + "/".join(str(part).replace("~", "~0").replace("/", "~1") for part in loc)
 
 
+def _scrub(request: Request, text: str) -> str:
+    """The message without the server's secrets (see `server.redact`)."""
+    state = getattr(request.app.state, "opsgraph", None)
+    return state.redact(text) if state is not None else text
+
+
 def _validation_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
@@ -66,13 +72,16 @@ def _validation_problem(request: Request, exc: Exception) -> JSONResponse:
     ]
     first = errors[0] if errors else None
     detail = f"{first.pointer}: {first.message}" if first else "the request is malformed"
-    return problem_response(422, detail, instance=request.url.path, errors=errors)
+    return problem_response(422, _scrub(request, detail), instance=request.url.path, errors=errors)
 
 
 def _http_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     return problem_response(
-        exc.status_code, str(exc.detail), instance=request.url.path, headers=dict(exc.headers or {}) or None
+        exc.status_code,
+        _scrub(request, str(exc.detail)),
+        instance=request.url.path,
+        headers=dict(exc.headers or {}) or None,
     )
 
 
@@ -85,7 +94,7 @@ def _client_went_away(exc: BaseException) -> bool:
 def install_problem_handlers(app: FastAPI) -> None:
     def simple(status: int) -> Any:
         def handler(request: Request, exc: Exception) -> JSONResponse:
-            return problem_response(status, str(exc), instance=request.url.path)
+            return problem_response(status, _scrub(request, str(exc)), instance=request.url.path)
 
         return handler
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from agents.events import ErrorEvent
 from agents.gate import ApprovalDecision
 from server.models import ApprovalIn, MessageIn
 from server.problems import PROBLEM_RESPONSES
@@ -105,6 +106,8 @@ async def _sse(state: CurrentState, run: PreparedRun) -> AsyncIterator[ServerSen
     number = 0
     async for event in state.pump.stream(run):
         number += 1
+        if isinstance(event, ErrorEvent):
+            event = ErrorEvent(message=state.redact(event.message))
         yield ServerSentEvent(data=event, event=event.type, id=str(number))
 
 

@@ -67,6 +67,7 @@ def _worker_main(settings: Settings, conn: Connection, threads: int) -> None:
     except Exception as exc:  # reported to the server, which refuses to start
         send(("failed", f"{type(exc).__name__}: {exc}"))
         return
+    assistant.runtime.tool_context.confine(settings.workspace)  # every run here came over HTTP or Slack
     send(("ready",))
 
     def work(run_id: int, request: RunRequest) -> None:

@@ -150,7 +150,54 @@ def test_server_side_paths_are_refused_and_never_read(url: str, tmp_path: Path) 
         assert response.headers["content-type"] == "application/problem+json"
         problem = response.json()
         assert problem["errors"][0]["pointer"] == pointer
-        assert "not read over HTTP" in problem["detail"]
+        assert "files are not read for requests over HTTP" in problem["detail"]
+
+
+def test_with_a_workspace_its_files_are_read_and_nothing_outside_it(
+    checkpoint_url: str, tmp_path: Path
+) -> None:
+    """OPSGRAPH_WORKSPACE names the one folder callers may name files in; links are resolved first."""
+    workspace, outside = tmp_path / "workspace", tmp_path / "outside"
+    workspace.mkdir()
+    outside.mkdir()
+    (workspace / "get.json").write_text(json.dumps(S3_GET))
+    (workspace / "spec.json").write_text(json.dumps({**SPEC, "reference": "get.json"}))
+    (outside / "all.json").write_text(json.dumps(S3_ALL))  # valid: reading it would make a call succeed
+    (workspace / "link.json").symlink_to(outside / "all.json")
+    (workspace / "spec-out.json").write_text(json.dumps({**SPEC, "reference": "../outside/all.json"}))
+    settings = Settings(checkpoint_url=checkpoint_url, api_tokens=TOKENS, workspace=workspace)
+    with (
+        Runtime(settings, tools=RecordingCluster().tools()) as runtime,
+        live_server(create_app(runtime)) as url,
+    ):
+        diff = httpx.post(
+            url + "/v1/iam/diff", json={"policy_a": "get.json", "policy_b": S3_ALL}, headers=RITA
+        )
+        assert diff.status_code == 200, diff.text
+        assert diff.json()["relation"] == "less_permissive"
+        repaired = httpx.post(
+            url + "/v1/iam/repair", json={"policy": S3_ALL, "spec": "spec.json"}, headers=RITA
+        )
+        assert repaired.status_code == 200, repaired.text
+        for body, pointer in (
+            ({"policy_a": str(outside / "all.json"), "policy_b": S3_ALL}, "/body/policy_a"),
+            ({"policy_a": "../outside/all.json", "policy_b": S3_ALL}, "/body/policy_a"),
+            ({"policy_a": S3_ALL, "policy_b": "link.json"}, "/body/policy_b"),
+        ):
+            refused = httpx.post(url + "/v1/iam/diff", json=body, headers=RITA)
+            assert refused.status_code == 422, refused.text
+            assert refused.json()["errors"][0]["pointer"] == pointer
+            assert "outside the server's workspace" in refused.json()["detail"]
+        escaped = httpx.post(
+            url + "/v1/iam/repair", json={"policy": S3_ALL, "spec": "spec-out.json"}, headers=RITA
+        )
+        assert escaped.status_code == 422
+        assert escaped.json()["errors"][0]["pointer"] == "/body/spec/reference"
+        missing = httpx.post(
+            url + "/v1/iam/diff", json={"policy_a": "nope.json", "policy_b": S3_ALL}, headers=RITA
+        )
+        assert missing.status_code == 422
+        assert str(workspace) not in missing.text  # the workspace's own path stays on the server
 
 
 def test_domain_calls_need_a_token_and_any_role_will_do(url: str) -> None:
