@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 THREAD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+CHOSEN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,116}$"
+"""A chosen id leaves room for the owner's suffix (11 characters) within THREAD_ID_PATTERN."""
 
 
 class _Input(BaseModel):
@@ -36,7 +38,14 @@ class ThreadCreate(_Input):
     """Start a thread. Leave `thread_id` out to get a fresh random one."""
 
     title: str = Field(default="", max_length=200, description="Shown in the thread list.")
-    thread_id: str | None = Field(default=None, pattern=THREAD_ID_PATTERN)
+    thread_id: str | None = Field(
+        default=None,
+        pattern=CHOSEN_ID_PATTERN,
+        description=(
+            "An id of your choosing. It is made yours with a suffix (`pay-1` → `pay-1.3f9a2c1b7e`): use the "
+            "`thread_id` of the answer from then on. Two users may choose the same id without meeting."
+        ),
+    )
 
 
 class MessageIn(_Input):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from typing import Annotated
 
@@ -13,7 +14,7 @@ from server.models import THREAD_ID_PATTERN, MessageOut, ThreadCreate, ThreadDet
 from server.problems import PROBLEM_RESPONSES
 from server.state import CurrentPrincipal, CurrentState
 
-__all__ = ["ThreadIdPath", "router", "transcript"]
+__all__ = ["ThreadIdPath", "owned_id", "router", "transcript"]
 
 router = APIRouter(prefix="/v1/threads", tags=["threads"], responses=PROBLEM_RESPONSES)
 
@@ -46,11 +47,24 @@ def transcript(messages: list[AnyMessage]) -> list[MessageOut]:
     return out
 
 
+def owned_id(chosen: str, user: str) -> str:
+    """The id of the thread `user` asks to create as `chosen`. Ids are global, so a bare chosen id taken by
+    someone else could only be refused, and the refusal would tell the caller it exists: the owner's suffix
+    gives every user their own ids."""
+    return f"{chosen}.{hashlib.sha256(user.encode()).hexdigest()[:10]}"
+
+
 @router.post("", status_code=201, summary="Start a thread")
 def create_thread(body: ThreadCreate, state: CurrentState, principal: CurrentPrincipal) -> ThreadOut:
-    thread_id = body.thread_id or uuid.uuid4().hex
-    if body.thread_id is not None and state.runtime.store.thread(thread_id) is not None:
-        raise HTTPException(409, f"thread {thread_id} already exists; pick another id or leave it out")
+    if body.thread_id is None:
+        thread_id = uuid.uuid4().hex
+    else:
+        thread_id = owned_id(body.thread_id, principal.user)
+        if state.runtime.store.thread(thread_id) is not None:
+            raise HTTPException(
+                409,
+                f"you already have thread {body.thread_id} ({thread_id}); pick another id or leave it out",
+            )
     return _out(state.runtime.store.touch_thread(thread_id, principal.user, body.title, "idle"))
 
 

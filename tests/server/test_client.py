@@ -61,7 +61,8 @@ def test_stream_yields_typed_events(url: str) -> None:
         events = list(client.stream("list pods in payments", thread_id=thread.thread_id))
     assert [e.type for e in events[:4]] == ["start", "route", "tool_call", "tool_result"]
     assert events[-1].type == "final"
-    assert events[-1].thread_id == "pods-1"
+    assert events[-1].thread_id == thread.thread_id
+    assert thread.thread_id.startswith("pods-1.")  # a chosen id is made its owner's
 
 
 def test_errors_are_raised_with_the_servers_detail(url: str) -> None:

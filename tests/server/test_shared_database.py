@@ -56,11 +56,11 @@ def test_thread_started_over_http_is_approved_in_the_cli(
     checkpoint_url: str, cluster: RecordingCluster
 ) -> None:
     with _server(checkpoint_url, cluster) as runtime, TestClient(create_app(runtime)) as client:
-        client.post("/v1/threads", json={"thread_id": "web-1"}, headers=ALICE)
+        web = client.post("/v1/threads", json={"thread_id": "web-1"}, headers=ALICE).json()["thread_id"]
         client.post(
-            "/v1/threads/web-1/messages", json={"text": "scale deploy web to 5 in shop"}, headers=ALICE
+            f"/v1/threads/{web}/messages", json={"text": "scale deploy web to 5 in shop"}, headers=ALICE
         )
-    approved = CliRunner().invoke(cli.app, ["approve", "web-1", "--comment", "from the terminal"])
+    approved = CliRunner().invoke(cli.app, ["approve", web, "--comment", "from the terminal"])
     assert approved.exit_code == 0, approved.output
     assert cluster.replicas["shop/web"] == 5
 

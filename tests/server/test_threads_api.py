@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from server.threads import owned_id
 from tests.server.conftest import ALICE, OLGA, Served, new_thread, send
 
 
@@ -9,11 +10,12 @@ def test_create_then_list_and_read(served: Served) -> None:
     client = served.client
     response = client.post("/v1/threads", json={"title": "payments", "thread_id": "pay-1"}, headers=ALICE)
     assert response.status_code == 201
-    assert response.json()["thread_id"] == "pay-1"
+    thread_id = response.json()["thread_id"]
+    assert thread_id == owned_id("pay-1", "alice") and thread_id.startswith("pay-1.")
     assert response.json()["status"] == "idle"
     [listed] = client.get("/v1/threads", headers=ALICE).json()
-    assert (listed["thread_id"], listed["title"]) == ("pay-1", "payments")
-    detail = client.get("/v1/threads/pay-1", headers=ALICE).json()
+    assert (listed["thread_id"], listed["title"]) == (thread_id, "payments")
+    detail = client.get(f"/v1/threads/{thread_id}", headers=ALICE).json()
     assert detail["messages"] == []
     assert detail["pending"] is None
 
@@ -23,12 +25,28 @@ def test_fresh_ids_are_unique(served: Served) -> None:
     assert len(ids) == 3
 
 
-def test_taken_id_is_a_conflict(served: Served) -> None:
+def test_choosing_your_own_id_twice_is_a_conflict(served: Served) -> None:
     new = {"thread_id": "dup-1"}
     assert served.client.post("/v1/threads", json=new, headers=ALICE).status_code == 201
-    response = served.client.post("/v1/threads", json=new, headers=OLGA)
+    response = served.client.post("/v1/threads", json=new, headers=ALICE)
     assert response.status_code == 409
-    assert "already exists" in response.json()["detail"]
+    assert "you already have thread dup-1" in response.json()["detail"]
+
+
+def test_choosing_another_users_id_reveals_nothing(served: Served) -> None:
+    """Olga chooses the id Alice has, and one nobody has: the two answers differ only by the id she chose."""
+    alices = served.client.post("/v1/threads", json={"thread_id": "taken-1"}, headers=ALICE).json()
+    on_taken = served.client.post("/v1/threads", json={"thread_id": "taken-1"}, headers=OLGA)
+    on_free = served.client.post("/v1/threads", json={"thread_id": "free-1"}, headers=OLGA)
+    assert on_taken.status_code == on_free.status_code == 201
+    taken, free = on_taken.json(), on_free.json()
+    assert taken["thread_id"] == owned_id("taken-1", "olga") != alices["thread_id"]
+    assert free["thread_id"] == owned_id("free-1", "olga")
+    assert taken.keys() == free.keys() and taken["status"] == free["status"] == "idle"
+    # and each has their own thread under the id they chose
+    assert served.client.get(f"/v1/threads/{alices['thread_id']}", headers=OLGA).status_code == 404
+    assert served.client.get(f"/v1/threads/{taken['thread_id']}", headers=ALICE).status_code == 404
+    assert served.client.get(f"/v1/threads/{taken['thread_id']}", headers=OLGA).status_code == 200
 
 
 def test_thread_detail_has_the_transcript(served: Served) -> None:
