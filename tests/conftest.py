@@ -43,6 +43,8 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
         "OPSGRAPH_API_TOKENS",
         "OPSGRAPH_COST_PRICES",
         "OPSGRAPH_PROMETHEUS_URL",
+        "OPSGRAPH_WORKSPACE",
+        "OPSGRAPH_MAX_BODY_BYTES",
     ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("OPSGRAPH_DATA_DIR", str(tmp_path / "data"))
