@@ -33,7 +33,7 @@ class _RefusesTheKey(BaseHTTPRequestHandler):
         body = json.dumps(
             {"error": {"message": f"Incorrect API key provided: {given}", "type": "invalid_request_error"}}
         )
-        self.send_response(401)
+        self.send_response(400)  # a status whose message the runtime passes on
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
