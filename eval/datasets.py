@@ -87,13 +87,14 @@ class SynthesisRecord(BaseModel):
 
 
 class K8sTask(BaseModel):
-    """A k8s-ai-bench task gradable against an API server without a kubelet."""
+    """A k8s-ai-bench task: a core task, or a gatekeeper audit gradable without a kubelet."""
 
     id: str
     suite: str
     prompt: str
     difficulty: str | None = None
     grader: str
+    disabled: bool = False
     expect: list[dict[str, str]] | None = None
     verifier_summary: str
     gradable_without_kubelet: str

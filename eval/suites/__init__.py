@@ -15,6 +15,7 @@ _BUILTIN: dict[str, str] = {
     "iam-explain": "eval.suites.iam_explain:IamExplainSuite",
     "routing": "eval.suites.routing:RoutingSuite",
     "k8s-tasks": "eval.suites.k8s_tasks:K8sTasksSuite",
+    "kubeintellect": "eval.suites.kubeintellect:KubeIntellectSuite",
     "cost": "eval.suites.cost:CostSuite",
 }
 SUITE_NAMES: tuple[str, ...] = tuple(_BUILTIN)

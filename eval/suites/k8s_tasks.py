@@ -1,18 +1,20 @@
-"""`k8s-tasks`: the k8s-ai-bench tasks gradable without a kubelet, run by our agents on the sandbox.
+"""`k8s-tasks`: k8s-ai-bench's core tasks and gatekeeper audits, run by our agents on the sandbox.
 
-Each case starts its own sandbox (about 0.1 s), creates what the task's setup needs (the task's manifests
-and their namespaces), runs the supervisor on the task's prompt with the run's model (mutating calls are
-approved, as the upstream harness runs kubectl-ai unattended), and grades:
+Each case starts its own sandbox (under a second), creates what the task's setup needs, runs the
+supervisor on the task's prompt with the run's model (mutating calls are approved, as the upstream
+harness runs kubectl-ai unattended), and grades:
 
-- gatekeeper audits (31): upstream's own `expect` checks on the final answer (`contains` / `notContains`
-  of `VIOLATING: <name>` lines);
+- gatekeeper audits (31) and the core tasks graded on the answer (`list-images-for-pods`): upstream's
+  own `expect` checks (`contains` / `notContains`);
 - `create-network-policy`: the NetworkPolicy `np` in `ns1` must exist and its egress rules equal the
   task's `desired-policy.yaml` (upstream's verify.sh compares the same, normalised);
-- `create-simple-rbac`, `fix-rbac-wrong-resource`: access checks as SubjectAccessReviews, after a setup
-  written here (`eval/k8s_rbac_tasks.py`; upstream's setup scripts are not shipped).
+- `create-simple-rbac`, `fix-rbac-wrong-resource`: access checks as SubjectAccessReviews
+  (`eval/k8s_rbac_tasks.py`);
+- the other core tasks: the resulting objects, and inside containers through exec where upstream's
+  verify.sh looks there (`eval/k8s_core_tasks.py`; setups and checks written here from each task's
+  prompt and verifier summary, since upstream's scripts are not shipped).
 
-`setup-dev-cluster` is shipped but not run: its multi-tenant setup and checks (quotas, network policies,
-per-user access in six namespaces) are not written yet. The summary lists it as not graded.
+Tasks listed in `NOT_GRADED` are shipped but not run; the summary says why.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ from typing import Any
 
 from eval.case import Case, CaseOutcome, CaseResult
 from eval.datasets import load_k8s_tasks
+from eval.k8s_core_tasks import CORE_TASKS, NOT_GRADED, apply_manifests, grade_core, setup_core
 from eval.k8s_rbac_tasks import RBAC_TASKS, grade_rbac, setup_rbac
 from eval.suite import CaseEnv, Chart, RunOptions, Suite, SuiteSummary, Table, missing_modules
 
 __all__ = ["NOT_GRADED", "K8sTasksSuite", "grade_expect", "same_egress"]
 
-NOT_GRADED = ("setup-dev-cluster",)
 _MAX_APPROVALS = 10
 
 
@@ -55,33 +57,6 @@ def _normal(value: Any) -> Any:
 def same_egress(actual: Any, desired: Any) -> bool:
     """Egress rules equal up to order, empty fields and number-vs-string ports."""
     return bool(_normal(actual) == _normal(desired))
-
-
-def _apply(api: Any, texts: list[str], extra_namespaces: tuple[str, ...] = ()) -> None:
-    """`kubectl apply` of the manifests: namespaces first, then each object created or replaced."""
-    import yaml  # type: ignore[import-untyped]
-    from kubernetes import client
-    from kubernetes.dynamic import DynamicClient
-    from kubernetes.dynamic.exceptions import ConflictError
-
-    docs = [d for text in texts for d in yaml.safe_load_all(text) if isinstance(d, dict)]
-    namespaces = {d.get("metadata", {}).get("namespace") for d in docs} | set(extra_namespaces)
-    core: Any = client.CoreV1Api(api)
-    existing = {n.metadata.name for n in core.list_namespace().items}
-    for ns in sorted(n for n in namespaces if n and n not in existing):
-        core.create_namespace({"metadata": {"name": ns}})
-    dynamic: Any = DynamicClient(api)  # type: ignore[no-untyped-call]
-    for doc in docs:
-        if doc.get("kind") == "Namespace":
-            continue
-        resource = dynamic.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
-        namespace = doc["metadata"].get("namespace")
-        try:
-            resource.create(body=doc, namespace=namespace)
-        except ConflictError:  # the same object twice in the manifests: the later one wins, as with apply
-            current = resource.get(name=doc["metadata"]["name"], namespace=namespace)
-            doc["metadata"]["resourceVersion"] = current.metadata.resourceVersion
-            resource.replace(body=doc, namespace=namespace)
 
 
 class K8sTasksSuite(Suite):
@@ -117,11 +92,13 @@ class K8sTasksSuite(Suite):
                 text for name, text in sorted(task["files"].items()) if name.startswith("artifacts/")
             ]
             if task["id"] == "create-network-policy":
-                _apply(api, [], extra_namespaces=("ns1", "ns2"))
+                apply_manifests(api, [], extra_namespaces=("ns1", "ns2"))
             elif task["id"] in RBAC_TASKS:
                 setup_rbac(api, task["id"])
+            elif task["suite"] == "core":
+                setup_core(api, task)
             else:
-                _apply(api, artifacts)
+                apply_manifests(api, artifacts)
             settings = load_settings(
                 kubeconfig=sandbox.kubeconfig,
                 checkpoint_url="memory",
@@ -141,6 +118,8 @@ class K8sTasksSuite(Suite):
                 failed = grade_expect(answer, task["expect"])
             elif task["id"] in RBAC_TASKS:
                 failed = grade_rbac(api, task["id"])
+            elif task["id"] in CORE_TASKS:
+                failed = grade_core(api, task["id"])
             else:
                 failed = self._check_network_policy(client.NetworkingV1Api(api), task)
             api.close()
@@ -186,7 +165,8 @@ class K8sTasksSuite(Suite):
             metrics={
                 "pass_rate": rate,
                 "by_suite": rates,
-                "not_graded": list(NOT_GRADED),
+                "not_graded": sorted(NOT_GRADED),
+                "solved": sum(r.status == "pass" for r in results),
             },
             tables=[
                 Table(
@@ -197,13 +177,7 @@ class K8sTasksSuite(Suite):
                 Table(
                     title="Shipped but not graded",
                     headers=["task", "why"],
-                    rows=[
-                        [
-                            t,
-                            "upstream setup script not shipped; its multi-tenant setup and checks are not written yet",
-                        ]
-                        for t in NOT_GRADED
-                    ],
+                    rows=[[t, why] for t, why in sorted(NOT_GRADED.items())],
                 ),
             ],
             charts=[

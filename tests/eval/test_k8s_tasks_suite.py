@@ -66,7 +66,11 @@ def test_gatekeeper_audit_graded_on_the_answer(tmp_path: Path, monkeypatch: pyte
 def test_offline_model_runs_the_tasks_and_fails_them_honestly(tmp_path: Path) -> None:
     outcome = run_suite("k8s-tasks", RunOptions(limit=1), tmp_path)
     assert [r.status for r in outcome.results] == ["fail"]
-    assert outcome.summary["metrics"]["not_graded"] == ["setup-dev-cluster"]
+    assert outcome.summary["metrics"]["not_graded"] == [
+        "debug-app-logs",
+        "fix-oomkilled",
+        "setup-dev-cluster",
+    ]
 
 
 def test_grading_helpers() -> None:

@@ -36,5 +36,6 @@ def test_public_names() -> None:
         "iam-explain",
         "routing",
         "k8s-tasks",
+        "kubeintellect",
         "cost",
     }
