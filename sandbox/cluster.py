@@ -67,6 +67,10 @@ class Cluster:
         self._next_ip = int(ipaddress.ip_address("10.96.0.10"))
         self.store.listeners.append(self._pending.append)
         self.extras: dict[str, Any] = {}
+        self.loading = False
+        """While a scenario loads: time-based waits (a Job's retry back-off) are taken as already past."""
+        self.quiet = False
+        """While set, controllers record no events (a scenario's ages being settled)."""
         self._event_index: dict[tuple[str, str, str], str] = {}
         """(involved uid, reason, message) → the event that counts them."""
 
@@ -361,6 +365,8 @@ class Cluster:
         self, involved: dict[str, Any], event_type: str, reason: str, message: str, component: str
     ) -> None:
         """An Event about `involved`, aggregated with an identical earlier one (count + 1), as kubelets do."""
+        if self.quiet:
+            return
         events = resource("events")
         meta = involved["metadata"]
         namespace = meta.get("namespace") or "default"

@@ -32,6 +32,10 @@ def _container_defaults(container: dict[str, Any]) -> None:
     for probe_name in ("livenessProbe", "readinessProbe", "startupProbe"):
         probe = container.get(probe_name)
         if isinstance(probe, dict):
+            if isinstance(probe.get("httpGet"), dict):
+                probe["httpGet"].setdefault(
+                    "scheme", "HTTP"
+                )  # `kubectl describe` then shows http-get http://:8080/
             probe.setdefault("timeoutSeconds", 1)
             probe.setdefault("periodSeconds", 10)
             probe.setdefault("successThreshold", 1)

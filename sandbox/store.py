@@ -258,6 +258,20 @@ class Store:
             self._commit("DELETED", rt, gone, old)
             return gone
 
+    def restamp(self, rt: ResourceType, obj: dict[str, Any], created: str) -> None:
+        """Replace a stored object in place with another creationTimestamp, without a change record.
+
+        Only for giving a scenario its ages while it loads (`sandbox.aging`), before anyone watches.
+        """
+        with self.lock:
+            meta = obj["metadata"]
+            key = (meta.get("namespace", "") if rt.namespaced else "", meta["name"])
+            old = self._tables.get(rt.key, {}).get(key)
+            if old is None:
+                return
+            self._encoded.pop(_cache_key(old), None)
+            self._tables[rt.key][key] = {**obj, "metadata": {**meta, "creationTimestamp": created}}
+
     # watch -------------------------------------------------------------------------------------
     def changes_since(self, rv: int) -> Iterable[Change]:
         """Changes after `rv`; 410 Gone when the log no longer reaches back that far."""

@@ -62,6 +62,23 @@ def pod_status_text(pod: dict[str, Any]) -> str:
     return str(reason)
 
 
+def _containers(obj: dict[str, Any]) -> tuple[str, str]:
+    containers = (((obj.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
+    return ",".join(c.get("name", "") for c in containers), ",".join(c.get("image", "") for c in containers)
+
+
+def _selector(obj: dict[str, Any]) -> str:
+    selector = (obj.get("spec") or {}).get("selector") or {}
+    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
+    for expr in selector.get("matchExpressions") or []:
+        op = {"In": "in", "NotIn": "notin"}.get(expr.get("operator", ""), "")
+        if op:
+            parts.append(f"{expr.get('key')} {op} ({','.join(expr.get('values') or [])})")
+        else:
+            parts.append(("!" if expr.get("operator") == "DoesNotExist" else "") + str(expr.get("key")))
+    return ",".join(parts) or "<none>"
+
+
 def _pod(obj: dict[str, Any]) -> list[Any]:
     statuses = (obj.get("status") or {}).get("containerStatuses") or []
     ready = sum(1 for s in statuses if s.get("ready"))
@@ -74,7 +91,17 @@ def _pod(obj: dict[str, Any]) -> list[Any]:
         human_age(obj["metadata"].get("creationTimestamp")),
         (obj.get("status") or {}).get("podIP") or "<none>",
         obj["spec"].get("nodeName") or "<none>",
+        (obj.get("status") or {}).get("nominatedNodeName") or "<none>",
+        _readiness_gates(obj),
     ]
+
+
+def _readiness_gates(obj: dict[str, Any]) -> str:
+    gates = obj["spec"].get("readinessGates") or []
+    if not gates:
+        return "<none>"
+    conditions = {c.get("type"): c.get("status") for c in (obj.get("status") or {}).get("conditions") or []}
+    return f"{sum(1 for g in gates if conditions.get(g.get('conditionType')) == 'True')}/{len(gates)}"
 
 
 def _deployment(obj: dict[str, Any]) -> list[Any]:
@@ -84,6 +111,8 @@ def _deployment(obj: dict[str, Any]) -> list[Any]:
         s.get("updatedReplicas", 0),
         s.get("availableReplicas", 0),
         human_age(obj["metadata"].get("creationTimestamp")),
+        *_containers(obj),
+        _selector(obj),
     ]
 
 
@@ -94,6 +123,8 @@ def _replicaset(obj: dict[str, Any]) -> list[Any]:
         s.get("replicas", 0),
         s.get("readyReplicas", 0),
         human_age(obj["metadata"].get("creationTimestamp")),
+        *_containers(obj),
+        _selector(obj),
     ]
 
 
@@ -108,6 +139,7 @@ def _service(obj: dict[str, Any]) -> list[Any]:
         "<none>",
         ports,
         human_age(obj["metadata"].get("creationTimestamp")),
+        ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items())) or "<none>",
     ]
 
 
@@ -120,8 +152,19 @@ def _node(obj: dict[str, Any]) -> list[Any]:
     roles = (
         ",".join(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/")) or "<none>"
     )
-    version = ((obj.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")
-    return [status, roles, human_age(obj["metadata"].get("creationTimestamp")), version]
+    info = (obj.get("status") or {}).get("nodeInfo") or {}
+    addresses = {a.get("type"): a.get("address") for a in (obj.get("status") or {}).get("addresses") or []}
+    return [
+        status,
+        roles,
+        human_age(obj["metadata"].get("creationTimestamp")),
+        info.get("kubeletVersion", ""),
+        addresses.get("InternalIP") or "<none>",
+        addresses.get("ExternalIP") or "<none>",
+        info.get("osImage") or "<unknown>",
+        info.get("kernelVersion") or "<unknown>",
+        info.get("containerRuntimeVersion") or "<unknown>",
+    ]
 
 
 def _event(obj: dict[str, Any]) -> list[Any]:
@@ -246,11 +289,37 @@ def _age(obj: dict[str, Any]) -> list[Any]:
 
 
 _COLUMNS: dict[str, tuple[list[str], Row, list[str]]] = {
-    "Pod": (["Ready", "Status", "Restarts", "Age", "IP", "Node"], _pod, ["IP", "Node"]),
-    "Deployment": (["Ready", "Up-to-date", "Available", "Age"], _deployment, []),
-    "ReplicaSet": (["Desired", "Current", "Ready", "Age"], _replicaset, []),
-    "Service": (["Type", "Cluster-IP", "External-IP", "Port(s)", "Age"], _service, []),
-    "Node": (["Status", "Roles", "Age", "Version"], _node, []),
+    "Pod": (
+        ["Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"],
+        _pod,
+        ["IP", "Node", "Nominated Node", "Readiness Gates"],
+    ),
+    "Deployment": (
+        ["Ready", "Up-to-date", "Available", "Age", "Containers", "Images", "Selector"],
+        _deployment,
+        ["Containers", "Images", "Selector"],
+    ),
+    "ReplicaSet": (
+        ["Desired", "Current", "Ready", "Age", "Containers", "Images", "Selector"],
+        _replicaset,
+        ["Containers", "Images", "Selector"],
+    ),
+    "Service": (["Type", "Cluster-IP", "External-IP", "Port(s)", "Age", "Selector"], _service, ["Selector"]),
+    "Node": (
+        [
+            "Status",
+            "Roles",
+            "Age",
+            "Version",
+            "Internal-IP",
+            "External-IP",
+            "OS-Image",
+            "Kernel-Version",
+            "Container-Runtime",
+        ],
+        _node,
+        ["Internal-IP", "External-IP", "OS-Image", "Kernel-Version", "Container-Runtime"],
+    ),
     "Event": (["Last Seen", "Type", "Reason", "Object", "Message"], _event, []),
     "Namespace": (["Status", "Age"], _namespace, []),
     "ConfigMap": (["Data", "Age"], _configmap, []),

@@ -8,6 +8,7 @@ from sandbox.controllers.endpoints import reconcile_endpoints
 from sandbox.controllers.gc import reconcile_garbage
 from sandbox.controllers.kubelet import Kubelet
 from sandbox.controllers.namespaces import reconcile_namespaces
+from sandbox.controllers.nodes import reconcile_nodes
 from sandbox.controllers.scheduler import Scheduler
 from sandbox.controllers.sets import reconcile_sets
 from sandbox.controllers.volumes import reconcile_volumes
@@ -22,6 +23,7 @@ def all_controllers() -> list[Reconciler]:
     return [
         reconcile_namespaces,
         reconcile_crds,
+        reconcile_nodes,
         reconcile_garbage,
         reconcile_workloads,
         reconcile_sets,

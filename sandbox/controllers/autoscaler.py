@@ -18,6 +18,10 @@ from sandbox.store import Change, now_rfc3339
 __all__ = ["Autoscaler"]
 
 _TOLERANCE = 0.1
+_DOWN_WINDOW = 300
+_UP_WINDOW = 0
+clock = time.time
+"""The autoscaler's notion of now (its stabilisation window); tests move it."""
 
 
 def _utilisation(cluster: Cluster, namespace: str, selector: dict[str, str]) -> int | None:
@@ -42,7 +46,40 @@ def _utilisation(cluster: Cluster, namespace: str, selector: dict[str, str]) -> 
     return round(100 * used / requested) if requested else None
 
 
+def _window(hpa: dict[str, Any], direction: str, default: int) -> int:
+    rules = (hpa["spec"].get("behavior") or {}).get(direction) or {}
+    value = rules.get("stabilizationWindowSeconds")
+    return default if value is None else int(value)
+
+
 class Autoscaler:
+    """Scales Deployments as the HPA controller does: a recommendation every sync, scale-up limited to
+    max(4 pods, 100 %) a step, and scale-down only to the highest recommendation of the stabilisation
+    window (`behavior.scaleDown.stabilizationWindowSeconds`, 300 s by default), so a brief dip in load
+    does not remove pods."""
+
+    def __init__(self) -> None:
+        self.recommendations: dict[str, list[tuple[float, int]]] = {}
+
+    def _stabilise(self, hpa: dict[str, Any], current: int, raw: int) -> tuple[int, str]:
+        now = clock()
+        down, up = _window(hpa, "scaleDown", _DOWN_WINDOW), _window(hpa, "scaleUp", _UP_WINDOW)
+        # a new HPA starts its history with the current size, as the HPA controller does
+        history = self.recommendations.setdefault(hpa["metadata"]["uid"], [(now, current)])
+        history.append((now, raw))
+        history[:] = [(t, r) for t, r in history if now - t <= max(down, up)]
+        up_floor = min((r for t, r in history if now - t < up), default=raw)
+        down_ceiling = max((r for t, r in history if now - t < down), default=raw)
+        if current < up_floor:
+            return min(up_floor, max(current * 2, current + 4)), "ScaleUpLimit" if up_floor > max(
+                current * 2, current + 4
+            ) else ""
+        if current > down_ceiling:
+            return down_ceiling, ""
+        if raw < current:
+            return current, "ScaleDownStabilized"
+        return current, ""
+
     def sync(self, cluster: Cluster, hpa: dict[str, Any]) -> None:
         ref = hpa["spec"].get("scaleTargetRef") or {}
         ns = hpa["metadata"]["namespace"]
@@ -61,6 +98,7 @@ class Autoscaler:
         if wanted and utilisation is not None and abs(utilisation / wanted - 1) > _TOLERANCE:
             desired = math.ceil(current * utilisation / wanted)
         desired = min(max(desired, low), high)
+        desired, held = self._stabilise(hpa, current, desired)
         if desired != current:
             cluster.store.update(deployments, {**target, "spec": {**target["spec"], "replicas": desired}})
             above = "above" if desired > current else "below"
@@ -80,14 +118,27 @@ class Autoscaler:
                 }
             ]
         old = hpa.get("status") or {}
-        if {k: old.get(k) for k in status} != status:
+        reason = "SucceededRescale" if desired != current else held or "ReadyForNewScale"
+        old_reason = next(
+            (c.get("reason") for c in old.get("conditions") or [] if c.get("type") == "AbleToScale"), None
+        )
+        if {k: old.get(k) for k in status} != status or old_reason != reason:
             if desired != current:
                 status["lastScaleTime"] = now_rfc3339()
+            elif old.get("lastScaleTime"):
+                status["lastScaleTime"] = old["lastScaleTime"]
+            messages = {
+                "SucceededRescale": f"the HPA controller was able to update the target scale to {desired}",
+                "ReadyForNewScale": "recommended size matches current size",
+                "ScaleDownStabilized": "recent recommendations were higher than current one, applying the highest recent recommendation",
+                "ScaleUpLimit": "the desired replica count is increasing faster than the maximum scale rate",
+            }
             status["conditions"] = [
                 {
                     "type": "AbleToScale",
                     "status": "True",
-                    "reason": "SucceededRescale" if desired != current else "ReadyForNewScale",
+                    "reason": reason,
+                    "message": messages[reason],
                     "lastTransitionTime": now_rfc3339(),
                 }
             ]

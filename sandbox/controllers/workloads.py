@@ -15,6 +15,10 @@ from sandbox.store import Change, now_rfc3339, parse_rfc3339
 __all__ = ["controller_ref", "pod_ready", "pod_template_hash", "reconcile_workloads"]
 
 _REVISION = "deployment.kubernetes.io/revision"
+_BACKOFF = 10.0
+_MAX_BACKOFF = 360.0
+clock = time.time
+"""The job controller's notion of now (its retry back-off); tests move it."""
 _NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 
 
@@ -414,6 +418,11 @@ def _sync_job(cluster: Cluster, job: dict[str, Any]) -> None:
     active = [p for p in pods if _alive(p)]
     spec = job["spec"]
     want = min(spec.get("parallelism", 1), spec.get("completions", 1) - succeeded)
+    if failed and want > len(active) and not cluster.loading:
+        # the job controller waits 10 s × 2^(failures − 1), at most 6 minutes, before it retries
+        last = max(parse_rfc3339(p["metadata"]["creationTimestamp"]) for p in pods if _failed(p))
+        if clock() < last + min(_BACKOFF * 2 ** (failed - 1), _MAX_BACKOFF):
+            want = len(active)
     if failed <= spec.get("backoffLimit", 6) and not spec.get("suspend"):
         labels = {
             "batch.kubernetes.io/job-name": job["metadata"]["name"],
@@ -455,6 +464,10 @@ def _sync_job(cluster: Cluster, job: dict[str, Any]) -> None:
         cluster.store.update(resource("jobs", "batch"), {**fresh, "status": status}, subresource="status")
 
 
+def _failed(pod: dict[str, Any]) -> bool:
+    return (pod.get("status") or {}).get("phase") == "Failed"
+
+
 def _semantic(status: dict[str, Any]) -> Any:
     return {k: v for k, v in status.items() if k not in ("startTime", "completionTime", "conditions")} | {
         "conditions": [c.get("type") for c in status.get("conditions") or []]
@@ -475,7 +488,11 @@ def _owner(
 
 
 def _tick(cluster: Cluster) -> None:
-    """Time passes: a rollout that has not finished may now be past its progress deadline."""
+    """Time passes: a rollout may now be past its progress deadline; a failed Job's back-off may be over."""
+    for job in cluster.store.list(resource("jobs", "batch")):
+        ended = {c.get("type") for c in (job.get("status") or {}).get("conditions") or []}
+        if (job.get("status") or {}).get("failed") and not {"Complete", "Failed"} & ended:
+            _sync_job(cluster, job)
     for dep in cluster.store.list(resource("deployments", "apps")):
         conditions = {c.get("type"): c for c in (dep.get("status") or {}).get("conditions") or []}
         if (conditions.get("Progressing") or {}).get("reason") == "ReplicaSetUpdated":

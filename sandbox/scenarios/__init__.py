@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from sandbox.aging import age_scenario
 from sandbox.cluster import Cluster
 from sandbox.scenarios.base import load_base
 from sandbox.scenarios.kagent import load_kagent
@@ -32,4 +34,10 @@ def load_scenario(cluster: Cluster, name: str) -> None:
     entry = SCENARIOS.get(name)
     if entry is None:
         raise ValueError(f"unknown scenario {name!r}; known: {', '.join(sorted(SCENARIOS))}")
-    entry[1](cluster)
+    loaded_at = time.time()
+    cluster.loading = True
+    try:
+        entry[1](cluster)
+    finally:
+        cluster.loading = False
+    age_scenario(cluster, loaded_at)
