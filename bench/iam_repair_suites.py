@@ -22,7 +22,7 @@ from typing import Any
 from policies import load_catalog, parse_policy
 from policies.model import ConditionClause, Policy, Statement
 from policies.request import Request
-from verifiers.iam.evaluate import evaluate
+from verifiers.iam.evaluate import account_id, evaluate
 from verifiers.iam.repair.spec import request_key
 
 __all__ = ["FIXTURE_POLICIES", "corpus_originals", "generate_suite", "main"]
@@ -110,7 +110,10 @@ def _draw(policy: Policy, rng: random.Random, catalog_actions: list[str]) -> Req
         )
     elif roll < 0.35:  # an action of another service on this resource
         action = rng.choice(catalog_actions)
-    return Request(action=action, resource=resource, principal=PRINCIPAL, context=context)
+    # The caller is in the resource's account: across accounts an identity policy alone allows nothing.
+    account = account_id(resource)
+    principal = PRINCIPAL if account is None else PRINCIPAL.replace("123456789012", account)
+    return Request(action=action, resource=resource, principal=principal, context=context)
 
 
 def generate_suite(policy_doc: dict[str, Any], n: int, seed: int, flip_share: float = 0.2) -> dict[str, Any]:

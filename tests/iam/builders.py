@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from policies import ContextValue, Policy, Request, parse_policy
+from policies import ContextValue, Policy, PolicySet, Request, parse_policy
 
 __all__ = ["V12", "allow", "allowed", "ctx_req", "deny", "policy", "req", "when"]
 
@@ -44,7 +44,7 @@ def ctx_req(context: dict[str, ContextValue], **fields: Any) -> Request:
     )
 
 
-def allowed(p: Policy, r: Request) -> bool:
+def allowed(p: Policy | PolicySet, r: Request) -> bool:
     """The decision of both engines, which must agree (a unit test of a rule checks each engine)."""
     from verifiers.iam import decide, evaluate
 

@@ -140,13 +140,14 @@ def test_boundary_and_scp_must_also_allow() -> None:
 
 
 def test_resource_policy_same_and_cross_account() -> None:
-    # Same account: an allow in either the identity or the resource policy suffices; cross account: both.
+    # Same account: an allow in either the identity or a resource policy naming the principal suffices;
+    # cross account: both (more cases, with the AWS pages, in test_aws_semantics.py).
     bucket = parse_policy(
         {
             "Statement": [
                 {
                     "Effect": "Allow",
-                    "Principal": {"AWS": "111111111111"},
+                    "Principal": {"AWS": "arn:aws:iam::111111111111:user/a"},
                     "Action": "s3:GetObject",
                     "Resource": "*",
                 }

@@ -5,8 +5,10 @@ Rules (each is tested in tests/iam/test_conditions.py):
   request value matches none of them (NOR).
 - A missing key makes a positive operator false and a negated one true; `...IfExists` makes any operator
   true on a missing key; `Null` tests presence.
-- `ForAllValues` holds on a missing or empty key, and when every request value satisfies the operator;
-  `ForAnyValue` needs one value that does. Without a qualifier, a multivalued key makes the operator false.
+- `ForAllValues` holds on a missing key or an empty data set (an empty list, or values that are all the
+  empty string), and when every request value satisfies the operator; `ForAnyValue` needs one value that
+  does. An empty-string value is not data for either. Without a qualifier, a multivalued key makes the
+  operator false.
 - A request value that does not parse as the operator's type (number, date, IP, bool, ARN) makes the
   operator false, negated or not; so does a policy value that does not parse, or a policy variable that
   cannot be resolved, under a negated operator.
@@ -26,7 +28,7 @@ from verifiers.iam.globs import ARN_SHAPE, NEVER, Glob, matches
 from verifiers.iam.semantics import value_glob, value_pieces
 from verifiers.iam.values import parse_bool, parse_date, parse_ip, parse_network, parse_number
 
-__all__ = ["clause_holds", "request_resolver", "string_glob"]
+__all__ = ["clause_holds", "data_set", "request_resolver", "string_glob"]
 
 
 def request_resolver(request: Request) -> Callable[[Piece], str | None]:
@@ -127,6 +129,13 @@ def _single(op: Operator, clause: ConditionClause, value: str, request: Request,
     return any(results)
 
 
+def data_set(value: str | list[str] | None) -> list[str]:
+    """The values a set operator ranges over: none for a missing key, and never the empty string."""
+    if value is None:
+        return []
+    return [v for v in ([value] if isinstance(value, str) else value) if v != ""]
+
+
 def clause_holds(clause: ConditionClause, request: Request, variables: bool) -> bool:
     """Whether one condition clause holds for a request; `variables` is the policy's Version support."""
     op = clause.op
@@ -135,15 +144,9 @@ def clause_holds(clause: ConditionClause, request: Request, variables: bool) -> 
         goal = "true" if value is None else "false"
         return any(v.lower() == goal for v in clause.values)
     if op.qualifier == "ForAllValues":
-        if value is None:
-            return True
-        values = [value] if isinstance(value, str) else value
-        return all(_single(op, clause, v, request, variables) for v in values)
+        return all(_single(op, clause, v, request, variables) for v in data_set(value))
     if op.qualifier == "ForAnyValue":
-        if value is None:
-            return False
-        values = [value] if isinstance(value, str) else value
-        return any(_single(op, clause, v, request, variables) for v in values)
+        return any(_single(op, clause, v, request, variables) for v in data_set(value))
     if value is None:
         return op.if_exists or op.negated
     if isinstance(value, list):

@@ -1,7 +1,7 @@
 """Encode policies into Z3 over a symbolic request `Space`, mirroring the concrete evaluator rule by rule.
 
 `encode_policy(space, policy)` is the formula "this policy allows the request" (an Allow applies and
-no Deny); `encode_set` combines policy types as AWS does for same-account requests. The parts
+no Deny); `encode_set` combines policy types as AWS does, within and across accounts. The parts
 (`encode_statement`, `encode_clause`) are public so that fault localization and repair can reuse them.
 """
 
@@ -18,7 +18,7 @@ from policies.operators import Operator
 from policies.variables import has_variables, split_pattern
 from verifiers.iam.conditions import string_glob
 from verifiers.iam.globs import ARN_SHAPE, Glob, literal_glob
-from verifiers.iam.semantics import action_glob, principal_globs, value_glob
+from verifiers.iam.semantics import PrincipalKind, action_glob, principal_matchers, value_glob
 from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Space, Template, slot_field
 from verifiers.iam.values import parse_date, parse_network, parse_number
 
@@ -28,6 +28,7 @@ __all__ = [
     "encode_policy_parts",
     "encode_set",
     "encode_statement",
+    "principal_match",
     "string_atom",
 ]
 
@@ -158,24 +159,23 @@ def encode_clause(space: Space, clause: ConditionClause, variables: bool) -> z3.
         when_absent = any(v.lower() == "true" for v in clause.values)
         return z3.If(present, z3.BoolVal(when_present), z3.BoolVal(when_absent))
     slots = range(space.slots[key])
+    # A set operator ranges over the used slots that hold data: an empty-string value is no data.
+    data = [z3.And(space.used(key, i), z3.Not(space.empty(key, i))) for i in slots]
     if op.qualifier == "ForAllValues":
         return z3.Or(
             z3.Not(present),
-            z3.And(
-                *[z3.Implies(space.used(key, i), _single(space, clause, op, i, variables)) for i in slots]
-            ),
+            z3.And(*[z3.Implies(data[i], _single(space, clause, op, i, variables)) for i in slots]),
         )
     if op.qualifier == "ForAnyValue":
         return z3.And(
-            present,
-            z3.Or(*[z3.And(space.used(key, i), _single(space, clause, op, i, variables)) for i in slots]),
+            present, z3.Or(*[z3.And(data[i], _single(space, clause, op, i, variables)) for i in slots])
         )
     absent_value = z3.BoolVal(op.if_exists or op.negated)
     return z3.If(present, z3.And(z3.Not(multi), _single(space, clause, op, 0, variables)), absent_value)
 
 
-def encode_statement(space: Space, statement: Statement, variables: bool) -> z3.BoolRef:
-    """ "This statement applies to the request": action, resource, principal and every condition."""
+def _statement_body(space: Space, statement: Statement, variables: bool) -> z3.BoolRef:
+    """Action, resource and conditions: everything but the principal."""
     parts: list[z3.BoolRef] = []
     if statement.action is not None:
         parts.append(z3.Or(*[space.atom(ACTION, _action_glob(a)) for a in statement.action]))
@@ -185,12 +185,37 @@ def encode_statement(space: Space, statement: Statement, variables: bool) -> z3.
         parts.append(z3.Or(*[_resource_atom(space, r, variables) for r in statement.resource]))
     elif statement.not_resource is not None:
         parts.append(z3.Not(z3.Or(*[_resource_atom(space, r, variables) for r in statement.not_resource])))
-    element = statement.principal or statement.not_principal
-    if element is not None:
-        hit = z3.Or(*[space.atom(PRINCIPAL, g) for g in principal_globs(element)])
-        parts.append(hit if statement.principal is not None else z3.Not(hit))
+        # An unresolvable variable in NotResource makes the statement not apply (see evaluate).
+        templates = [
+            t for r in statement.not_resource if isinstance(t := _resource_glob(r, variables), Template)
+        ]
+        parts.extend(space.var_ok(t) for t in templates)
     parts.extend(encode_clause(space, c, variables) for c in statement.condition)
     return z3.And(*parts)
+
+
+def principal_match(space: Space, statement: Statement) -> dict[PrincipalKind, z3.BoolRef]:
+    """How the statement's Principal/NotPrincipal matches the request's principal, by kind (see
+    `verifiers.iam.evaluate.principal_kinds`)."""
+    element = statement.principal or statement.not_principal
+    if element is None:
+        return {"direct": z3.BoolVal(True)}
+    matchers = principal_matchers(element)
+    if statement.not_principal is not None:
+        return {"direct": z3.Not(z3.Or(*[space.atom(PRINCIPAL, g) for _, g in matchers]))}
+    out: dict[PrincipalKind, z3.BoolRef] = {}
+    for kind in ("direct", "role", "account"):
+        atoms = [space.atom(PRINCIPAL, g) for k, g in matchers if k == kind]
+        if atoms:
+            out[kind] = z3.Or(*atoms)
+    return out
+
+
+def encode_statement(space: Space, statement: Statement, variables: bool) -> z3.BoolRef:
+    """ "This statement applies to the request": action, resource, principal and every condition."""
+    return z3.And(
+        _statement_body(space, statement, variables), z3.Or(*principal_match(space, statement).values())
+    )
 
 
 def encode_policy_parts(space: Space, policy: Policy) -> tuple[z3.BoolRef, z3.BoolRef]:
@@ -202,24 +227,64 @@ def encode_policy_parts(space: Space, policy: Policy) -> tuple[z3.BoolRef, z3.Bo
     return z3.Or(*allows), z3.Or(*denies)
 
 
-def encode_policy(space: Space, policy: Policy | Sequence[Policy]) -> z3.BoolRef:
-    """ "The policy (or the union of these identity policies) allows the request"."""
+def encode_policy(
+    space: Space, policy: Policy | Sequence[Policy], *, same_account: bool | None = None
+) -> z3.BoolRef:
+    """ "The policy (or the union of these identity policies) allows the request".
+
+    Identity policies alone allow nothing across accounts. `same_account` fixes that relation for a
+    concrete request; when it is None and no statement prepared in the space has a Principal, the
+    request's principal matters to no formula of the query and this one leaves it out (a witness then
+    has no principal: same account). Prepare every policy of a query before encoding any of them."""
     policies = [policy] if isinstance(policy, Policy) else list(policy)
     parts = [encode_policy_parts(space, p) for p in policies]
-    return z3.And(z3.Or(*[a for a, _ in parts]), z3.Not(z3.Or(*[d for _, d in parts])))
+    allowed = z3.And(z3.Or(*[a for a, _ in parts]), z3.Not(z3.Or(*[d for _, d in parts])))
+    if same_account is not None:
+        return z3.And(allowed, z3.BoolVal(same_account))
+    if space.principals:
+        return z3.And(allowed, space.same_account())
+    return allowed
 
 
-def encode_set(space: Space, pset: PolicySet) -> z3.BoolRef:
-    """A policy set's decision for a same-account request (cross-account needs the accounts, see evaluate)."""
+def _resource_allows(
+    space: Space, policy: Policy, boundary: bool
+) -> tuple[dict[PrincipalKind, z3.BoolRef], z3.BoolRef]:
+    """For a resource policy: (its Allow statements by how they name the principal, some Deny applies).
+    With a permissions boundary on the principal, a Deny with NotPrincipal applies whatever it lists."""
+    space.prepare([policy])
+    variables = policy.supports_variables
+    allows: dict[PrincipalKind, list[z3.BoolRef]] = {"direct": [], "role": [], "account": []}
+    denies = []
+    for st in policy.statements:
+        body = _statement_body(space, st, variables)
+        kinds = principal_match(space, st)
+        if st.effect == "Deny":
+            bounded = boundary and st.not_principal is not None
+            denies.append(body if bounded else z3.And(body, z3.Or(*kinds.values())))
+            continue
+        for kind, hit in kinds.items():
+            allows[kind].append(z3.And(body, hit))
+    return {k: z3.Or(*v) for k, v in allows.items()}, z3.Or(*denies)
+
+
+def encode_set(space: Space, pset: PolicySet, *, same_account: bool | None = None) -> z3.BoolRef:
+    """A policy set's decision (`verifiers.iam.evaluate` rule by rule). `same_account` fixes whether the
+    principal and the resource share an account; None leaves it to the symbolic request."""
     groups = {
         name: [encode_policy_parts(space, p) for p in getattr(pset, name)]
-        for name in ("identity", "resource", "boundary", "session", "scp")
+        for name in ("identity", "boundary", "session", "scp")
     }
-    deny = z3.Or(*[d for g in groups.values() for _, d in g])
-    identity = z3.Or(*[a for a, _ in groups["identity"]])
-    for gate in ("boundary", "session"):
-        if groups[gate]:
-            identity = z3.And(identity, z3.Or(*[a for a, _ in groups[gate]]))
-    allowed = z3.Or(identity, *[a for a, _ in groups["resource"]])
+    resource = [_resource_allows(space, p, bool(pset.boundary)) for p in pset.resource]
+    deny = z3.Or(*[d for g in groups.values() for _, d in g], *[d for _, d in resource])
+    gates = z3.And(*[z3.Or(*[a for a, _ in groups[g]]) for g in ("boundary", "session") if groups[g]])
+    identity_ok = z3.And(z3.Or(*[a for a, _ in groups["identity"]]), gates)
+    by_kind = {k: z3.Or(*[r[k] for r, _ in resource]) for k in ("direct", "role", "account")}
+    same = z3.Or(identity_ok, by_kind["direct"], z3.And(by_kind["role"], gates))
+    cross = z3.And(identity_ok, z3.Or(*by_kind.values()))
+    if same_account is None:
+        relation = space.same_account()
+        allowed = z3.If(relation, same, cross)
+    else:
+        allowed = same if same_account else cross
     scp = z3.And(*[a for a, _ in groups["scp"]])
     return z3.And(z3.Not(deny), scp, allowed)

@@ -2,8 +2,13 @@
 
 Within a policy type, an explicit `Deny` beats any `Allow`, and without an `Allow` the request is
 implicitly denied. Across types (AWS: "Policy evaluation logic"): any explicit deny wins; SCPs, a
-permissions boundary and a session policy must each allow when present; in the same account an identity
-allow or a resource-policy allow suffices, across accounts both are needed.
+permissions boundary and a session policy must each allow when present. In the same account an identity
+allow suffices, and so does a resource-policy allow that names the principal directly (its ARN, or `*`);
+one that names the principal's role (the request comes from a session of it) is still limited by the
+boundary and the session policy, and one that names only the account delegates to the account, so the
+identity policy must allow too. Across accounts the identity policy and the resource policy must both
+allow (with no resource policy, nothing crosses). A principal or resource whose account is unknown
+(no principal, an S3 ARN without `resource_account`) counts as the same account.
 """
 
 from __future__ import annotations
@@ -20,15 +25,24 @@ from policies.request import Request
 from policies.variables import has_variables
 from verifiers.iam.conditions import clause_holds, request_resolver
 from verifiers.iam.globs import Glob, matches
-from verifiers.iam.semantics import action_glob, principal_globs, resource_pieces, value_glob
+from verifiers.iam.semantics import (
+    PrincipalKind,
+    action_glob,
+    principal_matchers,
+    resource_pieces,
+    value_glob,
+)
 
 __all__ = [
     "Decision",
     "DecisionKind",
     "StatementMatch",
+    "account_id",
     "as_policy_set",
     "evaluate",
     "policy_decision",
+    "principal_kinds",
+    "same_account",
     "statement_applies",
     "why_applies",
 ]
@@ -90,16 +104,42 @@ def _resource_matches(patterns: tuple[str, ...], request: Request, variables: bo
     return False
 
 
-def _principal_matches(statement: Statement, request: Request) -> bool:
+def _resolvable(patterns: tuple[str, ...], request: Request, variables: bool) -> bool:
+    """Every policy variable in these patterns has a value (or a default) in the request."""
+    resolve = request_resolver(request)
+    return all(
+        resolve(piece) is not None
+        for text in patterns
+        if _static_resource_glob(text, variables) is None
+        for piece in resource_pieces(text, variables)
+        if piece.kind == "var"
+    )
+
+
+def principal_kinds(statement: Statement, request: Request) -> frozenset[PrincipalKind]:
+    """How the statement's Principal/NotPrincipal matches the request's principal (empty: it does not).
+    A statement without either element matches as "direct"; so does a NotPrincipal that excludes it."""
     element = statement.principal or statement.not_principal
     if element is None:
-        return True
-    hit = any(matches(g, request.principal or "") for g in principal_globs(element))
-    return hit if statement.principal is not None else not hit
+        return frozenset({"direct"})
+    principal = request.principal or ""
+    kinds = frozenset(k for k, g in principal_matchers(element) if matches(g, principal))
+    if statement.principal is not None:
+        return kinds
+    return frozenset() if kinds else frozenset({"direct"})
 
 
 def statement_applies(statement: Statement, request: Request, variables: bool) -> bool:
-    """Whether a statement matches the request (action, resource, principal and every condition)."""
+    """Whether a statement matches the request (action, resource, principal and every condition).
+
+    A policy variable that cannot be resolved makes its `Resource` pattern match nothing, and makes a
+    `NotResource` element not match at all: the statement is invalid for the request, Allow and Deny alike.
+    """
+    return _applies(statement, request, variables) and bool(principal_kinds(statement, request))
+
+
+def _applies(statement: Statement, request: Request, variables: bool) -> bool:
+    """Everything but the principal."""
     action = request.action.lower()
     if statement.action is not None:
         if not any(matches(g, action) for g in _action_globs(statement.action)):
@@ -111,9 +151,10 @@ def statement_applies(statement: Statement, request: Request, variables: bool) -
     if statement.resource is not None:
         if not _resource_matches(statement.resource, request, variables):
             return False
-    elif statement.not_resource is not None and _resource_matches(statement.not_resource, request, variables):
-        return False
-    if not _principal_matches(statement, request):
+    elif statement.not_resource is not None and (
+        not _resolvable(statement.not_resource, request, variables)
+        or _resource_matches(statement.not_resource, request, variables)
+    ):
         return False
     return all(clause_holds(c, request, variables) for c in statement.condition)
 
@@ -151,11 +192,27 @@ def policy_decision(
     policy: Policy, request: Request, kind: PolicyKind = "identity", name: str = "1"
 ) -> tuple[bool, bool, list[StatementMatch]]:
     """(some Allow applies, some Deny applies, the applying statements) for one policy."""
-    allow = deny = False
+    allow_kinds, deny, hits = _policy_parts(policy, request, kind, name)
+    return bool(allow_kinds), deny, hits
+
+
+def _policy_parts(
+    policy: Policy, request: Request, kind: PolicyKind, name: str, boundary: bool = False
+) -> tuple[frozenset[PrincipalKind], bool, list[StatementMatch]]:
+    """(how the applying Allow statements matched the principal, some Deny applies, the applying statements).
+
+    `boundary`: the principal has a permissions boundary, so a resource policy's Deny with NotPrincipal
+    applies to it whatever the NotPrincipal lists (AWS JSON policy elements: NotPrincipal)."""
+    allow: frozenset[PrincipalKind] = frozenset()
+    deny = False
     hits: list[StatementMatch] = []
     variables = policy.supports_variables
     for st in policy.statements:
-        if statement_applies(st, request, variables):
+        if boundary and st.effect == "Deny" and st.not_principal is not None:
+            kinds: frozenset[PrincipalKind] = frozenset({"direct"})
+        else:
+            kinds = principal_kinds(st, request)
+        if kinds and _applies(st, request, variables):
             hits.append(
                 StatementMatch(
                     policy=policy.source or name,
@@ -166,8 +223,10 @@ def policy_decision(
                     why=why_applies(st, request, variables),
                 )
             )
-            allow = allow or st.effect == "Allow"
-            deny = deny or st.effect == "Deny"
+            if st.effect == "Allow":
+                allow |= kinds
+            else:
+                deny = True
     return allow, deny, hits
 
 
@@ -182,7 +241,8 @@ def as_policy_set(policies: Policy | Sequence[Policy] | PolicySet) -> PolicySet:
 _ACCOUNT_IN_ARN = re.compile(r"arn:[^:]*:[^:]*:[^:]*:(\d{12}):")
 
 
-def _account(text: str | None) -> str | None:
+def account_id(text: str | None) -> str | None:
+    """The account a principal or resource string names: a bare 12-digit id, or an ARN's account segment."""
     if not text:
         return None
     if re.fullmatch(r"\d{12}", text):
@@ -191,9 +251,10 @@ def _account(text: str | None) -> str | None:
     return m.group(1) if m else None
 
 
-def _same_account(request: Request) -> bool:
-    mine = _account(request.principal)
-    theirs = request.resource_account or _account(request.resource)
+def same_account(request: Request) -> bool:
+    """The principal and the resource belong to the same account, or either account is unknown."""
+    mine = account_id(request.principal)
+    theirs = request.resource_account or account_id(request.resource)
     return mine is None or theirs is None or mine == theirs
 
 
@@ -201,7 +262,7 @@ def evaluate(policies: Policy | Sequence[Policy] | PolicySet, request: Request) 
     """Decide one request; a bare policy or a list of policies is taken as identity policies."""
     pset = as_policy_set(policies)
     hits: list[StatementMatch] = []
-    allows: dict[str, list[bool]] = {}
+    allows: dict[str, list[frozenset[PrincipalKind]]] = {}
     denied = False
     for kind, group in (
         ("identity", pset.identity),
@@ -211,29 +272,39 @@ def evaluate(policies: Policy | Sequence[Policy] | PolicySet, request: Request) 
         ("scp", pset.scp),
     ):
         for i, policy in enumerate(group, 1):
-            allow, deny, got = policy_decision(policy, request, kind, str(i))  # type: ignore[arg-type]
+            bounded = kind == "resource" and bool(pset.boundary)
+            allow, deny, got = _policy_parts(policy, request, kind, str(i), bounded)  # type: ignore[arg-type]
             hits.extend(got)
             denied = denied or deny
             allows.setdefault(kind, []).append(allow)
     if denied:
         return Decision(decision="ExplicitlyDenied", matched=tuple(hits), reason="an explicit Deny applies")
-    identity = any(allows.get("identity", []))
-    resource = any(allows.get("resource", []))
-    gates = {
-        "SCP": all(allows.get("scp", [])),
-        "permissions boundary": any(allows.get("boundary", [True])),
-        "session policy": any(allows.get("session", [True])),
-    }
-    if not gates["SCP"]:
+    if not all(allows.get("scp", [])):
         return Decision(decision="ImplicitlyDenied", matched=tuple(hits), reason="no SCP allow")
-    identity_ok = identity and gates["permissions boundary"] and gates["session policy"]
-    if pset.resource and not _same_account(request):
-        allowed = identity_ok and resource
-        reason = "cross-account: needs both an identity and a resource-policy allow"
+    identity = any(allows.get("identity", []))
+    boundary = any(allows.get("boundary", [frozenset({"direct"})]))
+    session = any(allows.get("session", [frozenset({"direct"})]))
+    resource: frozenset[PrincipalKind] = frozenset().union(*allows.get("resource", []))
+    identity_ok = identity and boundary and session
+    if same_account(request):
+        allowed = identity_ok or "direct" in resource or ("role" in resource and boundary and session)
+        reason = _same_account_reason(identity, boundary, session, resource)
     else:
-        allowed = identity_ok or resource
-        missing = [k for k in ("permissions boundary", "session policy") if not gates[k]]
-        reason = f"no allow from the {missing[0]}" if identity and missing else "no statement allows it"
+        allowed = identity_ok and bool(resource)
+        reason = "cross-account: needs both an identity-policy allow and a resource-policy allow"
     if allowed:
         return Decision(decision="Allowed", matched=tuple(hits), reason="an Allow applies and no Deny")
     return Decision(decision="ImplicitlyDenied", matched=tuple(hits), reason=reason)
+
+
+def _same_account_reason(
+    identity: bool, boundary: bool, session: bool, resource: frozenset[PrincipalKind]
+) -> str:
+    missing = [
+        name for name, ok in (("permissions boundary", boundary), ("session policy", session)) if not ok
+    ]
+    if (identity or "role" in resource) and missing:
+        return f"no allow from the {missing[0]}"
+    if "account" in resource:
+        return "the resource policy allows the account, so an identity-policy allow is needed too"
+    return "no statement allows it"

@@ -15,6 +15,7 @@ import z3
 from policies.model import Policy, PolicySet
 from policies.request import Request
 from verifiers.iam.encode import encode_policy, encode_set
+from verifiers.iam.evaluate import same_account
 from verifiers.iam.exclusive import exclusive
 from verifiers.iam.globs import literal_glob
 from verifiers.iam.solve import DEFAULT_TIMEOUT_MS, SolveResult, solve
@@ -76,9 +77,7 @@ def pin_request(space: Space, request: Request) -> z3.BoolRef:
 def decide(
     policy: Policy | Sequence[Policy] | PolicySet, request: Request, *, timeout_ms: int = DEFAULT_TIMEOUT_MS
 ) -> SolveResult:
-    """The symbolic engine's decision on one request: `sat` means allowed, `unsat` denied.
-
-    A `PolicySet` is decided as a same-account request (see `encode_set`)."""
+    """The symbolic engine's decision on one request: `sat` means allowed, `unsat` denied."""
     if isinstance(policy, PolicySet):
         policies = list(policy.all_policies())
     else:
@@ -86,6 +85,10 @@ def decide(
     space = Space()
     reserve_slots(space, request)
     space.prepare(policies)
-    allowed = encode_set(space, policy) if isinstance(policy, PolicySet) else encode_policy(space, policies)
+    same = same_account(request)
+    if isinstance(policy, PolicySet):
+        allowed = encode_set(space, policy, same_account=same)
+    else:
+        allowed = encode_policy(space, policies, same_account=same)
     formula = z3.And(allowed, pin_request(space, request))
     return solve(space, formula, timeout_ms=timeout_ms)

@@ -9,8 +9,10 @@ import re
 import z3
 
 from policies.request import ContextValue, Request
+from verifiers.iam.evaluate import account_id
 from verifiers.iam.globs import WitnessBudgetExceededError, find_witnesses, matches
-from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Space, Template, slot_field
+from verifiers.iam.semantics import account_globs
+from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Atom, Space, Template, slot_field
 from verifiers.iam.witness import (
     DEFAULTS,
     Block,
@@ -18,6 +20,7 @@ from verifiers.iam.witness import (
     Round,
     field_order,
     instantiate,
+    lit,
     over_approximation,
     pretty_action,
     relevant,
@@ -111,6 +114,35 @@ def _var_keys(space: Space) -> list[str]:
     return sorted({k for a in space.atoms.values() if a.template for k in a.template.var_keys})
 
 
+def _link_accounts(rnd: Round, refs: Refs) -> Block | None:
+    """When the principal and the resource both name accounts no policy mentions, make them equal or
+    different as the model says (`Space.same_account`), by choosing the principal again."""
+    space = rnd.space
+    if not (rnd.true(space.other_account(PRINCIPAL)) and rnd.true(space.other_account(RESOURCE))):
+        return None
+    want = rnd.true(space.equal_other_accounts())
+    mine, theirs = account_id(rnd.values.get(PRINCIPAL)), account_id(rnd.values.get(RESOURCE))
+    if theirs is None or (mine == theirs) == want:
+        return None
+    lits = [(ref, atom, rnd.true(ref)) for ref, atom in refs.get(PRINCIPAL, [])]
+    extra = [(z3.Bool("account-link"), Atom(PRINCIPAL, glob=g), want) for g in account_globs(theirs)]
+    readable = f"arn:aws:iam::{theirs}:user/example"
+    if want and all(matches(a.glob, readable) == v for _, a, v in lits if a.glob is not None):
+        rnd.values[PRINCIPAL] = readable
+        return None
+    got = solve_field(rnd, PRINCIPAL, lits + (extra[1:] if want else extra))
+    if isinstance(got, str):
+        rnd.values[PRINCIPAL] = got
+        return None
+    both = [(r, v) for f in (PRINCIPAL, RESOURCE) for r, _a in refs.get(f, []) for v in [rnd.true(r)]]
+    link = space.equal_other_accounts()
+    return Block(
+        [lit(r, v) for r, v in both] + [lit(link, want)],
+        sound=False,
+        why="principal and resource accounts",
+    )
+
+
 def realize(space: Space, model: z3.ModelRef, refs: Refs) -> Request | Block:
     rnd = Round(space, model)
     order = field_order(space)
@@ -130,6 +162,8 @@ def realize(space: Space, model: z3.ModelRef, refs: Refs) -> Request | Block:
                 if again is None:
                     failed = None
                     break
+    if failed is None and space.linked:
+        failed = _link_accounts(rnd, refs)
     if failed is not None:
         return failed
     context: dict[str, ContextValue] = {}

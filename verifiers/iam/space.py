@@ -13,6 +13,8 @@ any Boolean combination of those clauses to have a witness set of values.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -21,11 +23,13 @@ import z3
 from policies.model import Policy
 from policies.operators import Family
 from policies.variables import Piece, split_pattern
-from verifiers.iam.globs import Glob
+from verifiers.iam.globs import Glob, literal_glob
+from verifiers.iam.semantics import ACCOUNT_ARN, DIGITS12, account_globs
 
 __all__ = ["ACTION", "PRINCIPAL", "RESOURCE", "Atom", "Space", "Template", "field_slot", "slot_field"]
 
 ACTION, RESOURCE, PRINCIPAL = "action", "resource", "principal"
+_ACCOUNT_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
 
 
 def slot_field(key: str, slot: int) -> str:
@@ -71,6 +75,12 @@ class Space:
     axioms: list[z3.BoolRef] = field(default_factory=list)
     _vars: dict[str, z3.ExprRef] = field(default_factory=dict)
     _axiomed: set[tuple[str, int]] = field(default_factory=set)
+    accounts: set[str] = field(default_factory=set)
+    """The account ids the prepared policies mention, which `same_account` tells apart."""
+    linked: bool = False
+    """`same_account` is in use: realization must make the witness's accounts agree with it."""
+    principals: bool = False
+    """Some prepared statement has a Principal or NotPrincipal: the request's principal matters."""
 
     # --- set-up -----------------------------------------------------------------------------------
 
@@ -79,6 +89,9 @@ class Space:
         counts: dict[str, int] = {}
         for policy in policies:
             for st in policy.statements:
+                self.principals = self.principals or bool(st.principal or st.not_principal)
+                if st.principal or st.not_principal or st.resource or st.not_resource:
+                    self.accounts.update(_ACCOUNT_ID.findall(json.dumps(st.to_json())))
                 texts = [*(st.resource or ()), *(st.not_resource or ())]
                 for clause in st.condition:
                     op = clause.op
@@ -180,6 +193,45 @@ class Space:
                 z3.Or(resolved, z3.Not(self.present(key))) if piece.default is not None else resolved
             )
         return z3.And(*terms) if terms else z3.BoolVal(True)
+
+    def empty(self, key: str, slot: int) -> z3.BoolRef:
+        """The slot holds the empty string (no data for a set operator; never a number, date or IP)."""
+        ref = self.atom(slot_field(key, slot), literal_glob(""))
+        typed = (self.num_ok(key, slot), self.date_ok(key, slot), self.ip_ok(key, slot))
+        self.axioms.append(z3.Implies(ref, z3.And(*[z3.Not(t) for t in typed])))
+        return ref
+
+    def account_of(self, field_name: str, account: str) -> z3.BoolRef:
+        """The principal's or resource's account is `account` (a bare id, or an ARN in that account)."""
+        return z3.Or(*[self.atom(field_name, g) for g in account_globs(account)])
+
+    def has_account(self, field_name: str) -> z3.BoolRef:
+        """The principal or resource names an account at all (a bare id, or an ARN with one)."""
+        return z3.Or(self.atom(field_name, DIGITS12), self.atom(field_name, ACCOUNT_ARN))
+
+    def same_account(self) -> z3.BoolRef:
+        """The principal and the resource share an account, or either names none. Accounts the prepared
+        policies mention are told apart by atoms; two others are equal when `equal_other_accounts` says
+        so, which `verifiers.iam.realize` makes true of the witness."""
+        self.linked = True
+        pool = sorted(self.accounts)
+        known = [z3.And(self.account_of(PRINCIPAL, a), self.account_of(RESOURCE, a)) for a in pool]
+        return z3.Or(
+            z3.Not(self.has_account(PRINCIPAL)),
+            z3.Not(self.has_account(RESOURCE)),
+            *known,
+            z3.And(self.other_account(PRINCIPAL), self.other_account(RESOURCE), self.equal_other_accounts()),
+        )
+
+    def other_account(self, field_name: str) -> z3.BoolRef:
+        """The field names an account that no policy mentions."""
+        return z3.And(
+            self.has_account(field_name),
+            *[z3.Not(self.account_of(field_name, a)) for a in self.accounts or ()],
+        )
+
+    def equal_other_accounts(self) -> z3.BoolRef:
+        return self._bool("same_other_account")
 
     def atom(self, field_name: str, glob: Glob) -> z3.BoolRef:
         """The Boolean "field matches glob"; a glob that matches nothing is the constant False."""
