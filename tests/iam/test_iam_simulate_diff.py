@@ -1,36 +1,27 @@
 """Differential test against @cloud-copilot/iam-simulate (npm, AGPL-3.0): a test-only subprocess, never
 imported or shipped. Every disagreement must be a documented divergence (data/iam_simulate_divergences.md).
 
+Two parts: identity policies of the forum corpus with generated requests, and generated multi-policy sets
+(tests/iam/policy_sets.py), kept small here (seconds); `bench/iam_differential.py` runs 12,000 sets.
 To run it: `npm install @cloud-copilot/iam-simulate` in some directory and set IAM_SIMULATE_DIR to it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from policies import Policy, Request, load_catalog, parse_policy
+from tests.iam.policy_sets import generate_cases
+from tests.iam.simulate import compare_with_simulator, run_simulator, simulator_missing
 from verifiers.iam import evaluate
 
 HERE = Path(__file__).parent
 FORUM = HERE / "data" / "quacky" / "forum"
-RUNNER = HERE / "node" / "iam_simulate_runner.mjs"
-SIMULATOR = os.environ.get("IAM_SIMULATE_DIR", "")
-
-
-def _why_skip() -> str | None:
-    if shutil.which("node") is None:
-        return "Node.js is not installed"
-    if not SIMULATOR or not (Path(SIMULATOR) / "node_modules/@cloud-copilot/iam-simulate").is_dir():
-        return "set IAM_SIMULATE_DIR to a directory where `npm install @cloud-copilot/iam-simulate` ran"
-    return None
 
 
 def _fill(pattern: str, rng: random.Random) -> str:
@@ -85,7 +76,7 @@ def _category(policy: Policy, request: Request) -> str | None:
 
 
 def test_agrees_with_iam_simulate_up_to_documented_divergences() -> None:
-    reason = _why_skip()
+    reason = simulator_missing()
     if reason:
         print(f"skipped: {reason}")
         pytest.skip(reason)
@@ -96,15 +87,9 @@ def test_agrees_with_iam_simulate_up_to_documented_divergences() -> None:
         if any(s.principal or s.not_principal for s in policy.statements):
             continue  # resource policies need a resource-policy simulation; identity policies only here
         cases += [(path, policy, r) for r in _requests(policy, rng, 12)]
-    lines = "\n".join(
-        json.dumps({"policy": json.loads(p.read_text()), "request": r.to_json()}) for p, _, r in cases
+    theirs = run_simulator(
+        [json.dumps({"policy": json.loads(p.read_text()), "request": r.to_json()}) for p, _, r in cases]
     )
-    env = {"IAM_SIMULATE_DIR": SIMULATOR, "PATH": os.environ.get("PATH", "")}
-    result = subprocess.run(
-        ["node", str(RUNNER)], input=lines, capture_output=True, text=True, env=env, timeout=120, check=True
-    )
-    theirs = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(theirs) == len(cases)
     undocumented = []
     documented = 0
     for (path, policy, request), decision in zip(cases, theirs, strict=True):
@@ -119,3 +104,15 @@ def test_agrees_with_iam_simulate_up_to_documented_divergences() -> None:
     for row in undocumented:
         print(row)
     assert not undocumented, undocumented[:5]
+
+
+def test_policy_sets_agree_with_iam_simulate_up_to_documented_divergences() -> None:
+    reason = simulator_missing()
+    if reason:
+        print(f"skipped: {reason}")
+        pytest.skip(reason)
+    outcome = compare_with_simulator(generate_cases(1500, seed=14))
+    print(outcome.summary())
+    assert not outcome.errors, outcome.errors[:3]
+    assert not outcome.unexplained, [(c.line(), ours, theirs) for c, ours, theirs in outcome.unexplained[:3]]
+    assert outcome.agree > 0.95 * outcome.cases

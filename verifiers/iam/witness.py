@@ -285,6 +285,9 @@ def solve_field(rnd: Round, fld: str, lits: list[Literal_]) -> str | Block:
         found = sorted(find_witnesses(pos, neg, limit=8), key=lambda t: t == "")
         specific = [instantiate(g) for g in pos if g.prefix()]
         readable: list[str] = [
+            *(
+                [""] if fld == PRINCIPAL else []
+            ),  # no principal, when the policies allow it: the plainest request
             *specific,
             *_EXAMPLES.get(fld, ()),
             *map(instantiate, pos),
@@ -301,7 +304,9 @@ def solve_field(rnd: Round, fld: str, lits: list[Literal_]) -> str | Block:
             over_pos = [g for _, g, v in static if v] + [
                 over_approximation(t) for _, t, v in templated if v and t
             ]
-            if find_witness(over_pos, neg[: len([1 for _, _, v in static if not v])]) is None:
+            # Only the static negatives: a templated one depends on the variable values tried this round
+            # (`neg` was pruned and holds the templated globs too, so it cannot be sliced).
+            if find_witness(over_pos, [g for _, g, v in static if not v]) is None:
                 core = [lit(r, v) for r, _, v in static] + [lit(r, v) for r, _, v in templated if v]
                 return Block(core, sound=True)
             var_lits = [lit(r, v) for r, a, v in _all_var_literals(rnd, templated)]
