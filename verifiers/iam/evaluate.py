@@ -116,17 +116,20 @@ def _resolvable(patterns: tuple[str, ...], request: Request, variables: bool) ->
     )
 
 
+_DIRECT: frozenset[PrincipalKind] = frozenset({"direct"})
+
+
 def principal_kinds(statement: Statement, request: Request) -> frozenset[PrincipalKind]:
     """How the statement's Principal/NotPrincipal matches the request's principal (empty: it does not).
     A statement without either element matches as "direct"; so does a NotPrincipal that excludes it."""
     element = statement.principal or statement.not_principal
     if element is None:
-        return frozenset({"direct"})
+        return _DIRECT
     principal = request.principal or ""
     kinds = frozenset(k for k, g in principal_matchers(element) if matches(g, principal))
     if statement.principal is not None:
         return kinds
-    return frozenset() if kinds else frozenset({"direct"})
+    return frozenset() if kinds else _DIRECT
 
 
 def statement_applies(statement: Statement, request: Request, variables: bool) -> bool:
@@ -209,7 +212,7 @@ def _policy_parts(
     variables = policy.supports_variables
     for st in policy.statements:
         if boundary and st.effect == "Deny" and st.not_principal is not None:
-            kinds: frozenset[PrincipalKind] = frozenset({"direct"})
+            kinds = _DIRECT
         else:
             kinds = principal_kinds(st, request)
         if kinds and _applies(st, request, variables):
