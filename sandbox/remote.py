@@ -253,9 +253,17 @@ def run_command(
         fs = container_rootfs(cluster, pod, container)
     shell = Shell(cluster, pod, fs)
     interactive = streams.tty and len(command) == 1 and command[0].rsplit("/", 1)[-1] in SHELLS
-    if interactive:
-        return _terminal(shell, streams, _prompt(str(container.get("image", "")), fs.hostname))
-    return shell.run(list(command), stdin=streams.read_all, out=streams.out, err=streams.err)
+    try:
+        if interactive:
+            return _terminal(shell, streams, _prompt(str(container.get("image", "")), fs.hostname))
+        return shell.run(list(command), stdin=streams.read_all, out=streams.out, err=streams.err)
+    finally:
+        if fs.written:
+            with cluster.store.lock:
+                layer = cluster.extras.setdefault("written", {}).setdefault(
+                    (pod["metadata"]["uid"], container["name"]), {}
+                )
+                layer.update(fs.written)
 
 
 def _main_process_exited(cluster: Cluster, pod: dict[str, Any], name: str, code: int) -> None:
@@ -298,9 +306,8 @@ def _target(
             names = " ".join(c["name"] for c in containers)
             raise bad_request(f"a container name must be specified for pod {name}, choose one of: [{names}]")
         wanted = containers[0]["name"]
-    container = next(
-        (c for c in containers + (pod["spec"].get("initContainers") or []) if c["name"] == wanted), None
-    )
+    others = (pod["spec"].get("initContainers") or []) + (pod["spec"].get("ephemeralContainers") or [])
+    container = next((c for c in containers + others if c["name"] == wanted), None)
     if container is None:
         raise bad_request(f"container {wanted} is not valid for pod {name}")
     if not pod["spec"].get("nodeName"):
@@ -312,7 +319,8 @@ def _target(
 
 
 def _running(pod: dict[str, Any], container: str) -> bool:
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    status = pod.get("status") or {}
+    statuses = (status.get("containerStatuses") or []) + (status.get("ephemeralContainerStatuses") or [])
     return any(s["name"] == container and "running" in (s.get("state") or {}) for s in statuses)
 
 

@@ -46,11 +46,20 @@ class Rootfs:
     env: dict[str, str] = field(default_factory=dict)
     files: dict[str, bytes] = field(default_factory=dict)
     dirs: set[str] = field(default_factory=lambda: set(_BASE_DIRS))
+    written: dict[str, bytes] = field(default_factory=dict)
+    """Files processes wrote (redirections, wget -O, tar x): the container's writable layer."""
 
     def add_file(self, path: str, content: bytes) -> None:
         path = posixpath.normpath(path)
         self.files[path] = content
         self.add_dir(posixpath.dirname(path))
+
+    def write(self, path: str, content: bytes, append: bool = False) -> None:
+        """A process writes a file: kept in `written`, so it outlives the exec session."""
+        path = posixpath.normpath(path)
+        data = (self.files.get(path, b"") if append else b"") + content
+        self.add_file(path, data)
+        self.written[path] = data
 
     def add_dir(self, path: str) -> None:
         path = posixpath.normpath(path)
@@ -270,6 +279,12 @@ def container_rootfs(cluster: Cluster, pod: dict[str, Any], container: dict[str,
             fs.add_dir(target)
             for rel, content in files.items():
                 fs.add_file(posixpath.join(target, rel), content)
+    for path, content in (
+        cluster.extras.get("written", {}).get((pod["metadata"]["uid"], container["name"]), {}).items()
+    ):
+        fs.add_file(
+            path, content
+        )  # what earlier exec sessions wrote stays, as in a container's writable layer
     automount = pod["spec"].get("automountServiceAccountToken", True)
     if automount and not any(m.get("mountPath") == _SA_DIR for m in container.get("volumeMounts") or []):
         fs.add_file(f"{_SA_DIR}/namespace", ns.encode())

@@ -10,8 +10,10 @@ emulated set, so nobody mistakes the sandbox for a real container.
 
 from __future__ import annotations
 
+import io as io_module
 import posixpath
 import re
+import tarfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +31,7 @@ Reader = Callable[[], bytes]
 SHELLS = ("sh", "bash", "ash", "dash")
 COMMANDS = (
     *("env", "printenv", "cat", "ls", "echo", "hostname", "pwd", "true", "false"),
-    *("exit", "sleep", "grep", "wget", "curl"),
+    *("exit", "sleep", "grep", "wget", "curl", "tar"),
     *SHELLS,
 )
 
@@ -178,11 +180,10 @@ class Shell:
         if target in ("&1", "&2"):
             return io.out if target == "&1" else io.err
         path = self._path(target)
-        if not append or path not in self.fs.files:
-            self.fs.add_file(path, b"")
+        self.fs.write(path, b"", append=append)
 
         def write(data: bytes) -> None:
-            self.fs.files[path] = self.fs.files.get(path, b"") + data
+            self.fs.write(path, data, append=True)
 
         return write
 
@@ -334,6 +335,76 @@ class Shell:
 
     _cmd_sh = _cmd_bash = _cmd_ash = _cmd_dash = _shell
 
+    def _cmd_tar(self, args: list[str], io: _Io) -> int:
+        """`tar cf - PATH...` and `tar xf - -C DIR`, what `kubectl cp` runs in the container."""
+        flags, paths, directory, i = "", [], "/", 0
+        while i < len(args):
+            a = args[i]
+            if a in ("-C", "--directory"):
+                directory, i = args[i + 1] if i + 1 < len(args) else "/", i + 2
+                continue
+            if a.startswith("--"):
+                i += 1
+                continue
+            if a.startswith("-") or (i == 0 and not flags):
+                flags += a.lstrip("-")
+                if a.lstrip("-").endswith("f"):
+                    i += 1  # the archive name: kubectl always passes "-" (stdin or stdout)
+            else:
+                paths.append(a)
+            i += 1
+        if "c" in flags:
+            return self._tar_create(paths, directory, io)
+        if "x" in flags:
+            return self._tar_extract(directory, io)
+        io.err(b"tar: need exactly one of -c or -x\n")
+        return 2
+
+    def _tar_create(self, paths: list[str], directory: str, io: _Io) -> int:
+        buffer = io_module.BytesIO()
+        status = 0
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            for name in paths:
+                full = self._path(posixpath.join(directory, name))
+                members = (
+                    [full]
+                    if full in self.fs.files
+                    else [p for p in sorted(self.fs.files) if p.startswith(full + "/")]
+                )
+                if not members and full not in self.fs.dirs:
+                    io.err(f"tar: {name}: Cannot stat: No such file or directory\n".encode())
+                    status = 2
+                for path in members:
+                    info = tarfile.TarInfo(
+                        posixpath.relpath(path, "/")
+                        if name.startswith("/")
+                        else posixpath.relpath(path, self._path(directory))
+                    )
+                    info.size, info.mtime, info.mode = (
+                        len(self.fs.files[path]),
+                        int(self.cluster.started),
+                        0o644,
+                    )
+                    archive.addfile(info, io_module.BytesIO(self.fs.files[path]))
+        io.out(buffer.getvalue())
+        return status
+
+    def _tar_extract(self, directory: str, io: _Io) -> int:
+        try:
+            with tarfile.open(fileobj=io_module.BytesIO(io.stdin()), mode="r") as archive:
+                for member in archive.getmembers():
+                    if member.isfile():
+                        data = archive.extractfile(member)
+                        self.fs.write(
+                            self._path(posixpath.join(directory, member.name)), data.read() if data else b""
+                        )
+                    elif member.isdir():
+                        self.fs.add_dir(self._path(posixpath.join(directory, member.name)))
+        except tarfile.TarError as exc:
+            io.err(f"tar: {exc}\n".encode())
+            return 2
+        return 0
+
     # HTTP --------------------------------------------------------------------------------------
     def _fetch(self, url: str, method: str = "GET", agent: str = "-") -> tuple[int, str, bytes, bytes]:
         """(status, reason, head, body) of a request from this container; UnreachableError when it fails."""
@@ -389,7 +460,7 @@ class Shell:
             io.out(body)
         else:
             name = output or posixpath.basename(urlsplit(url).path) or "index.html"
-            self.fs.add_file(self._path(name), body)
+            self.fs.write(self._path(name), body)
             if not quiet:
                 io.err(
                     f"saving to '{name}'\n{name}              100% |********************************| {len(body)}  0:00:00 ETA\n'{name}' saved\n".encode()
@@ -467,7 +538,7 @@ class Shell:
         shown = (head_bytes if include or head else b"") + body
         if output and output != "-":
             if output != "/dev/null":
-                self.fs.add_file(self._path(output), shown)
+                self.fs.write(self._path(output), shown)
         else:
             io.out(shown)
         if write_out:

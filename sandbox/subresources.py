@@ -252,6 +252,54 @@ def _log(cluster: Cluster, req: Request, namespace: str, name: str) -> Response:
     return Response(200, content_type="text/plain", stream=stream())
 
 
+def _ephemeral(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, name: str) -> Response:
+    """Ephemeral containers (`kubectl debug`): only spec.ephemeralContainers may change, and only by
+    adding containers, as upstream."""
+    with cluster.store.lock:
+        pod = cluster.store.get(rt, namespace, name)
+        if req.method == "GET":
+            return json_response(200, pod)
+        body = req.json()
+        if req.method == "PATCH":
+            wanted = apply_patch(req.header("Content-Type"), copy.deepcopy(pod), body)
+        elif req.method == "PUT":
+            wanted = body or {}
+        else:
+            raise ApiError(
+                405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+            )
+        before = {c.get("name"): c for c in pod["spec"].get("ephemeralContainers") or []}
+        after = list((wanted.get("spec") or {}).get("ephemeralContainers") or [])
+        names = [c.get("name") for c in after]
+        changed = [
+            n
+            for n, c in before.items()
+            if n not in names or next(a for a in after if a.get("name") == n) != c
+        ]
+        if changed:
+            raise invalid(
+                "Pod",
+                "pods",
+                name,
+                [
+                    (
+                        "spec.ephemeralContainers",
+                        "FieldValueForbidden",
+                        "Forbidden: existing ephemeral containers may not be changed",
+                    )
+                ],
+            )
+        for container in after:
+            container.setdefault("terminationMessagePath", "/dev/termination-log")
+            container.setdefault("terminationMessagePolicy", "File")
+            container.setdefault("imagePullPolicy", "IfNotPresent")
+        if req.dry_run:
+            return json_response(200, {**pod, "spec": {**pod["spec"], "ephemeralContainers": after}})
+        updated = cluster.store.update(rt, {**pod, "spec": {**pod["spec"], "ephemeralContainers": after}})
+        cluster.settle()
+        return json_response(200, cluster.store.find(rt, namespace, name) or updated)
+
+
 def handle(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, name: str, sub: str) -> Response:
     if sub == "scale":
         return _scale(cluster, rt, req, namespace, name)
@@ -274,6 +322,8 @@ def handle(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, nam
     if sub == "eviction" and req.method == "POST":
         cluster.delete(rt, namespace, name, dry_run=req.dry_run)
         return json_response(201, status_success("pods", name))
+    if sub == "ephemeralcontainers":
+        return _ephemeral(cluster, rt, req, namespace, name)
     if sub == "finalize" and req.method == "PUT":
         return json_response(200, cluster.store.get(rt, "", name))
     raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")

@@ -183,6 +183,17 @@ def sync_pod(cluster: Cluster, pod: dict[str, Any]) -> None:
         _container_status(c, o, old_by_name.get(c["name"]), started_at, age)
         for c, o in zip(containers, outcomes, strict=True)
     ]
+    ephemeral = [{**c, "restartPolicy": "Never"} for c in pod["spec"].get("ephemeralContainers") or []]
+    ephemeral_outcomes = [
+        container_outcome({**pod, "spec": {**pod["spec"], "restartPolicy": "Never"}}, c, world, pod_ip)
+        for c in ephemeral
+    ]
+    events += [e for o in ephemeral_outcomes for e in o.events]
+    old_ephemeral = {s["name"]: s for s in old_status.get("ephemeralContainerStatuses") or []}
+    ephemeral_statuses = [
+        _container_status(c, o, old_ephemeral.get(c["name"]), started_at, age)
+        for c, o in zip(ephemeral, ephemeral_outcomes, strict=True)
+    ]
     ready = all(s["ready"] for s in statuses)
     failed_init = any(o.state == "terminated" and o.exit_code != 0 for o in init_outcomes)
     phase = "Failed" if failed_init else "Pending" if blocked else _phase(outcomes)
@@ -214,10 +225,12 @@ def sync_pod(cluster: Cluster, pod: dict[str, Any]) -> None:
         "startTime": started_at,
         "containerStatuses": statuses,
         **({"initContainerStatuses": init_statuses} if init_statuses else {}),
+        **({"ephemeralContainerStatuses": ephemeral_statuses} if ephemeral_statuses else {}),
         "qosClass": old_status.get("qosClass", "BestEffort"),
     }
     booted = parse_rfc3339(started_at)
-    for c, o in zip(init_containers + containers, init_outcomes + outcomes, strict=True):
+    every = init_containers + containers + ephemeral
+    for c, o in zip(every, init_outcomes + outcomes + ephemeral_outcomes, strict=True):
         if o.state != "waiting" or o.last_reason:
             cluster.logs.boot(
                 (pod["metadata"]["uid"], c["name"]), o.logs, o.logs if o.last_reason else [], booted

@@ -195,3 +195,28 @@ def test_kubectl_run_attaches_to_the_shell_and_removes_the_pod(
     out = kubectl(sandbox_cluster, *run, stdin="echo attached $HOSTNAME\nexit 0\n")
     assert out.returncode == 0, out.stderr
     assert "attached shell" in out.stdout and 'pod "shell" deleted' in out.stdout
+
+
+@pytest.mark.skipif(not KUBECTL, reason="kubectl is not installed")
+def test_kubectl_cp_both_ways_and_debug(
+    sandbox_cluster: SandboxCluster, sandbox_namespace: str, kube_client: Any, tmp_path: Any
+) -> None:
+    """kubectl cp runs `tar` in the container (what it wrote stays for later sessions, as in the
+    container's writable layer); kubectl debug adds an ephemeral container through the
+    `ephemeralcontainers` subresource and the kubelet reports its status."""
+    pod = _pod(client.CoreV1Api(kube_client), sandbox_namespace)
+    ns = ["-n", sandbox_namespace]
+    local = tmp_path / "up.txt"
+    local.write_text("copied in\n")
+    assert (
+        kubectl(sandbox_cluster, "cp", str(local), f"{sandbox_namespace}/{pod}:/tmp/up.txt").returncode == 0
+    )
+    assert kubectl(sandbox_cluster, "exec", *ns, pod, "--", "cat", "/tmp/up.txt").stdout == "copied in\n"
+    back = tmp_path / "mode"
+    out = kubectl(sandbox_cluster, "cp", f"{sandbox_namespace}/{pod}:/etc/app/mode", str(back))
+    assert out.returncode == 0 and back.read_text() == "dark", out.stderr
+    debug = kubectl(sandbox_cluster, "debug", *ns, pod, "--image=busybox", "--", "true")
+    assert debug.returncode == 0, debug.stderr
+    statuses = client.CoreV1Api(kube_client).read_namespaced_pod(pod, sandbox_namespace).status
+    state = statuses.ephemeral_container_statuses[0].state
+    assert state.terminated is not None and state.terminated.reason == "Completed"
