@@ -103,46 +103,233 @@ def checks(kubectl: list[str], minor: int) -> list[Check]:
         return lambda k: check(k) if minor >= version else None
 
     return [
-        Check("get pods (server-side table)", lambda k: _ok(k("get", "pods", "-n", "shop"), "CrashLoopBackOff")),
+        Check(
+            "get pods (server-side table)", lambda k: _ok(k("get", "pods", "-n", "shop"), "CrashLoopBackOff")
+        ),
         Check("get -o wide", lambda k: _ok(k("get", "deploy", "-n", "shop", "-o", "wide"), "SELECTOR")),
-        Check("get -o yaml / jsonpath", lambda k: _ok(k("get", "deploy", "frontend", "-n", "shop", "-o", "jsonpath={.spec.replicas}"), "3")),
-        Check("describe pod", lambda k: _ok(k("describe", "pod", "-n", "shop", "-l", "app=checkout"), "Back-off restarting")),
-        Check("create deployment", lambda k: _ok(k(*ns, "create", "deployment", "app", "--image=nginx:1.27"))),
-        Check("apply (create, then patch)", lambda k: _ok(k(*ns, "apply", "-f", "-", stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: '1'}\n"))
-              and _ok(k(*ns, "apply", "-f", "-", stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: '2'}\n"), "configured")),
-        Check("apply --dry-run=server", lambda k: _ok(k(*ns, "apply", "--dry-run=server", "-f", "-", stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dry}\n"), "server dry run")),
-        Check("apply: unknown field refused (strict)", lambda k: "unknown field" in k("apply", "-f", "-", stdin=_TYPO).stderr),
-        Check("diff", lambda k: k(*ns, "diff", "-f", "-", stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: '3'}\n").returncode == 1),
-        Check("patch (strategic)", lambda k: _ok(k(*ns, "patch", "deployment", "app", "-p", '{"spec":{"replicas":2}}'), "patched")),
+        Check(
+            "get -o yaml / jsonpath",
+            lambda k: _ok(
+                k("get", "deploy", "frontend", "-n", "shop", "-o", "jsonpath={.spec.replicas}"), "3"
+            ),
+        ),
+        Check(
+            "describe pod",
+            lambda k: _ok(k("describe", "pod", "-n", "shop", "-l", "app=checkout"), "Back-off restarting"),
+        ),
+        Check(
+            "create deployment", lambda k: _ok(k(*ns, "create", "deployment", "app", "--image=nginx:1.27"))
+        ),
+        Check(
+            "apply (create, then patch)",
+            lambda k: (
+                _ok(
+                    k(
+                        *ns,
+                        "apply",
+                        "-f",
+                        "-",
+                        stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: '1'}\n",
+                    )
+                )
+                and _ok(
+                    k(
+                        *ns,
+                        "apply",
+                        "-f",
+                        "-",
+                        stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: '2'}\n",
+                    ),
+                    "configured",
+                )
+            ),
+        ),
+        Check(
+            "apply --dry-run=server",
+            lambda k: _ok(
+                k(
+                    *ns,
+                    "apply",
+                    "--dry-run=server",
+                    "-f",
+                    "-",
+                    stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dry}\n",
+                ),
+                "server dry run",
+            ),
+        ),
+        Check(
+            "apply: unknown field refused (strict)",
+            lambda k: "unknown field" in k("apply", "-f", "-", stdin=_TYPO).stderr,
+        ),
+        Check(
+            "diff",
+            lambda k: (
+                k(
+                    *ns,
+                    "diff",
+                    "-f",
+                    "-",
+                    stdin="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg}\ndata: {a: '3'}\n",
+                ).returncode
+                == 1
+            ),
+        ),
+        Check(
+            "patch (strategic)",
+            lambda k: _ok(k(*ns, "patch", "deployment", "app", "-p", '{"spec":{"replicas":2}}'), "patched"),
+        ),
         Check("scale", lambda k: _ok(k(*ns, "scale", "deployment", "app", "--replicas=3"), "scaled")),
-        Check("set image + rollout status", lambda k: _ok(k(*ns, "set", "image", "deployment/app", "nginx=nginx:1.27.1")) and _ok(k(*ns, "rollout", "status", "deployment/app", "--timeout=20s"), "successfully rolled out")),
+        Check(
+            "set image + rollout status",
+            lambda k: (
+                _ok(k(*ns, "set", "image", "deployment/app", "nginx=nginx:1.27.1"))
+                and _ok(
+                    k(*ns, "rollout", "status", "deployment/app", "--timeout=20s"), "successfully rolled out"
+                )
+            ),
+        ),
         Check("rollout undo", lambda k: _ok(k(*ns, "rollout", "undo", "deployment/app"), "rolled back")),
-        Check("logs --previous --tail", lambda k: _ok(k("logs", "-n", "shop", "deploy/checkout", "--previous", "--tail=1"), "KeyError")),
-        Check("logs --timestamps --limit-bytes", lambda k: _ok(k(*ns, "logs", "web", "--timestamps", "--limit-bytes=24"), "T")),
-        Check("logs -f (new lines stream)", lambda k: _streaming(kubectl, [*ns, "logs", "-f", "web"], lambda: k(*exec_web, "wget", "-qO-", "localhost/followed"), "/followed")),
-        Check("get -w", lambda k: _streaming(kubectl, [*ns, "get", "configmaps", "-w"], lambda: k(*ns, "create", "configmap", "watched"), "watched")),
-        Check("wait --for=condition", lambda k: _ok(k(*ns, "wait", "--for=condition=Available", "deployment/app", "--timeout=20s"), "condition met")),
+        Check(
+            "logs --previous --tail",
+            lambda k: _ok(k("logs", "-n", "shop", "deploy/checkout", "--previous", "--tail=1"), "KeyError"),
+        ),
+        Check(
+            "logs --timestamps --limit-bytes",
+            lambda k: _ok(k(*ns, "logs", "web", "--timestamps", "--limit-bytes=24"), "T"),
+        ),
+        Check(
+            "logs -f (new lines stream)",
+            lambda k: _streaming(
+                kubectl,
+                [*ns, "logs", "-f", "web"],
+                lambda: k(*exec_web, "wget", "-qO-", "localhost/followed"),
+                "/followed",
+            ),
+        ),
+        Check(
+            "get -w",
+            lambda k: _streaming(
+                kubectl,
+                [*ns, "get", "configmaps", "-w"],
+                lambda: k(*ns, "create", "configmap", "watched"),
+                "watched",
+            ),
+        ),
+        Check(
+            "wait --for=condition",
+            lambda k: _ok(
+                k(*ns, "wait", "--for=condition=Available", "deployment/app", "--timeout=20s"),
+                "condition met",
+            ),
+        ),
         Check("top pods", lambda k: _ok(k("top", "pods", "-n", "analytics"), "analytics")),
-        Check("auth can-i", lambda k: _ok(k("auth", "can-i", "list", "pods", "-n", "shop", "--as=viewer", "--as-group=viewers"), "yes")),
-        Check("auth can-i --as (no groups added)", lambda k: k("auth", "can-i", "list", "pods", "-n", "shop", "--as=viewer").stdout.strip() == "no"),
-        Check("exec (command, exit code)", lambda k: k(*exec_web, "sh", "-c", "hostname; exit 3").returncode == 3),
-        Check("exec -i (stdin)", lambda k: _ok(k(*ns, "exec", "-i", "web", "--", "cat", stdin="piped\n"), "piped")),
-        Check("run -i --rm (attach)", lambda k: _ok(k(*ns, "run", "-i", "--rm", "--restart=Never", "--image=busybox", "shell", "--", "sh", stdin="echo attached\nexit 0\n"), "attached")),
+        Check(
+            "auth can-i",
+            lambda k: _ok(
+                k("auth", "can-i", "list", "pods", "-n", "shop", "--as=viewer", "--as-group=viewers"), "yes"
+            ),
+        ),
+        Check(
+            "auth can-i --as (no groups added)",
+            lambda k: k("auth", "can-i", "list", "pods", "-n", "shop", "--as=viewer").stdout.strip() == "no",
+        ),
+        Check(
+            "exec (command, exit code)",
+            lambda k: k(*exec_web, "sh", "-c", "hostname; exit 3").returncode == 3,
+        ),
+        Check(
+            "exec -i (stdin)",
+            lambda k: _ok(k(*ns, "exec", "-i", "web", "--", "cat", stdin="piped\n"), "piped"),
+        ),
+        Check(
+            "run -i --rm (attach)",
+            lambda k: _ok(
+                k(
+                    *ns,
+                    "run",
+                    "-i",
+                    "--rm",
+                    "--restart=Never",
+                    "--image=busybox",
+                    "shell",
+                    "--",
+                    "sh",
+                    stdin="echo attached\nexit 0\n",
+                ),
+                "attached",
+            ),
+        ),
         Check("port-forward", lambda k: _port_forward(kubectl)),
-        Check("cp (pod → local)", lambda k: _ok(k("cp", "fidelity/web:/etc/hostname", str(Path(tempfile.mkdtemp()) / "h"))) ),
-        Check("debug (ephemeral container)", lambda k: _ok(k(*ns, "debug", "web", "--image=busybox", "--", "true"))),
+        Check(
+            "cp (pod → local)",
+            lambda k: _ok(k("cp", "fidelity/web:/etc/hostname", str(Path(tempfile.mkdtemp()) / "h"))),
+        ),
+        Check(
+            "debug (ephemeral container)",
+            lambda k: _ok(k(*ns, "debug", "web", "--image=busybox", "--", "true")),
+        ),
         Check("explain", lambda k: _ok(k("explain", "deployment.spec.replicas"), "replicas")),
-        Check("CRD: apply, then get a custom object", lambda k: _ok(k("apply", "-f", "-", stdin=_CRD)) and _ok(k("wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=10s")) and _ok(k(*ns, "apply", "-f", "-", stdin="apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: big}\n")) and _ok(k(*ns, "get", "widgets"), "w")),
-        Check("drain (evictions)", lambda k: _ok(k("drain", "worker-3", "--ignore-daemonsets", "--delete-emptydir-data", "--force", "--timeout=30s"), "drained")),
-        Check("create token", since(24, lambda k: k("create", "token", "default", "-n", "default").stdout.count(".") >= 0 and _ok(k("create", "token", "default", "-n", "default")))),
-        Check("create priorityclass", lambda k: _ok(k("create", "priorityclass", "high", "--value=1000"), "created")),
+        Check(
+            "CRD: apply, then get a custom object",
+            lambda k: (
+                _ok(k("apply", "-f", "-", stdin=_CRD))
+                and _ok(k("wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=10s"))
+                and _ok(
+                    k(
+                        *ns,
+                        "apply",
+                        "-f",
+                        "-",
+                        stdin="apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: big}\n",
+                    )
+                )
+                and _ok(k(*ns, "get", "widgets"), "w")
+            ),
+        ),
+        Check(
+            "drain (evictions)",
+            lambda k: _ok(
+                k(
+                    "drain",
+                    "worker-3",
+                    "--ignore-daemonsets",
+                    "--delete-emptydir-data",
+                    "--force",
+                    "--timeout=30s",
+                ),
+                "drained",
+            ),
+        ),
+        Check(
+            "create token",
+            since(
+                24,
+                lambda k: (
+                    k("create", "token", "default", "-n", "default").stdout.count(".") >= 0
+                    and _ok(k("create", "token", "default", "-n", "default"))
+                ),
+            ),
+        ),
+        Check(
+            "create priorityclass",
+            lambda k: _ok(k("create", "priorityclass", "high", "--value=1000"), "created"),
+        ),
         Check("auth whoami", since(27, lambda k: _ok(k("auth", "whoami"), "admin"))),
-        Check("delete namespace (Terminating)", lambda k: _ok(k("delete", "namespace", "fidelity", "--wait=false")) and "Terminating" in k("get", "namespace", "fidelity").stdout),
+        Check(
+            "delete namespace (Terminating)",
+            lambda k: (
+                _ok(k("delete", "namespace", "fidelity", "--wait=false"))
+                and "Terminating" in k("get", "namespace", "fidelity").stdout
+            ),
+        ),
     ]
 
 
 def version_of(path: str) -> tuple[str, int]:
-    out = subprocess.run([path, "version", "--client", "-o", "json"], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [path, "version", "--client", "-o", "json"], capture_output=True, text=True, check=False
+    )
     info = json.loads(out.stdout)["clientVersion"] if out.returncode == 0 else {}
     git = info.get("gitVersion", "?")
     minor = int(re.sub(r"\D", "", info.get("minor", "0")) or 0)
@@ -156,7 +343,9 @@ def run_checklist(path: str) -> tuple[str, list[tuple[str, bool | None, str]]]:
         kubectl = [path, "--kubeconfig", str(proc.kubeconfig)]
 
         def k(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-            out = subprocess.run([*kubectl, *args], input=stdin, capture_output=True, text=True, timeout=60, check=False)
+            out = subprocess.run(
+                [*kubectl, *args], input=stdin, capture_output=True, text=True, timeout=60, check=False
+            )
             last_error.append(out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "")
             return out
 
