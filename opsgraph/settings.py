@@ -83,12 +83,13 @@ class Settings(BaseSettings):
     local_start_timeout_s: float = Field(
         default=120.0, gt=0, description="Seconds a `local:` model's server may take to load the model."
     )
-    tool_calls: Literal["auto", "native", "text"] = Field(
+    tool_calls: Literal["auto", "native", "text", "json"] = Field(
         default="auto",
         description=(
             "How a real model calls tools: `native` (the API's tool calls only), `auto` (native, and calls a "
             "model writes as text are recognised too), `text` (tools described in the prompt, calls read "
-            "from the text: for servers without a tool API)."
+            "from the text: for servers without a tool API), `json` (`text` with JSON-schema constrained "
+            "output: every step is a valid call or an answer, and an agent's first step is a call)."
         ),
     )
     max_tools: int = Field(

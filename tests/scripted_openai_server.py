@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["Reply", "ScriptedOpenAIServer", "strict_template_problems", "tool_call"]
+__all__ = ["RecordingProxy", "Reply", "ScriptedOpenAIServer", "strict_template_problems", "tool_call"]
 
 
 @dataclass
@@ -170,3 +170,57 @@ def _chunks(body: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]]:
         for start in range(0, len(raw), 7):  # arguments arrive in fragments, as real servers send them
             yield chunk({"tool_calls": [{"index": index, "function": {"arguments": raw[start : start + 7]}}]})
     yield chunk({}, _finish(reply))
+
+
+class RecordingProxy:
+    """A pass-through proxy in front of a real OpenAI-compatible server that records each request and the
+    status of its answer, so a test can assert what opsgraph sent to a real model and how it was received.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.requests: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                import httpx
+
+                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                proxy.requests.append(json.loads(raw or b"{}"))
+                path = self.path.removeprefix("/v1")
+                with (
+                    httpx.Client(timeout=600) as client,
+                    client.stream(
+                        "POST",
+                        proxy.upstream + path,
+                        content=raw,
+                        headers={"Content-Type": "application/json"},
+                    ) as response,
+                ):
+                    proxy.statuses.append(response.status_code)
+                    self.send_response(response.status_code)
+                    self.send_header("Content-Type", response.headers.get("content-type", "application/json"))
+                    self.end_headers()
+                    for block in response.iter_raw():
+                        self.wfile.write(block)
+                        self.wfile.flush()
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def __enter__(self) -> RecordingProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()

@@ -1,20 +1,44 @@
-"""`StepLimit`: an agent gets a bounded number of model calls per request, then the run stops clearly."""
+"""`StepLimit`: an agent gets a bounded number of model calls per request, and its last one is an answer.
+
+When the agent has one call left, or has just repeated a tool call it already made for this request (same
+tool, same arguments: small models loop like that), the call is made without tools and with an instruction
+to answer from the results it has. A model that still does not stop ends the run with one clear line.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
 from agents.errors import StepLimitError
 
-__all__ = ["StepLimit"]
+__all__ = ["FINAL_STEP_NOTE", "StepLimit"]
+
+FINAL_STEP_NOTE = (
+    "\n\nYou have the tool results you need (or cannot get more): do not call tools now. Answer the "
+    "user's request in a few sentences from the results above, and say plainly what is missing."
+)
+
+
+def _repeated_call(own: Sequence[AIMessage]) -> bool:
+    """True when the latest step only repeats calls made earlier for the same request."""
+    if len(own) < 2 or not own[-1].tool_calls:
+        return False
+    seen = {(c["name"], json.dumps(c["args"], sort_keys=True)) for m in own[:-1] for c in m.tool_calls}
+    return all((c["name"], json.dumps(c["args"], sort_keys=True)) in seen for c in own[-1].tool_calls)
+
+
+def _own_steps(messages: Sequence[BaseMessage], agent: str) -> list[AIMessage]:
+    start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+    return [m for m in messages[start + 1 :] if isinstance(m, AIMessage) and m.name == agent]
 
 
 class StepLimit(AgentMiddleware):
-    """Refuse the model call that would exceed `max_steps` calls of `agent` for the current request.
+    """At most `max_steps` model calls of `agent` per request, the last one without tools.
 
     The count comes from the thread itself (the agent's messages since the request), so it holds across
     an approval pause and a resume in another process.
@@ -27,12 +51,19 @@ class StepLimit(AgentMiddleware):
     def wrap_model_call(
         self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]
     ) -> ModelResponse[Any]:
-        messages = request.messages
-        start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
-        steps = sum(isinstance(m, AIMessage) and m.name == self.agent for m in messages[start + 1 :])
-        if steps >= self.max_steps:
+        own = _own_steps(request.messages, self.agent)
+        if len(own) >= self.max_steps:
             raise StepLimitError(
-                f"the {self.agent} agent stopped after {steps} model calls without an answer "
+                f"the {self.agent} agent stopped after {len(own)} model calls without an answer "
                 f"(model {self.where}); raise OPSGRAPH_AGENT_MAX_STEPS or rephrase the request"
             )
-        return handler(request)
+        if not request.tools or not (len(own) >= self.max_steps - 1 or _repeated_call(own)):
+            return handler(request)
+        prompt = request.system_message.text if request.system_message else ""
+        response = handler(request.override(tools=[], system_message=SystemMessage(prompt + FINAL_STEP_NOTE)))
+        if any(isinstance(m, AIMessage) and m.tool_calls for m in response.result):
+            raise StepLimitError(
+                f"the {self.agent} agent kept calling tools after {len(own) + 1} model calls instead of "
+                f"answering (model {self.where}); raise OPSGRAPH_AGENT_MAX_STEPS or rephrase the request"
+            )
+        return response

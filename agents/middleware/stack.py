@@ -18,7 +18,7 @@ from agents.middleware.view import ConversationView
 
 __all__ = ["ModelPolicy", "agent_middleware"]
 
-ToolCallMode = Literal["auto", "native", "text"]
+ToolCallMode = Literal["auto", "native", "text", "json"]
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,12 @@ def agent_middleware(
     """The middleware of `agent`, outermost first: limit, view, subset, argument check, shim, fallback."""
     stack: list[AgentMiddleware[Any]] = [
         StepLimit(agent, policy.max_steps, policy.where),
-        ConversationView(agent, text_tools=policy.tool_calls == "text"),
+        ConversationView(agent, text_tools=policy.tool_calls in ("text", "json")),
     ]
     if policy.max_tools is not None:
         stack.append(ToolSubset(policy.max_tools))
     stack.append(StrictArguments(agent, tools, policy.tool_retries, policy.where))
     if policy.tool_calls != "native":
-        stack.append(TextToolCalls(policy.tool_calls, [t.name for t in tools]))
+        stack.append(TextToolCalls(agent, policy.tool_calls, [t.name for t in tools]))
     stack.append(AnswerFallback(agent))
     return stack

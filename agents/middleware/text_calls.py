@@ -105,7 +105,7 @@ def find_text_calls(text: str, tools: Collection[str]) -> list[TextCall]:
     return calls
 
 
-def tool_catalog(tools: list[dict[str, Any]]) -> str:
+def tool_catalog(tools: list[dict[str, Any]], *, answer_as_json: bool = False) -> str:
     """The system-message text that describes `tools` (OpenAI schemas) to a model that gets no tool API."""
     lines = []
     for tool in tools:
@@ -117,9 +117,14 @@ def tool_catalog(tools: list[dict[str, Any]]) -> str:
             f"{k}{'' if k in required else '?'}: {v.get('type', 'any')}" for k, v in props.items()
         )
         lines.append(f"- {fn['name']}({args}): {fn.get('description', '').strip().splitlines()[0]}")
+    then = (
+        'or answer the user with {"answer": "..."}.'
+        if answer_as_json
+        else "or answer the user in plain text."
+    )
     return (
         "\n\nYou can call these tools:\n" + "\n".join(lines) + "\n"
         "To call a tool, answer with only one JSON object and nothing else, for example:\n"
         '{"name": "TOOL_NAME", "arguments": {"ARG": "VALUE"}}\n'
-        "After the tool result arrives, call another tool the same way or answer the user in plain text."
+        f"After the tool result arrives, call another tool the same way {then}"
     )
