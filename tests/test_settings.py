@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,3 +32,15 @@ def test_checkpoint_url_is_validated() -> None:
         Settings(checkpoint_url="mysql://x")
     assert Settings(checkpoint_url="memory").resolved_checkpoint_url() == "memory"
     assert Settings().resolved_checkpoint_url().startswith("sqlite:///")
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    names = {
+        name
+        for line in readme.splitlines()
+        if line.startswith("| `OPSGRAPH_")
+        for name in re.findall(r"`(OPSGRAPH_[A-Z0-9_]+)`", line.split(" | ")[0])
+    }
+    undocumented = [n for n in Settings.model_fields if f"OPSGRAPH_{n.upper()}" not in names]
+    assert undocumented == [], "add a row to the README's configuration table for each"
