@@ -67,16 +67,19 @@ def main(argv: list[str]) -> int:
     pairs = _suite(root)
     for policy, request in pairs:  # warm the pattern caches, as a long-running process would have them
         evaluate(policy, request)
-    decisions = 0
-    start = time.perf_counter()
-    while time.perf_counter() - start < 3.0:
-        for policy, request in pairs:
-            evaluate(policy, request)
-        decisions += len(pairs)
-    rate = decisions / (time.perf_counter() - start)
+    # Per CPU-second, best of five one-second runs: on a shared machine wall time measures the neighbours.
+    rate = 0.0
+    for _ in range(5):
+        decisions = 0
+        start = time.process_time()
+        while time.process_time() - start < 1.0:
+            for policy, request in pairs:
+                evaluate(policy, request)
+            decisions += len(pairs)
+        rate = max(rate, decisions / (time.process_time() - start))
     allowed = sum(evaluate(p, r).allowed for p, r in pairs)
     print(f"requests: {len(pairs)} ({allowed} allowed) over {len({id(p) for p, _ in pairs})} policies")
-    print(f"concrete evaluator: {rate:,.0f} decisions/s on one core")
+    print(f"concrete evaluator: {rate:,.0f} decisions per CPU-second on one core (best of 5)")
     start = time.perf_counter()
     disagreements, unknown = [], 0
     for policy, request in pairs:

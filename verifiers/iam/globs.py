@@ -68,8 +68,9 @@ class Glob:
         return self.text
 
     @cached_property
-    def regex(self) -> re.Pattern[str]:
-        """The compiled matcher (kept on the glob: hashing a glob for a cache lookup costs more)."""
+    def regex(self) -> re.Pattern[str] | None:
+        """The compiled linear-time matcher, or None when only the automaton is exact (kept on the glob:
+        hashing a glob for a cache lookup costs more)."""
         return _regex(self)
 
     def prefix(self) -> str:
@@ -153,13 +154,103 @@ def _charset_regex(cs: CharSet) -> str:
     return f"[{'^' if cs.negated else ''}{body}]"
 
 
-def _regex(glob: Glob) -> re.Pattern[str]:
-    parts = [_charset_regex(cs) + ("*" if star else "") for star, cs in glob.tokens]
-    return re.compile("".join(parts), re.DOTALL)
+def _segments(glob: Glob) -> tuple[list[list[CharSet]], list[CharSet]] | None:
+    """The glob as literal segments between stars (`S0 *1 S1 ... *k Sk`), adjacent stars merged; None
+    when two adjacent stars cannot be merged into one."""
+    segments: list[list[CharSet]] = [[]]
+    stars: list[CharSet] = []
+    for star, cs in glob.tokens:
+        if not star:
+            segments[-1].append(cs)
+        elif stars and not segments[-1]:  # `X*Y*` is the wider of the two when one contains the other
+            if cs == ANY or stars[-1] == ANY:
+                stars[-1] = ANY
+            elif cs != stars[-1]:
+                return None
+        else:
+            stars.append(cs)
+            segments.append([])
+    return segments, stars
+
+
+def _can_match(token: CharSet, chars: frozenset[str]) -> bool:
+    return any(c in token for c in chars) if not token.negated else not chars <= token.chars
+
+
+def _leftmost_is_exact(star: CharSet, segment: list[CharSet]) -> bool:
+    """Taking the leftmost occurrence of `segment` after this star never loses a match.
+
+    True for an unrestricted star (the classic wildcard argument: a later occurrence leaves less room
+    for the rest). For a star over "anything but E" (`[^:]*` in the first ARN segments) it holds when
+    the segment cannot match a character of E before a token that is exactly such a character: the
+    star cannot cross an E character, so either that token pins the occurrence to the next one, or the
+    occurrence lies inside an E-free stretch, where the star behaves as an unrestricted one."""
+    if star == ANY:
+        return True
+    if not star.negated:
+        return False
+    for token in segment:
+        if _can_match(token, star.chars):
+            return not token.negated and token.chars <= star.chars
+    return True
+
+
+def _regex(glob: Glob) -> re.Pattern[str] | None:
+    """A regex that matches in time linear in the value (times the pattern), or None when the glob needs
+    the automaton. Every star but the last becomes an atomic lazy group, `(?>.*?SEGMENT)`: it takes the
+    leftmost occurrence of the next segment and never backtracks into it, so `*a*a*a*b` cannot make the
+    engine retry every way of splitting the value. The last star stays greedy before the final segment."""
+    shape = _segments(glob)
+    if shape is None:
+        return None
+    segments, stars = shape
+    if not all(_leftmost_is_exact(star, seg) for star, seg in zip(stars[:-1], segments[1:-1], strict=True)):
+        return None
+    text = "".join(map(_charset_regex, segments[0]))
+    for star, seg in zip(stars[:-1], segments[1:-1], strict=True):
+        text += f"(?>{_charset_regex(star)}*?{''.join(map(_charset_regex, seg))})"
+    if stars:
+        text += _charset_regex(stars[-1]) + "*" + "".join(map(_charset_regex, segments[-1]))
+    return re.compile(text, re.DOTALL)
+
+
+def _automaton_matches(glob: Glob, value: str) -> bool:
+    """The glob's automaton run over the value, all positions at once as the bits of one integer:
+    O(len(value)) big-integer steps."""
+    tokens = glob.tokens
+    stars = sum(1 << i for i, (star, _) in enumerate(tokens) if star)
+
+    def closure(state: int) -> int:
+        while True:  # a star may match nothing: from it, the next token is reachable too
+            grown = state | ((state & stars) << 1)
+            if grown == state:
+                return state
+            state = grown
+
+    masks: dict[str, tuple[int, int]] = {}
+    state = closure(1)
+    for c in value:
+        if c not in masks:
+            hits = [i for i, (_, cs) in enumerate(tokens) if c in cs]
+            masks[c] = (
+                sum(1 << i for i in hits if not tokens[i][0]),
+                sum(1 << i for i in hits if tokens[i][0]),
+            )
+        advance, stay = masks[c]
+        state = closure(((state & advance) << 1) | (state & stay))
+        if not state:
+            return False
+    return bool(state >> len(tokens) & 1)
 
 
 def matches(glob: Glob, value: str) -> bool:
-    return not glob.never and glob.regex.fullmatch(value) is not None
+    """Whether the value matches the glob, in time linear in the value's length (no backtracking)."""
+    if glob.never:
+        return False
+    regex = glob.regex
+    if regex is None:
+        return _automaton_matches(glob, value)
+    return regex.fullmatch(value) is not None
 
 
 # --- automata -------------------------------------------------------------------------------------

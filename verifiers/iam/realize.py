@@ -52,16 +52,30 @@ def _solve_fields(rnd: Round, fields: list[str], refs: Refs) -> Block | None:
 
 
 def _template_regex(template: Template) -> re.Pattern[str]:
-    parts = []
+    """A regex whose first group reads the variable's value off a string the template matches.
+
+    Every star (the variable's too) but the last is an atomic lazy group, as in `verifiers.iam.globs`:
+    the leftmost reading, found without backtracking, which is all a candidate value needs."""
+    items: list[str] = []  # "*": a star, "(": the variable, else one regex atom
     for piece in template.pieces:
         if piece.kind == "var":
-            parts.append("(.*?)")
+            items.append("(")
         elif piece.kind == "pattern" and template.wildcards:
-            parts.append("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in piece.text))
+            items.extend("*" if c == "*" else "." if c == "?" else re.escape(c) for c in piece.text)
         else:
-            parts.append(re.escape(piece.text))
+            items.extend(map(re.escape, piece.text))
+    stars = [i for i, item in enumerate(items) if item in ("*", "(")]
+    out = []
+    for n, start in enumerate([-1, *stars]):
+        end = stars[n] if n < len(stars) else len(items)
+        segment = "".join(items[start + 1 : end])
+        if start < 0:
+            out.append(segment)
+            continue
+        star = "(.*?)" if items[start] == "(" else ".*?"
+        out.append(f"(?>{star}{segment})" if start != stars[-1] else star.replace("*?", "*") + segment)
     flags = re.DOTALL | (re.IGNORECASE if template.ignore_case else 0)
-    return re.compile("".join(parts), flags)
+    return re.compile("".join(out), flags)
 
 
 def _variable_candidates(rnd: Round, key: str, refs: Refs) -> list[str]:
