@@ -160,9 +160,9 @@ def _chunks(body: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]]:
         }
 
     yield chunk({"role": "assistant", "content": ""})
-    words = reply.content.split(" ") if reply.content else []
-    for n, word in enumerate(words):
-        yield chunk({"content": word if n == len(words) - 1 else word + " "})
+    size = 8 if len(reply.content) < 4_000 else 4_096  # token-sized pieces; a huge answer in larger ones
+    for start in range(0, len(reply.content), size):
+        yield chunk({"content": reply.content[start : start + size]})
     for index, call in enumerate(reply.tool_calls):
         head = {"index": index, "id": call["id"], "type": "function"}
         yield chunk({"tool_calls": [{**head, "function": {"name": call["name"], "arguments": ""}}]})

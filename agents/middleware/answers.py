@@ -74,6 +74,9 @@ class AnswerFallback(AgentMiddleware):
         text = last.text.strip()
         if not text or is_raw_json(text):
             return {"messages": [AIMessage(summarise_results(results), name=self.agent, id=last.id)]}
+        if (last.response_metadata or {}).get("finish_reason") == "length" and "(cut at" not in text:
+            note = " … (the model's answer was cut at its token limit, OPSGRAPH_MAX_TOKENS)"
+            return {"messages": [AIMessage(unfence(text) + note, name=self.agent, id=last.id)]}
         if len(text) > MAX_ANSWER_CHARS or "<<untrusted data from" in text:
             shown = unfence(text)
             if len(shown) > MAX_ANSWER_CHARS:

@@ -316,3 +316,15 @@ def test_a_single_domain_request_runs_one_agent_even_if_the_model_lists_several(
         result = runtime.run("how many pods run in namespace shop?", thread_id="t")
     assert result.route == ["kubernetes"]
     assert server.rejected == []
+
+
+def test_an_answer_cut_at_the_token_limit_says_so() -> None:
+    def script(body: dict[str, Any]) -> Reply:
+        if is_routing(body):
+            return route("kubernetes")
+        return Reply("There are three pods and the first one", finish_reason="length")
+
+    with ScriptedOpenAIServer(script) as server, runtime_for(server, RecordingCluster()) as runtime:
+        result = runtime.run("list the pods in shop", thread_id="t")
+    assert result.answer is not None and result.answer.startswith("There are three pods and the first one")
+    assert "cut at its token limit, OPSGRAPH_MAX_TOKENS" in result.answer
