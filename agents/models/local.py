@@ -226,6 +226,11 @@ class LocalServer:
         self.base_url = str(record["base_url"])
         return self
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs."""
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
     def stop(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.terminate()

@@ -3,7 +3,8 @@
 Loads the GGUF model with `xllamacpp`, serves llama.cpp's OpenAI-compatible HTTP API on 127.0.0.1 with the
 model's own chat template (jinja, so tool calls are parsed where the template defines them; JSON-schema
 `response_format` is enforced by a grammar), writes a ready record, and runs until SIGTERM/SIGINT, or, for
-a shared server (`--leases`), until no leaseholder has been alive for `--keep-alive` seconds.
+a shared server (`--leases`), until no leaseholder has been alive for `--keep-alive` seconds; an owned one
+also stops when the process that started it is gone.
 """
 
 from __future__ import annotations
@@ -114,9 +115,14 @@ def main(argv: list[str] | None = None) -> int:
         partial.replace(ready)
         print(f"serving {spec.model} at {base_url}", flush=True)
 
-    idle = None
     if args.leases is not None and args.lock is not None:
         idle = _idle_check(args.leases, args.lock, ready, args.keep_alive)
+    else:  # a server its starter owns: it goes when the starter goes, even one killed without a goodbye
+        parent = os.getppid()
+
+        def idle() -> bool:
+            return os.getppid() != parent
+
     try:
         serve(spec, on_ready, idle)
     except Exception as exc:  # the log's last line is what the starting process shows

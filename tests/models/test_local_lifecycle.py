@@ -19,7 +19,7 @@ import pytest
 from agents.models import make_chat_model
 from agents.models.factory import CompatibleServerChat
 from agents.models.local import LocalServerSpec
-from agents.models.local_shared import running, stop
+from agents.models.local_shared import process_token, running, stop
 from opsgraph.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,6 +95,33 @@ def test_this_process_reuses_its_server_and_stop_ends_it(real_model_gguf: Path, 
     assert first.invoke("Say hi").text is not None
     assert [r["pid"] for r in stop(data_dir)] == [record["pid"]]
     assert not running(data_dir) and not _healthy(str(first.openai_api_base))
+
+
+OWNER = """
+import sys, time
+from pathlib import Path
+from agents.models.local import LocalServer, LocalServerSpec
+server = LocalServer(LocalServerSpec(Path(sys.argv[1]), context_size=512)).start()
+print(server.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_an_owned_server_goes_when_its_owner_is_killed(real_model_gguf: Path) -> None:
+    owner = subprocess.Popen(
+        [sys.executable, "-c", OWNER, str(real_model_gguf)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        assert owner.stdout is not None
+        pid = int(owner.stdout.readline())
+        assert process_token(pid) is not None
+    finally:
+        owner.kill()  # SIGKILL: no atexit, no cleanup in the owner
+        owner.wait()
+    assert _wait(lambda: process_token(pid) is None), f"llama.cpp server {pid} outlived its owner"
 
 
 def test_the_server_key_follows_the_settings_that_change_the_server(real_model_gguf: Path) -> None:
