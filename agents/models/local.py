@@ -134,10 +134,13 @@ def log_tail(log: Path, lines: int = 4) -> str:
 
 
 def _hint(tail: str) -> str:
+    """The setting most likely at fault, from the server's last error lines."""
     lowered = tail.lower()
-    if "bind" in lowered or "address already in use" in lowered or "couldn't bind" in lowered:
+    if "failed to load model" in lowered or "error loading model" in lowered:
+        return "OPSGRAPH_MODEL"
+    if "bind" in lowered or "address already in use" in lowered:
         return "OPSGRAPH_LOCAL_PORT"
-    if "memory" in lowered or "alloc" in lowered or "n_ctx" in lowered or "context" in lowered:
+    if "failed to allocate" in lowered or "out of memory" in lowered or "n_ctx" in lowered:
         return "OPSGRAPH_LOCAL_CONTEXT_SIZE"
     return "OPSGRAPH_MODEL"
 

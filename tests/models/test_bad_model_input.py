@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import socket
 import struct
 import subprocess
 import sys
@@ -127,3 +128,17 @@ def test_a_context_overflow_in_a_request(real_model_server: LocalServer, tmp_pat
         f"error: the request does not fit the context of the model smollm2 at {real_model_server.base_url}"
     )
     assert "(the router)" in line and "(4096 tokens)" in line and "OPSGRAPH_LOCAL_CONTEXT_SIZE" in line
+
+
+def test_a_port_already_taken(real_model_gguf: Path, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {
+            "OPSGRAPH_MODEL": f"local:{real_model_gguf}",
+            "OPSGRAPH_LOCAL_PORT": str(taken.getsockname()[1]),
+            "OPSGRAPH_LOCAL_CONTEXT_SIZE": "512",
+            "OPSGRAPH_DATA_DIR": str(tmp_path / "data"),
+        }
+        line = one_error_line(opsgraph("model", "check", env=env))
+    assert "while starting (check OPSGRAPH_LOCAL_PORT)" in line and "couldn't bind" in line
