@@ -2,14 +2,17 @@
 
     .venv/bin/python bench/sandbox.py [--pods 5000]
 
-Measures: start to first answered request (process start included); list pods at N pods (median,
-typed models and raw JSON); get and patch requests per second (one client thread); and a krr-style
-14-day `query_range` on the Prometheus API. Prints one line per figure.
+Measures: start to first answered request (process start included); the first OpenAPI requests
+(the schemas load lazily, on the first of them, not at start); an exec round trip through the
+official client's stream API; list pods at N pods (median, typed models and raw JSON); get and patch
+requests per second (one client thread); and a krr-style 14-day `query_range` on the Prometheus API.
+Prints one line per figure. The kubectl fidelity checklist is `bench/sandbox_kubectl.py`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -36,6 +39,47 @@ def _startup(runs: int = 3) -> float:
     return statistics.median(times)
 
 
+def _openapi_and_exec() -> None:
+    from kubernetes.stream import stream
+
+    with SandboxProcess(scenario="default") as proc:
+        api = config.new_client_from_config(str(proc.kubeconfig))
+        t0 = time.perf_counter()
+        index = api.call_api(
+            "GET",
+            f"{api.configuration.host}/openapi/v3",
+            {"Authorization": api.configuration.api_key["BearerToken"]},
+        )
+        paths = json.loads(index.read())["paths"]
+        first = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        url = f"{api.configuration.host}{paths['apis/apps/v1']['serverRelativeURL']}"
+        api.call_api("GET", url, {"Authorization": api.configuration.api_key["BearerToken"]}).read()
+        doc = time.perf_counter() - t0
+        print(
+            f"first /openapi/v3 (loads the schemas, builds every index entry): {first * 1000:.0f} ms; apps/v1 document: {doc * 1000:.0f} ms"
+        )
+        core = client.CoreV1Api(api)
+        pod = core.list_namespaced_pod("shop", label_selector="app=frontend").items[0].metadata.name
+        times = _timed(
+            lambda: stream(
+                core.connect_get_namespaced_pod_exec,
+                pod,
+                "shop",
+                command=["hostname"],
+                stderr=True,
+                stdin=False,
+                stdout=True,
+                tty=False,
+            ),
+            10,
+        )
+        print(
+            f"exec round trip (WebSocket upgrade, command, Status), median of 10: {statistics.median(times) * 1000:.0f} ms"
+        )
+        api.close()
+
+
 def _timed(fn: Any, n: int) -> list[float]:
     out = []
     for _ in range(n):
@@ -50,6 +94,7 @@ def main() -> None:
     parser.add_argument("--pods", type=int, default=5000)
     args = parser.parse_args()
     print(f"startup (process start → first answered request, median of 3): {_startup() * 1000:.0f} ms")
+    _openapi_and_exec()
     with SandboxProcess(scenario="empty") as proc:
         api = config.new_client_from_config(str(proc.kubeconfig))
         core = client.CoreV1Api(api)

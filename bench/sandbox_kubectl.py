@@ -159,7 +159,7 @@ def checks(kubectl: list[str], minor: int) -> list[Check]:
             ),
         ),
         Check(
-            "apply: unknown field refused (strict)",
+            "apply: unknown field reported (an error; a warning before 1.27)",
             lambda k: "unknown field" in k("apply", "-f", "-", stdin=_TYPO).stderr,
         ),
         Check(
@@ -298,7 +298,7 @@ def checks(kubectl: list[str], minor: int) -> list[Check]:
                     "--force",
                     "--timeout=30s",
                 ),
-                "drained",
+                "node/worker-3",
             ),
         ),
         Check(

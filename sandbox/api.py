@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-from sandbox import discovery, identity, openapi, portforward, remote, reviews, subresources, tables, writes
+from sandbox import discovery, reviews, subresources, tables
 from sandbox.auth import TokenAuthenticator
 from sandbox.cluster import Cluster
 from sandbox.conversion import from_storage, storage_of, to_storage
@@ -132,6 +132,8 @@ class Api:
         # exec, attach and port-forward are "create" also over a WebSocket's GET, as since Kubernetes 1.31
         verb = "create" if sub in _STREAMING else self._verb(req, name)
         self._authorize(user, Attributes(verb, group, rt.plural, sub, namespace, name))
+        from sandbox import writes  # the write path's schemas load on first use, not at start-up
+
         writes.check_dry_run(req, verb)
         warnings: list[str] = []
         reviews_group = (
@@ -158,17 +160,23 @@ class Api:
         name: str,
         sub: str,
     ) -> Response:
-        if group == "authentication.k8s.io":
+        if group == "authentication.k8s.io" or sub == "token":
+            from sandbox import identity
+
+            if sub == "token":
+                return identity.token_request(self.cluster, self.authenticator, req, namespace, name)
             return identity.self_subject_review(user)
-        if sub == "token":
-            return identity.token_request(self.cluster, self.authenticator, req, namespace, name)
         if group in self.group_routes:
             return self.group_routes[group](req, user, rt.plural, namespace, name, verb)
         if group == "authorization.k8s.io":
             return reviews.review(self.authorizer, rt, req, user, namespace)
         if sub in ("exec", "attach"):
+            from sandbox import remote  # the streaming protocols load on first use
+
             return remote.handle(self.cluster, req, namespace, name, sub)
         if sub == "portforward":
+            from sandbox import portforward
+
             return portforward.handle(self.cluster, req, namespace, name)
         if sub and sub != "status":
             return subresources.handle(self.cluster, rt, req, namespace, name, sub)
@@ -268,6 +276,8 @@ class Api:
 
     def _openapi(self, req: Request, path: str, custom: list[ResourceType]) -> Response:
         """The OpenAPI documents, built on first request and cached until the CRDs change."""
+        from sandbox import openapi
+
         schemas = {
             openapi.definition_name(rt) or "": self.cluster.store.schemas.get(
                 f"{rt.group}/{rt.version}/{rt.kind}", {}
