@@ -70,6 +70,10 @@ class FinalEvent(BaseModel):
     type: Literal["final"] = "final"
     thread_id: str
     answer: str
+    status: Literal["done", "error"] = "done"
+    """`error` when a tool call of the run failed (the answer may still explain it)."""
+    error: str | None = None
+    """The failed tool calls, one per line (`tool: message`), as `RunResult.error`."""
 
 
 class ErrorEvent(BaseModel):

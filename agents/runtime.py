@@ -2,6 +2,11 @@
 
 Every interface (CLI, SDK, HTTP, Slack) drives runs through this class: start a run, stream its events,
 answer an approval, list and replay threads.
+
+A run holds its thread under a run token with a lease (`agents.leases`): a second run on the thread, from
+any process, is refused while the first is alive, and a thread whose run died is taken over by the next.
+Answering an approval claims it first (`claim_approval`, one transaction): of any number of callers, in
+any processes, exactly one carries the decision out; the others get `ApprovalClaimedError`.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from agents.events import (
     ToolResultEvent,
 )
 from agents.gate import ApprovalDecision, ApprovalPredicate, ApprovalRequest, gate_tools, requires_approval
+from agents.leases import Heartbeat, new_token
 from agents.middleware import ModelPolicy, agent_middleware
 from agents.models.factory import make_chat_model
 from agents.models.offline import OfflineChatModel
@@ -42,16 +48,20 @@ from agents.store import AuditEntry, Store, open_store
 from agents.streaming import AnswerStream
 from agents.supervisor import build_supervisor, final_answers
 from opsgraph.settings import Settings
-from tools.base import ToolContext
+from tools.base import ToolContext, unfence
 
 __all__ = [
+    "ApprovalClaimedError",
     "Checkpoint",
     "ModelError",
     "ModelUnavailableError",
     "PendingApprovalError",
+    "RunConflictError",
     "RunResult",
     "Runtime",
+    "ThreadBusyError",
     "ThreadNotFoundError",
+    "failed_calls",
     "model_error",
     "model_policy",
 ]
@@ -61,16 +71,34 @@ class ThreadNotFoundError(LookupError):
     """No such thread, or it belongs to someone else (the two are indistinguishable on purpose)."""
 
 
-class PendingApprovalError(RuntimeError):
-    """The thread waits for an approval decision before it can take a new message."""
+class RunConflictError(RuntimeError):
+    """The thread is not in a state to take this request now (HTTP 409)."""
+
+
+class PendingApprovalError(RunConflictError):
+    """The thread waits for an approval decision before it can take a new message (or has none to answer)."""
+
+
+class ApprovalClaimedError(RunConflictError):
+    """Someone else decided this approval first (another terminal, server, Slack click): nothing was run."""
+
+
+class ThreadBusyError(RunConflictError):
+    """Another run, alive in this or another process, holds the thread."""
 
 
 class RunResult(BaseModel):
     thread_id: str
-    status: Literal["done", "interrupted"]
+    status: Literal["done", "interrupted", "error"]
+    """done; interrupted (waiting for `approval`, or stopped unfinished: see `reason`); error (a tool
+    call failed: `error` says which and why)."""
     answer: str | None = None
     approval: ApprovalRequest | None = None
     route: list[str] = []
+    error: str | None = None
+    """The failed tool calls of the run, one per line (`tool: message`)."""
+    reason: str | None = None
+    """Why the run is interrupted with no approval to answer (its process stopped mid-run)."""
 
 
 class Checkpoint(BaseModel):
@@ -127,6 +155,7 @@ class Runtime:
             router_max_tokens=self.settings.router_max_tokens,
             where=self.policy.where,
         )
+        self._heartbeat = Heartbeat(self.store.renew_runs)
 
     # runs
     def run(self, text: str, *, thread_id: str | None = None, user: str | None = None) -> RunResult:
@@ -154,23 +183,91 @@ class Runtime:
             )
         yield from self._drive({"messages": [HumanMessage(text)]}, thread_id, user, read_only=read_only)
 
-    def stream_resume(
-        self, thread_id: str, decision: ApprovalDecision, *, user: str | None = None
-    ) -> Iterator[Event]:
+    def claim_approval(self, thread_id: str, decision: ApprovalDecision, *, user: str | None = None) -> str:
+        """Decide the thread's pending approval, atomically, before anything runs: returns the claim (the
+        token of the run that will carry the decision out; pass it to `stream_resume`). Of any number of
+        callers at once, in any processes, one gets it; the others get `ApprovalClaimedError`."""
         user = user or self.settings.user
         self._check_owner(thread_id, user)
-        if self.pending(thread_id, user=user) is None:
+        interrupts = self.graph.get_state(self._config(thread_id, user)).interrupts
+        if not interrupts:
             raise PendingApprovalError(f"thread {thread_id} has no pending approval")
-        decision = decision.model_copy(update={"user": decision.user or user})
-        yield from self._drive(Command(resume=decision.model_dump()), thread_id, user)
+        request = ApprovalRequest.model_validate(interrupts[0].value)
+        if not request.id or self.store.approval(request.id) is None:
+            return ""  # asked by an older version: the gate's execution claim still runs it once
+        token = new_token()
+        decided = decision.model_copy(update={"user": decision.user or user}).model_dump()
+        outcome = self.store.claim_approval(request.id, thread_id, decided, decided["user"], token)
+        if outcome == "busy":
+            raise ThreadBusyError(f"thread {thread_id} is busy with another run; retry when it has finished")
+        if outcome == "decided":
+            raise ApprovalClaimedError(self._decided(thread_id, request))
+        return token
 
-    def _drive(self, payload: Any, thread_id: str, user: str, *, read_only: bool = False) -> Iterator[Event]:
+    def _decided(self, thread_id: str, request: ApprovalRequest) -> str:
+        record = self.store.approval(request.id)
+        how = str((record.decision or {}).get("decision", "decided")) if record else "decided"
+        who = f" by {record.decided_by} at {record.decided_at}" if record and record.decided_by else ""
+        return (
+            f"the approval of {request.tool} on thread {thread_id} was already answered ({how}{who}); "
+            "nothing was run for this request"
+        )
+
+    def release_claim(self, thread_id: str, claim: str) -> None:
+        """Give back a claim whose run will not start (the request that made it went away)."""
+        if claim:
+            self.store.release_claim(thread_id, claim)
+
+    def stream_resume(
+        self,
+        thread_id: str,
+        decision: ApprovalDecision,
+        *,
+        user: str | None = None,
+        claim: str | None = None,
+    ) -> Iterator[Event]:
+        """Answer the pending approval and stream the run on; `claim` is one `claim_approval` made (in this
+        or another process), else the approval is claimed here."""
+        user = user or self.settings.user
+        self._check_owner(thread_id, user)
+        decision = decision.model_copy(update={"user": decision.user or user})
+        if claim is None:
+            claim = self.claim_approval(thread_id, decision, user=user)
+        yield from self._drive(Command(resume=decision.model_dump()), thread_id, user, handover=claim or None)
+
+    def stream_continue(self, thread_id: str, *, user: str | None = None) -> Iterator[Event]:
+        """Run on from the last checkpoint a thread whose run stopped unfinished (its process died):
+        the step that was lost runs again; an approved change that may have been made is previewed and
+        asked for again, never repeated blindly."""
+        user = user or self.settings.user
+        self._check_owner(thread_id, user)
+        yield from self._drive(None, thread_id, user)
+
+    def _drive(
+        self,
+        payload: Any,
+        thread_id: str,
+        user: str,
+        *,
+        read_only: bool = False,
+        handover: str | None = None,
+    ) -> Iterator[Event]:
         config = self._config(thread_id, user)
         config["configurable"]["read_only"] = read_only  # the gate refuses mutating calls for this run
-        self.store.touch_thread(thread_id, user, "", "running")
+        token = new_token()
+        start = self.store.begin_run(thread_id, token, handover=handover)
+        if not start.started:
+            raise ThreadBusyError(
+                f"thread {thread_id} is busy with another run; retry when it has finished"
+                if handover is None
+                else f"the claim on thread {thread_id}'s approval ran out before its run started; answer again"
+            )
+        self._heartbeat.hold(token)
         status = "error"
         where = _Where()
         try:
+            if start.recovered is not None and payload is not None and not isinstance(payload, Command):
+                self._abandon(thread_id, start.recovered)  # a new message moves on from the lost run
             try:
                 yield from self._events(payload, config, thread_id, where)
             except ModelError:
@@ -182,11 +279,34 @@ class Runtime:
             ) as exc:
                 raise model_error(exc, self.policy.where, _failed_agent(exc, where.agent)) from exc
             result = self.result(thread_id)
-            status = "interrupted" if result.status == "interrupted" else "idle"
+            status = {"interrupted": "interrupted", "error": "error"}.get(result.status, "idle")
         finally:
-            self.store.touch_thread(thread_id, user, "", status)
-        if result.status == "done":
-            yield FinalEvent(thread_id=thread_id, answer=result.answer or "")
+            self._heartbeat.drop(token)
+            self.store.end_run(thread_id, token, status)
+        if result.status != "interrupted":
+            yield FinalEvent(
+                thread_id=thread_id, answer=result.answer or "", status=result.status, error=result.error
+            )
+
+    def _abandon(self, thread_id: str, reason: str) -> None:
+        """The thread's dead run will not be continued: an approved call it was carrying out gets the
+        outcome `unknown` (whether the change was made, nobody knows), in the approvals and the audit."""
+        info = self.store.thread(thread_id)
+        for record in self.store.approvals(thread_id):
+            if record.status != "executing":
+                continue
+            request = ApprovalRequest.model_validate(record.request)
+            why = f"{reason}; whether {request.tool} was carried out is unknown (a new message moved on)"
+            self.store.finish_approval(record.id, "unknown", why)
+            decided = record.decision or {}
+            self.store.record(
+                AuditEntry(
+                    thread_id=thread_id, agent=request.agent, tool=request.tool, args=request.args,
+                    result=why, status="unknown", decision="approved", actor=info.owner if info else "",
+                    approver=record.decided_by or decided.get("user"), approval_id=record.id,
+                    precondition=request.preview.get("precondition"),
+                )
+            )  # fmt: skip
 
     def _events(self, payload: Any, config: RunnableConfig, thread_id: str, where: _Where) -> Iterator[Event]:
         calls: dict[str, str] = {}
@@ -246,9 +366,17 @@ class Runtime:
 
     # threads
     def pending(self, thread_id: str, *, user: str | None = None) -> ApprovalRequest | None:
+        """The approval the thread waits for, if it can be answered (one that a run that died was carrying
+        out is not: continuing the thread previews it again)."""
         state = self.graph.get_state(self._config(thread_id, user or self.settings.user))
-        for item in state.interrupts:
-            return ApprovalRequest.model_validate(item.value)
+        return self._answerable(state.interrupts)
+
+    def _answerable(self, interrupts: Sequence[Any]) -> ApprovalRequest | None:
+        for item in interrupts:
+            request = ApprovalRequest.model_validate(item.value)
+            record = self.store.approval(request.id) if request.id else None
+            if record is None or record.status in ("pending", "claimed"):
+                return request
         return None
 
     def messages(self, thread_id: str, *, user: str | None = None) -> list[AnyMessage]:
@@ -288,6 +416,7 @@ class Runtime:
         return self.result(thread_id)
 
     def close(self) -> None:
+        self._heartbeat.close()
         if self._owns_store:
             self.store.close()
 
@@ -314,15 +443,43 @@ class Runtime:
             raise ThreadNotFoundError(f"no thread {thread_id}")
 
     def result(self, thread_id: str) -> RunResult:
-        """Where the thread stands: its answer, or the approval it waits on."""
+        """Where the thread stands: its answer (and the tool calls that failed), the approval it waits
+        on, or why its last run stopped unfinished."""
         state = self.graph.get_state(self._config(thread_id, self.settings.user))
         route = list(state.values.get("route", []))
-        if state.interrupts:
-            approval = ApprovalRequest.model_validate(state.interrupts[0].value)
+        approval = self._answerable(state.interrupts)
+        if approval is not None:
             return RunResult(thread_id=thread_id, status="interrupted", approval=approval, route=route)
-        answers = final_answers(state.values.get("messages", []))
+        if state.next:  # steps left to run and nothing to answer: the run's process stopped mid-run
+            info = self.store.thread(thread_id)
+            reason = (info.reason if info else None) or "its last run stopped before it finished"
+            return RunResult(thread_id=thread_id, status="interrupted", route=route, reason=reason)
+        messages = state.values.get("messages", [])
+        answers = final_answers(messages)
         answer = answers[-1].text if answers else None
-        return RunResult(thread_id=thread_id, status="done", answer=answer, route=route)
+        failed = failed_calls(messages)
+        return RunResult(
+            thread_id=thread_id,
+            status="error" if failed else "done",
+            answer=answer,
+            route=route,
+            error="\n".join(failed) or None,
+        )
+
+
+def failed_calls(messages: Sequence[AnyMessage]) -> list[str]:
+    """The tool calls of the latest request that failed (`tool: message`), leaving out a call the model
+    made again with success later in the same request."""
+    last_human = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
+    last: dict[str, ToolMessage] = {}
+    for message in messages[last_human + 1 :]:
+        if isinstance(message, ToolMessage):
+            last[message.name or message.tool_call_id] = message
+    return [
+        f"{name}: {unfence(m.text).removeprefix('error:').strip()}"
+        for name, m in last.items()
+        if m.status == "error"
+    ]
 
 
 def _failed_agent(exc: BaseException, default: str) -> str:

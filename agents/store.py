@@ -1,24 +1,39 @@
-"""Where workflows persist: the LangGraph checkpointer plus our thread index and audit log, in one database.
+"""Where workflows persist: the LangGraph checkpointer plus our thread index, approvals and audit log, in one
+database.
 
 `memory` (tests), `sqlite:///path` (the default, a file under the data directory) or `postgresql://...`
-(several server processes sharing threads). The audit and thread tables live beside the checkpoints.
+(several server processes sharing threads). The thread, approval and audit tables live beside the
+checkpoints. A thread's row says who runs it (a run token and a lease, see `agents.leases`); an approval's
+row is where a decision is claimed, once, and where the gate records what became of it.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, cast
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, Field
 
-__all__ = ["AuditEntry", "Store", "StoreError", "ThreadInfo", "open_store", "utcnow"]
+from agents.leases import LEASE_S, gone_reason, run_alive
+from agents.sql import PostgresSql, Sql, SqliteSql
+
+__all__ = [
+    "ApprovalRecord",
+    "AuditEntry",
+    "RunStart",
+    "Store",
+    "StoreError",
+    "ThreadInfo",
+    "open_store",
+    "utcnow",
+]
 
 
 class StoreError(RuntimeError):
@@ -38,12 +53,18 @@ class AuditEntry(BaseModel):
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
     result: str = ""
-    status: str = "ok"  # ok | error | rejected | refused
-    decision: str = "auto"  # auto | approved | rejected | edited | refused
+    status: str = "ok"  # ok | error | conflict | unknown | rejected | refused
+    decision: str = "auto"  # auto | approved | rejected | edited | refused | not_asked
     actor: str = ""
     approver: str | None = None
     at: str = Field(default_factory=utcnow)
     duration_ms: float = 0.0
+    approval_id: str | None = None
+    """The approval this call ran under (gated calls): one execution per approval, at most."""
+    precondition: dict[str, Any] | None = None
+    """What the approved preview was computed from (a resourceVersion, a file's hash, a plan's inputs)."""
+    observed: dict[str, Any] | None = None
+    """What the write found and was made against, as the tool reports it (for `verifiers.approvals`)."""
 
 
 class ThreadInfo(BaseModel):
@@ -53,73 +74,39 @@ class ThreadInfo(BaseModel):
     created_at: str
     updated_at: str
     status: str = "idle"  # idle | running | interrupted | error
+    reason: str | None = None
+    """Why the thread is interrupted without an approval to answer (its run's process died)."""
 
 
-class _Sql(Protocol):
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """A read only: it may go through another connection than the writes."""
-        ...
+class RunStart(NamedTuple):
+    """The outcome of starting a run on a thread."""
 
-    def close(self) -> None: ...
-
-
-class _SqliteSql:
-    """Writes go through one connection, in turn; with a database file (`path`), each thread reads through
-    its own connection, so a read never waits for a write (in WAL mode readers never block, but a shared
-    connection would make them wait for a writer that waits for another process's write lock)."""
-
-    def __init__(self, conn: sqlite3.Connection, path: str | None = None) -> None:
-        self._conn = conn
-        self._conn.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
-        self._path = path
-        self._local = threading.local()
-        self._readers: list[sqlite3.Connection] = []
-        self._readers_lock = threading.Lock()
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        if self._path is None:  # an in-memory database has one connection
-            return self.execute(sql, params)
-        reader: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if reader is None:
-            reader = sqlite3.connect(self._path, check_same_thread=False, timeout=30)
-            reader.row_factory = sqlite3.Row
-            self._local.conn = reader
-            with self._readers_lock:
-                self._readers.append(reader)
-        return [dict(r) for r in reader.execute(sql, tuple(params)).fetchall()]
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            cur = self._conn.execute(sql, tuple(params))
-            rows = [dict(r) for r in cur.fetchall()]
-            self._conn.commit()
-            return rows
-
-    def close(self) -> None:
-        self._conn.close()
-        with self._readers_lock:
-            for reader in self._readers:
-                reader.close()
-            self._readers.clear()
+    started: bool
+    """False: another run, still alive, holds the thread."""
+    recovered: str | None = None
+    """When the run takes over from one whose process died: why that one stopped."""
 
 
-class _PostgresSql:
-    def __init__(self, pool: Any) -> None:
-        self._pool = pool
+class ApprovalRecord(BaseModel):
+    """A request for approval as the gate showed it, and what became of it.
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        sql = sql.replace("?", "%s").replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
-        with self._pool.connection() as conn:
-            cur = conn.execute(sql, tuple(params))
-            return list(cur.fetchall()) if cur.description else []
+    status: pending (shown, undecided) -> claimed (a decision won the claim) -> executing (the gate runs
+    the call) -> done (`outcome`: ok, error, conflict (nothing written: the target changed), unknown (its
+    process died while executing it), rejected, edited).
+    """
 
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        return self.execute(sql, params)  # each call takes a pooled connection: reads never queue
-
-    def close(self) -> None:
-        self._pool.close()
+    id: str
+    thread_id: str
+    request: dict[str, Any]
+    status: str = "pending"
+    decision: dict[str, Any] | None = None
+    decided_by: str | None = None
+    decided_at: str | None = None
+    claim: str | None = None
+    outcome: str | None = None
+    result: str = ""
+    created_at: str = ""
+    updated_at: str = ""
 
 
 _SCHEMA = (
@@ -131,18 +118,40 @@ _SCHEMA = (
         args TEXT NOT NULL, result TEXT NOT NULL, status TEXT NOT NULL, decision TEXT NOT NULL,
         actor TEXT NOT NULL, approver TEXT, at TEXT NOT NULL, duration_ms DOUBLE PRECISION NOT NULL)""",
     "CREATE INDEX IF NOT EXISTS opsgraph_audit_thread ON opsgraph_audit (thread_id, id)",
+    """CREATE TABLE IF NOT EXISTS opsgraph_approvals (
+        id TEXT PRIMARY KEY, thread_id TEXT NOT NULL, request TEXT NOT NULL, status TEXT NOT NULL,
+        decision TEXT, decided_by TEXT, decided_at TEXT, claim TEXT, outcome TEXT, result TEXT NOT NULL,
+        created_at TEXT NOT NULL, updated_at TEXT NOT NULL)""",
+    "CREATE INDEX IF NOT EXISTS opsgraph_approvals_thread ON opsgraph_approvals (thread_id, status)",
 )
+# columns that tables created by an earlier version lack
+_COLUMNS = (
+    ("opsgraph_threads", "run_owner", "TEXT"),
+    ("opsgraph_threads", "lease_until", "DOUBLE PRECISION"),
+    ("opsgraph_threads", "reason", "TEXT"),
+    ("opsgraph_audit", "approval_id", "TEXT"),
+    ("opsgraph_audit", "precondition", "TEXT"),
+    ("opsgraph_audit", "observed", "TEXT"),
+)
+_THREAD_FIELDS = set(ThreadInfo.model_fields)
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, default=str)
+
+
+def _loads(value: str | None) -> Any:
+    return None if value is None else json.loads(value)
 
 
 class Store:
-    """A checkpointer and the audit/thread tables that sit beside it."""
+    """A checkpointer and the thread, approval and audit tables that sit beside it."""
 
-    def __init__(self, url: str, checkpointer: BaseCheckpointSaver[Any], sql: _Sql) -> None:
+    def __init__(self, url: str, checkpointer: BaseCheckpointSaver[Any], sql: Sql) -> None:
         self.url = url
         self.checkpointer = checkpointer
         self._sql = sql
-        for statement in _SCHEMA:
-            sql.execute(statement)
+        sql.schema(_SCHEMA, _COLUMNS)
 
     # threads
     def touch_thread(self, thread_id: str, owner: str, title: str, status: str) -> ThreadInfo:
@@ -156,31 +165,206 @@ class Store:
         assert info is not None
         return info
 
+    @staticmethod
+    def _info(row: dict[str, Any], now: float) -> ThreadInfo:
+        info = ThreadInfo(**{k: v for k, v in row.items() if k in _THREAD_FIELDS})
+        if info.status == "running" and not run_alive(row.get("run_owner"), row.get("lease_until"), now):
+            reason = gone_reason(row.get("run_owner"), row.get("lease_until"))
+            return info.model_copy(update={"status": "interrupted", "reason": reason})
+        return info
+
     def thread(self, thread_id: str) -> ThreadInfo | None:
         rows = self._sql.query("SELECT * FROM opsgraph_threads WHERE thread_id = ?", (thread_id,))
-        return ThreadInfo(**rows[0]) if rows else None
+        return self._info(rows[0], time.time()) if rows else None
 
     def threads(self, owner: str | None = None, limit: int = 100) -> list[ThreadInfo]:
         where, params = ("WHERE owner = ?", (owner,)) if owner is not None else ("", ())
         rows = self._sql.query(
             f"SELECT * FROM opsgraph_threads {where} ORDER BY updated_at DESC LIMIT {int(limit)}", params
         )
-        return [ThreadInfo(**r) for r in rows]
+        now = time.time()
+        return [self._info(r, now) for r in rows]
+
+    # runs: who drives a thread
+    def _take_run(
+        self, thread_id: str, token: str, handover: str | None
+    ) -> tuple[tuple[str, tuple[Any, ...]], str | None, str | None]:
+        """The statement that makes `token` the thread's runner, given what the row says now; the reason
+        the previous run stopped and its token, when it is taken over from a dead one. LookupError: a
+        live run holds the thread."""
+        rows = self._sql.query(
+            "SELECT status, run_owner, lease_until FROM opsgraph_threads WHERE thread_id = ?", (thread_id,)
+        )
+        if not rows:
+            raise KeyError(thread_id)
+        status, holder, lease = rows[0]["status"], rows[0]["run_owner"], rows[0]["lease_until"]
+        recovered = dead = None
+        if handover is not None:
+            if holder != handover:  # the claim's lease ran out and another run took the thread
+                raise LookupError(holder)
+        elif status == "running":
+            if run_alive(holder, lease):
+                raise LookupError(holder)
+            recovered, dead = gone_reason(holder, lease), holder
+        statement = (
+            "UPDATE opsgraph_threads SET status = 'running', run_owner = ?, lease_until = ?, reason = NULL,"
+            " updated_at = ? WHERE thread_id = ? AND status = ? AND COALESCE(run_owner, '') = ?",
+            (token, time.time() + LEASE_S, utcnow(), thread_id, status, holder or ""),
+        )
+        return statement, recovered, dead
+
+    def _reopen_claims(self, thread_id: str, dead: str | None) -> None:
+        """Decisions a dead run claimed but never executed are open again (only that run's: a live
+        claim made since is kept)."""
+        if dead:
+            self._sql.execute(
+                "UPDATE opsgraph_approvals SET status = 'pending', decision = NULL, decided_by = NULL,"
+                " decided_at = NULL, claim = NULL, updated_at = ?"
+                " WHERE thread_id = ? AND status = 'claimed' AND claim = ?",
+                (utcnow(), thread_id, dead),
+            )
+
+    def begin_run(self, thread_id: str, token: str, *, handover: str | None = None) -> RunStart:
+        """Make `token` the thread's runner: at once when no run holds it, or the one holding it is dead,
+        or it is `handover` (the token an approval was claimed with, which `token` replaces). One process
+        wins a race."""
+        try:
+            take, recovered, dead = self._take_run(thread_id, token, handover)
+        except LookupError:
+            return RunStart(False)
+        self._reopen_claims(thread_id, dead)
+        steps = [take]
+        if handover is not None:
+            steps.append(
+                (
+                    "UPDATE opsgraph_approvals SET claim = ?, updated_at = ?"
+                    " WHERE thread_id = ? AND status = 'claimed' AND claim = ?",
+                    (token, utcnow(), thread_id, handover),
+                )
+            )
+        return RunStart(True, recovered) if self._sql.atomic(steps) else RunStart(False)
+
+    def claim_approval(
+        self, approval_id: str, thread_id: str, decision: dict[str, Any], by: str, token: str
+    ) -> str:
+        """Decide a pending approval and take its thread for the run that carries the decision out, in one
+        transaction: `"claimed"` for exactly one of any number of callers at once (any process), else
+        `"decided"` (someone decided it first) or `"busy"` (a live run holds the thread)."""
+        record = self.approval(approval_id)
+        if record is None or record.status not in ("pending", "claimed"):
+            return "decided"
+        try:
+            take, _, dead = self._take_run(thread_id, token, None)
+        except LookupError:  # a live run holds the thread: the one carrying this decision out, or another
+            return "decided" if record.status == "claimed" else "busy"
+        self._reopen_claims(thread_id, dead)
+        claim = (
+            "UPDATE opsgraph_approvals SET status = 'claimed', decision = ?, decided_by = ?, decided_at = ?,"
+            " claim = ?, updated_at = ? WHERE id = ? AND thread_id = ? AND status = 'pending'",
+            (_json(decision), by, utcnow(), token, utcnow(), approval_id, thread_id),
+        )
+        if self._sql.atomic([claim, take]):
+            return "claimed"
+        record = self.approval(approval_id)
+        return "busy" if record is not None and record.status == "pending" else "decided"
+
+    def release_claim(self, thread_id: str, token: str) -> None:
+        """Undo a claim whose run never started (its request went away first)."""
+        self.end_run(thread_id, token, "interrupted")
+
+    def renew_runs(self, tokens: Collection[str]) -> None:
+        """Push the leases of these runs forward (the heartbeat of the process driving them)."""
+        marks = ", ".join("?" for _ in tokens)
+        self._sql.execute(
+            f"UPDATE opsgraph_threads SET lease_until = ? WHERE status = 'running' AND run_owner IN ({marks})",
+            (time.time() + LEASE_S, *tokens),
+        )
+
+    def end_run(self, thread_id: str, token: str, status: str, reason: str | None = None) -> None:
+        """The run is over: the thread's status says how, no run holds it, and a decision it claimed but
+        did not carry out (it failed before reaching the call) is open again."""
+        self._reopen_claims(thread_id, token)
+        self._sql.execute(
+            "UPDATE opsgraph_threads SET status = ?, reason = ?, run_owner = NULL, lease_until = NULL,"
+            " updated_at = ? WHERE thread_id = ? AND run_owner = ?",
+            (status, reason, utcnow(), thread_id, token),
+        )
+
+    # approvals
+    def add_approval(self, approval_id: str, thread_id: str, request: dict[str, Any]) -> ApprovalRecord:
+        """Record a request for approval as shown (kept if one with this id is there already)."""
+        now = utcnow()
+        self._sql.execute(
+            "INSERT INTO opsgraph_approvals (id, thread_id, request, status, result, created_at, updated_at)"
+            " VALUES (?, ?, ?, 'pending', '', ?, ?) ON CONFLICT (id) DO NOTHING",
+            (approval_id, thread_id, _json(request), now, now),
+        )
+        record = self.approval(approval_id)
+        assert record is not None
+        return record
+
+    def approval(self, approval_id: str) -> ApprovalRecord | None:
+        rows = self._sql.query("SELECT * FROM opsgraph_approvals WHERE id = ?", (approval_id,))
+        return self._approval(rows[0]) if rows else None
+
+    def approvals(self, thread_id: str) -> list[ApprovalRecord]:
+        rows = self._sql.query(
+            "SELECT * FROM opsgraph_approvals WHERE thread_id = ? ORDER BY created_at, id", (thread_id,)
+        )
+        return [self._approval(r) for r in rows]
+
+    @staticmethod
+    def _approval(row: dict[str, Any]) -> ApprovalRecord:
+        return ApprovalRecord(
+            **{**row, "request": _loads(row["request"]), "decision": _loads(row["decision"])}
+        )
+
+    def start_execution(self, approval_id: str, token: str, decision: dict[str, Any]) -> bool:
+        """Claim the right to execute an approved call: True for exactly one caller, ever."""
+        return self._sql.atomic(
+            [
+                (
+                    "UPDATE opsgraph_approvals SET status = 'executing', claim = COALESCE(claim, ?),"
+                    " decision = COALESCE(decision, ?), updated_at = ?"
+                    " WHERE id = ? AND status IN ('pending', 'claimed')",
+                    (token, _json(decision), utcnow(), approval_id),
+                )
+            ]
+        )
+
+    def finish_approval(self, approval_id: str, outcome: str, result: str = "") -> None:
+        """What became of the approval: ok, error, conflict (nothing written), rejected or edited."""
+        self._sql.execute(
+            "UPDATE opsgraph_approvals SET status = 'done', outcome = ?, result = ?, updated_at = ?"
+            " WHERE id = ? AND status != 'done'",
+            (outcome, result[:2000], utcnow(), approval_id),
+        )
 
     # audit
     def record(self, entry: AuditEntry) -> None:
         self._sql.execute(
             "INSERT INTO opsgraph_audit (thread_id, agent, tool, args, result, status, decision, actor, approver,"
-            " at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " at, duration_ms, approval_id, precondition, observed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 entry.thread_id, entry.agent, entry.tool, json.dumps(entry.args, default=str), entry.result,
                 entry.status, entry.decision, entry.actor, entry.approver, entry.at, entry.duration_ms,
+                entry.approval_id, _json(entry.precondition), _json(entry.observed),
             ),
         )  # fmt: skip
 
     def audit(self, thread_id: str) -> list[AuditEntry]:
         rows = self._sql.query("SELECT * FROM opsgraph_audit WHERE thread_id = ? ORDER BY id", (thread_id,))
-        return [AuditEntry(**{**r, "args": json.loads(r["args"])}) for r in rows]
+        return [
+            AuditEntry(
+                **{
+                    **r,
+                    "args": json.loads(r["args"]),
+                    "precondition": _loads(r.get("precondition")),
+                    "observed": _loads(r.get("observed")),
+                }
+            )
+            for r in rows
+        ]
 
     def close(self) -> None:
         self._sql.close()
@@ -207,7 +391,7 @@ def _open_sqlite(url: str) -> Store:
         audit_conn.execute("PRAGMA synchronous=NORMAL")  # per connection: as durable as the checkpoints
     except sqlite3.Error as exc:
         raise StoreError(f"cannot open checkpoint database {url}: {exc}") from exc
-    return Store(url, saver, _SqliteSql(audit_conn, path if path not in ("", ":memory:") else None))
+    return Store(url, saver, SqliteSql(audit_conn, path if path not in ("", ":memory:") else None))
 
 
 def _open_postgres(url: str) -> Store:
@@ -229,7 +413,7 @@ def _open_postgres(url: str) -> Store:
     except Exception as exc:
         pool.close()
         raise StoreError(f"cannot open checkpoint database {url.split('@')[-1]}: {exc}") from exc
-    return Store(url, saver, _PostgresSql(pool))
+    return Store(url, saver, PostgresSql(pool))
 
 
 def open_store(url: str) -> Store:
@@ -237,7 +421,7 @@ def open_store(url: str) -> Store:
     if url == "memory":
         from langgraph.checkpoint.memory import InMemorySaver
 
-        return Store(url, InMemorySaver(), _SqliteSql(sqlite3.connect(":memory:", check_same_thread=False)))
+        return Store(url, InMemorySaver(), SqliteSql(sqlite3.connect(":memory:", check_same_thread=False)))
     if url.startswith("sqlite:"):
         return _open_sqlite(url)
     if url.startswith(("postgres://", "postgresql://")):

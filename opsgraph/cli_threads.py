@@ -10,7 +10,7 @@ import typer
 __all__ = ["app"]
 
 app = typer.Typer(
-    help="Threads: list, show, replay (time travel), export the audit trail.", no_args_is_help=True
+    help="Threads: list, show, continue, replay (time travel), export the audit trail.", no_args_is_help=True
 )
 
 
@@ -45,6 +45,7 @@ def show(thread_id: str, as_json: bool = typer.Option(False, "--json", help="Pri
         audit = assistant.audit(thread_id)
         history = assistant.history(thread_id)
         pending = assistant.runtime.pending(thread_id)
+        info = assistant.runtime.store.thread(thread_id)
     if as_json:
         doc = {
             "thread_id": thread_id,
@@ -72,6 +73,20 @@ def show(thread_id: str, as_json: bool = typer.Option(False, "--json", help="Pri
         console.print(
             f"\n[yellow]waiting for approval of {pending.tool}({json.dumps(pending.args)})[/yellow]"
         )
+    elif info is not None and info.reason:
+        console.print(f"\n[yellow]interrupted: {info.reason}: opsgraph threads continue {thread_id}[/yellow]")
+
+
+@app.command("continue")
+def continue_(thread_id: str) -> None:
+    """Run on a thread whose run stopped unfinished (its process died), from its last checkpoint."""
+    from rich.console import Console
+
+    from opsgraph.render import render_events
+    from opsgraph.sdk import Assistant
+
+    with Assistant() as assistant:
+        render_events(Console(), assistant.runtime.stream_continue(thread_id))
 
 
 @app.command()

@@ -105,7 +105,9 @@ def collect(thread_id: str, events: Iterable[Event]) -> RunResult:
         if isinstance(event, RouteEvent):
             route += event.agents
         elif isinstance(event, FinalEvent):
-            result = RunResult(thread_id=thread_id, status="done", answer=event.answer, route=route)
+            result = RunResult(
+                thread_id=thread_id, status=event.status, answer=event.answer, route=route, error=event.error
+            )
         elif isinstance(event, InterruptEvent) and result is None:
             result = RunResult(
                 thread_id=thread_id, status="interrupted", approval=event.approval, route=route

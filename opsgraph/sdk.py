@@ -127,6 +127,12 @@ class Assistant:
     def reject(self, thread_id: str, *, comment: str | None = None, user: str | None = None) -> RunResult:
         return self.decide(thread_id, "reject", comment=comment, user=user)
 
+    def continue_run(self, thread_id: str, *, user: str | None = None) -> RunResult:
+        """Run on a thread whose run stopped unfinished (its process died), from its last checkpoint."""
+        for _ in self.runtime.stream_continue(thread_id, user=user):
+            pass
+        return self.runtime.result(thread_id)
+
     def threads(self, *, user: str | None = None) -> list[ThreadInfo]:
         return self.runtime.store.threads(owner=user or self.user)
 

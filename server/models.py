@@ -74,6 +74,9 @@ class ThreadOut(BaseModel):
     status: str = Field(description="idle | running | interrupted | error")
     created_at: str
     updated_at: str
+    reason: str | None = Field(
+        default=None, description="Why it is interrupted with nothing to approve: its run's process died."
+    )
 
 
 class ToolCallOut(BaseModel):

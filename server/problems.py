@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from agents.runtime import ModelUnavailableError, PendingApprovalError, ThreadNotFoundError
+from agents.runtime import ModelUnavailableError, RunConflictError, ThreadNotFoundError
 from agents.store import StoreError
 from server.models import Problem, ProblemField
 
@@ -109,7 +109,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_problem)
     app.add_exception_handler(HTTPException, _http_problem)
     app.add_exception_handler(ThreadNotFoundError, simple(404))
-    app.add_exception_handler(PendingApprovalError, simple(409))
+    app.add_exception_handler(RunConflictError, simple(409))  # pending, already decided, busy
     app.add_exception_handler(ModelUnavailableError, simple(503))
     app.add_exception_handler(StoreError, simple(503))
     app.add_exception_handler(Exception, unexpected)

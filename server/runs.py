@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from agents.events import ErrorEvent, Event, InterruptEvent, StartEvent, TokenEvent, ToolCallEvent
 from agents.gate import ApprovalDecision
-from agents.runtime import ModelUnavailableError, PendingApprovalError, Runtime, ThreadNotFoundError
+from agents.runtime import ModelUnavailableError, RunConflictError, Runtime, ThreadNotFoundError
 from server.metrics import Metrics
 
 if TYPE_CHECKING:
@@ -94,19 +94,23 @@ class RunRequest:
     text: str = ""
     read_only: bool = False
     decision: ApprovalDecision | None = None
+    claim: str | None = None
+    """For an approval: the claim `Runtime.claim_approval` made before the response started."""
 
 
 def execute_run(runtime: Runtime, request: RunRequest) -> Iterator[Event]:
     """The run's events, from `runtime` (in this process or a worker's)."""
     if request.kind == "approval":
         assert request.decision is not None
-        return runtime.stream_resume(request.thread_id, request.decision, user=request.user)
+        return runtime.stream_resume(
+            request.thread_id, request.decision, user=request.user, claim=request.claim
+        )
     return runtime.stream(
         request.text, thread_id=request.thread_id, user=request.user, read_only=request.read_only
     )
 
 
-_EXPECTED = (ThreadNotFoundError, PendingApprovalError, ModelUnavailableError)
+_EXPECTED = (ThreadNotFoundError, RunConflictError, ModelUnavailableError)
 
 
 def run_failure(exc: Exception) -> ErrorEvent:

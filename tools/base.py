@@ -5,6 +5,7 @@ The approval gate (`agents.gate`) reads these declarations; tools never ask for 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,8 @@ __all__ = [
     "is_mutating",
     "mark_mutating",
     "preview_call",
+    "preview_failure",
+    "tool_failure",
     "unfence",
 ]
 
@@ -125,3 +128,31 @@ def preview_call(tool: BaseTool, args: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:  # a preview must never hide the request itself
         return {"summary": f"{tool.name}({args})", "preview_error": f"{type(exc).__name__}: {exc}"}
     return result
+
+
+def preview_failure(preview: dict[str, Any]) -> str | None:
+    """Why a preview could not be made (its dry run failed), or None: then no approval is asked."""
+    reason = preview.get("error") or preview.get("preview_error")
+    return str(reason) if reason else None
+
+
+def tool_failure(content: Any) -> str | None:
+    """The failure a tool reported in its answer, or None when it succeeded.
+
+    A tool fails by raising, or (the convention every domain follows, so the model can read the reason)
+    by answering text that starts with `error:` or a JSON object with an `"error"` key. The gate audits
+    such an answer as `error` and the run's status says so.
+    """
+    if not isinstance(content, str):
+        return None
+    text = content.lstrip()
+    if text.startswith("error:"):
+        return text.removeprefix("error:").strip()
+    if text.startswith("{") and '"error"' in text:
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError:
+            return None
+        if isinstance(doc, dict) and doc.get("error"):
+            return str(doc["error"])
+    return None

@@ -53,14 +53,21 @@ def test_reject_changes_nothing(store: Store, thread_id: str) -> None:
     assert "not during the sale" in entry.result
 
 
-def test_edit_runs_with_the_new_arguments(store: Store, thread_id: str) -> None:
+def test_edit_is_previewed_and_asked_again_before_it_runs(store: Store, thread_id: str) -> None:
     cluster = RecordingCluster()
     runtime = _runtime(store, cluster)
-    runtime.run("scale deploy web to 30 in shop", thread_id=thread_id)
-    runtime.resume(thread_id, ApprovalDecision(decision="edit", args={"replicas": 4}))
+    first = runtime.run("scale deploy web to 30 in shop", thread_id=thread_id)
+    again = runtime.resume(thread_id, ApprovalDecision(decision="edit", args={"replicas": 4}))
+    assert again.status == "interrupted" and again.approval is not None and first.approval is not None
+    assert again.approval.args["replicas"] == 4 and again.approval.id != first.approval.id
+    assert again.approval.preview == {"diff": "spec.replicas: 1 -> 4"}  # a new dry run of the edited call
+    assert "edited" in (again.approval.reason or "")
+    assert cluster.replicas["shop/web"] == 1 and store.audit(thread_id) == []
+    done = runtime.resume(thread_id, ApprovalDecision(decision="approve"))
+    assert done.status == "done"
     assert cluster.replicas["shop/web"] == 4
     [entry] = store.audit(thread_id)
-    assert (entry.decision, entry.args["replicas"]) == ("edited", 4)
+    assert (entry.decision, entry.args["replicas"], entry.approval_id) == ("edited", 4, again.approval.id)
 
 
 def test_read_only_refuses_without_asking(store: Store, thread_id: str) -> None:

@@ -33,9 +33,14 @@ def test_reject_changes_nothing(served: Served) -> None:
     assert entry["decision"] == "rejected"
 
 
-def test_edit_runs_with_the_new_arguments(served: Served) -> None:
+def test_edit_is_previewed_and_asked_again_then_runs(served: Served) -> None:
     thread_id = _paused(served, ALICE, "scale deploy web to 30 in shop")
     events = sse(decide(served.client, thread_id, ALICE, decision="edit", args={"replicas": 4}))
+    assert events[-1]["type"] == "interrupt"  # a new dry run of the edited call, asked again
+    assert events[-1]["approval"]["args"]["replicas"] == 4
+    assert events[-1]["approval"]["preview"] == {"diff": "spec.replicas: 1 -> 4"}
+    assert served.cluster.replicas["shop/web"] == 1
+    events = sse(decide(served.client, thread_id, ALICE, decision="approve"))
     assert events[-1]["type"] == "final"
     assert served.cluster.replicas["shop/web"] == 4
 
