@@ -7,6 +7,7 @@ starts, so a refused request gets a proper status and problem object rather than
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -92,14 +93,20 @@ async def prepare_approval(
         decision=body.decision, args=body.args, comment=body.comment, user=principal.user
     )
     run = await _claimed(state, RunRequest("approval", thread_id, principal.user, decision=decision))
+    claim = ""
     try:
-        if await run_in_threadpool(state.runtime.pending, thread_id, user=principal.user) is None:
-            raise HTTPException(409, f"thread {thread_id} has no pending approval")
+        # the decision is claimed in the database before the response starts: of every request for this
+        # approval, from any server process, the CLI or Slack, one gets it; the others get 409 here
+        claim = await run_in_threadpool(
+            state.runtime.claim_approval, thread_id, decision, user=principal.user
+        )
+        run.request = replace(run.request, claim=claim)
         state.metrics.inc("opsgraph_approvals_total", decision=body.decision)
         yield run
     finally:
         if not run.submitted:
             run.finish()
+            state.runtime.release_claim(thread_id, claim)
 
 
 async def _sse(state: CurrentState, run: PreparedRun) -> AsyncIterator[ServerSentEvent]:

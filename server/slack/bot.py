@@ -24,7 +24,13 @@ from starlette.concurrency import run_in_threadpool
 
 from agents.events import Event, FinalEvent, InterruptEvent, ToolCallEvent
 from agents.gate import ApprovalDecision
-from agents.runtime import ModelUnavailableError, PendingApprovalError, Runtime, ThreadNotFoundError
+from agents.runtime import (
+    ModelUnavailableError,
+    PendingApprovalError,
+    RunConflictError,
+    Runtime,
+    ThreadNotFoundError,
+)
 from server.redact import Redactor
 from server.runs import BusyThreads
 from server.slack.blocks import APPROVE_ACTION, REJECT_ACTION, answer_blocks, approval_blocks, decided_blocks
@@ -152,16 +158,21 @@ class SlackBot:
             decision: Literal["approve", "reject"] = (
                 "approve" if action["action_id"] == APPROVE_ACTION else "reject"
             )
+            answer = ApprovalDecision(
+                decision=decision, user=principal.user, comment=f"Slack <@{slack_user}>"
+            )
+            try:  # claimed before the card changes: a click elsewhere (web, CLI, another server) may win
+                claim = self.runtime.claim_approval(thread_id, answer, user=owner)
+            except RunConflictError as exc:
+                client.chat_postEphemeral(channel=channel, user=slack_user, text=f"Not run: {exc}.")
+                return
             client.chat_update(
                 channel=channel,
                 ts=message.get("ts"),
                 text=f"{decision}d",
                 blocks=decided_blocks(approval, decision, slack_user),
             )
-            answer = ApprovalDecision(
-                decision=decision, user=principal.user, comment=f"Slack <@{slack_user}>"
-            )
-            events = self.runtime.stream_resume(thread_id, answer, user=owner)
+            events = self.runtime.stream_resume(thread_id, answer, user=owner, claim=claim)
             self._reply(client, channel, thread_ts, thread_id, events, placeholder_ts=None)
         finally:
             self._busy.release(thread_id)
