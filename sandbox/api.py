@@ -291,7 +291,14 @@ class Api:
             cache["key"] = key
         if path == "/openapi/v2":
             if "protobuf" in req.header("Accept"):
-                return Response(200, discovery.openapi_v2_protobuf(custom), "application/octet-stream")
+                if "v2pb" not in cache:
+                    from sandbox.openapi_pb import definitions_message
+
+                    document = openapi.v2_document([*RESOURCES, *custom], schemas)
+                    cache["v2pb"] = discovery.openapi_v2_protobuf(
+                        custom, definitions_message(document["definitions"])
+                    )
+                return Response(200, cache["v2pb"], "application/octet-stream")
             if "v2" not in cache:
                 cache["v2"] = json.dumps(openapi.v2_document([*RESOURCES, *custom], schemas)).encode()
             return Response(200, cache["v2"])

@@ -140,7 +140,7 @@ def _path_item(r: ResourceType) -> bytes:
     return _field(8, operation)
 
 
-def openapi_v2_protobuf(custom: Iterable[ResourceType] = ()) -> bytes:
+def openapi_v2_protobuf(custom: Iterable[ResourceType] = (), definitions: bytes = b"") -> bytes:
     """An OpenAPI v2 document in gnostic's protobuf encoding: paths with their kinds, no schemas.
 
     kubectl downloads `/openapi/v2` as protobuf. Without definitions it skips client-side schema
@@ -156,4 +156,4 @@ def openapi_v2_protobuf(custom: Iterable[ResourceType] = ()) -> bytes:
         scope = "/namespaces/{namespace}" if r.namespaced else ""
         path = f"{prefix}{scope}/{r.plural}/{{name}}".encode()
         paths += _field(2, _field(1, path) + _field(2, _path_item(r)))
-    return _field(1, b"2.0") + _field(2, info) + _field(8, paths) + _field(9, b"")
+    return _field(1, b"2.0") + _field(2, info) + _field(8, paths) + _field(9, definitions)

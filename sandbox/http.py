@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 import yaml  # type: ignore[import-untyped]
 
-from sandbox.errors import bad_request
+from sandbox.errors import ApiError, bad_request
 
 __all__ = ["Request", "Response", "Upgrade", "json_response"]
 
@@ -48,6 +48,15 @@ class Request:
         if not self.body:
             return None
         content_type = self.header("Content-Type")
+        if "protobuf" in content_type or "cbor" in content_type:
+            # as an apiserver answers a media type it does not decode; client-go then sends JSON
+            raise ApiError(
+                415,
+                "UnsupportedMediaType",
+                "the body of the request was in an unknown format - accepted media types include: "
+                "application/json, application/yaml, application/json-patch+json, "
+                "application/merge-patch+json, application/strategic-merge-patch+json, application/apply-patch+yaml",
+            )
         try:
             if "yaml" in content_type:
                 return yaml.safe_load(self.body)
