@@ -7,7 +7,10 @@ Every call, gated or not, is appended to the audit log once it has an outcome.
 
 Each request for approval is recorded in the store under an id derived from the graph task that asks
 (`Store.add_approval`), so that resuming replays the request as it was shown instead of computing a new
-preview, and the call runs only for the one caller that wins `Store.start_execution` for it.
+preview, and the call runs only for the one caller that wins `Store.start_execution` for it. The call runs
+under its preview's precondition (`tools.base.approved_write`): if the target changed since the preview,
+the tool writes nothing and raises `PreconditionFailedError`, and the person is asked again with a fresh
+preview (a new request, a new interrupt); an `edit` is dry-run and asked for again the same way.
 
 A gated tool always answers `(text, artifact)`: the text the model reads and, when the tool has one, the
 artifact people see (see `tools.present`); a refusal has no artifact. A failure (the tool raised, or
@@ -33,7 +36,15 @@ from pydantic import BaseModel, Field, ValidationError
 
 from agents.leases import new_token
 from agents.store import AuditEntry, Store
-from tools.base import is_mutating, preview_call, preview_failure, tool_failure
+from tools.base import (
+    PreconditionFailedError,
+    WriteCheck,
+    approved_write,
+    is_mutating,
+    preview_call,
+    preview_failure,
+    tool_failure,
+)
 
 __all__ = [
     "ApprovalDecision",
@@ -184,11 +195,18 @@ class _GatedCall:
         """Run an approved call, once: its output, or why it must be asked again (a string)."""
         if not self.store.start_execution(request.id, new_token(), decision.model_dump()):
             return self._replayed(entry, request)
-        try:
-            content, artifact = self._run(entry, entry.args, config)
-        except ToolException as exc:
-            self.store.finish_approval(request.id, "error", str(exc))
-            raise
+        entry.precondition = request.preview.get("precondition")
+        with approved_write(entry.precondition) as check:
+            try:
+                content, artifact = self._run(entry, entry.args, config, check)
+            except PreconditionFailedError as exc:  # nothing was written: ask again, from a fresh preview
+                why = f"{self.tool.name}: the target changed since the preview: {exc}; nothing was changed"
+                self.store.finish_approval(request.id, "conflict", why)
+                self._log(entry, why, status="conflict")
+                return why
+            except ToolException as exc:
+                self.store.finish_approval(request.id, "error", str(exc))
+                raise
         self.store.finish_approval(request.id, "ok", _summary(content))
         return content, artifact
 
@@ -211,10 +229,19 @@ class _GatedCall:
         self._log(entry, why, status="unknown")
         return why
 
-    def _run(self, entry: AuditEntry, args: dict[str, Any], config: RunnableConfig) -> ToolOutput:
+    def _run(
+        self, entry: AuditEntry, args: dict[str, Any], config: RunnableConfig, check: WriteCheck | None = None
+    ) -> ToolOutput:
         start = time.perf_counter()
         try:
             content, artifact = self._invoke(args, config)
+        except PreconditionFailedError:
+            if check is not None:
+                entry.observed, entry.duration_ms = (
+                    check.observed or None,
+                    (time.perf_counter() - start) * 1000,
+                )
+            raise
         except ValidationError as exc:
             message = f"error: invalid arguments for {self.tool.name}: {exc.errors()[0].get('msg', exc)}"
             self._log(entry, message, status="error", started=start)
@@ -224,6 +251,8 @@ class _GatedCall:
             self._log(entry, message, status="error", started=start)
             raise ToolException(message) from exc
         failure = tool_failure(content)
+        if check is not None:
+            entry.observed = check.observed or None
         self._log(entry, content, status="ok" if failure is None else "error", started=start)
         if failure is not None:  # reported in the tool's own words, which the model reads
             raise ToolException(content)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +19,16 @@ from langchain_core.tools import BaseTool
 __all__ = [
     "FENCE_END",
     "PathRefusedError",
+    "PreconditionFailedError",
     "PreviewFn",
     "ToolContext",
+    "WriteCheck",
+    "approved_write",
+    "expected_state",
     "fence",
     "is_mutating",
     "mark_mutating",
+    "observe",
     "preview_call",
     "preview_failure",
     "tool_failure",
@@ -156,3 +163,50 @@ def tool_failure(content: Any) -> str | None:
         if isinstance(doc, dict) and doc.get("error"):
             return str(doc["error"])
     return None
+
+
+class PreconditionFailedError(Exception):
+    """The target of an approved write changed since its preview: nothing was written. The message says
+    what changed; the gate asks again with a fresh preview."""
+
+
+@dataclass
+class WriteCheck:
+    """An approved write in progress: what its preview was computed from, and what the write found."""
+
+    precondition: dict[str, Any] | None
+    """The preview's `precondition`: a resourceVersion, a file's hash, a plan's inputs."""
+    observed: dict[str, Any] = field(default_factory=dict)
+    """What the write saw and was made against (the audit keeps it beside the precondition)."""
+
+
+_WRITE: ContextVar[WriteCheck | None] = ContextVar("opsgraph_approved_write", default=None)
+
+
+@contextmanager
+def approved_write(precondition: dict[str, Any] | None) -> Iterator[WriteCheck]:
+    """Run an approved call under the precondition of its preview (the gate does this).
+
+    A mutating tool's preview may return `"precondition"`: what it was computed from. The write reads
+    it back with `expected_state()`, makes the change only if the target is still that state (a
+    resourceVersion on the update, compare-and-swap for a file) and raises `PreconditionFailedError` if not.
+    """
+    check = WriteCheck(precondition)
+    token = _WRITE.set(check)
+    try:
+        yield check
+    finally:
+        _WRITE.reset(token)
+
+
+def expected_state() -> dict[str, Any] | None:
+    """The precondition of the approved write in progress, or None (no gate, or a preview without one)."""
+    check = _WRITE.get()
+    return None if check is None else check.precondition
+
+
+def observe(**facts: Any) -> None:
+    """Record what an approved write found and was made against (for the audit)."""
+    check = _WRITE.get()
+    if check is not None:
+        check.observed.update(facts)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tools.base import PreconditionFailedError
 from tools.cost.allocation import CPU_TO_RAM_PRICE_RATIO
 from tools.cost.catalog import PriceCatalog
 from tools.cost.engine import HOURS_PER_MONTH, default_offerings
@@ -79,10 +80,29 @@ def cost_delta_monthly(recs: list[Recommendation], replicas: int, catalog: Price
 
 
 def apply_patch(
-    api_client: Any, namespace: str, kind: str, name: str, patch: dict[str, Any], dry_run: bool
+    api_client: Any,
+    namespace: str,
+    kind: str,
+    name: str,
+    patch: dict[str, Any],
+    dry_run: bool,
+    resource_version: str | None = None,
 ) -> Any:
+    """PATCH the workload; with `resource_version` (an approved preview's), only if it is still at it:
+    else PreconditionFailedError and nothing is written."""
     from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
 
     apps: Any = client.AppsV1Api(api_client)
     fn = apps.patch_namespaced_deployment if kind == "Deployment" else apps.patch_namespaced_stateful_set
-    return fn(name, namespace, patch, dry_run="All" if dry_run else None)
+    if resource_version is not None:
+        patch = {**patch, "metadata": {**patch.get("metadata", {}), "resourceVersion": resource_version}}
+    try:
+        return fn(name, namespace, patch, dry_run="All" if dry_run else None)
+    except ApiException as exc:
+        if resource_version is not None and exc.status == 409:
+            raise PreconditionFailedError(
+                f"{kind} {namespace}/{name} changed since the preview (it was at resourceVersion "
+                f"{resource_version}): {exc.reason}"
+            ) from exc
+        raise

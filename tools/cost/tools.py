@@ -8,7 +8,7 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
-from tools.base import ToolContext, mark_mutating
+from tools.base import PreconditionFailedError, ToolContext, expected_state, mark_mutating, observe
 
 __all__ = ["build_tools"]
 
@@ -123,13 +123,24 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
 
         change = _plan_change(args["namespace"], args["workload"])
         t = change["target"]
+        precondition = None
         if change["api"] is not None:
-            apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], dry_run=True)
+            dry = apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], dry_run=True)
+            # the approved write applies exactly this patch, to the workload as it is now
+            precondition = {
+                "objects": [
+                    {"kind": t.kind, "namespace": t.namespace, "name": t.name,
+                     "resourceVersion": dry.metadata.resource_version}
+                ],
+                "patch": change["patch"],
+                "diff": change["diff"],
+            }  # fmt: skip
         return {
             "summary": f"patch requests/limits of {t.kind} {t.namespace}/{t.name}",
             "diff": change["diff"],
             "cost_delta_monthly_usd": change["cost_delta_monthly_usd"],
             "dry_run": "accepted (dryRun=All)" if change["api"] is not None else "offline snapshot: not run",
+            "precondition": precondition,
         }
 
     def apply_rightsizing(namespace: str, workload: str) -> str:
@@ -137,15 +148,24 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         dry run first). Changes the cluster: needs approval."""
         from tools.cost.apply import apply_patch
 
+        expect = expected_state()  # the approved preview: its patch, at its resourceVersion
         try:
             change = _plan_change(namespace, workload)
+            if expect is not None:
+                change |= {"patch": expect["patch"], "diff": expect["diff"]}
             if not change["diff"]:
                 return json.dumps({"changed": False, "reason": "already right-sized or no usage data"})
             t = change["target"]
             if change["api"] is None:
                 raise ValueError("offline snapshot: there is no cluster to patch")
-            apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], dry_run=True)
-            apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], dry_run=False)
+            rv = expect["objects"][0]["resourceVersion"] if expect is not None else None
+            apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], True, rv)
+            done = apply_patch(change["api"], t.namespace, t.kind, t.name, change["patch"], False, rv)
+            if expect is not None:
+                written = {"written_resourceVersion": done.metadata.resource_version}
+                observe(objects=[{**expect["objects"][0], "previewed_resourceVersion": rv, **written}])
+        except PreconditionFailedError:
+            raise
         except Exception as exc:
             return _error(exc)
         return json.dumps(

@@ -21,7 +21,8 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
 from policies import Policy, load_json
-from tools.base import ToolContext, mark_mutating
+from tools.base import PreconditionFailedError, ToolContext, expected_state, mark_mutating, observe
+from tools.files import replace_if_unchanged, sha256_of, sha256_text
 from tools.iam.calls import reference_resolved
 from tools.iam.policy_tools import POLICY_HELP, PolicyArg, json_tools, load_policy_arg
 from verifiers.iam.repair import RepairResult, Spec, parse_spec, repair, summarize, synthesize
@@ -84,18 +85,39 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
     def repair_policy(policy: str, spec: str) -> dict[str, Any]:
         return _summary(run_repair(policy, spec))
 
+    def inputs(policy: str, spec: str, out: str) -> dict[str, str | None]:
+        """The files a write reads and overwrites, with their hashes (inline JSON has no file)."""
+        paths = [text for text in (policy, spec) if text.strip()[:1] not in "{["]
+        paths.append(out or policy)
+        return {str(ctx.resolve(p)): sha256_of(ctx.resolve(p)) for p in dict.fromkeys(paths)}
+
     def write_repaired_policy(policy: str, spec: str, out: str = "") -> dict[str, Any]:
+        expect = (
+            expected_state()
+        )  # the approved preview's files and repair (PreconditionFailedError: changed)
+        if expect is not None and inputs(policy, spec, out) != expect.get("files"):
+            changed = [p for p, h in inputs(policy, spec, out).items() if expect.get("files", {}).get(p) != h]
+            raise PreconditionFailedError(f"{', '.join(changed) or 'the inputs'} changed since the preview")
         result = run_repair(policy, spec)
         if result.status not in ("repaired", "already_satisfied") or result.policy is None:
             return {"written": False, **_summary(result)}
         target = ctx.resolve(out or policy)
-        target.write_text(json.dumps(result.policy.to_json(), indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(result.policy.to_json(), indent=2) + "\n"
+        if expect is None:
+            target.write_text(text, encoding="utf-8")
+        else:
+            if sha256_text(text) != expect.get("written_sha256"):
+                raise PreconditionFailedError("the repair now differs from the previewed one")
+            observe(files=inputs(policy, spec, out), written_sha256=sha256_text(text))
+            replace_if_unchanged(target, expect["files"].get(str(target)), text)
         return {"written": True, "path": str(target), **_summary(result)}
 
     def preview(args: dict[str, Any]) -> dict[str, Any]:
+        files = inputs(str(args["policy"]), str(args["spec"]), str(args.get("out") or ""))
         result = run_repair(str(args["policy"]), str(args["spec"]))
         target = str(args.get("out") or args["policy"])
         summary = _summary(result)
+        written = json.dumps(result.policy.to_json(), indent=2) + "\n" if result.policy is not None else ""
         return {
             "summary": f"write the repaired policy ({result.status}, {len(result.edits)} edits) to {target}",
             "path": target,
@@ -103,6 +125,8 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
             "comparison": summary["comparison"],
             "spec_check": summary["spec_check"],
             "proofs": summary["proofs"],
+            # the write is made only if these files still hash so and the repair is this one
+            "precondition": {"files": files, "written_sha256": sha256_text(written) if written else None},
         }
 
     def summarize_policy(policy: str) -> dict[str, Any]:

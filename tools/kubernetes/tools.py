@@ -10,13 +10,14 @@ from typing import Any
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel
 
-from tools.base import ToolContext, mark_mutating
+from tools.base import ToolContext, expected_state, mark_mutating
 from tools.kubernetes import reads
 from tools.kubernetes.access import KubeAccess, KubeError
 from tools.kubernetes.diagnose import diagnose_pod as _diagnose_pod
 from tools.kubernetes.diagnose import diagnose_workload, pod_of_workload
 from tools.kubernetes.exec import build_exec_tool
 from tools.kubernetes.metrics import MetricsError, Prometheus, format_result
+from tools.kubernetes.preconditions import precondition_of
 from tools.kubernetes.render import diff_objects
 from tools.kubernetes.schemas import (
     CanIArgs,
@@ -97,12 +98,18 @@ def _write_tool(
         except (KubeError, WriteError, ValueError, KeyError) as exc:
             return {"summary": f"{name}({args}) would fail", "error": str(exc)}
         summary, diff = _describe_changes(changes)
-        return {"summary": f"{name}: {summary}", "diff": diff, "dry_run": "server-side dryRun=All: accepted"}
+        return {
+            "summary": f"{name}: {summary}",
+            "diff": diff,
+            "dry_run": "server-side dryRun=All: accepted",
+            "precondition": precondition_of(changes),  # the write is made only against this state
+        }
 
     def call(**kwargs: Any) -> str:
+        expect = expected_state()  # the approved preview's objects (PreconditionFailedError: changed)
         try:
-            run_write(name, access, dict(kwargs), guard, dry_run=True)  # the server validates once more first
-            changes = run_write(name, access, dict(kwargs), guard, dry_run=False)
+            run_write(name, access, dict(kwargs), guard, dry_run=True, expect=expect)  # validated once more
+            changes = run_write(name, access, dict(kwargs), guard, dry_run=False, expect=expect)
         except KubeError as exc:
             return f"error: {exc.code} {exc.reason}: {exc.message} (nothing was changed)"
         except (WriteError, ValueError, KeyError) as exc:

@@ -1,5 +1,10 @@
 """Write operations. Each runs twice through the same code: once with `dryRun=All` for the preview diff,
 then for real after approval (and the real run repeats the dry run first, so a stale preview fails early).
+
+After approval a write runs under its preview's precondition (`tools.kubernetes.preconditions`): every
+object it touches must still be as previewed, and the request carries the resourceVersion it was checked
+at, so the API server refuses (409) a change made in between; then nothing is written and
+`PreconditionFailedError` says what changed.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from typing import Any
 
 import yaml  # type: ignore[import-untyped]
 
-from tools.kubernetes.access import KubeAccess, KubeError
+from tools.base import PreconditionFailedError, observe
+from tools.kubernetes.access import KubeAccess, KubeError, ResourceKind
+from tools.kubernetes.preconditions import Expectation, resource_version
 
 __all__ = ["Change", "Guard", "WriteError", "run_write"]
 
@@ -73,6 +80,27 @@ def _container_name(obj: dict[str, Any], container: str) -> str:
     return container
 
 
+def _get(access: KubeAccess, resolved: ResourceKind, ns: str, name: str, expect: Expectation) -> Any:
+    """The object as it is now; gone since the preview is a failed precondition, not a plain 404."""
+    try:
+        return access.request("GET", resolved.path(ns, name))
+    except KubeError as exc:
+        if exc.code == 404 and expect.active:
+            expect.check(resolved.kind, ns, name, None)
+        raise
+
+
+def _with_rv(body: Any, content_type: str, rv: str | None) -> Any:
+    """The patch, made conditional on the object's resourceVersion (a JSON patch tests it first)."""
+    if rv is None:
+        return body
+    if content_type == _JSON_PATCH:
+        return [{"op": "test", "path": "/metadata/resourceVersion", "value": rv}, *body]
+    if isinstance(body, dict):
+        return {**body, "metadata": {**(body.get("metadata") or {}), "resourceVersion": rv}}
+    return body
+
+
 def _patch_workload(
     access: KubeAccess,
     kind: str,
@@ -81,27 +109,41 @@ def _patch_workload(
     body: Any,
     content_type: str,
     dry_run: bool,
+    expect: Expectation,
     before: dict[str, Any] | None = None,
 ) -> Change:
     """PATCH one object; `before` is the object as the caller already read it (read here when None)."""
     resolved = access.resolve(kind)
     if before is None:
-        before = access.request("GET", resolved.path(namespace, name))
-    after = access.request("PATCH", resolved.path(namespace, name), _dry(dry_run), body, content_type)
+        before = _get(access, resolved, namespace, name, expect)
+    rv = expect.check(resolved.kind, namespace, name, before)
+    after = access.request(
+        "PATCH", resolved.path(namespace, name), _dry(dry_run), _with_rv(body, content_type, rv), content_type
+    )
     return Change(resolved.kind, namespace, name, before, after)
 
 
-def scale(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
+def scale(access: KubeAccess, args: dict[str, Any], dry_run: bool, expect: Expectation) -> list[Change]:
     replicas = args["replicas"]
     if not isinstance(replicas, int) or replicas < 0:
         raise WriteError(f"replicas: must be a whole number >= 0, got {replicas!r}")
     ns, name = args.get("namespace") or "default", args["name"]
     kind = args.get("kind") or "deployments"
     resolved = access.resolve(kind)
-    before = access.request("GET", resolved.path(ns, name))
-    access.request(
-        "PATCH", resolved.path(ns, name, "scale"), _dry(dry_run), {"spec": {"replicas": replicas}}, _MERGE
-    )
+    before = _get(access, resolved, ns, name, expect)
+    rv = expect.check(resolved.kind, ns, name, before)
+    if rv is None:
+        access.request(
+            "PATCH", resolved.path(ns, name, "scale"), _dry(dry_run), {"spec": {"replicas": replicas}}, _MERGE
+        )
+    else:  # an update of the Scale at the Deployment's resourceVersion: 409 if it moved
+        scale_body = {
+            "apiVersion": "autoscaling/v1",
+            "kind": "Scale",
+            "metadata": {"name": name, "namespace": ns, "resourceVersion": rv},
+            "spec": {"replicas": replicas},
+        }
+        access.request("PUT", resolved.path(ns, name, "scale"), _dry(dry_run), scale_body)
     after = json.loads(json.dumps(before))
     after["spec"]["replicas"] = replicas
     if not dry_run:
@@ -109,7 +151,9 @@ def scale(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Chang
     return [Change(resolved.kind, ns, name, before, after)]
 
 
-def rollout_restart(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
+def rollout_restart(
+    access: KubeAccess, args: dict[str, Any], dry_run: bool, expect: Expectation
+) -> list[Change]:
     stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     body = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": stamp}}}}}
     return [
@@ -121,14 +165,17 @@ def rollout_restart(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> 
             body,
             _STRATEGIC,
             dry_run,
+            expect,
         )
     ]
 
 
-def _deployment_and_container(access: KubeAccess, args: dict[str, Any]) -> tuple[dict[str, Any], str]:
+def _deployment_and_container(
+    access: KubeAccess, args: dict[str, Any], expect: Expectation
+) -> tuple[dict[str, Any], str]:
     """The Deployment `args` names, as it is now, and the container `args` names (or its only one)."""
     ns, name = args.get("namespace") or "default", args["name"]
-    current = access.request("GET", access.resolve("deployments").path(ns, name))
+    current = _get(access, access.resolve("deployments"), ns, name, expect)
     return current, _container_name(current, args.get("container", ""))
 
 
@@ -138,28 +185,34 @@ def _patch_container(
     current: dict[str, Any],
     container: dict[str, Any],
     dry_run: bool,
+    expect: Expectation,
 ) -> list[Change]:
     """A strategic-merge patch of one container of the pod template; `current` is the Deployment as read."""
     ns, name = args.get("namespace") or "default", args["name"]
     body = {"spec": {"template": {"spec": {"containers": [container]}}}}
-    return [_patch_workload(access, "deployments", name, ns, body, _STRATEGIC, dry_run, before=current)]
+    return [
+        _patch_workload(access, "deployments", name, ns, body, _STRATEGIC, dry_run, expect, before=current)
+    ]
 
 
-def set_image(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
-    current, container = _deployment_and_container(access, args)
+def set_image(access: KubeAccess, args: dict[str, Any], dry_run: bool, expect: Expectation) -> list[Change]:
+    current, container = _deployment_and_container(access, args, expect)
     if not str(args.get("image", "")).strip():
         raise WriteError("image: must not be empty")
-    return _patch_container(access, args, current, {"name": container, "image": args["image"]}, dry_run)
+    change = {"name": container, "image": args["image"]}
+    return _patch_container(access, args, current, change, dry_run, expect)
 
 
-def set_env(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
-    current, container = _deployment_and_container(access, args)
+def set_env(access: KubeAccess, args: dict[str, Any], dry_run: bool, expect: Expectation) -> list[Change]:
+    current, container = _deployment_and_container(access, args, expect)
     env = [{"name": args["env_name"], "value": str(args["value"])}]
-    return _patch_container(access, args, current, {"name": container, "env": env}, dry_run)
+    return _patch_container(access, args, current, {"name": container, "env": env}, dry_run, expect)
 
 
-def set_resources(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
-    current, container = _deployment_and_container(access, args)
+def set_resources(
+    access: KubeAccess, args: dict[str, Any], dry_run: bool, expect: Expectation
+) -> list[Change]:
+    current, container = _deployment_and_container(access, args, expect)
     resources: dict[str, dict[str, str]] = {}
     for section, key, arg in (
         ("requests", "cpu", "cpu_request"),
@@ -171,12 +224,13 @@ def set_resources(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> li
             resources.setdefault(section, {})[key] = str(args[arg])
     if not resources:
         raise WriteError("give at least one of cpu_request, memory_request, cpu_limit, memory_limit")
-    return _patch_container(access, args, current, {"name": container, "resources": resources}, dry_run)
+    change = {"name": container, "resources": resources}
+    return _patch_container(access, args, current, change, dry_run, expect)
 
 
-def rollback(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
+def rollback(access: KubeAccess, args: dict[str, Any], dry_run: bool, expect: Expectation) -> list[Change]:
     ns, name = args.get("namespace") or "default", args["name"]
-    dep = access.request("GET", access.resolve("deployments").path(ns, name))
+    dep = _get(access, access.resolve("deployments"), ns, name, expect)
     current = int((dep["metadata"].get("annotations") or {}).get(_REVISION, 0))
     sets = access.request("GET", f"/apis/apps/v1/namespaces/{ns}/replicasets").get("items", [])
     owned = {
@@ -192,10 +246,12 @@ def rollback(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Ch
     template = json.loads(json.dumps(owned[wanted]["spec"]["template"]))
     (template.get("metadata") or {}).get("labels", {}).pop("pod-template-hash", None)
     body = [{"op": "replace", "path": "/spec/template", "value": template}]
-    return [_patch_workload(access, "deployments", name, ns, body, _JSON_PATCH, dry_run, before=dep)]
+    return [_patch_workload(access, "deployments", name, ns, body, _JSON_PATCH, dry_run, expect, before=dep)]
 
 
-def patch_resource(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
+def patch_resource(
+    access: KubeAccess, args: dict[str, Any], dry_run: bool, expect: Expectation
+) -> list[Change]:
     try:
         body = yaml.safe_load(args["patch"]) if isinstance(args["patch"], str) else args["patch"]
     except yaml.YAMLError as exc:
@@ -204,6 +260,8 @@ def patch_resource(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> l
     kind_of_patch = args.get("patch_type") or "strategic"
     if kind_of_patch not in types:
         raise WriteError(f"patch_type: must be one of {', '.join(types)}, got {kind_of_patch!r}")
+    if kind_of_patch == "json" and not isinstance(body, list):
+        raise WriteError("patch: a JSON patch (RFC 6902) is a list of operations")
     return [
         _patch_workload(
             access,
@@ -213,11 +271,14 @@ def patch_resource(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> l
             body,
             types[kind_of_patch],
             dry_run,
+            expect,
         )
     ]
 
 
-def apply_manifest(access: KubeAccess, args: dict[str, Any], dry_run: bool, guard: Guard) -> list[Change]:
+def apply_manifest(
+    access: KubeAccess, args: dict[str, Any], dry_run: bool, guard: Guard, expect: Expectation
+) -> list[Change]:
     try:
         docs = [d for d in yaml.safe_load_all(args["manifest"]) if d]
     except yaml.YAMLError as exc:
@@ -246,7 +307,8 @@ def apply_manifest(access: KubeAccess, args: dict[str, Any], dry_run: bool, guar
             if exc.code != 404:
                 raise
             before = None
-        if before is None:
+        rv = expect.check(resolved.kind, ns, name, before)
+        if before is None:  # a create: 409 AlreadyExists if someone created it in between
             after = access.request("POST", resolved.path(ns), _dry(dry_run), doc)
         else:
             patch_type = (
@@ -254,34 +316,43 @@ def apply_manifest(access: KubeAccess, args: dict[str, Any], dry_run: bool, guar
                 if resolved.group in ("", "apps", "batch", "autoscaling", "networking.k8s.io", "policy")
                 else _MERGE
             )
-            after = access.request("PATCH", resolved.path(ns, name), _dry(dry_run), doc, patch_type)
+            body = _with_rv(doc, patch_type, rv)
+            after = access.request("PATCH", resolved.path(ns, name), _dry(dry_run), body, patch_type)
         changes.append(Change(resolved.kind, ns, name, before, after))
     return changes
 
 
-def delete_resource(access: KubeAccess, args: dict[str, Any], dry_run: bool) -> list[Change]:
+def delete_resource(
+    access: KubeAccess, args: dict[str, Any], dry_run: bool, expect: Expectation
+) -> list[Change]:
     resolved = access.resolve(args["kind"])
     ns = (args.get("namespace") or "default") if resolved.namespaced else ""
-    before = access.request("GET", resolved.path(ns, args["name"]))
+    before = _get(access, resolved, ns, args["name"], expect)
+    rv = expect.check(resolved.kind, ns, args["name"], before)
+    options = {"preconditions": {"resourceVersion": rv}} if rv is not None else None
     access.request(
-        "DELETE", resolved.path(ns, args["name"]), _dry(dry_run) | {"propagationPolicy": "Background"}
+        "DELETE",
+        resolved.path(ns, args["name"]),
+        _dry(dry_run) | {"propagationPolicy": "Background"},
+        options,
     )
     return [Change(resolved.kind, ns, args["name"], before, None)]
 
 
 def cordon(
-    access: KubeAccess, args: dict[str, Any], dry_run: bool, unschedulable: bool = True
+    access: KubeAccess, args: dict[str, Any], dry_run: bool, expect: Expectation, unschedulable: bool = True
 ) -> list[Change]:
-    path = f"/api/v1/nodes/{args['name']}"
-    before = access.request("GET", path)
-    after = access.request(
-        "PATCH", path, _dry(dry_run), {"spec": {"unschedulable": unschedulable or None}}, _MERGE
-    )
+    before = _get(access, access.resolve("nodes"), "", args["name"], expect)
+    rv = expect.check("Node", "", args["name"], before)
+    body = _with_rv({"spec": {"unschedulable": unschedulable or None}}, _MERGE, rv)
+    after = access.request("PATCH", f"/api/v1/nodes/{args['name']}", _dry(dry_run), body, _MERGE)
     return [Change("Node", "", args["name"], before, after)]
 
 
-def drain(access: KubeAccess, args: dict[str, Any], dry_run: bool, guard: Guard) -> list[Change]:
-    changes = cordon(access, args, dry_run)
+def drain(
+    access: KubeAccess, args: dict[str, Any], dry_run: bool, guard: Guard, expect: Expectation
+) -> list[Change]:
+    changes = cordon(access, args, dry_run, expect)
     pods = access.request("GET", "/api/v1/pods", {"fieldSelector": f"spec.nodeName={args['name']}"}).get(
         "items", []
     )
@@ -290,6 +361,7 @@ def drain(access: KubeAccess, args: dict[str, Any], dry_run: bool, guard: Guard)
         owners = {r.get("kind") for r in meta.get("ownerReferences") or []}
         if "DaemonSet" in owners or meta["namespace"] in guard.protected_namespaces:
             continue
+        expect.check("Pod", meta["namespace"], meta["name"], pod)  # a pod the preview did not show: stop
         body = {
             "apiVersion": "policy/v1",
             "kind": "Eviction",
@@ -320,8 +392,9 @@ _OPS = {
 }
 
 
-def run_write(op: str, access: KubeAccess, args: dict[str, Any], guard: Guard, dry_run: bool) -> list[Change]:
-    """Run a write by tool name, after the guard's checks."""
+def _dispatch(
+    op: str, access: KubeAccess, args: dict[str, Any], guard: Guard, dry_run: bool, expect: Expectation
+) -> list[Change]:
     kind = {"cordon_node": "Node", "uncordon_node": "Node", "drain_node": "Node"}.get(
         op, str(args.get("kind") or "Deployment")
     )
@@ -331,9 +404,37 @@ def run_write(op: str, access: KubeAccess, args: dict[str, Any], guard: Guard, d
     elif guard.read_only:
         raise WriteError("read-only mode: this assistant may not change the cluster")
     if op == "apply_manifest":
-        return apply_manifest(access, args, dry_run, guard)
+        return apply_manifest(access, args, dry_run, guard, expect)
     if op == "drain_node":
-        return drain(access, args, dry_run, guard)
+        return drain(access, args, dry_run, guard, expect)
     if op == "uncordon_node":
-        return cordon(access, args, dry_run, unschedulable=False)
-    return _OPS[op](access, args, dry_run)
+        return cordon(access, args, dry_run, expect, unschedulable=False)
+    return _OPS[op](access, args, dry_run, expect)
+
+
+def run_write(
+    op: str,
+    access: KubeAccess,
+    args: dict[str, Any],
+    guard: Guard,
+    dry_run: bool,
+    expect: dict[str, Any] | None = None,
+) -> list[Change]:
+    """Run a write by tool name, after the guard's checks; with `expect` (an approved preview's
+    `precondition`), only against the objects as previewed, else `PreconditionFailedError`."""
+    expectation = Expectation(expect)
+    try:
+        changes = _dispatch(op, access, args, guard, dry_run, expectation)
+    except KubeError as exc:
+        # 409: the object moved between the check and the write (or appeared, for a create); 422: a
+        # JSON patch's resourceVersion test failed
+        moved = exc.code == 409 or (exc.code == 422 and "resourceVersion" in exc.message)
+        if expectation.active and moved:
+            raise PreconditionFailedError(
+                f"the API server refused the write: {exc.code} {exc.reason}: {exc.message}"
+            ) from exc
+        raise
+    if expectation.active and not dry_run:
+        after = {(c.kind, c.namespace, c.name): resource_version(c.after) for c in changes}
+        observe(**expectation.observed(after))
+    return changes
