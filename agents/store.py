@@ -202,8 +202,8 @@ class Store:
         if handover is not None:
             if holder != handover:  # the claim's lease ran out and another run took the thread
                 raise LookupError(holder)
-        elif status == "running":
-            if run_alive(holder, lease):
+        elif holder:  # a run holds it, or held it and never ended (its worker was lost, say)
+            if status == "running" and run_alive(holder, lease):
                 raise LookupError(holder)
             recovered, dead = gone_reason(holder, lease), holder
         statement = (
@@ -256,15 +256,16 @@ class Store:
         try:
             take, _, dead = self._take_run(thread_id, token, None)
         except LookupError:  # a live run holds the thread: the one carrying this decision out, or another
-            return "decided" if record.status == "claimed" else "busy"
+            return self._why_not_claimed(approval_id)
         self._reopen_claims(thread_id, dead)
         claim = (
             "UPDATE opsgraph_approvals SET status = 'claimed', decision = ?, decided_by = ?, decided_at = ?,"
             " claim = ?, updated_at = ? WHERE id = ? AND thread_id = ? AND status = 'pending'",
             (_json(decision), by, utcnow(), token, utcnow(), approval_id, thread_id),
         )
-        if self._sql.atomic([claim, take]):
-            return "claimed"
+        return "claimed" if self._sql.atomic([claim, take]) else self._why_not_claimed(approval_id)
+
+    def _why_not_claimed(self, approval_id: str) -> str:
         record = self.approval(approval_id)
         return "busy" if record is not None and record.status == "pending" else "decided"
 
