@@ -19,7 +19,12 @@ app = typer.Typer(
 )
 
 _JSON = typer.Option(False, "--json", help="Machine-readable output.")
-_TIMEOUT = typer.Option(10_000, "--timeout-ms", help="Time budget per solver query (unknown when exceeded).")
+_TIMEOUT = typer.Option(
+    10_000,
+    "--timeout-ms",
+    help="Time budget for the whole command, reading and encoding the policies included "
+    "(the answer is `unknown` when it runs out).",
+)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -100,8 +105,10 @@ def diff(
 ) -> None:
     """How permissive A is relative to B, with counterexample requests (proven with Z3)."""
     from verifiers.iam import compare
+    from verifiers.iam.budget import time_budget
 
-    result = compare(_load(policy_a), _load(policy_b), timeout_ms=timeout_ms)
+    with time_budget(timeout_ms):
+        result = compare(_load(policy_a), _load(policy_b), timeout_ms=timeout_ms)
     if as_json:
         typer.echo(json.dumps(result.to_json()))
         return
@@ -141,8 +148,10 @@ def explain(
 ) -> None:
     """What the policy allows and denies, by regions of actions × resources × conditions."""
     from verifiers.iam import explain as run_explain
+    from verifiers.iam.budget import time_budget
 
-    result = run_explain(_load(policy), timeout_ms=timeout_ms)
+    with time_budget(timeout_ms):
+        result = run_explain(_load(policy), timeout_ms=timeout_ms)
     if as_json:
         typer.echo(result.model_dump_json())
         return

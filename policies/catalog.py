@@ -12,7 +12,7 @@ import gzip
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -106,12 +106,7 @@ class Catalog:
 
     def expand(self, pattern: str) -> list[str]:
         """Catalog actions matching an action pattern (`s3:Get*`); case-insensitive like IAM."""
-        lowered = pattern.lower()
-        if "*" not in lowered and "?" not in lowered:
-            info = self.action_info(lowered)
-            return [info[0]] if info else []
-        regex = re.compile(fnmatch.translate(lowered).replace("(?s:", "(?s:", 1))
-        return [a for a in self.all_actions if regex.match(a.lower())]
+        return list(_expand(self, pattern.lower()))
 
     def key_type(self, key: str) -> KeyType | None:
         """The type of a condition key (global or service-specific), or None when the key is unknown."""
@@ -129,6 +124,22 @@ class Catalog:
         service = self.services.get(prefix.lower(), {})
         arns: dict[str, str] = service.get("r", {})
         return arns
+
+
+@lru_cache(maxsize=4096)
+def _expand(catalog: Catalog, lowered: str) -> tuple[str, ...]:
+    if "*" not in lowered and "?" not in lowered:
+        info = catalog.action_info(lowered)
+        return (info[0],) if info else ()
+    # fnmatch's translation keeps each star's match atomic (no backtracking blow-up on long names)
+    regex = re.compile(fnmatch.translate(lowered))
+    service = lowered.split(":", 1)[0]
+    pool = (
+        [f"{service}:{a}" for a in catalog.services[service]["a"]]
+        if "*" not in service and "?" not in service and service in catalog.services
+        else catalog.all_actions
+    )
+    return tuple(a for a in pool if regex.match(a.lower()))
 
 
 @cache

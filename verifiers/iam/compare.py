@@ -7,6 +7,7 @@ evaluator before it is returned. A solver `unknown` or a timeout makes the relat
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Literal
 
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from policies.model import Policy
 from policies.request import Request
+from verifiers.iam.budget import BudgetExceededError, remaining_ms, time_budget
 from verifiers.iam.encode import encode_policy
 from verifiers.iam.evaluate import evaluate
 from verifiers.iam.exclusive import exclusive
@@ -54,12 +56,13 @@ class Comparison(BaseModel):
 
 
 def _directions(p1: Policies, p2: Policies, timeout_ms: int) -> tuple[SolveResult, SolveResult]:
-    """Is there a request p1 allows and p2 denies? And the reverse. One space, each policy encoded once."""
+    """Is there a request p1 allows and p2 denies? And the reverse. One space, each policy encoded once;
+    the two directions share what the budget leaves after encoding."""
     policies = [*(p1 if not isinstance(p1, Policy) else [p1]), *(p2 if not isinstance(p2, Policy) else [p2])]
     space = Space().prepare(policies)
     a1, a2 = encode_policy(space, p1), encode_policy(space, p2)
-    forward = solve(space, z3.And(a1, z3.Not(a2)), timeout_ms=timeout_ms)
-    backward = solve(space, z3.And(a2, z3.Not(a1)), timeout_ms=timeout_ms)
+    forward = solve(space, z3.And(a1, z3.Not(a2)), timeout_ms=remaining_ms(timeout_ms))
+    backward = solve(space, z3.And(a2, z3.Not(a1)), timeout_ms=remaining_ms(timeout_ms))
     return forward, backward
 
 
@@ -74,8 +77,15 @@ def _confirmed(result: SolveResult, yes: Policies, no: Policies) -> tuple[Reques
 
 @exclusive
 def compare(p1: Policies, p2: Policies, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Comparison:
-    """How permissive `p1` is relative to `p2` (a list of policies is their union, as identity policies)."""
-    forward, backward = _directions(p1, p2, timeout_ms)
+    """How permissive `p1` is relative to `p2` (a list of policies is their union, as identity policies).
+
+    `timeout_ms` bounds the whole comparison: encoding both policies and both solver queries."""
+    start = time.monotonic()
+    try:
+        with time_budget(timeout_ms):
+            forward, backward = _directions(p1, p2, timeout_ms)
+    except BudgetExceededError as exc:
+        return Comparison(relation="unknown", reason=str(exc), seconds=time.monotonic() - start)
     seconds = forward.seconds + backward.seconds
     examples: list[Counterexample] = []
     reasons: list[str] = []

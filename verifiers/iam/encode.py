@@ -16,8 +16,10 @@ import z3
 from policies.model import ConditionClause, Policy, PolicySet, Statement
 from policies.operators import Operator
 from policies.variables import has_variables, split_pattern
+from verifiers.iam.budget import check
 from verifiers.iam.conditions import string_glob
 from verifiers.iam.globs import ARN_SHAPE, Glob, literal_glob
+from verifiers.iam.logic import all_of, any_of
 from verifiers.iam.semantics import PrincipalKind, action_glob, principal_matchers, value_glob
 from verifiers.iam.space import ACTION, PRINCIPAL, RESOURCE, Space, Template, slot_field
 from verifiers.iam.values import parse_date, parse_network, parse_number
@@ -94,7 +96,7 @@ def _in_network(space: Space, key: str, slot: int, text: str) -> z3.BoolRef:
         low = width - net.prefixlen
         prefix_ok = z3.Extract(top, low, ip) == int(net.network_address) >> low
     family_ok = six if net.version == 6 else z3.Not(six)
-    return z3.And(space.ip_ok(key, slot), family_ok, prefix_ok)
+    return all_of([space.ip_ok(key, slot), family_ok, prefix_ok])
 
 
 def _value_parts(
@@ -109,7 +111,7 @@ def _value_parts(
         hits = [
             z3.BoolVal(False)
             if c is None
-            else z3.And(ok_flag, _compare(op.positive_base, space.real(key, slot), c))
+            else all_of([ok_flag, _compare(op.positive_base, space.real(key, slot), c)])
             for c in consts
         ]
         return ok_flag, hits, [z3.BoolVal(c is not None) for c in consts]
@@ -119,14 +121,18 @@ def _value_parts(
     field = slot_field(key, slot)
     valid: z3.BoolRef = z3.BoolVal(True)
     if op.family == "Bool":
-        valid = z3.Or(
-            space.atom(field, literal_glob("true", ignore_case=True)),
-            space.atom(field, literal_glob("false", ignore_case=True)),
+        valid = any_of(
+            [
+                space.atom(field, literal_glob("true", ignore_case=True)),
+                space.atom(field, literal_glob("false", ignore_case=True)),
+            ]
         )
     elif op.family == "Arn":
         valid = space.atom(field, ARN_SHAPE)
     hits, oks = [], []
-    for text in clause.values:
+    for n, text in enumerate(clause.values):
+        if n % 256 == 255:
+            check("encoding a condition's values")
         pieces = split_pattern(text, variables)
         hits.append(string_atom(space, field, op, text, variables))
         if has_variables(pieces):
@@ -143,8 +149,8 @@ def _value_parts(
 def _single(space: Space, clause: ConditionClause, op: Operator, slot: int, variables: bool) -> z3.BoolRef:
     valid, hits, oks = _value_parts(space, clause, op, slot, variables)
     if op.negated:
-        return z3.And(valid, *[z3.And(o, z3.Not(h)) for o, h in zip(oks, hits, strict=True)])
-    return z3.And(valid, z3.Or(*hits))
+        return all_of([valid, *[z3.And(o, z3.Not(h)) for o, h in zip(oks, hits, strict=True)]])
+    return all_of([valid, any_of(hits)])
 
 
 def encode_clause(space: Space, clause: ConditionClause, variables: bool) -> z3.BoolRef:
@@ -159,39 +165,47 @@ def encode_clause(space: Space, clause: ConditionClause, variables: bool) -> z3.
         when_absent = any(v.lower() == "true" for v in clause.values)
         return z3.If(present, z3.BoolVal(when_present), z3.BoolVal(when_absent))
     slots = range(space.slots[key])
-    # A set operator ranges over the used slots that hold data: an empty-string value is no data.
-    data = [z3.And(space.used(key, i), z3.Not(space.empty(key, i))) for i in slots]
-    if op.qualifier == "ForAllValues":
-        return z3.Or(
-            z3.Not(present),
-            z3.And(*[z3.Implies(data[i], _single(space, clause, op, i, variables)) for i in slots]),
-        )
-    if op.qualifier == "ForAnyValue":
-        return z3.And(
-            present, z3.Or(*[z3.And(data[i], _single(space, clause, op, i, variables)) for i in slots])
-        )
+    if op.qualifier:
+        # A set operator ranges over the used slots that hold data: an empty-string value is no data.
+        data = [all_of([space.used(key, i), z3.Not(space.empty(key, i))]) for i in slots]
+        holds = [_single(space, clause, op, i, variables) for i in slots]
+        if op.qualifier == "ForAllValues":
+            return any_of(
+                [z3.Not(present), all_of([z3.Implies(d, h) for d, h in zip(data, holds, strict=True)])]
+            )
+        return all_of([present, any_of([all_of([d, h]) for d, h in zip(data, holds, strict=True)])])
     absent_value = z3.BoolVal(op.if_exists or op.negated)
-    return z3.If(present, z3.And(z3.Not(multi), _single(space, clause, op, 0, variables)), absent_value)
+    return z3.If(present, all_of([z3.Not(multi), _single(space, clause, op, 0, variables)]), absent_value)
 
 
 def _statement_body(space: Space, statement: Statement, variables: bool) -> z3.BoolRef:
-    """Action, resource and conditions: everything but the principal."""
+    """Action, resource and conditions: everything but the principal (encoded once per space: two
+    versions of a large policy share most statements)."""
+    check("encoding the policies")
+    key = (statement.model_dump_json(exclude={"sid", "index", "principal", "not_principal"}), variables)
+    known = space.encoded.get(key)
+    if known is None:
+        known = space.encoded[key] = _encode_body(space, statement, variables)
+    return known
+
+
+def _encode_body(space: Space, statement: Statement, variables: bool) -> z3.BoolRef:
     parts: list[z3.BoolRef] = []
     if statement.action is not None:
-        parts.append(z3.Or(*[space.atom(ACTION, _action_glob(a)) for a in statement.action]))
+        parts.append(any_of([space.atom(ACTION, _action_glob(a)) for a in statement.action]))
     elif statement.not_action is not None:
-        parts.append(z3.Not(z3.Or(*[space.atom(ACTION, _action_glob(a)) for a in statement.not_action])))
+        parts.append(z3.Not(any_of([space.atom(ACTION, _action_glob(a)) for a in statement.not_action])))
     if statement.resource is not None:
-        parts.append(z3.Or(*[_resource_atom(space, r, variables) for r in statement.resource]))
+        parts.append(any_of([_resource_atom(space, r, variables) for r in statement.resource]))
     elif statement.not_resource is not None:
-        parts.append(z3.Not(z3.Or(*[_resource_atom(space, r, variables) for r in statement.not_resource])))
+        parts.append(z3.Not(any_of([_resource_atom(space, r, variables) for r in statement.not_resource])))
         # An unresolvable variable in NotResource makes the statement not apply (see evaluate).
         templates = [
             t for r in statement.not_resource if isinstance(t := _resource_glob(r, variables), Template)
         ]
         parts.extend(space.var_ok(t) for t in templates)
     parts.extend(encode_clause(space, c, variables) for c in statement.condition)
-    return z3.And(*parts)
+    return all_of(parts)
 
 
 def principal_match(space: Space, statement: Statement) -> dict[PrincipalKind, z3.BoolRef]:
@@ -202,19 +216,22 @@ def principal_match(space: Space, statement: Statement) -> dict[PrincipalKind, z
         return {"direct": z3.BoolVal(True)}
     matchers = principal_matchers(element)
     if statement.not_principal is not None:
-        return {"direct": z3.Not(z3.Or(*[space.atom(PRINCIPAL, g) for _, g in matchers]))}
+        return {"direct": z3.Not(any_of([space.atom(PRINCIPAL, g) for _, g in matchers]))}
     out: dict[PrincipalKind, z3.BoolRef] = {}
     for kind in ("direct", "role", "account"):
         atoms = [space.atom(PRINCIPAL, g) for k, g in matchers if k == kind]
         if atoms:
-            out[kind] = z3.Or(*atoms)
+            out[kind] = any_of(atoms)
     return out
 
 
 def encode_statement(space: Space, statement: Statement, variables: bool) -> z3.BoolRef:
     """ "This statement applies to the request": action, resource, principal and every condition."""
-    return z3.And(
-        _statement_body(space, statement, variables), z3.Or(*principal_match(space, statement).values())
+    return all_of(
+        [
+            _statement_body(space, statement, variables),
+            any_of(list(principal_match(space, statement).values())),
+        ]
     )
 
 
@@ -224,7 +241,7 @@ def encode_policy_parts(space: Space, policy: Policy) -> tuple[z3.BoolRef, z3.Bo
     variables = policy.supports_variables
     allows = [encode_statement(space, s, variables) for s in policy.statements if s.effect == "Allow"]
     denies = [encode_statement(space, s, variables) for s in policy.statements if s.effect == "Deny"]
-    return z3.Or(*allows), z3.Or(*denies)
+    return any_of(allows), any_of(denies)
 
 
 def encode_policy(
@@ -238,11 +255,11 @@ def encode_policy(
     has no principal: same account). Prepare every policy of a query before encoding any of them."""
     policies = [policy] if isinstance(policy, Policy) else list(policy)
     parts = [encode_policy_parts(space, p) for p in policies]
-    allowed = z3.And(z3.Or(*[a for a, _ in parts]), z3.Not(z3.Or(*[d for _, d in parts])))
+    allowed = all_of([any_of([a for a, _ in parts]), z3.Not(any_of([d for _, d in parts]))])
     if same_account is not None:
-        return z3.And(allowed, z3.BoolVal(same_account))
+        return all_of([allowed, z3.BoolVal(same_account)])
     if space.principals:
-        return z3.And(allowed, space.same_account())
+        return all_of([allowed, space.same_account()])
     return allowed
 
 
@@ -260,11 +277,11 @@ def _resource_allows(
         kinds = principal_match(space, st)
         if st.effect == "Deny":
             bounded = boundary and st.not_principal is not None
-            denies.append(body if bounded else z3.And(body, z3.Or(*kinds.values())))
+            denies.append(body if bounded else all_of([body, any_of(list(kinds.values()))]))
             continue
         for kind, hit in kinds.items():
-            allows[kind].append(z3.And(body, hit))
-    return {k: z3.Or(*v) for k, v in allows.items()}, z3.Or(*denies)
+            allows[kind].append(all_of([body, hit]))
+    return {k: any_of(v) for k, v in allows.items()}, any_of(denies)
 
 
 def encode_set(space: Space, pset: PolicySet, *, same_account: bool | None = None) -> z3.BoolRef:
@@ -275,16 +292,16 @@ def encode_set(space: Space, pset: PolicySet, *, same_account: bool | None = Non
         for name in ("identity", "boundary", "session", "scp")
     }
     resource = [_resource_allows(space, p, bool(pset.boundary)) for p in pset.resource]
-    deny = z3.Or(*[d for g in groups.values() for _, d in g], *[d for _, d in resource])
-    gates = z3.And(*[z3.Or(*[a for a, _ in groups[g]]) for g in ("boundary", "session") if groups[g]])
-    identity_ok = z3.And(z3.Or(*[a for a, _ in groups["identity"]]), gates)
-    by_kind = {k: z3.Or(*[r[k] for r, _ in resource]) for k in ("direct", "role", "account")}
-    same = z3.Or(identity_ok, by_kind["direct"], z3.And(by_kind["role"], gates))
-    cross = z3.And(identity_ok, z3.Or(*by_kind.values()))
+    deny = any_of([*[d for g in groups.values() for _, d in g], *[d for _, d in resource]])
+    gates = all_of([any_of([a for a, _ in groups[g]]) for g in ("boundary", "session") if groups[g]])
+    identity_ok = all_of([any_of([a for a, _ in groups["identity"]]), gates])
+    by_kind = {k: any_of([r[k] for r, _ in resource]) for k in ("direct", "role", "account")}
+    same = any_of([identity_ok, by_kind["direct"], all_of([by_kind["role"], gates])])
+    cross = all_of([identity_ok, any_of(list(by_kind.values()))])
     if same_account is None:
         relation = space.same_account()
         allowed = z3.If(relation, same, cross)
     else:
         allowed = same if same_account else cross
-    scp = z3.And(*[a for a, _ in groups["scp"]])
-    return z3.And(z3.Not(deny), scp, allowed)
+    scp = all_of([a for a, _ in groups["scp"]])
+    return all_of([z3.Not(deny), scp, allowed])

@@ -6,7 +6,6 @@ Deny statements (a region no request reaches is "shadowed"), and gives an exampl
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 import z3
@@ -15,10 +14,14 @@ from pydantic import BaseModel, ConfigDict
 from policies.catalog import load_catalog
 from policies.model import ConditionClause, Policy, Principal, Statement
 from policies.request import Request
+from verifiers.iam.budget import BudgetExceededError, remaining_ms, time_budget
 from verifiers.iam.encode import encode_statement
+from verifiers.iam.evaluate import statement_applies
 from verifiers.iam.exclusive import exclusive
+from verifiers.iam.semantics import resource_pieces, value_glob
 from verifiers.iam.solve import DEFAULT_TIMEOUT_MS, solve
 from verifiers.iam.space import Space
+from verifiers.iam.witness import instantiate
 
 __all__ = ["Explanation", "Region", "describe_condition", "explain"]
 
@@ -162,32 +165,101 @@ def _region(st: Statement) -> Region:
     )
 
 
+def _prefixes(patterns: tuple[str, ...] | None, lower: bool) -> tuple[str, ...] | None:
+    """The literal text each pattern's matches start with (None: the element is absent, or negated)."""
+    if patterns is None:
+        return None
+    out = []
+    for text in patterns:
+        head = text.lower() if lower else text
+        cut = min((i for i, c in enumerate(head) if c in "*?$"), default=len(head))
+        out.append(head[:cut])
+    return tuple(out)
+
+
+def _compatible(a: tuple[str, ...] | None, b: tuple[str, ...] | None) -> bool:
+    if a is None or b is None:
+        return True
+    return any(x.startswith(y) or y.startswith(x) for x in a for y in b)
+
+
+Shape = tuple[tuple[str, ...] | None, tuple[str, ...] | None]
+
+
+def _shape(st: Statement) -> Shape:
+    return _prefixes(st.action, True), _prefixes(st.resource, False)
+
+
+def _may_overlap(allow: Shape, deny: Shape) -> bool:
+    """False only when the two statements share no action or no resource string (literal prefixes that
+    part ways): an exact filter, since a deny that matches none of the allow's requests is moot."""
+    return _compatible(allow[0], deny[0]) and _compatible(allow[1], deny[1])
+
+
+def _plain_example(st: Statement, variables: bool) -> Request | None:
+    """A request an unconditional Allow of listed actions and resources applies to, without the solver
+    (the evaluator confirms it); None for any other statement."""
+    if st.action is None or st.resource is None or st.condition or st.principal or st.not_principal:
+        return None
+    action = next((a for p in st.action for a in load_catalog().expand(p)), None)
+    if action is None:
+        return None
+    glob = value_glob(resource_pieces(st.resource[0], variables), lambda _p: None, wildcards=True, arn=True)
+    example = Request(action=action, resource=instantiate(glob))
+    return example if statement_applies(st, example, variables) else None
+
+
+def _reachability(
+    policy: Policy, st: Statement, denies: list[Statement], region: Region, timeout_ms: int
+) -> Region:
+    """The region with whether some request reaches it past these Denies (unchanged when the budget ran
+    out). Only this statement and the denies: the other allows do not change whether it is reachable."""
+    variables = policy.supports_variables
+    try:
+        space = Space().prepare([policy.model_copy(update={"statements": (st, *denies)})])
+        deny = z3.Or(*[encode_statement(space, d, variables) for d in denies])
+        formula = z3.And(encode_statement(space, st, variables), z3.Not(deny))
+        result = solve(space, formula, timeout_ms=remaining_ms(timeout_ms))
+    except BudgetExceededError:
+        return region
+    reachable = None if result.status == "unknown" else result.status == "sat"
+    return region.model_copy(update={"reachable": reachable, "example": result.request})
+
+
 @exclusive
 def explain(policy: Policy, *, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Explanation:
     """Regions the policy allows and denies, each Allow checked for reachability past the Denies.
 
-    `timeout_ms` bounds the whole explanation; regions left when it runs out are marked undecided.
+    `timeout_ms` bounds the whole explanation. Allows that no Deny can overlap and that need no solver
+    are settled first; the others are solved in statement order while the budget lasts, and those left
+    are marked undecided.
     """
-    deadline = time.monotonic() + timeout_ms / 1000
-    allows, denies = [], []
-    deny_statements = [s for s in policy.statements if s.effect == "Deny"]
     variables = policy.supports_variables
-    for st in policy.statements:
-        region = _region(st)
-        if st.effect == "Deny":
-            denies.append(region)
-            continue
-        remaining = int((deadline - time.monotonic()) * 1000)
-        if remaining <= 0:
+    deny_statements = [s for s in policy.statements if s.effect == "Deny"]
+    deny_shapes = [_shape(d) for d in deny_statements]
+    denies: list[Region] = []
+    allows: list[Region] = []
+    pending: list[tuple[int, Statement, list[Statement]]] = []
+    with time_budget(timeout_ms):
+        for st in policy.statements:
+            region = _region(st)
+            if st.effect == "Deny":
+                denies.append(region)
+                continue
+            shape = _shape(st)
+            relevant = [
+                d for d, ds in zip(deny_statements, deny_shapes, strict=True) if _may_overlap(shape, ds)
+            ]
+            example = None if relevant else _plain_example(st, variables)
+            if example is not None:
+                region = region.model_copy(update={"reachable": True, "example": example})
+            else:
+                pending.append((len(allows), st, relevant))
             allows.append(region)
-            continue
-        # Only this statement and the denies: the other allows do not change whether it is reachable.
-        space = Space().prepare([policy.model_copy(update={"statements": (st, *deny_statements)})])
-        deny = z3.Or(*[encode_statement(space, d, variables) for d in deny_statements])
-        formula = z3.And(encode_statement(space, st, variables), z3.Not(deny))
-        result = solve(space, formula, timeout_ms=remaining)
-        reachable = None if result.status == "unknown" else result.status == "sat"
-        allows.append(region.model_copy(update={"reachable": reachable, "example": result.request}))
+        for i, st, relevant in pending:
+            if remaining_ms(timeout_ms) <= 0:
+                break
+            allows[i] = _reachability(policy, st, relevant, allows[i], timeout_ms)
     anything = (
         False
         if not allows

@@ -67,6 +67,13 @@ class Glob:
     def __str__(self) -> str:
         return self.text
 
+    def __hash__(self) -> int:  # globs key many caches and atom tables: hash the tokens once
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        return hash((self.tokens, self.text, self.never))
+
     @cached_property
     def regex(self) -> re.Pattern[str] | None:
         """The compiled linear-time matcher, or None when only the automaton is exact (kept on the glob:
@@ -100,6 +107,7 @@ class WitnessBudgetExceededError(RuntimeError):
     """The search for a witness string ran past its state budget; the question stays undecided."""
 
 
+@cache
 def _literal(c: str, ignore_case: bool) -> CharSet:
     return CharSet(frozenset({c, c.lower(), c.upper()}) if ignore_case else frozenset(c))
 

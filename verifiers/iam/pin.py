@@ -14,6 +14,7 @@ import z3
 
 from policies.model import Policy, PolicySet
 from policies.request import Request
+from verifiers.iam.budget import BudgetExceededError, remaining_ms, time_budget
 from verifiers.iam.encode import encode_policy, encode_set
 from verifiers.iam.evaluate import same_account
 from verifiers.iam.exclusive import exclusive
@@ -82,13 +83,17 @@ def decide(
         policies = list(policy.all_policies())
     else:
         policies = [policy] if isinstance(policy, Policy) else list(policy)
-    space = Space()
-    reserve_slots(space, request)
-    space.prepare(policies)
-    same = same_account(request)
-    if isinstance(policy, PolicySet):
-        allowed = encode_set(space, policy, same_account=same)
-    else:
-        allowed = encode_policy(space, policies, same_account=same)
-    formula = z3.And(allowed, pin_request(space, request))
-    return solve(space, formula, timeout_ms=timeout_ms)
+    try:
+        with time_budget(timeout_ms):
+            space = Space()
+            reserve_slots(space, request)
+            space.prepare(policies)
+            same = same_account(request)
+            if isinstance(policy, PolicySet):
+                allowed = encode_set(space, policy, same_account=same)
+            else:
+                allowed = encode_policy(space, policies, same_account=same)
+            formula = z3.And(allowed, pin_request(space, request))
+            return solve(space, formula, timeout_ms=remaining_ms(timeout_ms))
+    except BudgetExceededError as exc:
+        return SolveResult("unknown", reason=str(exc))

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 import z3
 
 from policies.model import Policy
+from verifiers.iam.budget import BudgetExceededError, remaining_ms, time_budget
 from verifiers.iam.compare import compare
 from verifiers.iam.encode import encode_policy
 from verifiers.iam.exclusive import exclusive
@@ -56,17 +57,22 @@ def allows(
     principal: str | None = None,
     timeout_ms: int = DEFAULT_TIMEOUT_MS,
 ) -> SolveResult:
-    """Find a request the policy allows whose action/resource/principal match the given patterns."""
+    """Find a request the policy allows whose action/resource/principal match the given patterns.
+    `timeout_ms` bounds encoding and solving together."""
     policies = [policy] if isinstance(policy, Policy) else list(policy)
-    space = Space().prepare(policies)
-    parts = [encode_policy(space, policies)]
-    if action is not None:
-        parts.append(space.atom(ACTION, action_glob(action)))
-    if resource is not None:
-        parts.append(space.atom(RESOURCE, pattern_glob(resource, arn=True)))
-    if principal is not None:
-        parts.append(space.atom(PRINCIPAL, literal_glob(principal)))
-    return solve(space, z3.And(*parts), timeout_ms=timeout_ms)
+    try:
+        with time_budget(timeout_ms):
+            space = Space().prepare(policies)
+            parts = [encode_policy(space, policies)]
+            if action is not None:
+                parts.append(space.atom(ACTION, action_glob(action)))
+            if resource is not None:
+                parts.append(space.atom(RESOURCE, pattern_glob(resource, arn=True)))
+            if principal is not None:
+                parts.append(space.atom(PRINCIPAL, literal_glob(principal)))
+            return solve(space, z3.And(*parts), timeout_ms=remaining_ms(timeout_ms))
+    except BudgetExceededError as exc:
+        return SolveResult("unknown", reason=str(exc))
 
 
 @exclusive

@@ -13,7 +13,6 @@ any Boolean combination of those clauses to have a witness set of values.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ import z3
 from policies.model import Policy
 from policies.operators import Family
 from policies.variables import Piece, split_pattern
+from verifiers.iam.budget import check
 from verifiers.iam.globs import Glob, literal_glob
 from verifiers.iam.semantics import ACCOUNT_ARN, DIGITS12, account_globs
 
@@ -30,6 +30,7 @@ __all__ = ["ACTION", "PRINCIPAL", "RESOURCE", "Atom", "Space", "Template", "fiel
 
 ACTION, RESOURCE, PRINCIPAL = "action", "resource", "principal"
 _ACCOUNT_ID = re.compile(r"(?<!\d)\d{12}(?!\d)")
+_EMPTY = literal_glob("")
 
 
 def slot_field(key: str, slot: int) -> str:
@@ -81,6 +82,11 @@ class Space:
     """`same_account` is in use: realization must make the witness's accounts agree with it."""
     principals: bool = False
     """Some prepared statement has a Principal or NotPrincipal: the request's principal matters."""
+    encoded: dict[tuple[str, bool], z3.BoolRef] = field(default_factory=dict)
+    """Statement bodies already encoded into this space (`verifiers.iam.encode`)."""
+    _prepared: dict[int, Policy] = field(default_factory=dict)
+    lemmas: tuple[int, list[z3.BoolRef]] | None = None
+    """The glob lemmas of the solver loop and the atom count they were computed for."""
 
     # --- set-up -----------------------------------------------------------------------------------
 
@@ -88,11 +94,17 @@ class Space:
         """Scan the policies for context keys, their families and slot counts; call before encoding."""
         counts: dict[str, int] = {}
         for policy in policies:
+            if id(policy) in self._prepared:  # encoding prepares each policy again: once is enough
+                continue
+            self._prepared[id(policy)] = policy  # held, so that its id is not reused while the space lives
             for st in policy.statements:
-                self.principals = self.principals or bool(st.principal or st.not_principal)
-                if st.principal or st.not_principal or st.resource or st.not_resource:
-                    self.accounts.update(_ACCOUNT_ID.findall(json.dumps(st.to_json())))
+                check("reading the policies")
                 texts = [*(st.resource or ()), *(st.not_resource or ())]
+                named = [
+                    v for e in (st.principal, st.not_principal) if e for vs in e.values.values() for v in vs
+                ]
+                self.principals = self.principals or bool(st.principal or st.not_principal)
+                self.accounts.update(a for text in (*texts, *named) for a in _ACCOUNT_ID.findall(text))
                 for clause in st.condition:
                     op = clause.op
                     key = clause.key.lower()
@@ -196,9 +208,12 @@ class Space:
 
     def empty(self, key: str, slot: int) -> z3.BoolRef:
         """The slot holds the empty string (no data for a set operator; never a number, date or IP)."""
-        ref = self.atom(slot_field(key, slot), literal_glob(""))
-        typed = (self.num_ok(key, slot), self.date_ok(key, slot), self.ip_ok(key, slot))
-        self.axioms.append(z3.Implies(ref, z3.And(*[z3.Not(t) for t in typed])))
+        field_name = slot_field(key, slot)
+        known = (field_name, _EMPTY) in self._refs
+        ref = self.atom(field_name, _EMPTY)
+        if not known:
+            typed = (self.num_ok(key, slot), self.date_ok(key, slot), self.ip_ok(key, slot))
+            self.axioms.append(z3.Implies(ref, z3.And(*[z3.Not(t) for t in typed])))
         return ref
 
     def account_of(self, field_name: str, account: str) -> z3.BoolRef:
