@@ -129,9 +129,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
         return 1
     finally:
-        if args.leases is None:
-            ready.unlink(missing_ok=True)
+        _forget(ready)
     return 0
+
+
+def _forget(ready: Path) -> None:
+    """Remove the ready record if it is still this process's (a SIGTERM, `opsgraph model stop` or the idle
+    check end a server; only the last one removed the record itself)."""
+    try:
+        mine = json.loads(ready.read_text()).get("pid") == os.getpid()
+    except (OSError, ValueError):
+        return
+    if mine:
+        ready.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

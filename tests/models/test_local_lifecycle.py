@@ -7,6 +7,7 @@ users have all exited stops by itself after the keep-alive; `opsgraph model stop
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -95,6 +96,14 @@ def test_this_process_reuses_its_server_and_stop_ends_it(real_model_gguf: Path, 
     assert first.invoke("Say hi").text is not None
     assert [r["pid"] for r in stop(data_dir)] == [record["pid"]]
     assert not running(data_dir) and not _healthy(str(first.openai_api_base))
+
+
+def test_a_server_ended_by_sigterm_leaves_no_record(real_model_gguf: Path, data_dir: Path) -> None:
+    settings = Settings(model=f"local:{real_model_gguf}", data_dir=data_dir, local_context_size=512)
+    make_chat_model(settings)
+    [record] = running(data_dir)
+    os.kill(int(str(record["pid"])), signal.SIGTERM)  # e.g. a process manager, not `opsgraph model stop`
+    assert _wait(lambda: not list((data_dir / "models").glob("*.json")))
 
 
 OWNER = """
