@@ -1,4 +1,8 @@
-"""`opsgraph eval compare RUN_A RUN_B`: headline differences and the cases whose outcome changed."""
+"""`opsgraph eval compare RUN_A RUN_B [RUN ...]`: how runs differ, typically one suite on several models.
+
+Two runs: the headline figures that differ and the cases whose outcome changed. Any number of runs: the
+headline figures side by side, one column per run, headed by the run's model (`compare_table`).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from eval.report import model_line
 from eval.runner import read_results
 
-__all__ = ["compare_runs", "format_comparison"]
+__all__ = ["compare_runs", "compare_table", "format_comparison", "format_table"]
 
 
 def _summary(run: Path) -> dict[str, Any]:
@@ -54,8 +59,8 @@ def compare_runs(run_a: Path, run_b: Path) -> dict[str, Any]:
                 {"id": case_id, "a": a.status, "b": b.status, "score": [a.score, b.score], "fields": fields}
             )
     return {
-        "a": {"dir": str(run_a), "suite": sa.get("suite"), "cases": sa.get("cases")},
-        "b": {"dir": str(run_b), "suite": sb.get("suite"), "cases": sb.get("cases")},
+        "a": _side(run_a, sa),
+        "b": _side(run_b, sb),
         "figures": figures,
         "changed_cases": changed,
         "only_in_a": sorted(set(ra) - set(rb)),
@@ -63,11 +68,62 @@ def compare_runs(run_a: Path, run_b: Path) -> dict[str, Any]:
     }
 
 
+def _side(run: Path, summary: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "dir": str(run),
+        "suite": summary.get("suite"),
+        "cases": summary.get("cases"),
+        "model": model_line(summary.get("model") or {}),
+    }
+
+
+_HEADLINE = ("cases", "pass_rate", "status", "metrics", "durations.median_s", "wall_s", "usage")
+
+
+def compare_table(runs: list[Path]) -> dict[str, Any]:
+    """The headline figures of `runs` side by side: `columns` (one per run) and `rows` (figure, values)."""
+    summaries = [_summary(run) for run in runs]
+    flat: list[dict[str, Any]] = []
+    for s in summaries:
+        f: dict[str, Any] = {}
+        for key in _HEADLINE:
+            head, _, rest = key.partition(".")
+            value = s.get(head)
+            if rest and isinstance(value, dict):
+                value = value.get(rest)
+            _flatten(key, value, f)
+        flat.append(f)
+    keys = list(dict.fromkeys(k for f in flat for k in f))
+    return {
+        "columns": [_side(run, s) for run, s in zip(runs, summaries, strict=True)],
+        "rows": [[k, *[f.get(k) for f in flat]] for k in keys],
+    }
+
+
+def format_table(table: dict[str, Any]) -> str:
+    columns = table["columns"]
+    lines = [
+        f"{n}: {c['dir']} ({c['suite']}, {c['cases']} cases; model {c['model'] or 'none'})"
+        for n, c in enumerate(columns, 1)
+    ]
+    if len({c["suite"] for c in columns}) > 1:
+        lines.append("warning: the runs are of different suites")
+    width = max((len(str(r[0])) for r in table["rows"]), default=10)
+    lines += [
+        "",
+        f"{'figure':<{width}}  " + "  ".join(f"{f'run {n}':>10}" for n in range(1, len(columns) + 1)),
+    ]
+    for key, *values in table["rows"]:
+        shown = ["–" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v) for v in values]
+        lines.append(f"{key:<{width}}  " + "  ".join(f"{v:>10}" for v in shown))
+    return "\n".join(lines)
+
+
 def format_comparison(diff: dict[str, Any]) -> str:
     a, b = diff["a"], diff["b"]
     lines = [
-        f"A: {a['dir']} ({a['suite']}, {a['cases']} cases)",
-        f"B: {b['dir']} ({b['suite']}, {b['cases']} cases)",
+        f"A: {a['dir']} ({a['suite']}, {a['cases']} cases; model {a.get('model') or 'none'})",
+        f"B: {b['dir']} ({b['suite']}, {b['cases']} cases; model {b.get('model') or 'none'})",
     ]
     if a["suite"] != b["suite"]:
         lines.append("warning: the runs are of different suites")

@@ -10,7 +10,7 @@ from eval.case import CaseResult
 from eval.plots import render_charts
 from eval.suite import Chart, SuiteSummary, Table
 
-__all__ = ["case_table", "overview_table", "write_reports"]
+__all__ = ["case_table", "model_line", "overview_table", "write_reports"]
 
 _CASE_ROWS_MAX = 2000
 
@@ -25,10 +25,30 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def model_line(model: dict[str, Any]) -> str:
+    """The model and the settings that shaped its calls, on one line (empty for a run without a model)."""
+    if not model:
+        return ""
+    name = str(model.get("name", "?"))
+    shown = [
+        f"{k}={model[k]}"
+        for k in ("base_url", "tool_calls", "max_tools", "router_max_tokens", "max_tokens", "temperature")
+        if model.get(k) is not None
+    ]
+    if name.startswith("local:"):
+        shown += [
+            f"{k}={model[k]}" for k in ("local_context_size", "local_threads") if model.get(k) is not None
+        ]
+    replayed = f"; replayed from {model['replayed_from']}" if model.get("replayed_from") else ""
+    return f"{name} ({', '.join(shown)}){replayed}" if shown else f"{name}{replayed}"
+
+
 def overview_table(summary: dict[str, Any]) -> Table:
     usage, durations = summary["usage"], summary["durations"]
     cost = usage["cost_usd"]
+    model = model_line(summary.get("model") or {})
     rows = [
+        *([["model", model]] if model else []),
         ["cases", summary["cases"]],
         *[[f"status: {k}", v] for k, v in summary["status"].items() if v],
         ["pass rate", summary["pass_rate"]],

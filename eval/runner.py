@@ -18,13 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from eval.case import CaseResult, Usage
-from eval.cassette import dump_entries, load_cassette
+from eval.cassette import CassetteEntry, dump_entries, load_cassette
 from eval.execute import CaseTask
 from eval.report import write_reports
-from eval.suite import RunOptions, Suite
+from eval.suite import RunOptions, Suite, run_settings_of
 from eval.suites import get_suite
 
-__all__ = ["RunOutcome", "SuiteUnavailableError", "read_results", "run_suite"]
+__all__ = ["RunOutcome", "SuiteUnavailableError", "model_info", "read_results", "run_suite"]
 
 
 class SuiteUnavailableError(RuntimeError):
@@ -66,8 +66,44 @@ def _durations(results: list[CaseResult]) -> dict[str, float]:
     }
 
 
+def model_info(
+    suite: Suite, options: RunOptions, replay: dict[str, list[CassetteEntry]] | None
+) -> dict[str, Any]:
+    """Which model the run used and the settings its calls were shaped by (empty for a suite without one).
+
+    A replayed run names the model the cassette was recorded with."""
+    if not suite.uses_model:
+        return {}
+    if replay is not None:
+        first = next((e for entries in replay.values() for e in entries), None)
+        recorded = dict(first.run_settings) if first is not None else {}
+        return {
+            **recorded,
+            "name": first.model if first is not None else "(empty cassette)",
+            "replayed_from": str(options.replay),
+        }
+    from opsgraph.settings import load_settings
+
+    try:
+        settings = load_settings(model=options.model) if options.model else load_settings()
+        name = settings.resolved_model()
+    except ValueError as exc:
+        return {"name": "(invalid settings)", "error": str(exc).splitlines()[0]}
+    info: dict[str, Any] = {**run_settings_of(settings), "name": name}
+    if name.startswith("local:"):
+        path = Path(name.removeprefix("local:")).expanduser()
+        info["file"] = path.name
+        info["file_bytes"] = path.stat().st_size if path.is_file() else None
+    return info
+
+
 def _summary(
-    suite: Suite, options: RunOptions, results: list[CaseResult], wall_s: float, started: str
+    suite: Suite,
+    options: RunOptions,
+    results: list[CaseResult],
+    wall_s: float,
+    started: str,
+    model: dict[str, Any],
 ) -> dict[str, Any]:
     counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "error", "timeout", "crashed")}
     usage = Usage()
@@ -80,6 +116,7 @@ def _summary(
         "started_at": started,
         "wall_s": round(wall_s, 3),
         "options": opts,
+        "model": model,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "system": platform.system()},
         "cases": len(results),
         "status": counts,
@@ -127,7 +164,7 @@ def run_suite(name: str, options: RunOptions, out_dir: Path, *, progress: bool =
     results_path, cassette_path = out_dir / "results.jsonl", out_dir / "cassette.jsonl"
     cases = suite.cases(options)
     if options.limit is not None:
-        cases = cases[: options.limit]
+        cases = suite.select(cases, options.limit)
     previous = read_results(out_dir) if options.resume else []
     if not options.resume:
         results_path.unlink(missing_ok=True)
@@ -170,7 +207,8 @@ def run_suite(name: str, options: RunOptions, out_dir: Path, *, progress: bool =
             bar[0].stop()
     order = {case.id: n for n, case in enumerate(cases)}
     results = sorted(previous + fresh, key=lambda r: order.get(r.id, len(order)))
-    summary = _summary(suite, options, results, time.perf_counter() - started, started_at)
+    model = model_info(suite, options, replay)
+    summary = _summary(suite, options, results, time.perf_counter() - started, started_at, model)
     suite_summary = suite.summarize(results, options)
     summary["metrics"] = suite_summary.metrics
     write_reports(out_dir, summary, suite_summary, results)

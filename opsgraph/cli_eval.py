@@ -105,17 +105,23 @@ def run(
 
 @app.command("compare")
 def compare(
-    run_a: Path = typer.Argument(..., help="Output folder of the first run."),
-    run_b: Path = typer.Argument(..., help="Output folder of the second run."),
+    runs: list[Path] = typer.Argument(..., help="Output folders of two or more runs (e.g. one per model)."),
     json_output: bool = typer.Option(False, "--json", help="Machine-readable output."),
 ) -> None:
-    """Show what changed between two runs: headline figures and cases whose outcome differs."""
+    """Compare runs: for two, the headline figures and cases that differ; for more, the figures side by side."""
     import json
 
-    from eval.compare_runs import compare_runs, format_comparison
+    from eval.compare_runs import compare_runs, compare_table, format_comparison, format_table
 
+    if len(runs) < 2:
+        raise _fail("compare needs at least two run folders")
     try:
-        diff = compare_runs(run_a, run_b)
+        if len(runs) == 2:
+            diff = compare_runs(runs[0], runs[1])
+            text = format_comparison(diff)
+        else:
+            diff = compare_table(runs)
+            text = format_table(diff)
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    typer.echo(json.dumps(diff, indent=1, default=str) if json_output else format_comparison(diff))
+    typer.echo(json.dumps(diff, indent=1, default=str) if json_output else text)

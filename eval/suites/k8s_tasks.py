@@ -79,7 +79,6 @@ class K8sTasksSuite(Suite):
 
         from agents.gate import ApprovalDecision
         from agents.runtime import Runtime
-        from opsgraph.settings import load_settings
         from sandbox.process import SandboxProcess
 
         task = case.data
@@ -99,7 +98,7 @@ class K8sTasksSuite(Suite):
                 setup_core(api, task)
             else:
                 apply_manifests(api, artifacts)
-            settings = load_settings(
+            settings = env.settings(
                 kubeconfig=sandbox.kubeconfig,
                 checkpoint_url="memory",
                 data_dir=Path(tmp) / "data",

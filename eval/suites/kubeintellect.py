@@ -79,7 +79,6 @@ class KubeIntellectSuite(Suite):
     def run_case(self, case: Case, env: CaseEnv) -> CaseOutcome:
         from agents.events import RouteEvent, ToolCallEvent
         from agents.runtime import Runtime
-        from opsgraph.settings import load_settings
         from sandbox.process import SandboxProcess
         from tools.base import ToolContext
         from tools.kubernetes import build_tools
@@ -93,7 +92,7 @@ class KubeIntellectSuite(Suite):
                 t.name: (t.metadata or {}).get("group", "")
                 for t in build_tools(ToolContext(kubeconfig=sandbox.kubeconfig))
             }
-            settings = load_settings(
+            settings = env.settings(
                 kubeconfig=sandbox.kubeconfig,
                 checkpoint_url="memory",
                 data_dir=Path(tmp) / "data",

@@ -34,3 +34,16 @@ def test_compare_names_a_folder_that_is_not_a_run(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", "compare", str(tmp_path), str(tmp_path)])
     assert result.exit_code == 1
     assert "no summary.json" in result.output
+
+
+def test_compare_puts_several_runs_side_by_side(fake_suite: type, tmp_path: Path) -> None:
+    runs = [tmp_path / name for name in ("a", "b", "c")]
+    for n, run in enumerate(runs, 1):
+        run_suite("fake-behaviours", RunOptions(limit=n + 1, time_limit_s=1.0), run)
+    result = CliRunner().invoke(app, ["eval", "compare", *map(str, runs)])
+    assert result.exit_code == 0, result.output
+    cases = next(line for line in result.output.splitlines() if line.startswith("cases "))
+    assert cases.split()[1:] == ["2", "3", "4"]
+    assert "3: " in result.output and "model none" in result.output
+    one = CliRunner().invoke(app, ["eval", "compare", str(runs[0])])
+    assert one.exit_code == 1 and "at least two" in one.output
