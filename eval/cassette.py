@@ -231,10 +231,15 @@ class RecordingChatModel(_CassetteModel):
         return "opsgraph-recording"
 
     def _inner_for_call(self) -> BaseChatModel:
-        if self.max_tokens is None:
-            return self.inner
+        """`inner` with what the caller set on this copy of the recorder: the token limit, and no streaming
+        (the router sets both, and the OpenAI client then parses the JSON-schema answer whole)."""
+        update: dict[str, Any] = {}
+        if self.disable_streaming is not self.inner.disable_streaming:
+            update["disable_streaming"] = self.disable_streaming
         field = next((f for f in _TOKEN_FIELDS if f in type(self.inner).model_fields), None)
-        return self.inner if field is None else self.inner.model_copy(update={field: self.max_tokens})
+        if self.max_tokens is not None and field is not None:
+            update[field] = self.max_tokens
+        return self.inner.model_copy(update=update) if update else self.inner
 
     def _generate(
         self,

@@ -19,8 +19,10 @@ from pydantic import BaseModel, Field
 
 __all__ = [
     "DATA_DIR",
+    "OWN_DATASETS",
     "DatasetInfo",
     "HolmesCase",
+    "IamQuestion",
     "K8sTask",
     "LabelSet",
     "QuackyPair",
@@ -29,6 +31,7 @@ __all__ = [
     "SynthesisRecord",
     "list_datasets",
     "load_holmes_cases",
+    "load_iam_questions",
     "load_k8s_tasks",
     "load_policies",
     "load_quacky_pairs",
@@ -122,6 +125,23 @@ class RoutingRequest(BaseModel):
     kind: Literal["single", "cross", "none"]
 
 
+class IamQuestion(BaseModel):
+    """A request about IAM in plain words, from the project's own `iam-questions` set.
+
+    `check`: may `request` happen under `policy`? (the truth is the Z3 engine's decision, not a label).
+    `write`: a policy doing what `text` asks; `reference` is one that does exactly that, `must_allow` the
+    requests it must allow."""
+
+    id: str
+    kind: Literal["check", "write"]
+    text: str
+    policy_name: str | None = None
+    policy: dict[str, Any] | None = None
+    request: dict[str, Any] | None = None
+    reference: dict[str, Any] | None = None
+    must_allow: list[dict[str, Any]] = []
+
+
 @cache
 def load_policies() -> dict[str, dict[str, Any]]:
     """Quacky's originals and distinct mutants by id."""
@@ -169,6 +189,10 @@ def load_routing_requests() -> list[RoutingRequest]:
     return [RoutingRequest(**row) for row in _rows(DATA_DIR / "routing/requests.jsonl")]
 
 
+def load_iam_questions() -> list[IamQuestion]:
+    return [IamQuestion(**row) for row in _rows(DATA_DIR / "iam-questions/questions.jsonl")]
+
+
 def _mock_count(case: HolmesCase) -> int:
     return sum(1 for text in case.files.values() if text.startswith('{"toolset_name"'))
 
@@ -185,8 +209,12 @@ class DatasetInfo:
     detail: str
 
 
+OWN_DATASETS = ("routing", "iam-questions")
+"""Folders written for opsgraph by the project: no third-party text, no LICENSE file of their own."""
+
+
 def _licence(folder: str) -> str:
-    text = (DATA_DIR / folder / "LICENSE").read_text(encoding="utf-8") if folder != "routing" else ""
+    text = (DATA_DIR / folder / "LICENSE").read_text(encoding="utf-8") if folder not in OWN_DATASETS else ""
     if "Apache License" in text:
         return "Apache-2.0"
     if "MIT" in text.split("\n", 2)[0] or "Permission is hereby granted" in text:
@@ -204,6 +232,7 @@ def list_datasets() -> list[DatasetInfo]:
     k8s = load_k8s_tasks()
     holmes = load_holmes_cases()
     routing = load_routing_requests()
+    questions = load_iam_questions()
     models = sorted({r.model for r in records})
     return [
         DatasetInfo(
@@ -256,5 +285,15 @@ def list_datasets() -> list[DatasetInfo]:
             ", ".join(
                 f"{kind} {sum(r.kind == kind for r in routing)}" for kind in ("single", "cross", "none")
             ),
+        ),
+        DatasetInfo(
+            "iam-questions",
+            "iam-questions",
+            _licence("iam-questions"),
+            len(questions),
+            "requests",
+            f"check {sum(q.kind == 'check' for q in questions)} "
+            f"(on {len({q.policy_name for q in questions if q.kind == 'check'})} policies), "
+            f"write {sum(q.kind == 'write' for q in questions)}",
         ),
     ]

@@ -30,6 +30,8 @@ def model_line(model: dict[str, Any]) -> str:
     if not model:
         return ""
     name = str(model.get("name", "?"))
+    if name == "offline":
+        return name  # the offline model is not shaped by the real-model settings
     shown = [
         f"{k}={model[k]}"
         for k in ("base_url", "tool_calls", "max_tools", "router_max_tokens", "max_tokens", "temperature")

@@ -13,6 +13,7 @@ _BUILTIN: dict[str, str] = {
     "iam-repair": "eval.suites.iam_repair:IamRepairSuite",
     "iam-synthesis": "eval.suites.iam_synthesis:IamSynthesisSuite",
     "iam-explain": "eval.suites.iam_explain:IamExplainSuite",
+    "iam-questions": "eval.suites.iam_questions:IamQuestionsSuite",
     "routing": "eval.suites.routing:RoutingSuite",
     "k8s-tasks": "eval.suites.k8s_tasks:K8sTasksSuite",
     "kubeintellect": "eval.suites.kubeintellect:KubeIntellectSuite",

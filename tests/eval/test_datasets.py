@@ -6,6 +6,7 @@ from collections import Counter
 
 from eval.datasets import (
     DATA_DIR,
+    OWN_DATASETS,
     list_datasets,
     load_holmes_cases,
     load_k8s_tasks,
@@ -95,8 +96,9 @@ def test_every_shipped_folder_has_licence_and_source_note() -> None:
         "k8s-ai-bench",
         "holmesgpt",
         "routing",
+        "iam-questions",
     }
     for folder in DATA_DIR.iterdir():
         if folder.is_dir():
             assert (folder / "SOURCE.md").is_file(), folder
-            assert folder.name == "routing" or (folder / "LICENSE").is_file(), folder
+            assert folder.name in OWN_DATASETS or (folder / "LICENSE").is_file(), folder

@@ -34,6 +34,7 @@ def test_public_names() -> None:
         "iam-repair",
         "iam-synthesis",
         "iam-explain",
+        "iam-questions",
         "routing",
         "k8s-tasks",
         "kubeintellect",
