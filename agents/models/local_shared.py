@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fcntl
 import json
 import os
 import signal
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.interprocess import locked, process_token
 from agents.models.local import LocalServerSpec, spawn, wait_ready
 
 __all__ = ["ServerFiles", "live_leases", "locked", "process_token", "running", "shared_base_url", "stop"]
@@ -52,40 +51,6 @@ class ServerFiles:
     @property
     def leases(self) -> Path:
         return self.root / f"{self.key}.leases"
-
-
-@contextlib.contextmanager
-def locked(path: Path, *, wait: bool = True) -> Iterator[bool]:
-    """Hold the lock file `path` exclusively; with `wait=False`, yields False at once when it is busy."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def process_token(pid: int) -> str | None:
-    """A token for a live process (its start time where /proc has it), or None when it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return None
-    except OSError:  # no /proc (macOS): the pid alone
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return None
-        except PermissionError:
-            pass
-        return "0"
-    fields = stat.rsplit(")", 1)[1].split()
-    return None if fields[0] == "Z" else fields[19]
 
 
 def _alive(pid: int, token: str) -> bool:
