@@ -8,6 +8,7 @@ lists, so one code path serves core kinds, other groups and CRDs alike.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -61,20 +62,38 @@ class KubeAccess:
     def __init__(self, ctx: ToolContext, api_client: Any | None = None) -> None:
         self.ctx = ctx
         self._client = api_client
+        self._own_client = api_client is None
         self._client_lock = threading.Lock()
         self._kinds: list[ResourceKind] | None = None
+        self._stamp: tuple[int, int, int] | None = None
+
+    def _kubeconfig_stamp(self) -> tuple[int, int, int] | None:
+        if not self._own_client or self.ctx.kubeconfig is None:
+            return None
+        try:
+            st = os.stat(self.ctx.kubeconfig)
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size, st.st_ino
 
     @property
     def client(self) -> Any:
-        if self._client is None:
+        # A changed kubeconfig file (a restarted sandbox writes its new port, tokens and CA) means a new
+        # client: a long-running process follows the cluster without a restart. The old client is left to
+        # the requests still using it.
+        stamp = self._kubeconfig_stamp()
+        if self._client is None or stamp != self._stamp:
             with self._client_lock:  # concurrent first calls build one client, not one each
-                if self._client is None:
+                if self._client is None or stamp != self._stamp:
                     from kubernetes import config
 
+                    if self._client is not None:
+                        self._kinds = None
                     self._client = config.new_client_from_config(  # type: ignore[no-untyped-call]
                         config_file=str(self.ctx.kubeconfig) if self.ctx.kubeconfig else None,
                         context=self.ctx.kube_context,
                     )
+                    self._stamp = stamp
         return self._client
 
     def close(self) -> None:
