@@ -23,6 +23,7 @@ from agents.models.vocabulary import AgentName
 from agents.runtime import Checkpoint, RunResult, Runtime
 from agents.store import AuditEntry, ThreadInfo
 from opsgraph.domains import CostCalls, IamCalls
+from opsgraph.sandbox_registry import SandboxLease, SandboxRegistry
 from opsgraph.settings import Settings
 from tools.base import ToolContext
 
@@ -41,7 +42,8 @@ Answer = RunResult
 
 
 class Assistant:
-    """opsgraph in-process. Uses the sandbox cluster when no kubeconfig is configured (and the sandbox exists)."""
+    """opsgraph in-process. Uses the data directory's shared sandbox cluster when no cluster is configured
+    (starting it when none runs; it keeps running for other processes after `close`)."""
 
     def __init__(
         self,
@@ -69,9 +71,11 @@ class Assistant:
         base = settings or Settings()
         self.settings = base.model_copy(update=overrides) if overrides else base
         self._stack = ExitStack()
-        kubeconfig_path = self.settings.resolved_kubeconfig()
-        if (start_sandbox if start_sandbox is not None else self.settings.wants_sandbox()) and tools is None:
-            kubeconfig_path = self._start_sandbox()
+        use_sandbox = start_sandbox if start_sandbox is not None else self.settings.wants_sandbox()
+        registry = SandboxRegistry.for_settings(self.settings) if use_sandbox and tools is None else None
+        # the kubeconfig's path is known before the sandbox runs: nothing starts until the model and the
+        # database have proved good (the Runtime below builds both)
+        kubeconfig_path = registry.kubeconfig if registry else self.settings.resolved_kubeconfig()
         ctx = ToolContext(
             workdir=workdir or Path.cwd(),
             kubeconfig=kubeconfig_path,
@@ -81,21 +85,19 @@ class Assistant:
         chat_model = model if isinstance(model, BaseChatModel) else None
         self.runtime = Runtime(self.settings, model=chat_model, tools=tools, tool_context=ctx)
         self._stack.callback(self.runtime.close)
+        self.sandbox: SandboxLease | None = None
+        """The data directory's shared sandbox, when this assistant uses it (see `opsgraph.sandbox_registry`)."""
+        if registry is not None:
+            try:
+                self.sandbox = registry.lease()
+            except BaseException:
+                self._stack.close()
+                raise
+            self._stack.callback(self.sandbox.close)
         self.iam = IamCalls(ctx)
         """Typed IAM calls: `diff(a, b)`, `repair(policy, spec)`."""
         self.cost = CostCalls(ctx)
         """Typed cost calls: `plan(namespace=None)`."""
-
-    def _start_sandbox(self) -> Path:
-        from sandbox.process import SandboxProcess
-
-        # The state file keeps the sandbox's objects between runs, so a change approved in one
-        # `opsgraph ask` is still there for the next.
-        folder = self.settings.data_dir / "sandbox"
-        folder.mkdir(parents=True, exist_ok=True)
-        proc = SandboxProcess(kubeconfig=folder / "kubeconfig", state=folder / "state.sqlite")
-        self._stack.enter_context(proc)
-        return Path(proc.kubeconfig)
 
     @property
     def user(self) -> str:

@@ -1,4 +1,5 @@
-"""Run a sandbox as a subprocess and wait until it serves: what the CLI and the tests use."""
+"""Run a sandbox as a subprocess: `SandboxProcess` (owned by this process and stopped with it, what the tests
+use) or `spawn_detached` (a sandbox that outlives its starter, what opsgraph's sandbox registry starts)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,41 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-__all__ = ["SandboxError", "SandboxProcess"]
+__all__ = ["SandboxError", "SandboxProcess", "spawn_detached"]
 
 
 class SandboxError(RuntimeError):
     """The sandbox did not start (its stderr is in the message)."""
+
+
+def _command(
+    port: int, scenario: str, kubeconfig: Path, state: Path | None, record: Path | None = None
+) -> tuple[list[str], dict[str, str]]:
+    """`python -m sandbox ...` and its environment (this checkout on the path, as the tests run it)."""
+    cmd = [sys.executable, "-m", "sandbox", "--port", str(port), "--scenario", scenario]
+    cmd += ["--kubeconfig", str(kubeconfig)]
+    if state is not None:
+        cmd += ["--state", str(state)]
+    if record is not None:
+        cmd += ["--record", str(record)]
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
+    }
+    return cmd, env
+
+
+def spawn_detached(
+    *, kubeconfig: Path, state: Path, record: Path, log: Path, scenario: str = "default", port: int = 0
+) -> subprocess.Popen[bytes]:
+    """Start a sandbox in its own session (a terminal's Ctrl-C or its starter's exit leave it running), its
+    output in `log`. It writes `record` (JSON: pid, url, token, files) once it serves."""
+    cmd, env = _command(port, scenario, kubeconfig, state, record)
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env, start_new_session=True
+        )
 
 
 class SandboxProcess:
@@ -50,24 +81,7 @@ class SandboxProcess:
         self._proc: subprocess.Popen[str] | None = None
 
     def start(self) -> SandboxProcess:
-        cmd = [
-            sys.executable,
-            "-m",
-            "sandbox",
-            "--port",
-            str(self.port),
-            "--scenario",
-            self.scenario,
-            "--kubeconfig",
-            str(self.kubeconfig),
-        ]
-        if self.state is not None:
-            cmd += ["--state", str(self.state)]
-        root = str(Path(__file__).resolve().parent.parent)
-        env = {
-            **os.environ,
-            "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p),
-        }
+        cmd, env = _command(self.port, self.scenario, self.kubeconfig, self.state)
         self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         line: list[str] = []
         reader = threading.Thread(

@@ -51,3 +51,14 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> It
     monkeypatch.setenv("OPSGRAPH_CONFIG_FILE", str(tmp_path / "absent-opsgraph.toml"))
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
     yield
+    _stop_shared_sandboxes(tmp_path)
+
+
+def _stop_shared_sandboxes(tmp_path: Path) -> None:
+    """The shared sandbox outlives the processes that start it (`opsgraph.sandbox_registry`): stop any that
+    a test's data directory still has, so no test leaves one running."""
+    records = [tmp_path / "sandbox" / "sandbox.json", *tmp_path.glob("*/sandbox/sandbox.json")]
+    for record in {r for r in records if r.exists()}:
+        from opsgraph.sandbox_registry import SandboxRegistry
+
+        SandboxRegistry(record.parent).stop()

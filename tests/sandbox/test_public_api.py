@@ -17,7 +17,7 @@ from sandbox.controllers import kubelet
 
 
 def test_public_names() -> None:
-    assert set(sandbox.process.__all__) == {"SandboxError", "SandboxProcess"}
+    assert set(sandbox.process.__all__) == {"SandboxError", "SandboxProcess", "spawn_detached"}
     assert {"sandbox_cluster", "sandbox_namespace", "kube_client", "sandbox_only"} <= set(
         sandbox.testing.__all__
     )
