@@ -28,7 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `sandbox`, not bench/sandbox.py
+
 import httpx
+
+from opsgraph.sandbox_registry import SandboxRegistry
 
 __all__ = ["main"]
 
@@ -199,10 +203,9 @@ def main() -> None:
                       f"{r['load_average']:>5.1f}  {per_chat['server']:6.1f} {per_chat['workers']:7.1f} "
                       f"{per_chat['sandbox']:7.1f} {per_chat['clients']:7.1f}", flush=True)  # fmt: skip
         finally:
-            # SIGINT, not SIGTERM: uvicorn re-raises the signal it caught once it has stopped, and only
-            # SIGINT's KeyboardInterrupt lets `opsgraph serve` stop the sandbox it started
-            proc.send_signal(signal.SIGINT)
+            proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=30)
+            SandboxRegistry(Path(tmp) / "sandbox").stop()  # the data directory's sandbox outlives serve
             log = (Path(tmp) / "serve.log").read_text(errors="replace").strip()
             if log:
                 print("server log (tail):\n" + "\n".join(log.splitlines()[-15:]), file=sys.stderr)

@@ -5,6 +5,7 @@ Only typer is imported at module level; everything heavy loads inside the comman
 
 from __future__ import annotations
 
+import socket
 from logging import Logger
 from typing import TYPE_CHECKING
 
@@ -49,24 +50,40 @@ def serve(
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s:     %(name)s: %(message)s")
     log = logging.getLogger("opsgraph.server")
     settings = Settings()
+    # everything that can refuse to start does so before anything starts (a sandbox above all)
     try:
         parse_tokens(settings.api_tokens)
     except TokenSpecError as exc:
         typer.echo(f"error: OPSGRAPH_API_TOKENS: {exc}", err=True)
         raise typer.Exit(1) from None
+    slack_config = SlackConfig()
+    try:
+        slack_config.principals()
+    except TokenSpecError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     bind, note = safe_bind_host(host, settings)
     if note:
         log.warning(note)
-    slack_config = SlackConfig()
+    sock = _listen(bind, port)
     with Assistant(settings) as assistant:
-        slack = None
-        if slack_config.http_mode_ready():
-            from server.slack.bot import SlackBot
+        try:
+            slack = None
+            if slack_config.http_mode_ready():
+                from server.slack.bot import SlackBot
 
-            slack = SlackBot(assistant.runtime, slack_config)
-            log.info("Slack bot listening at /slack/events")
-        pool = _run_processes(assistant, processes, workers, log)
-        app = create_app(assistant.runtime, slack=slack, workers=workers, processes=pool)
+                slack = SlackBot(assistant.runtime, slack_config)
+                log.info("Slack bot listening at /slack/events")
+            pool = _run_processes(assistant, processes, workers, log)
+            app = create_app(assistant.runtime, slack=slack, workers=workers, processes=pool)
+        except BaseException:
+            if assistant.sandbox is not None:  # a failed start-up leaves no sandbox it started behind
+                assistant.sandbox.stop_if_started()
+            raise
+        if assistant.sandbox is not None:
+            record = assistant.sandbox.record
+            how = "started" if assistant.sandbox.started else "shared with other opsgraph processes"
+            log.info("cluster: the sandbox at %s (pid %d, %s)", record.https_url, record.pid, how)
         log.info(
             "opsgraph on http://%s:%d (checkpoints: %s; runs: %s)",
             bind,
@@ -75,11 +92,23 @@ def serve(
             f"{pool.size} worker processes x {workers} threads" if pool else f"{workers} threads",
         )
         # uvicorn re-raises the signal that stopped it once it has shut down; with the default SIGTERM
-        # action that would end the process inside this `with`, leaving the sandbox it started running.
+        # action that would end the process inside this `with`, before the runtime is closed.
         signal.signal(signal.SIGTERM, _exit_cleanly)
-        uvicorn.run(
-            app, host=bind, port=port, log_level=log_level, timeout_keep_alive=30, timeout_graceful_shutdown=5
-        )
+        config = uvicorn.Config(app, log_level=log_level, timeout_keep_alive=30, timeout_graceful_shutdown=5)
+        uvicorn.Server(config).run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The server's socket, bound now: a port in use is a one-line error before anything has started."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        typer.echo(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    return sock
 
 
 def _run_processes(
