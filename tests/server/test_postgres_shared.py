@@ -26,14 +26,16 @@ def test_two_server_instances_share_a_thread() -> None:
     assert POSTGRES_URL
     cluster = RecordingCluster()
     settings = Settings(checkpoint_url=POSTGRES_URL, api_tokens=TOKENS)
-    thread_id = f"pg-{uuid.uuid4().hex}"
+    chosen = f"pg-{uuid.uuid4().hex}"
     with (
         Runtime(settings, tools=cluster.tools()) as first_runtime,
         Runtime(settings, tools=cluster.tools()) as second_runtime,
         TestClient(create_app(first_runtime)) as first,
         TestClient(create_app(second_runtime)) as second,
     ):
-        assert first.post("/v1/threads", json={"thread_id": thread_id}, headers=ALICE).status_code == 201
+        created = first.post("/v1/threads", json={"thread_id": chosen}, headers=ALICE)
+        assert created.status_code == 201
+        thread_id = created.json()["thread_id"]
         assert sse(send(first, thread_id, "scale deploy web to 3 in shop", ALICE))[-1]["type"] == "interrupt"
         assert second.get(f"/v1/threads/{thread_id}", headers=ALICE).json()["status"] == "interrupted"
         assert second.get(f"/v1/threads/{thread_id}", headers=OLGA).status_code == 404
