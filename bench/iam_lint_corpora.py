@@ -4,14 +4,13 @@ Usage: python bench/iam_lint_corpora.py [DATASETS_DIR]   (default ../shared/data
 
 Corpora: Quacky (the project's copy in `eval/data/quacky`: 29 originals, 156 distinct mutants, and the
 forum pairs; plus every AWS policy under DATASETS_DIR/quacky/samples) and CloudFix (the 6 original
-policies of DATASETS_DIR/cloudfix). Identical texts are linted once. A policy that does not parse is
-counted as `parse-error`. Prints one line per (corpus, severity, kind) and the time per policy.
+policies of DATASETS_DIR/cloudfix). Identical texts are linted once. A policy that does not parse counts
+under the parser's code (`JSON_SYNTAX_ERROR`, `INVALID_POLICY_ELEMENT`, ...). Prints one line per (corpus, severity, kind) and the time per policy.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
 from collections import Counter
@@ -19,8 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.datasets import load_policies
-from policies import PolicyParseError, parse_policy
-from verifiers.iam import lint
+from verifiers.iam.lint import lint_text
 
 __all__ = ["corpora", "main"]
 
@@ -52,14 +50,6 @@ def corpora(root: Path) -> dict[str, dict[str, str]]:
     return out
 
 
-def _kind(finding: Any) -> str:
-    code = getattr(finding, "code", None)
-    if code:
-        return str(code)
-    # Findings without a code (older versions): the message with quoted values blanked out.
-    return re.sub(r"'[^']*'|\S+:\S+", "…", finding.message)[:70]
-
-
 def main(argv: list[str]) -> int:
     root = Path(argv[0]) if argv else Path(__file__).resolve().parents[2] / "shared" / "datasets"
     for corpus, texts in corpora(root).items():
@@ -67,14 +57,9 @@ def main(argv: list[str]) -> int:
         flagged = 0
         start = time.perf_counter()
         for source, text in texts.items():
-            try:
-                findings = lint(parse_policy(text, source=source))
-            except PolicyParseError:
-                counts[("error", "parse-error")] += 1
-                flagged += 1
-                continue
+            findings = lint_text(text, path=source)
             flagged += bool(findings)
-            counts.update((f.severity, _kind(f)) for f in findings)
+            counts.update((f.severity, f.code) for f in findings)
         took = time.perf_counter() - start
         print(
             f"{corpus}: {len(texts)} distinct policies, {flagged} with findings, "

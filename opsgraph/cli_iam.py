@@ -124,20 +124,62 @@ def diff(
         typer.echo(f"  allowed by {who}, denied by {other}: {json.dumps(ce.request.to_json())}")
 
 
-@app.command()
-def lint(
-    policy: str = typer.Argument(..., help="Policy file (or inline JSON)."), as_json: bool = _JSON
-) -> None:
-    """Unknown actions and keys, invalid ARNs, operators on the wrong key type, wildcard admin."""
-    from verifiers.iam import lint as run_lint
+_LINT_EXIT = """Exit codes: 0 no finding at or above --fail-on; 1 some finding at or above it (a policy that
+does not parse is an error finding); 2 a file could not be read."""
 
-    findings = run_lint(_load(policy))
-    if as_json:
-        typer.echo(json.dumps({"findings": [f.model_dump() for f in findings]}))
-        return
-    for f in findings:
-        typer.echo(f.text())
-    typer.echo(f"{len(findings)} finding(s)")
+
+@app.command(epilog=_LINT_EXIT)
+def lint(
+    policies: list[str] = typer.Argument(..., help="Policy files (or inline JSON)."),
+    as_json: bool = _JSON,
+    sarif: bool = typer.Option(False, "--sarif", help="SARIF 2.1.0 output, for code-scanning tools."),
+    policy_type: str = typer.Option(
+        "auto",
+        "--policy-type",
+        help="identity, resource or scp (auto: resource when a statement names a principal).",
+    ),
+    fail_on: str = typer.Option(
+        "error",
+        "--fail-on",
+        help="The least severe finding that fails: error, security_warning, warning, suggestion.",
+    ),
+) -> None:
+    """Validate policies as IAM Access Analyzer does: located findings with severities and codes."""
+    from verifiers.iam.lint import SEVERITIES, Finding, lint_text, to_sarif
+
+    if fail_on not in SEVERITIES:
+        raise _fail(f"--fail-on takes one of {', '.join(SEVERITIES)}, not {fail_on!r}")
+    if policy_type not in ("auto", "identity", "resource", "scp"):
+        raise _fail(f"--policy-type takes identity, resource, scp or auto, not {policy_type!r}")
+    kind = None if policy_type == "auto" else policy_type
+    findings: list[Finding] = []
+    unreadable = False
+    for spec in policies:
+        inline = spec.strip().startswith("{")
+        try:
+            text = spec if inline else Path(spec).read_text(encoding="utf-8")
+        except OSError as exc:
+            typer.echo(f"error: {spec}: cannot read policy file: {exc.strerror or exc}", err=True)
+            unreadable = True
+            continue
+        findings.extend(lint_text(text, path="<inline>" if inline else spec, kind=kind))  # type: ignore[arg-type]
+    if sarif:
+        typer.echo(json.dumps(to_sarif(findings), indent=1))
+    elif as_json:
+        typer.echo(json.dumps({"findings": [f.model_dump(exclude_none=True) for f in findings]}))
+    else:
+        for f in findings:
+            typer.echo(f.text())
+        counts = {s: sum(f.severity == s for f in findings) for s in SEVERITIES}
+        summary = ", ".join(
+            f"{n} {s.replace('_', ' ')}{'s' if n != 1 else ''}" for s, n in counts.items() if n
+        )
+        typer.echo(f"{len(findings)} finding(s){': ' + summary if summary else ''}")
+    if unreadable:
+        raise typer.Exit(2)
+    worst = SEVERITIES.index(fail_on)  # type: ignore[arg-type]
+    if any(SEVERITIES.index(f.severity) <= worst for f in findings):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -68,9 +68,12 @@ GLOBAL_KEYS: dict[str, KeyType] = {
 }
 
 
+_KEY_PLACEHOLDER = re.compile(r"\$\{[^}]*\}|<[^>]*>")
+
+
 def _key_regex(template: str) -> re.Pattern[str]:
-    # `aws:RequestTag/${TagKey}` matches `aws:RequestTag/anything`.
-    parts = re.split(r"\$\{[^}]*\}", template)
+    # `aws:RequestTag/${TagKey}` matches `aws:RequestTag/anything`; so does `s3:ExistingObjectTag/<key>`.
+    parts = _KEY_PLACEHOLDER.split(template)
     return re.compile(".+".join(re.escape(p) for p in parts), re.IGNORECASE)
 
 
@@ -119,11 +122,50 @@ class Catalog:
                 return kind
         return None
 
+    def condition_keys(self, action: str) -> tuple[str, ...]:
+        """The condition keys (templates like `aws:ResourceTag/${TagKey}` included) an action supports:
+        its own and those of the resource types it acts on. Empty for an unknown action."""
+        return _condition_keys(self, action.lower())
+
+    def supports_key(self, action: str, key: str) -> bool:
+        """Whether `key` (a concrete key, e.g. `s3:ExistingObjectTag/team`) is one the action supports."""
+        lowered = key.lower()
+        for template in self.condition_keys(action):
+            if "${" in template or "<" in template:
+                if _key_regex(template).fullmatch(key):
+                    return True
+            elif template.lower() == lowered:
+                return True
+        return False
+
+    def resource_formats(self, action: str) -> dict[str, str]:
+        """Resource type -> ARN format, for the resource types the action acts on (empty: `*` only)."""
+        info = self.action_info(action)
+        if info is None:
+            return {}
+        arns = self.resource_arns(info[0].split(":", 1)[0])
+        return {t: arns[t] for t in info[2] if t in arns}
+
     def resource_arns(self, prefix: str) -> dict[str, str]:
         """Resource type -> ARN format for a service."""
         service = self.services.get(prefix.lower(), {})
         arns: dict[str, str] = service.get("r", {})
         return arns
+
+
+@lru_cache(maxsize=8192)
+def _condition_keys(catalog: Catalog, lowered: str) -> tuple[str, ...]:
+    info = catalog.action_info(lowered)
+    if info is None:
+        return ()
+    prefix, name = info[0].split(":", 1)
+    service = catalog.services[prefix]
+    entry = service["a"][name]
+    keys = [k for k in (entry[2].split(",") if len(entry) > 2 else []) if k]
+    by_type: dict[str, str] = service.get("rk", {})
+    for rtype in info[2]:
+        keys.extend(k for k in by_type.get(rtype, "").split(",") if k)
+    return tuple(dict.fromkeys(keys))
 
 
 @lru_cache(maxsize=4096)
@@ -152,7 +194,7 @@ def _action_index(catalog: Catalog) -> dict[str, tuple[str, str, tuple[str, ...]
     levels: list[str] = catalog.data["levels"]
     index = {}
     for prefix, svc in catalog.services.items():
-        for name, (level, rtypes) in svc["a"].items():
+        for name, (level, rtypes, *_keys) in svc["a"].items():
             index[f"{prefix}:{name}".lower()] = (
                 f"{prefix}:{name}",
                 levels[level],
@@ -169,7 +211,7 @@ def _key_index(catalog: Catalog) -> tuple[dict[str, KeyType], list[tuple[re.Patt
     for svc in catalog.services.values():
         keys.update(svc["k"])
     for key, kind in keys.items():
-        if "${" in key:
+        if "${" in key or "<" in key:
             templates.append((_key_regex(key), kind))
         else:
             exact[key.lower()] = kind

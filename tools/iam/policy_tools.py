@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 
 from policies import Policy, PolicyParseError, load_policy, parse_requests
 from tools.base import ToolContext
-from verifiers.iam import compare, evaluate, explain, lint
+from verifiers.iam import compare, evaluate, explain
+from verifiers.iam.lint import lint_text
 
 __all__ = ["POLICY_HELP", "PolicyArg", "build_policy_tools", "json_tools", "load_policy_arg"]
 
@@ -104,7 +105,9 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
         return {"results": rows}
 
     def validate_policy(policy: str) -> dict[str, Any]:
-        findings = lint(load(policy))
+        inline = policy.strip().startswith("{")
+        text = policy if inline else ctx.resolve(policy).read_text(encoding="utf-8")
+        findings = lint_text(text, path=None if inline else policy)
         return {
             "valid": not any(f.severity == "error" for f in findings),
             "findings": [f.text() for f in findings],
@@ -133,8 +136,10 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
         (
             validate_policy,
             PolicyArg,
-            "Validate and lint an IAM policy: JSON/grammar errors with their JSON pointer, unknown actions or "
-            "condition keys, invalid ARNs, operators on the wrong key type, wildcard admin grants.",
+            "Validate and lint an IAM policy as IAM Access Analyzer does: each finding has a severity (error, "
+            "security_warning, warning, suggestion), a code, the JSON pointer and line: grammar errors, unknown "
+            "actions and condition keys, ARNs that fit no resource type, actions paired with resources they "
+            "cannot act on, iam:PassRole on every role, duplicate Sids, redundant statements.",
         ),
     ]
     return json_tools(specs)

@@ -71,6 +71,7 @@ ACCOUNT_ARN = Glob(
 """An ARN whose account segment is an account id (`arn:p:s:r:111122223333:...`)."""
 
 
+@lru_cache(maxsize=65_536)
 def action_glob(pattern: str) -> Glob:
     return pattern_glob(pattern.lower())
 
