@@ -26,6 +26,7 @@ _POSITIVE = re.compile(
     re.IGNORECASE,
 )
 _FALLBACK = re.compile(r"^\s*The model gave no answer of its own; here is what the tools returned\.\s*")
+_DECISION = re.compile(r'"decision":\s*"(Allowed|ImplicitlyDenied|ExplicitlyDenied)"')
 _NOTHING = (
     "The model returned no answer and called no tool",
     "I could not tell which of my agents",
@@ -38,8 +39,12 @@ def verdict(answer: str, question: str = "") -> Verdict:
     negative one where both start at the same place, as in "cannot"); none at all is `unclear`.
 
     The answer opsgraph writes from tool results when a model gives none is read after its preamble (the
-    engine's `"decision": "Allowed"` then decides); a copy of the `question` in it is not a claim."""
+    engine's `"decision"` then decides, and a tool's error says nothing); a copy of the `question` in it
+    is not a claim."""
     text = _FALLBACK.sub("", answer)
+    if text != answer:  # tool results, not a claim: only an engine decision among them says something
+        decision = _DECISION.search(text)
+        return "unclear" if decision is None else "allow" if decision.group(1) == "Allowed" else "deny"
     if question.strip():
         text = text.replace(question.strip(), " ")
     if not text.strip() or text.lstrip().startswith(_NOTHING):

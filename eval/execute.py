@@ -24,6 +24,7 @@ class CaseTask:
     case: Case
     model: str | None
     replay: list[CassetteEntry] | None
+    replay_in_order: bool = False
 
 
 def _where(exc: BaseException) -> str:
@@ -37,7 +38,9 @@ def _where(exc: BaseException) -> str:
 def execute_case(task: CaseTask) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The case's result row and its recorded model calls, as plain dicts."""
     suite = get_suite(task.suite)
-    env = CaseEnv(case_id=task.case.id, model=task.model, replay=task.replay)
+    env = CaseEnv(
+        case_id=task.case.id, model=task.model, replay=task.replay, replay_in_order=task.replay_in_order
+    )
     started = time.perf_counter()
     try:
         outcome = suite.run_case(task.case, env)

@@ -172,7 +172,13 @@ def run_suite(name: str, options: RunOptions, out_dir: Path, *, progress: bool =
     done = {r.id for r in previous}
     replay = load_cassette(options.replay) if options.replay else None
     tasks = [
-        CaseTask(name, case, options.model, None if replay is None else replay.get(case.id, []))
+        CaseTask(
+            name,
+            case,
+            options.model,
+            None if replay is None else replay.get(case.id, []),
+            options.replay_in_order,
+        )
         for case in cases
         if case.id not in done
     ]

@@ -45,6 +45,8 @@ class RunOptions:
     limit: int | None = None
     time_limit_s: float = 120.0
     replay: Path | None = None
+    replay_in_order: bool = False
+    """A request the cassette does not hold gets the next recorded answer (prompts changed since)."""
     resume: bool = False
     backend: str = "local"
     seed: int = 0
@@ -80,6 +82,7 @@ class CaseEnv:
     case_id: str
     model: str | None
     replay: list[CassetteEntry] | None = None
+    replay_in_order: bool = False
     _calls: list[CassetteEntry] = field(default_factory=list)
     """Every model call of the case, recorded or replayed, shared by all the case's models in call order."""
 
@@ -101,7 +104,7 @@ class CaseEnv:
         if self.replay is not None:
             offline = bool(self.replay) and self.replay[0].model == "offline"
             cls = OfflineReplayChatModel if offline else ReplayChatModel
-            replaying = cls(case_id=self.case_id, recorded=self.replay)
+            replaying = cls(case_id=self.case_id, recorded=self.replay, in_order=self.replay_in_order)
             replaying.used = self._calls
             return replaying
         from agents.models import make_chat_model

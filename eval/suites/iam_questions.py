@@ -138,7 +138,7 @@ class IamQuestionsSuite(Suite):
                 ):
                     approvals += 1
                     result = runtime.resume(
-                        result.thread_id, ApprovalDecision(decision="approve", user="eval")
+                        result.thread_id, ApprovalDecision(decision="approve", user="eval"), user="eval"
                     )
                 calls = [
                     c["name"]

@@ -68,6 +68,9 @@ class K8sTasksSuite(Suite):
     def unavailable_reason(self, options: RunOptions) -> str | None:
         return missing_modules("sandbox.process", "agents.runtime", "tools.kubernetes", "kubernetes", "yaml")
 
+    def stratum(self, case: Case) -> str | None:
+        return str(case.data["suite"])  # `--limit` takes core tasks and gatekeeper audits alike
+
     def cases(self, options: RunOptions) -> list[Case]:
         tasks = [t for t in load_k8s_tasks() if t.id not in NOT_GRADED]
         if options.dataset:
@@ -107,10 +110,14 @@ class K8sTasksSuite(Suite):
             with Runtime(settings, model=env.chat_model()) as runtime:
                 result = runtime.run(task["prompt"], user="eval")
                 approvals = 0
-                while result.status == "interrupted" and approvals < _MAX_APPROVALS:
+                while (
+                    result.status == "interrupted"
+                    and result.approval is not None
+                    and approvals < _MAX_APPROVALS
+                ):
                     approvals += 1
                     result = runtime.resume(
-                        result.thread_id, ApprovalDecision(decision="approve", user="eval")
+                        result.thread_id, ApprovalDecision(decision="approve", user="eval"), user="eval"
                     )
             answer = result.answer or ""
             if task["expect"]:

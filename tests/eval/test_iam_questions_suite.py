@@ -101,6 +101,10 @@ def test_writing_is_graded_by_proof_against_the_reference() -> None:
             "allow",
         ),
         ("The model returned no answer and called no tool for this request.", "unclear"),
+        (
+            'The model gave no answer of its own; here is what the tools returned.\n\n{"error": "No such file"}',
+            "unclear",
+        ),
         ("I looked at the policy file.", "unclear"),
     ],
 )

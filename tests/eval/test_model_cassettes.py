@@ -79,6 +79,17 @@ def test_routing_records_the_products_request_shape_and_replays_errors_too(
     assert again.summary["model"]["name"] == "scripted-router"
     assert again.summary["model"]["replayed_from"] == str(recorded / "cassette.jsonl")
 
+    # the prompts changed since recording (every key differs): strict replay refuses, in-order replay
+    # still reads the model's recorded answers the same way
+    edited = tmp_path / "edited.jsonl"
+    edited.write_text(
+        "".join(json.dumps({**e, "key": "0" * 24, "shape_key": "1" * 24}) + "\n" for e in entries)
+    )
+    strict = run_suite("routing", RunOptions(limit=8, replay=edited), tmp_path / "strict")
+    assert all("CassetteMissError" in (r.error or "") for r in strict.results)
+    run_suite("routing", RunOptions(limit=8, replay=edited, replay_in_order=True), tmp_path / "in-order")
+    assert _outcomes(tmp_path / "in-order") == _outcomes(recorded)
+
 
 def test_limit_spreads_routing_cases_over_kinds_and_agents() -> None:
     suite = get_suite("routing")
