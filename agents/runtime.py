@@ -42,6 +42,7 @@ from agents.gate import ApprovalDecision, ApprovalPredicate, ApprovalRequest, ga
 from agents.leases import Heartbeat, new_token
 from agents.middleware import ModelPolicy, agent_middleware
 from agents.models.factory import make_chat_model
+from agents.models.local import LocalModelError
 from agents.models.offline import OfflineChatModel
 from agents.models.vocabulary import AgentName
 from agents.store import AuditEntry, Store, open_store
@@ -503,6 +504,8 @@ def _is_offline(model: BaseChatModel) -> bool:
 
 
 def _model_where(settings: Settings, model: BaseChatModel) -> str:
+    if settings.model.startswith("local:"):
+        return settings.model  # its server's address is chosen when it starts
     name = getattr(model, "model_name", None) or getattr(model, "model", None) or settings.model
     base = getattr(model, "openai_api_base", None) or settings.base_url
     return f"{name} at {base}" if base else str(name or type(model).__name__)
@@ -528,6 +531,11 @@ def model_policy(settings: Settings, model: BaseChatModel) -> ModelPolicy:
 def model_error(exc: BaseException, where: str, agent: str) -> ModelError:
     """One line for a failed model call: what happened, which model and endpoint, which agent, what to fix."""
     who = "the router" if agent == "supervisor" else f"the {agent} agent" if agent else "a model check"
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, LocalModelError):  # the local model's server could not start
+            return ModelUnavailableError(f"{cause} ({who})")
+        cause = cause.__cause__
     if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
         kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "cannot be reached"
         fix = "OPSGRAPH_MODEL_TIMEOUT_S" if kind == "timed out" else "OPSGRAPH_BASE_URL"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
 
 from agents.models.offline import OfflineChatModel
@@ -79,7 +80,9 @@ class CompatibleServerChat(RawArgsChatOpenAI):
         return payload
 
 
-def _openai(settings: Settings, model: str, base_url: str | None, key: str) -> RawArgsChatOpenAI:
+def _openai(
+    settings: Settings, model: str, base_url: str | None, key: str, **clients: Any
+) -> RawArgsChatOpenAI:
     cls = RawArgsChatOpenAI if base_url is None else CompatibleServerChat
     return cls(
         model=model,
@@ -89,12 +92,14 @@ def _openai(settings: Settings, model: str, base_url: str | None, key: str) -> R
         max_retries=1,
         max_tokens=settings.max_tokens,  # type: ignore[call-arg]
         temperature=settings.temperature,
+        **clients,
     )
 
 
 def _local(settings: Settings, path: Path) -> RawArgsChatOpenAI:
     from agents.models.local import LocalModelError, LocalServerSpec
     from agents.models.local_shared import shared_base_url
+    from agents.models.local_transport import LOCAL_BASE_URL, AsyncLocalServerTransport, LocalServerTransport
 
     if settings.base_url:
         raise ModelConfigError(
@@ -102,13 +107,28 @@ def _local(settings: Settings, path: Path) -> RawArgsChatOpenAI:
             f"({settings.base_url}), or name the model served there"
         )
     try:
-        spec = LocalServerSpec.from_settings(settings, path)
-        base_url = shared_base_url(
+        spec = LocalServerSpec.from_settings(
+            settings, path
+        )  # the file is checked now, the server started later
+    except LocalModelError as exc:
+        raise ModelConfigError(str(exc)) from exc
+
+    def start() -> str:
+        return shared_base_url(
             spec,
             settings.data_dir,
             keep_alive_s=settings.local_keep_alive_s,
             start_timeout_s=settings.local_start_timeout_s,
         )
-    except LocalModelError as exc:
-        raise ModelConfigError(str(exc)) from exc
-    return _openai(settings, spec.model.name, base_url, "not-needed")
+
+    transport = LocalServerTransport(start)
+    return _openai(
+        settings,
+        spec.model.name,
+        LOCAL_BASE_URL,
+        "not-needed",
+        http_client=httpx.Client(transport=transport, timeout=settings.model_timeout_s),
+        http_async_client=httpx.AsyncClient(
+            transport=AsyncLocalServerTransport(transport), timeout=settings.model_timeout_s
+        ),
+    )

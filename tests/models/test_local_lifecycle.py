@@ -89,18 +89,24 @@ def test_this_process_reuses_its_server_and_stop_ends_it(real_model_gguf: Path, 
     first = make_chat_model(settings)
     second = make_chat_model(settings)
     assert isinstance(first, CompatibleServerChat) and isinstance(second, CompatibleServerChat)
-    assert first.openai_api_base == second.openai_api_base
     assert first.max_tokens == 4 and first.temperature == 0.0
+    assert running(data_dir) == []  # building a model loads nothing: the server starts on the first call
+    assert first.invoke("Say hi").text is not None
     [record] = running(data_dir)
     assert record["users"] == 1 and record["context_size"] == 512
-    assert first.invoke("Say hi").text is not None
+    assert second.invoke("Say hi").text is not None and running(data_dir) == [record]  # reused
     assert [r["pid"] for r in stop(data_dir)] == [record["pid"]]
-    assert not running(data_dir) and not _healthy(str(first.openai_api_base))
+    assert not running(data_dir) and not _healthy(str(record["base_url"]))
+    assert first.invoke("Say hi again").text is not None  # a server that went away starts again
+    assert len(running(data_dir)) == 1
+    stop(data_dir)
 
 
 def test_a_server_ended_by_sigterm_leaves_no_record(real_model_gguf: Path, data_dir: Path) -> None:
-    settings = Settings(model=f"local:{real_model_gguf}", data_dir=data_dir, local_context_size=512)
-    make_chat_model(settings)
+    settings = Settings(
+        model=f"local:{real_model_gguf}", data_dir=data_dir, local_context_size=512, max_tokens=2
+    )
+    make_chat_model(settings).invoke("hi")
     [record] = running(data_dir)
     os.kill(int(str(record["pid"])), signal.SIGTERM)  # e.g. a process manager, not `opsgraph model stop`
     assert _wait(lambda: not list((data_dir / "models").glob("*.json")))
