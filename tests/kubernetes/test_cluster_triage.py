@@ -161,7 +161,7 @@ def test_a_fixed_fault_leaves_the_next_triage(triage_cluster: tuple[Any, dict[st
             "TLS Secret storefront-tls" in p for p in problems
         )  # the rest of the Ingress still checked
     finally:
-        core.delete_namespaced_service("storefront-api", "web", _preload_content=False)
+        core.delete_namespaced_service("storefront-api", "web")
         policy.patch_namespaced_pod_disruption_budget("ledger", "ops", {"spec": {"minAvailable": 2}})
 
 

@@ -161,12 +161,17 @@ def test_openapi_v2_protobuf_carries_the_definitions(sandbox_cluster: SandboxClu
     assert deployment[4].decode().startswith("Deployment enables declarative updates")
 
 
-def test_a_protobuf_body_is_415(sandbox_cluster: SandboxCluster) -> None:
-    """The sandbox decodes JSON and YAML only: a protobuf body gets the apiserver's 415 for a media type
-    it cannot decode, not a JSON parse error."""
-    answer = _http(sandbox_cluster).post(
+def test_a_cbor_body_is_415_and_protobuf_is_decoded(sandbox_cluster: SandboxCluster) -> None:
+    """CBOR is behind a feature gate in 1.31: the apiserver's 415 for a media type it cannot decode. A
+    protobuf Namespace without a name is decoded, then refused as the apiserver refuses it (422)."""
+    http = _http(sandbox_cluster)
+    cbor = http.post(
+        "/api/v1/namespaces", content=b"\xd9\xd9\xf7\xa0", headers={"Content-Type": "application/cbor"}
+    )
+    assert (cbor.status_code, cbor.json()["reason"]) == (415, "UnsupportedMediaType")
+    nameless = http.post(
         "/api/v1/namespaces",
         content=b"k8s\x00\n\x0f\n\x02v1\x12\tNamespace",
         headers={"Content-Type": "application/vnd.kubernetes.protobuf"},
     )
-    assert (answer.status_code, answer.json()["reason"]) == (415, "UnsupportedMediaType")
+    assert (nameless.status_code, nameless.json()["reason"]) == (422, "Invalid")
