@@ -1,14 +1,14 @@
 """`ToolSubset`: each model call binds only the tools the request is about.
 
-The Kubernetes agent has some 25 tools; their schemas are thousands of prompt tokens on every call, which
-a small local model on a CPU pays for in seconds and in attention. The subset is chosen without a model
-call: the request's words are matched against each tool's name, description, argument names and declared
-`keywords` (tool metadata), names counting most; tools the agent already called for this request stay,
-and ties keep the agent's own order (its most general tools first).
+The Kubernetes agent has about 30 tools; their schemas are some 4,000 prompt tokens on every call, which a
+small local model on a CPU pays for in seconds and in attention. The subset is chosen without a model call,
+from the request's words (see `select_tools`); tools the agent already called for this request stay, and
+ties keep the agent's own order (its most general tools first).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,53 +21,11 @@ __all__ = ["ToolSubset", "select_tools"]
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "is",
-        "are",
-        "was",
-        "be",
-        "to",
-        "of",
-        "in",
-        "on",
-        "for",
-        "and",
-        "or",
-        "with",
-        "my",
-        "me",
-        "i",
-        "it",
-        "its",
-        "this",
-        "that",
-        "what",
-        "why",
-        "how",
-        "do",
-        "does",
-        "can",
-        "could",
-        "please",
-        "show",
-        "tell",
-        "get",
-        "all",
-        "any",
-        "by",
-        "from",
-        "as",
-        "at",
-        "into",
-        "your",
-        "you",
-        "we",
-        "our",
-        "which",
-    ]
+    re.findall(
+        r"\w+",
+        "a an the is are was be to of in on for and or with my me i it its this that what why how do does can "
+        "could please show tell get all any by from as at into your you we our which",
+    )
 )
 
 
@@ -82,29 +40,53 @@ def _words(text: str) -> set[str]:
     return {_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def _score(tool: BaseTool, words: set[str]) -> float:
+def _fields(tool: BaseTool) -> dict[str, float]:
+    """The tool's words, each with the weight of the most telling field it appears in."""
     meta = tool.metadata or {}
-    name = _words(tool.name.replace("_", " "))
-    keywords = _words(" ".join(meta.get("keywords", ())))
     schema = tool.args_schema
-    fields = getattr(schema, "model_fields", None) or {}
-    args = _words(" ".join(fields)) if isinstance(fields, dict) else set()
-    description = _words(tool.description or "")
-    return (
-        3.0 * len(words & name)
-        + 2.0 * len(words & keywords)
-        + 1.0 * len(words & description)
-        + 0.5 * len(words & args)
-    )
+    params = getattr(schema, "model_fields", None) or {}
+    weighted: dict[str, float] = {}
+    for text, weight in (
+        (" ".join(params) if isinstance(params, dict) else "", 0.5),
+        (tool.description or "", 1.0),
+        (" ".join(meta.get("keywords", ())), 2.0),
+        (tool.name.replace("_", " "), 3.0),
+    ):
+        for word in _words(text):
+            weighted[word] = max(weighted.get(word, 0.0), weight)
+    return weighted
+
+
+def _match(query: str, word: str) -> bool:
+    """Equal, or one a prefix of the other when both are telling (deploy/deployment, log/logs)."""
+    if query == word:
+        return True
+    return min(len(query), len(word)) >= 4 and (query.startswith(word) or word.startswith(query))
 
 
 def select_tools(tools: Sequence[BaseTool], request: str, limit: int, keep: set[str]) -> list[BaseTool]:
-    """The `limit` tools most relevant to `request` (plus those named in `keep`), in the agent's order."""
+    """The `limit` tools most relevant to `request` (plus those named in `keep`), in the agent's order.
+
+    A request word counts by the weight of the field it matches in a tool (name, keywords, description,
+    parameters) times how rare it is among the agent's tools, so "pod" or "namespace", which every
+    Kubernetes tool mentions, decide little and "logs" or "scale" decide much.
+    """
     if len(tools) <= limit:
         return list(tools)
+    fields = [_fields(t) for t in tools]
     words = _words(request)
-    ranked = sorted(range(len(tools)), key=lambda i: (-_score(tools[i], words), i))
-    chosen = {i for i in ranked[:limit]} | {i for i, t in enumerate(tools) if t.name in keep}
+    rarity = {
+        q: math.log((len(tools) + 1) / (1 + sum(any(_match(q, w) for w in f) for f in fields))) for q in words
+    }
+
+    def score(i: int) -> float:
+        return sum(
+            rarity[q] * max((weight for w, weight in fields[i].items() if _match(q, w)), default=0.0)
+            for q in words
+        )
+
+    ranked = sorted(range(len(tools)), key=lambda i: (-score(i), i))
+    chosen = set(ranked[:limit]) | {i for i, t in enumerate(tools) if t.name in keep}
     return [t for i, t in enumerate(tools) if i in chosen]
 
 

@@ -328,3 +328,27 @@ def test_an_answer_cut_at_the_token_limit_says_so() -> None:
         result = runtime.run("list the pods in shop", thread_id="t")
     assert result.answer is not None and result.answer.startswith("There are three pods and the first one")
     assert "cut at its token limit, OPSGRAPH_MAX_TOKENS" in result.answer
+
+
+@pytest.mark.parametrize(
+    ("request_text", "needed"),
+    [
+        ("scale deploy web to 3 in shop", "scale_deployment"),
+        ("show me the logs of pod api-0", "pod_logs"),
+        ("can the service account ci deploy to prod", "can_i"),
+        ("what is the cpu usage of node n1", "node_usage"),
+        ("restart the checkout deployment", "rollout_restart"),
+        ("drain node n2", "drain_node"),
+        ("what is wrong with my cluster", "diagnose_cluster"),
+    ],
+)
+def test_the_kubernetes_subset_keeps_the_tool_a_request_needs(request_text: str, needed: str) -> None:
+    from pathlib import Path
+
+    from agents.middleware.subset import select_tools
+    from tools.base import ToolContext
+    from tools.kubernetes import build_tools
+
+    tools = build_tools(ToolContext(kubeconfig=Path("/nonexistent")))
+    chosen = [t.name for t in select_tools(tools, request_text, 8, set())]
+    assert len(tools) > 20 and len(chosen) == 8 and needed in chosen
