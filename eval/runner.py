@@ -158,6 +158,10 @@ def run_suite(name: str, options: RunOptions, out_dir: Path, *, progress: bool =
     reason = suite.unavailable_reason(options)
     if reason is not None:
         raise SuiteUnavailableError(f"suite {name} cannot run: {reason}")
+    if options.backend == "ray":
+        from eval.ray_backend import preflight
+
+        preflight(options.address)  # a missing Ray or an unreachable cluster fails before any file is touched
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -201,9 +205,17 @@ def run_suite(name: str, options: RunOptions, out_dir: Path, *, progress: bool =
         bar[0].start()
     try:
         if options.backend == "ray":
-            from eval.ray_backend import run_ray
+            from eval.ray_backend import RayBackendError, run_ray
 
-            run_ray(tasks, options.workers, options.time_limit_s, on_result)
+            try:
+                run_ray(tasks, options.workers, options.time_limit_s, on_result, address=options.address)
+            except RayBackendError as exc:
+                kept = len(previous) + len(fresh)
+                raise RayBackendError(
+                    f"{exc}; {kept} finished cases are kept in {results_path} (run again with --resume)"
+                    if fresh
+                    else str(exc)
+                ) from None
         else:
             from eval.pool import run_local
 

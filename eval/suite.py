@@ -50,6 +50,8 @@ class RunOptions:
     resume: bool = False
     backend: str = "local"
     seed: int = 0
+    address: str | None = None
+    """The Ray cluster for `backend="ray"` (`ray://HOST:10001`); None: `RAY_ADDRESS`, else a local one."""
 
 
 RUN_SETTINGS = (

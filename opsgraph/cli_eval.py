@@ -67,17 +67,23 @@ def run(
     ),
     resume: bool = typer.Option(False, "--resume", help="Skip cases already in OUT/results.jsonl."),
     backend: str = typer.Option("local", "--backend", help="`local` (process pool) or `ray`."),
+    address: str | None = typer.Option(
+        None, "--address", help="Ray cluster for --backend ray, e.g. ray://HOST:10001 (default: RAY_ADDRESS)."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed for generated cases."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
 ) -> None:
     """Run a suite and write results.jsonl, summary.json, report.md and report.html to OUT."""
     import json
 
+    from eval.ray_backend import RayBackendError
     from eval.runner import SuiteUnavailableError, run_suite
     from eval.suite import RunOptions
 
     if backend not in ("local", "ray"):
         raise _fail(f"--backend must be `local` or `ray`, not {backend!r}")
+    if address is not None and backend != "ray":
+        raise _fail("--address names a Ray cluster: use it with --backend ray")
     if replay is not None and not replay.is_file():
         raise _fail(f"--replay {replay}: no such file")
     options = RunOptions(
@@ -91,13 +97,14 @@ def run(
         resume=resume,
         backend=backend,
         seed=seed,
+        address=address,
     )
     out = out or Path("out") / suite
     try:
         outcome = run_suite(suite, options, out, progress=not quiet)
     except KeyError as exc:
         raise _fail(str(exc.args[0])) from None
-    except (SuiteUnavailableError, ValueError, ImportError) as exc:
+    except (SuiteUnavailableError, ValueError, ImportError, RayBackendError) as exc:
         raise _fail(str(exc)) from None
     summary = outcome.summary
     typer.echo(

@@ -6,7 +6,7 @@ import importlib
 
 from eval.suite import Suite
 
-__all__ = ["SUITE_NAMES", "get_suite", "register_suite"]
+__all__ = ["SUITE_NAMES", "get_suite", "register_suite", "registered_suite"]
 
 _BUILTIN: dict[str, str] = {
     "iam-compare": "eval.suites.iam_compare:IamCompareSuite",
@@ -26,6 +26,11 @@ _extra: dict[str, type[Suite]] = {}
 def register_suite(cls: type[Suite]) -> None:
     """Add a suite at run time (tests use this for suites that crash on purpose)."""
     _extra[cls.name] = cls
+
+
+def registered_suite(name: str) -> type[Suite] | None:
+    """The class of a suite added with `register_suite` (None for a built-in one): the Ray backend ships it."""
+    return _extra.get(name)
 
 
 def get_suite(name: str) -> Suite:
