@@ -111,6 +111,8 @@ def apply_defaults(rt: ResourceType, obj: dict[str, Any], creating: bool) -> dic
         if kind == "CronJob":
             spec.setdefault("concurrencyPolicy", "Allow")
             spec.setdefault("suspend", False)
+            spec.setdefault("successfulJobsHistoryLimit", 3)
+            spec.setdefault("failedJobsHistoryLimit", 1)
             job_spec = spec.setdefault("jobTemplate", {}).setdefault("spec", {})
             _workload_defaults(job_spec)
         else:

@@ -6,7 +6,7 @@ import copy
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from sandbox.cluster import Cluster, resource
 from sandbox.errors import ApiError, bad_request, conflict, invalid, status_success
@@ -14,6 +14,7 @@ from sandbox.http import Request, Response, json_response
 from sandbox.logs import LogLine, LogQuery, render
 from sandbox.patch import apply_patch
 from sandbox.resources import ResourceType
+from sandbox.store import now_rfc3339
 
 __all__ = ["handle", "log_query", "pod_log", "pod_log_lines", "scale_of"]
 
@@ -300,6 +301,68 @@ def _ephemeral(cluster: Cluster, rt: ResourceType, req: Request, namespace: str,
         return json_response(200, cluster.store.find(rt, namespace, name) or updated)
 
 
+def _evict(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, name: str) -> None:
+    """The eviction subresource as the apiserver's EvictionREST: a pod that is not running (or already
+    going) is deleted; otherwise its PodDisruptionBudget must allow a disruption, which the eviction
+    spends (status.disruptionsAllowed − 1, the pod in disruptedPods) before the pod is deleted. An
+    unready pod may go while the budget is healthy (unhealthyPodEvictionPolicy IfHealthyBudget, or
+    always with AlwaysAllow)."""
+    from sandbox.controllers.disruption import pdbs_for_pod, sync_pdb
+    from sandbox.controllers.workloads import pod_ready
+
+    body = req.json() or {}
+    options = body.get("deleteOptions") or {}
+    dry_run = req.dry_run or "All" in (options.get("dryRun") or [])
+    with cluster.store.lock:
+        pod = cluster.store.get(rt, namespace, name)
+        phase = (pod.get("status") or {}).get("phase")
+        pdbs = (
+            []
+            if phase in ("Succeeded", "Failed", "Pending") or pod["metadata"].get("deletionTimestamp")
+            else (pdbs_for_pod(cluster, pod))
+        )
+        if len(pdbs) > 1:
+            raise ApiError(
+                500,
+                "InternalError",
+                "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.",
+            )
+        if pdbs:
+            pdb = sync_pdb(cluster, pdbs[0])
+            status, spec = pdb.get("status") or {}, pdb["spec"]
+            healthy_enough = status.get("currentHealthy", 0) >= status.get("desiredHealthy", 0) > 0
+            policy = spec.get("unhealthyPodEvictionPolicy", "IfHealthyBudget")
+            if pod_ready(pod) or not (policy == "AlwaysAllow" or healthy_enough):
+                _spend_disruption(cluster, pdb, name, dry_run)
+        cluster.delete(rt, namespace, name, dry_run=dry_run)
+
+
+def _spend_disruption(cluster: Cluster, pdb: dict[str, Any], pod: str, dry_run: bool) -> None:
+    status = pdb.get("status") or {}
+    budget = pdb["metadata"]["name"]
+    if status.get("observedGeneration", 0) < pdb["metadata"].get("generation", 1):
+        _too_many_requests(f"The disruption budget {budget} is still being processed by the server.")
+    if status.get("disruptionsAllowed", 0) <= 0:
+        needs, has = status.get("desiredHealthy", 0), status.get("currentHealthy", 0)
+        _too_many_requests(
+            f"The disruption budget {budget} needs {needs} healthy pods and has {has} currently"
+        )
+    if dry_run:
+        return
+    disrupted = {**(status.get("disruptedPods") or {}), pod: now_rfc3339()}
+    spent = {**status, "disruptionsAllowed": status["disruptionsAllowed"] - 1, "disruptedPods": disrupted}
+    cluster.store.update(cluster.rt_for(pdb), {**pdb, "status": spent}, subresource="status")
+
+
+def _too_many_requests(cause: str) -> NoReturn:
+    raise ApiError(
+        429,
+        "TooManyRequests",
+        "Cannot evict pod as it would violate the pod's disruption budget.",
+        {"causes": [{"reason": "DisruptionBudget", "message": cause}]},
+    )
+
+
 def handle(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, name: str, sub: str) -> Response:
     if sub == "scale":
         return _scale(cluster, rt, req, namespace, name)
@@ -320,8 +383,8 @@ def handle(cluster: Cluster, rt: ResourceType, req: Request, namespace: str, nam
             cluster.settle()
         return json_response(201, status_success("pods", name))
     if sub == "eviction" and req.method == "POST":
-        cluster.delete(rt, namespace, name, dry_run=req.dry_run)
-        return json_response(201, status_success("pods", name))
+        _evict(cluster, rt, req, namespace, name)
+        return json_response(201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"})
     if sub == "ephemeralcontainers":
         return _ephemeral(cluster, rt, req, namespace, name)
     if sub == "finalize" and req.method == "PUT":

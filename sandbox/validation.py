@@ -188,6 +188,30 @@ def _rbac_causes(obj: dict[str, Any]) -> list[Cause]:
     return out
 
 
+def _cronjob_causes(spec: dict[str, Any]) -> list[Cause]:
+    from sandbox.controllers.cronjobs import parse_schedule
+
+    schedule = spec.get("schedule")
+    if not schedule:
+        return [_required("spec.schedule")]
+    causes: list[Cause] = []
+    if "TZ" in str(schedule):
+        causes.append(
+            _bad(
+                "spec.schedule", schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"
+            )
+        )
+    else:
+        try:
+            parse_schedule(str(schedule))
+        except ValueError as exc:
+            causes.append(_bad("spec.schedule", schedule, str(exc)))
+    deadline = spec.get("startingDeadlineSeconds")
+    if isinstance(deadline, int) and deadline < 0:
+        causes.append(_bad("spec.startingDeadlineSeconds", deadline, "must be greater than or equal to 0"))
+    return causes
+
+
 def validate(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None = None) -> None:
     """Raise a 422 `Invalid` listing every problem found in `obj` (an update when `old` is given)."""
     name = str(obj.get("metadata", {}).get("name", ""))
@@ -222,6 +246,8 @@ def validate(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None =
                 )
     elif kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job"):
         causes += _workload_causes(obj, old)
+    elif kind == "CronJob":
+        causes += _cronjob_causes(obj.get("spec") or {})
     elif kind == "Service":
         causes += _service_causes(obj)
     elif kind in ("Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"):

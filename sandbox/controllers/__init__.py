@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sandbox.cluster import Reconciler
 from sandbox.controllers.autoscaler import Autoscaler
+from sandbox.controllers.cronjobs import reconcile_cronjobs
+from sandbox.controllers.disruption import reconcile_disruption
 from sandbox.controllers.endpoints import reconcile_endpoints
 from sandbox.controllers.gc import reconcile_garbage
 from sandbox.controllers.kubelet import Kubelet
@@ -25,11 +27,13 @@ def all_controllers() -> list[Reconciler]:
         reconcile_crds,
         reconcile_nodes,
         reconcile_garbage,
+        reconcile_cronjobs,
         reconcile_workloads,
         reconcile_sets,
         reconcile_volumes,
         Scheduler(),
         Kubelet(),
         reconcile_endpoints,
+        reconcile_disruption,
         Autoscaler(),
     ]

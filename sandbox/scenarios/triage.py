@@ -26,7 +26,7 @@
 Healthy objects sit beside each fault (a working Ingress path, a Deployment behind a PDB that allows
 disruptions...), so an analyzer that reports everything is caught. The sandbox stores webhook
 configurations but does not call them, so pod creation is not actually blocked here as it would be on a
-cluster; and no CronJob controller runs, so the CronJob's status is the seeded one.
+cluster. The CronJob controller keeps nightly-report's stuck Job active: Forbid starts nothing more.
 """
 
 from __future__ import annotations
