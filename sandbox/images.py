@@ -37,6 +37,12 @@ class Image:
     shell: bool = False
     """A general-purpose image whose behaviour comes from its command (busybox, alpine, ...)."""
     extra: dict[str, str] = field(default_factory=dict)
+    known: bool = True
+    """False for an image outside the catalog: its HTTP paths are unknown, so a probe passes on any."""
+
+    def serves(self, path: str) -> bool:
+        """Whether its HTTP server answers `path` (query ignored) with 200; anything else is a 404."""
+        return not self.known or (path.split("?", 1)[0] or "/") in self.http_paths
 
 
 _PY_CRASH = (
@@ -54,6 +60,7 @@ _CATALOG = [
     Image(
         "nginx",
         ports=(80,),
+        http_paths=("/", "/index.html", "/50x.html"),  # the default server's files; the rest is 404
         memory_mib=8,
         cpu_cores=0.002,
         start_log=(
@@ -62,7 +69,13 @@ _CATALOG = [
             "2026/01/01 00:00:00 [notice] 1#1: start worker processes",
         ),
     ),
-    Image("httpd", ports=(80,), memory_mib=10, start_log=("AH00094: Command line: 'httpd -D FOREGROUND'",)),
+    Image(
+        "httpd",
+        ports=(80,),
+        http_paths=("/", "/index.html"),  # htdocs/index.html ("It works!"); the rest is 404
+        memory_mib=10,
+        start_log=("AH00094: Command line: 'httpd -D FOREGROUND'",),
+    ),
     Image("redis", ports=(6379,), memory_mib=12, start_log=("* Ready to accept connections tcp",)),
     Image(
         "postgres",
@@ -205,7 +218,7 @@ def parse_image(image: str) -> tuple[str, str]:
 def lookup_image(image: str) -> Image:
     """The behaviour of an image; an image we know nothing about runs quietly."""
     name, _ = parse_image(image)
-    return _BY_REPO.get(name) or Image(name)
+    return _BY_REPO.get(name) or Image(name, known=False)
 
 
 def pull_error(image: str) -> str | None:

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox.images import lookup_image, pull_error
+from sandbox.images import Image, lookup_image, pull_error
 from sandbox.quantity import parse_quantity
 
 __all__ = ["Outcome", "World", "container_outcome"]
@@ -123,7 +123,7 @@ def _probe_failure(
     probe: dict[str, Any] | None,
     container: dict[str, Any],
     served_ports: tuple[int, ...],
-    paths: tuple[str, ...],
+    image: Image,
     pod_ip: str,
 ) -> str:
     if not probe:
@@ -137,7 +137,7 @@ def _probe_failure(
             return (
                 f'Get "http://{pod_ip}:{port}{path}": dial tcp {pod_ip}:{port}: connect: connection refused'
             )
-        if not any(path == p or (p == "/" and len(paths) == 1) for p in paths):
+        if not image.serves(path):  # the kubelet passes 200-399 only; the image's server says 404
             return "HTTP probe failed with statuscode: 404"
     elif "tcpSocket" in probe:
         port = named.get(probe["tcpSocket"].get("port"), probe["tcpSocket"].get("port"))
@@ -236,7 +236,7 @@ def container_outcome(
         )
     outcome = Outcome("running", logs=logs, events=started)
     served = image.ports or tuple(p.get("containerPort") for p in container.get("ports") or [])
-    liveness = _probe_failure(container.get("livenessProbe"), container, served, image.http_paths, pod_ip)
+    liveness = _probe_failure(container.get("livenessProbe"), container, served, image, pod_ip)
     if liveness:
         outcome = Outcome(
             "waiting",
@@ -253,7 +253,7 @@ def container_outcome(
             ],
         )
         return outcome
-    readiness = _probe_failure(container.get("readinessProbe"), container, served, image.http_paths, pod_ip)
+    readiness = _probe_failure(container.get("readinessProbe"), container, served, image, pod_ip)
     if readiness:
         outcome.ready = False
         outcome.events.append(("Warning", "Unhealthy", f"Readiness probe failed: {readiness}"))

@@ -308,3 +308,51 @@ def test_kubectl_drain_waits_for_the_budget(
         kubectl(sandbox_cluster, "uncordon", node)
     assert out.returncode != 0
     assert "Cannot evict pod as it would violate the pod's disruption budget" in out.stdout + out.stderr
+
+
+# --- Probes: what the image's HTTP server answers -------------------------------------------------------
+
+
+def test_probes_on_paths_the_image_does_not_serve_fail(kube_client: Any, sandbox_namespace: str) -> None:
+    """nginx's default server has /, /index.html and /50x.html and answers 404 for the rest; httpd has
+    / and /index.html. The kubelet passes only 200-399: a readiness probe on /healthz of nginx keeps the
+    pod unready (Unhealthy: HTTP probe failed with statuscode: 404), a liveness one restarts it; probes
+    on served paths pass."""
+    core = client.CoreV1Api(kube_client)
+
+    def pod(name: str, image: str, **probes: Any) -> None:
+        container = {
+            "name": "web",
+            "image": image,
+            "ports": [{"containerPort": 80, "name": "http"}],
+            **probes,
+        }
+        core.create_namespaced_pod(
+            sandbox_namespace, {"metadata": {"name": name}, "spec": {"containers": [container]}}
+        )
+
+    def probe(path: str) -> dict[str, Any]:
+        return {"httpGet": {"path": path, "port": "http"}, "periodSeconds": 5}
+
+    pod("nginx-wrong", "nginx:1.27", readinessProbe=probe("/healthz"))
+    pod("nginx-right", "nginx:1.27", readinessProbe=probe("/index.html"), livenessProbe=probe("/"))
+    pod("httpd-wrong", "httpd:2.4", livenessProbe=probe("/healthz"))
+    pod("httpd-right", "httpd:2.4", readinessProbe=probe("/"))
+
+    def ready(name: str) -> bool:
+        status = core.read_namespaced_pod(name, sandbox_namespace).status
+        return bool(status.container_statuses and status.container_statuses[0].ready)
+
+    assert (
+        not ready("nginx-wrong")
+        and ready("nginx-right")
+        and ready("httpd-right")
+        and not ready("httpd-wrong")
+    )
+    events = core.list_namespaced_event(sandbox_namespace).items
+    unhealthy = {(e.involved_object.name, e.message) for e in events if e.reason == "Unhealthy"}
+    assert ("nginx-wrong", "Readiness probe failed: HTTP probe failed with statuscode: 404") in unhealthy
+    assert ("httpd-wrong", "Liveness probe failed: HTTP probe failed with statuscode: 404") in unhealthy
+    assert not {name for name, _ in unhealthy} & {"nginx-right", "httpd-right"}
+    httpd = core.read_namespaced_pod("httpd-wrong", sandbox_namespace).status.container_statuses[0]
+    assert httpd.state.waiting is not None and httpd.state.waiting.reason == "CrashLoopBackOff"
