@@ -55,9 +55,11 @@ def check(
     scp: list[str] = typer.Option([], "--scp", help="Service control policy (repeatable)."),
     as_json: bool = _JSON,
 ) -> None:
-    """Decide each request: Allowed / ExplicitlyDenied / ImplicitlyDenied, with the statements that matched."""
+    """Decide each request: Allowed / ExplicitlyDenied / ImplicitlyDenied, with the statements that matched
+    and the condition keys the policies consult that the request does not supply."""
     from policies import PolicyParseError, PolicySet, parse_requests
     from verifiers.iam import evaluate
+    from verifiers.iam.evaluate import missing_keys
 
     pset = PolicySet(
         identity=(_load(policy),),
@@ -78,6 +80,7 @@ def check(
         ok = None if req.expected is None else (decision.allowed == (req.expected == "Allow"))
         failures += ok is False
         matched = [m.describe() for m in decision.matched]
+        missing = missing_keys(pset, req)
         if as_json:
             row = {
                 "id": req.id or str(n),
@@ -85,6 +88,7 @@ def check(
                 "expected": req.expected,
                 "ok": ok,
                 "matched": matched,
+                "missing_keys": missing,
             }
             typer.echo(json.dumps(row))
             continue
@@ -92,6 +96,8 @@ def check(
         typer.echo(f"{req.id or n}: {req.action} on {req.resource}: {decision.decision}{mark}")
         for m in decision.matched:
             typer.echo(f"    {m.describe()}: {m.why}")
+        for key, where in missing.items():
+            typer.echo(f"    not supplied: {key} (consulted by {'; '.join(where)})")
     if not as_json and any(r.expected for r in requests):
         typer.echo(f"{len(requests) - failures}/{len(requests)} requests as expected")
 
@@ -203,3 +209,7 @@ def explain(
 from opsgraph.cli_iam_agent import register as _register_agent_commands  # noqa: E402
 
 _register_agent_commands(app)
+
+from opsgraph.cli_iam_checks import register as _register_check_commands  # noqa: E402
+
+_register_check_commands(app)

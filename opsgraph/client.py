@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from policies import Policy
     from tools.cost.engine import CostReport
     from verifiers.iam import Comparison
+    from verifiers.iam.checks import CheckResult
+    from verifiers.iam.lint import Finding
     from verifiers.iam.repair import RepairResult
 
 __all__ = [
@@ -194,6 +196,32 @@ def _repair_body(policy: PolicyArg, spec: SpecArg, time_budget_s: float) -> dict
     }
 
 
+def _lint_body(policy: PolicyArg, policy_type: str | None) -> dict[str, Any]:
+    """A local file goes as its text, so the findings get lines and columns (and bad JSON is a finding)."""
+    doc: Any
+    if isinstance(policy, str | os.PathLike) and not str(policy).lstrip().startswith("{"):
+        path = Path(policy).expanduser()
+        try:
+            doc = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"policy: cannot read {path}: {exc.strerror or exc}") from None
+    else:
+        doc = _policy_body(policy, "policy")
+    return {"policy": doc, "policy_type": policy_type}
+
+
+def _findings(data: Any) -> list[Finding]:
+    from verifiers.iam.lint import Finding
+
+    return [Finding.model_validate(f) for f in data["findings"]]
+
+
+def _check(data: Any) -> CheckResult:
+    from verifiers.iam.checks import CheckResult
+
+    return CheckResult.model_validate(data)
+
+
 def _comparison(data: Any) -> Comparison:
     from verifiers.iam import Comparison
 
@@ -217,7 +245,8 @@ _AsyncPost = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 
 class IamCalls:
-    """`client.iam`: IAM policy diff and repair, proven on the server, as the same models `Assistant.iam` returns."""
+    """`client.iam`: IAM policy diff, checks, lint and repair, on the server, as the same models `Assistant.iam`
+    returns."""
 
     def __init__(self, post: _Post) -> None:
         self._post = post
@@ -229,6 +258,44 @@ class IamCalls:
     def repair(self, policy: PolicyArg, spec: SpecArg, *, time_budget_s: float = 60.0) -> RepairResult:
         """The fewest edits that make `policy` meet `spec`, least permissive first, with the proofs."""
         return _repair_result(self._post("/v1/iam/repair", _repair_body(policy, spec, time_budget_s)))
+
+    def lint(self, policy: PolicyArg, *, policy_type: str | None = None) -> list[Finding]:
+        """Access Analyzer-style findings; a local file is sent as text, so they carry lines and columns."""
+        return _findings(self._post("/v1/iam/lint", _lint_body(policy, policy_type)))
+
+    def check_no_new_access(
+        self, new: PolicyArg, existing: PolicyArg, *, timeout_ms: int = 10_000
+    ) -> CheckResult:
+        """PASS, FAIL (a request `new` grants and `existing` does not, with the statements), or UNKNOWN."""
+        body = {"policy": _policy_body(new, "policy"), "existing": _policy_body(existing, "existing")}
+        return _check(self._post("/v1/iam/checks/no-new-access", body | {"timeout_ms": timeout_ms}))
+
+    def check_access_not_granted(
+        self,
+        policy: PolicyArg,
+        *,
+        actions: Sequence[str] = (),
+        resources: Sequence[str] = (),
+        timeout_ms: int = 10_000,
+    ) -> CheckResult:
+        """PASS when none of the actions (on any of the resources) is granted; FAIL with one that is."""
+        body = {
+            "policy": _policy_body(policy, "policy"),
+            "actions": list(actions),
+            "resources": list(resources),
+        }
+        return _check(self._post("/v1/iam/checks/access-not-granted", body | {"timeout_ms": timeout_ms}))
+
+    def check_no_public_access(
+        self, policy: PolicyArg, *, resource_type: str, timeout_ms: int = 10_000
+    ) -> CheckResult:
+        """PASS when the resource policy grants nothing to an outsider; FAIL with the outsider's request."""
+        body = {
+            "policy": _policy_body(policy, "policy"),
+            "resource_type": resource_type,
+            "timeout_ms": timeout_ms,
+        }
+        return _check(self._post("/v1/iam/checks/no-public-access", body))
 
 
 class CostCalls:
@@ -254,6 +321,46 @@ class AsyncIamCalls:
 
     async def repair(self, policy: PolicyArg, spec: SpecArg, *, time_budget_s: float = 60.0) -> RepairResult:
         return _repair_result(await self._post("/v1/iam/repair", _repair_body(policy, spec, time_budget_s)))
+
+    async def lint(self, policy: PolicyArg, *, policy_type: str | None = None) -> list[Finding]:
+        """Access Analyzer-style findings; a local file is sent as text, so they carry lines and columns."""
+        return _findings(await self._post("/v1/iam/lint", _lint_body(policy, policy_type)))
+
+    async def check_no_new_access(
+        self, new: PolicyArg, existing: PolicyArg, *, timeout_ms: int = 10_000
+    ) -> CheckResult:
+        """PASS, FAIL (a request `new` grants and `existing` does not, with the statements), or UNKNOWN."""
+        body = {"policy": _policy_body(new, "policy"), "existing": _policy_body(existing, "existing")}
+        return _check(await self._post("/v1/iam/checks/no-new-access", body | {"timeout_ms": timeout_ms}))
+
+    async def check_access_not_granted(
+        self,
+        policy: PolicyArg,
+        *,
+        actions: Sequence[str] = (),
+        resources: Sequence[str] = (),
+        timeout_ms: int = 10_000,
+    ) -> CheckResult:
+        """PASS when none of the actions (on any of the resources) is granted; FAIL with one that is."""
+        body = {
+            "policy": _policy_body(policy, "policy"),
+            "actions": list(actions),
+            "resources": list(resources),
+        }
+        return _check(
+            await self._post("/v1/iam/checks/access-not-granted", body | {"timeout_ms": timeout_ms})
+        )
+
+    async def check_no_public_access(
+        self, policy: PolicyArg, *, resource_type: str, timeout_ms: int = 10_000
+    ) -> CheckResult:
+        """PASS when the resource policy grants nothing to an outsider; FAIL with the outsider's request."""
+        body = {
+            "policy": _policy_body(policy, "policy"),
+            "resource_type": resource_type,
+            "timeout_ms": timeout_ms,
+        }
+        return _check(await self._post("/v1/iam/checks/no-public-access", body))
 
 
 class AsyncCostCalls:

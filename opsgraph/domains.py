@@ -6,18 +6,32 @@ offers the same calls over HTTP and returns the same models.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tools.base import ToolContext
 from tools.cost.calls import plan
 from tools.cost.engine import CostReport
-from tools.iam.calls import PolicyInput, SpecInput, diff, repair_policy
+from tools.iam.calls import (
+    PolicyInput,
+    SpecInput,
+    access_not_granted,
+    diff,
+    lint_policy,
+    no_new_access,
+    no_public_access,
+    repair_policy,
+)
 from verifiers.iam import Comparison
+from verifiers.iam.checks import CheckResult
+from verifiers.iam.lint import Finding, PolicyKind
 from verifiers.iam.repair import RepairOptions, RepairResult
 
 __all__ = ["CostCalls", "IamCalls"]
 
 
 class IamCalls:
-    """Policy comparison and repair, proven by the Z3 engine. Paths resolve against the assistant's workdir."""
+    """Policy comparison, checks, lint and repair, proven by the Z3 engine. Paths resolve against the
+    assistant's workdir."""
 
     def __init__(self, ctx: ToolContext) -> None:
         self._ctx = ctx
@@ -31,6 +45,35 @@ class IamCalls:
     ) -> RepairResult:
         """The fewest-edit, least permissive repair that satisfies `spec`, with its proof."""
         return repair_policy(policy, spec, self._ctx, options)
+
+    def lint(self, policy: PolicyInput, *, policy_type: PolicyKind | None = None) -> list[Finding]:
+        """Access Analyzer-style findings: severity, code, JSON pointer, and line and column for text."""
+        return lint_policy(policy, self._ctx, policy_type=policy_type)
+
+    def check_no_new_access(
+        self, new: PolicyInput, existing: PolicyInput, *, timeout_ms: int = 10_000
+    ) -> CheckResult:
+        """PASS, FAIL (a request `new` grants and `existing` does not, and the statements), or UNKNOWN."""
+        return no_new_access(new, existing, self._ctx, timeout_ms=timeout_ms)
+
+    def check_access_not_granted(
+        self,
+        policy: PolicyInput,
+        *,
+        actions: Sequence[str] = (),
+        resources: Sequence[str] = (),
+        timeout_ms: int = 10_000,
+    ) -> CheckResult:
+        """PASS when none of the actions (on any of the resources) is granted; FAIL with one that is."""
+        return access_not_granted(
+            policy, self._ctx, actions=actions, resources=resources, timeout_ms=timeout_ms
+        )
+
+    def check_no_public_access(
+        self, policy: PolicyInput, *, resource_type: str, timeout_ms: int = 10_000
+    ) -> CheckResult:
+        """PASS when the resource policy grants nothing to an outsider; FAIL with the outsider's request."""
+        return no_public_access(policy, self._ctx, resource_type=resource_type, timeout_ms=timeout_ms)
 
 
 class CostCalls:

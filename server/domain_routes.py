@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
@@ -26,12 +26,19 @@ from server.state import CurrentPrincipal, CurrentState
 from tools.base import PathRefusedError, ToolContext
 from tools.cost.engine import CostReport
 from verifiers.iam import Comparison
+from verifiers.iam.checks import CheckResult
+from verifiers.iam.lint import Finding
 from verifiers.iam.repair import RepairOptions, RepairResult, Spec, parse_spec
 
 __all__ = [
     "CostPlanIn",
     "DomainInputError",
+    "IamAccessNotGrantedIn",
     "IamDiffIn",
+    "IamLintIn",
+    "IamLintOut",
+    "IamNoNewAccessIn",
+    "IamNoPublicAccessIn",
     "IamRepairIn",
     "install_domain_routes",
     "router",
@@ -73,6 +80,48 @@ class IamRepairIn(_Input):
     policy: PolicyDocument = Field(description=f"The policy to repair ({_WHAT}).")
     spec: SpecDocument = Field(description="The spec: an object, a list of requests, JSON text, or a path.")
     time_budget_s: float = Field(default=60.0, gt=0, le=120, description="The repair search's time limit.")
+
+
+class IamLintIn(_Input):
+    """A policy to validate as IAM Access Analyzer does; as JSON text its findings get lines and columns."""
+
+    policy: PolicyDocument = Field(description=f"The policy ({_WHAT}).")
+    policy_type: Literal["identity", "resource", "scp"] | None = Field(
+        default=None, description="The policy's type (default: resource when a statement names a principal)."
+    )
+
+
+class IamLintOut(BaseModel):
+    findings: list[Finding]
+
+
+class IamNoNewAccessIn(_Input):
+    """Does `policy` grant any request `existing` does not?"""
+
+    policy: PolicyDocument = Field(description=f"The new policy ({_WHAT}).")
+    existing: PolicyDocument = Field(description="The policy it must not grant more than.")
+    timeout_ms: int = Field(default=10_000, ge=1, le=60_000, description="The check's time budget.")
+
+
+class IamAccessNotGrantedIn(_Input):
+    """Does `policy` grant any of `actions` (on any of `resources`)?"""
+
+    policy: PolicyDocument = Field(description=f"The policy ({_WHAT}).")
+    actions: list[str] = Field(
+        default_factory=list, max_length=100, description="Actions (wildcards allowed)."
+    )
+    resources: list[str] = Field(
+        default_factory=list, max_length=100, description="Resource ARNs (wildcards allowed)."
+    )
+    timeout_ms: int = Field(default=10_000, ge=1, le=60_000, description="The check's time budget.")
+
+
+class IamNoPublicAccessIn(_Input):
+    """Does the resource policy grant anything to a caller outside the principals and sources it names?"""
+
+    policy: PolicyDocument = Field(description=f"The resource policy ({_WHAT}).")
+    resource_type: str = Field(description="The resource type, e.g. AWS::S3::Bucket or AWS::KMS::Key.")
+    timeout_ms: int = Field(default=10_000, ge=1, le=60_000, description="The check's time budget.")
 
 
 class CostPlanIn(_Input):
@@ -147,6 +196,52 @@ def _repair(body: IamRepairIn, ctx: ToolContext) -> RepairResult:
     return repair_policy(policy, spec, ctx, RepairOptions(time_budget_s=body.time_budget_s))
 
 
+def _lint(body: IamLintIn, ctx: ToolContext) -> IamLintOut:
+    from verifiers.iam.lint import lint, lint_text
+
+    doc = body.policy
+    if isinstance(doc, str) and not doc.lstrip().startswith("{"):
+        doc = _read(_path(doc, "/body/policy", ctx), "/body/policy")
+    if isinstance(doc, str):  # text: a policy that does not parse is a finding, and findings get lines
+        return IamLintOut(findings=lint_text(doc, path="policy", kind=body.policy_type))
+    return IamLintOut(findings=lint(_policy(doc, "policy", ctx), kind=body.policy_type))
+
+
+def _checked(run: Any) -> CheckResult:
+    try:
+        result: CheckResult = run()
+    except ValueError as exc:  # the engine's refusal of the input (an unsupported resource type ...)
+        raise DomainInputError("/body", str(exc)) from None
+    return result
+
+
+def _no_new_access(body: IamNoNewAccessIn, ctx: ToolContext) -> CheckResult:
+    from verifiers.iam.checks import check_no_new_access
+
+    new, old = _policy(body.policy, "policy", ctx), _policy(body.existing, "existing", ctx)
+    return check_no_new_access(new, old, timeout_ms=body.timeout_ms)
+
+
+def _access_not_granted(body: IamAccessNotGrantedIn, ctx: ToolContext) -> CheckResult:
+    from verifiers.iam.checks import check_access_not_granted
+
+    policy = _policy(body.policy, "policy", ctx)
+    return _checked(
+        lambda: check_access_not_granted(
+            policy, actions=body.actions, resources=body.resources, timeout_ms=body.timeout_ms
+        )
+    )
+
+
+def _no_public_access(body: IamNoPublicAccessIn, ctx: ToolContext) -> CheckResult:
+    from verifiers.iam.checks import check_no_public_access
+
+    policy = _policy(body.policy, "policy", ctx)
+    return _checked(
+        lambda: check_no_public_access(policy, resource_type=body.resource_type, timeout_ms=body.timeout_ms)
+    )
+
+
 def _plan(body: CostPlanIn, ctx: ToolContext) -> CostReport:
     from kubernetes.client.exceptions import ApiException
     from kubernetes.config.config_exception import ConfigException
@@ -175,6 +270,43 @@ async def iam_diff(body: IamDiffIn, state: CurrentState, _principal: CurrentPrin
 async def iam_repair(body: IamRepairIn, state: CurrentState, _principal: CurrentPrincipal) -> RepairResult:
     """The fewest edits that make the policy meet the spec, least permissive first, with the proofs."""
     return await run_in_threadpool(_repair, body, state.tool_context)
+
+
+@router.post("/iam/lint", tags=["iam"], summary="Validate an IAM policy as IAM Access Analyzer does")
+async def iam_lint(body: IamLintIn, state: CurrentState, _principal: CurrentPrincipal) -> IamLintOut:
+    """Findings with severity (error, security_warning, warning, suggestion), code, JSON pointer, and line
+    and column when the policy came as text; a policy that does not parse is one finding."""
+    return await run_in_threadpool(_lint, body, state.tool_context)
+
+
+@router.post(
+    "/iam/checks/no-new-access", tags=["iam"], summary="Does a policy grant access another does not?"
+)
+async def iam_no_new_access(
+    body: IamNoNewAccessIn, state: CurrentState, _principal: CurrentPrincipal
+) -> CheckResult:
+    """PASS (proven), FAIL with a counterexample request and the statements that grant it, or UNKNOWN."""
+    return await run_in_threadpool(_no_new_access, body, state.tool_context)
+
+
+@router.post(
+    "/iam/checks/access-not-granted", tags=["iam"], summary="Does a policy grant any of these actions?"
+)
+async def iam_access_not_granted(
+    body: IamAccessNotGrantedIn, state: CurrentState, _principal: CurrentPrincipal
+) -> CheckResult:
+    """PASS (proven), FAIL with a counterexample request and the statements that grant it, or UNKNOWN."""
+    return await run_in_threadpool(_access_not_granted, body, state.tool_context)
+
+
+@router.post(
+    "/iam/checks/no-public-access", tags=["iam"], summary="Does a resource policy grant public access?"
+)
+async def iam_no_public_access(
+    body: IamNoPublicAccessIn, state: CurrentState, _principal: CurrentPrincipal
+) -> CheckResult:
+    """PASS (proven), FAIL with an outsider's request and the statements that grant it, or UNKNOWN."""
+    return await run_in_threadpool(_no_public_access, body, state.tool_context)
 
 
 @router.post("/cost/plan", tags=["cost"], summary="Right-sizing and the cheapest node plan for the cluster")

@@ -6,6 +6,7 @@ or ";", which makes it a cross-domain request handled by several agents in seque
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,6 +141,65 @@ VOCABULARY: tuple[_Phrase, ...] = (
             + _FILE.format("r")
         ),
         lambda m: {"policy": m.group("p"), "spec": m.group("r")},
+    ),
+    _Phrase(
+        "is s3:GetObject on arn:aws:s3:::b/k allowed by policy p.json",
+        "iam",
+        "check_request",
+        _p(
+            r"(?:is|are)\s+(?P<action>[a-z0-9-]+:[a-z0-9*?]+)(?:\s+on\s+(?P<resource>[^\s;,]+))?\s+"
+            r"(?:allowed|permitted|granted)\s+by\s+(?:the\s+)?policy\s+(?P<p>[^\s;,?]+)"
+        ),
+        lambda m: {
+            "policy": m.group("p"),
+            "request": json.dumps({"action": m.group("action"), "resource": m.group("resource") or "*"}),
+        },
+    ),
+    _Phrase(
+        "lint policy p.json",
+        "iam",
+        "validate_policy",
+        _p(r"(?:lint|validate)\s+(?:the\s+)?policy\s+" + _FILE.format("p")),
+        lambda m: {"policy": m.group("p")},
+    ),
+    _Phrase(
+        "check that new.json grants no new access over old.json",
+        "iam",
+        "check_no_new_access",
+        _p(
+            r"check\s+(?:that\s+)?(?:the\s+)?(?:policy\s+)?"
+            + _FILE.format("new")
+            + r"\s+grants\s+no\s+new\s+access\s+(?:over|beyond|against|compared\s+(?:to|with))\s+"
+            + _FILE.format("old")
+        ),
+        lambda m: {"policy": m.group("new"), "existing": m.group("old")},
+    ),
+    _Phrase(
+        "check that policy p.json does not grant s3:DeleteBucket",
+        "iam",
+        "check_access_not_granted",
+        _p(
+            r"check\s+(?:that\s+)?(?:the\s+)?(?:policy\s+)?"
+            + _FILE.format("p")
+            + r"\s+(?:does\s+not|doesn't|never)\s+(?:grant|allow)s?\s+"
+            r"(?P<actions>[a-z0-9-]+:[a-z0-9*?]+(?:\s*,\s*[a-z0-9-]+:[a-z0-9*?]+)*)(?:\s+on\s+(?P<resource>[^\s;,]+))?"
+        ),
+        lambda m: {
+            "policy": m.group("p"),
+            "actions": [a.strip() for a in m.group("actions").split(",")],
+            "resources": [m.group("resource")] if m.group("resource") else [],
+        },
+    ),
+    _Phrase(
+        "check that policy p.json is not public",
+        "iam",
+        "check_no_public_access",
+        _p(
+            r"check\s+(?:that\s+)?(?:the\s+)?(?:policy\s+)?"
+            + _FILE.format("p")
+            + r"\s+(?:is\s+not|isn't)\s+public(?:\s+as\s+(?:an?\s+)?(?P<type>AWS::[A-Za-z0-9]+::[A-Za-z0-9]+))?"
+        ),
+        lambda m: {"policy": m.group("p")} | ({"resource_type": m.group("type")} if m.group("type") else {}),
     ),
     _Phrase(
         "explain policy p.json",

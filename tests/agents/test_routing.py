@@ -16,6 +16,11 @@ EXPECTED = {
     "compare policy a.json with b.json": ["iam"],
     "repair policy p.json with requests r.json": ["iam"],
     "explain policy p.json": ["iam"],
+    "is s3:GetObject on arn:aws:s3:::b/k allowed by policy p.json": ["iam"],
+    "lint policy p.json": ["iam"],
+    "check that new.json grants no new access over old.json": ["iam"],
+    "check that policy p.json does not grant s3:DeleteBucket": ["iam"],
+    "check that policy p.json is not public": ["iam"],
     "optimize cost": ["cost"],
 }
 

@@ -36,7 +36,8 @@ def test_compare_policies_resolves_paths_against_the_workdir() -> None:
         )
     )
     assert out["relation"] == "less_permissive"
-    assert out["counterexamples"][0]["allowed_by"] == "second"
+    assert '"allowed_by": "second"' in out["counterexamples"]
+    assert out["counterexamples"].startswith("<<untrusted data from policies")  # built from the files' text
 
 
 def test_explain_policy_and_inline_json() -> None:
@@ -75,8 +76,8 @@ def test_check_request_and_validate_policy() -> None:
             {"policy": '{"Statement": {"Effect": "Allow", "Action": "iam:Nothing", "Resource": "*"}}'}
         )
     )
-    assert valid["valid"] is False
-    assert any("matches no known action" in f and "[INVALID_ACTION]" in f for f in valid["findings"])
+    assert valid["valid"] is False and valid["counts"]["error"] == 1
+    assert "matches no known action" in valid["findings"] and "[INVALID_ACTION]" in valid["findings"]
 
 
 def test_bad_input_is_an_error_message_not_a_traceback() -> None:

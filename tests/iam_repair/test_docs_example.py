@@ -25,7 +25,7 @@ def test_docs_repair_example(tmp_path: Path) -> None:
     for claim in (
         "Statement[0] (Deploy): remove iam:PassRole from Action",
         "original vs repaired: more_permissive",
-        "iam:PassRole on example",
+        "iam:PassRole on arn:aws:iam::123456789012:role/example",
         "3 of 3",
     ):
         assert claim in " ".join(example.split()) and claim in result.output

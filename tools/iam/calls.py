@@ -7,6 +7,7 @@ confined), inline JSON text, or decoded JSON.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +15,25 @@ from policies import Policy, parse_policy
 from policies.parse import load_json, load_policy
 from tools.base import ToolContext
 from verifiers.iam import Comparison, compare
+from verifiers.iam.checks import (
+    CheckResult,
+    check_access_not_granted,
+    check_no_new_access,
+    check_no_public_access,
+)
+from verifiers.iam.lint import Finding, PolicyKind, lint, lint_text
 from verifiers.iam.repair import RepairOptions, RepairResult, Spec, parse_spec, repair
 
 __all__ = [
     "PolicyInput",
     "SpecInput",
+    "access_not_granted",
     "diff",
+    "lint_policy",
     "load_policy_input",
     "load_spec_input",
+    "no_new_access",
+    "no_public_access",
     "reference_resolved",
     "repair_policy",
 ]
@@ -71,3 +83,50 @@ def repair_policy(
 ) -> RepairResult:
     """The symbolic repair of `policy` against `spec`: fewest edits, least permissive first, proven."""
     return repair(load_policy_input(policy, ctx), load_spec_input(spec, ctx), options)
+
+
+def lint_policy(
+    policy: PolicyInput, ctx: ToolContext, *, policy_type: PolicyKind | None = None
+) -> list[Finding]:
+    """Access Analyzer-style validation; JSON text (inline or a file's) gets lines and columns, and a
+    policy that does not parse is one finding rather than an exception."""
+    if isinstance(policy, Policy):
+        return lint(policy, kind=policy_type)
+    if isinstance(policy, dict):
+        return lint(parse_policy(policy, source="<object>"), kind=policy_type)
+    if policy.strip().startswith("{"):
+        return lint_text(policy, path="<inline>", kind=policy_type)
+    path = ctx.resolve(policy)
+    return lint_text(path.read_text(encoding="utf-8"), path=policy, kind=policy_type)
+
+
+def no_new_access(
+    new: PolicyInput, existing: PolicyInput, ctx: ToolContext, *, timeout_ms: int = 10_000
+) -> CheckResult:
+    """PASS when `new` grants nothing `existing` does not; FAIL with a counterexample and its statements."""
+    return check_no_new_access(
+        load_policy_input(new, ctx), load_policy_input(existing, ctx), timeout_ms=timeout_ms
+    )
+
+
+def access_not_granted(
+    policy: PolicyInput,
+    ctx: ToolContext,
+    *,
+    actions: Sequence[str] = (),
+    resources: Sequence[str] = (),
+    timeout_ms: int = 10_000,
+) -> CheckResult:
+    """PASS when the policy grants none of the actions (on any of the resources, when given)."""
+    return check_access_not_granted(
+        load_policy_input(policy, ctx), actions=actions, resources=resources, timeout_ms=timeout_ms
+    )
+
+
+def no_public_access(
+    policy: PolicyInput, ctx: ToolContext, *, resource_type: str, timeout_ms: int = 10_000
+) -> CheckResult:
+    """PASS when the resource policy grants nothing to anyone outside the principals and sources it names."""
+    return check_no_public_access(
+        load_policy_input(policy, ctx), resource_type=resource_type, timeout_ms=timeout_ms
+    )

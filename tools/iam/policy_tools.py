@@ -1,8 +1,12 @@
-"""Read-only IAM tools for the agent: compare, explain, check requests, validate (lint).
+"""Read-only IAM tools for the agent: compare, explain, check requests, validate (lint), and the custom
+policy checks (no new access, access not granted, no public access).
 
 Arguments are file paths (resolved against the tool context's working directory) or inline JSON text.
-Every tool returns a JSON string; bad input returns `{"error": ...}` naming the JSON pointer or file,
-never a traceback. None of these tools changes anything.
+Every tool answers the model with a JSON string, in which text that comes from the policy files (Sids,
+patterns, requests built from them) is fenced (`tools.base.fence`); bad input returns `{"error": ...}`
+naming the JSON pointer or file, never a traceback. Tools with something to show people also return an
+artifact (`iam.comparison`, `iam.decisions`, `iam.lint`, `iam.check`; `tools/iam/present.py`). None of
+these tools changes anything.
 """
 
 from __future__ import annotations
@@ -15,11 +19,16 @@ from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from policies import Policy, PolicyParseError, load_policy, parse_requests
-from tools.base import ToolContext
+from tools.base import ToolContext, fence
 from verifiers.iam import compare, evaluate, explain
+from verifiers.iam.evaluate import missing_keys
 from verifiers.iam.lint import lint_text
 
-__all__ = ["POLICY_HELP", "PolicyArg", "build_policy_tools", "json_tools", "load_policy_arg"]
+__all__ = ["POLICY_HELP", "PolicyArg", "ToolSpec", "build_policy_tools", "json_tools", "load_policy_arg"]
+
+Result = dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]
+"""What a tool function gives: the model's JSON, or (the model's JSON, the artifact for people)."""
+ToolSpec = tuple[Callable[..., Any], type[BaseModel], str]
 
 POLICY_HELP = "Path of a policy JSON file, or the policy JSON text itself."
 
@@ -41,23 +50,50 @@ class CheckArgs(BaseModel):
     )
 
 
-def _guard(fn: Callable[..., dict[str, Any]]) -> Callable[..., str]:
+def _answer(fn: Callable[..., Result], kwargs: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    try:
+        out = fn(**kwargs)
+    except PolicyParseError as exc:
+        return json.dumps({"error": str(exc), "pointer": exc.pointer}), None
+    except (OSError, ValueError) as exc:
+        return json.dumps({"error": f"{type(exc).__name__}: {exc}"}), None
+    content, artifact = out if isinstance(out, tuple) else (out, None)
+    return json.dumps(content), artifact
+
+
+def _guard(fn: Callable[..., Result]) -> Callable[..., str]:
     def run(**kwargs: Any) -> str:
-        try:
-            return json.dumps(fn(**kwargs))
-        except PolicyParseError as exc:
-            return json.dumps({"error": str(exc), "pointer": exc.pointer})
-        except (OSError, ValueError) as exc:
-            return json.dumps({"error": f"{type(exc).__name__}: {exc}"})
+        return _answer(fn, kwargs)[0]
 
     run.__name__ = fn.__name__
     run.__doc__ = fn.__doc__
     return run
 
 
-def json_tools(specs: list[tuple[Callable[..., dict[str, Any]], type[BaseModel], str]]) -> list[BaseTool]:
+def _guard_with_artifact(fn: Callable[..., Result]) -> Callable[..., tuple[str, dict[str, Any] | None]]:
+    def run(**kwargs: Any) -> tuple[str, dict[str, Any] | None]:
+        return _answer(fn, kwargs)
+
+    run.__name__ = fn.__name__
+    run.__doc__ = fn.__doc__
+    return run
+
+
+def json_tools(specs: list[ToolSpec], *, artifacts: bool = False) -> list[BaseTool]:
     """One tool per (function, argument schema, description); each returns its result as a JSON string,
-    and bad input as `{"error": ...}` (with the JSON pointer for a policy error), never a traceback."""
+    and bad input as `{"error": ...}` (with the JSON pointer for a policy error), never a traceback.
+    With `artifacts`, a function returns (JSON, artifact) and the tool passes the artifact on."""
+    if artifacts:
+        return [
+            StructuredTool.from_function(
+                func=_guard_with_artifact(fn),
+                name=fn.__name__,
+                description=doc,
+                args_schema=schema,
+                response_format="content_and_artifact",
+            )
+            for fn, schema, doc in specs
+        ]
     return [
         StructuredTool.from_function(func=_guard(fn), name=fn.__name__, description=doc, args_schema=schema)
         for fn, schema, doc in specs
@@ -73,9 +109,14 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
     def load(spec: str) -> Policy:
         return load_policy_arg(spec, ctx)
 
-    def compare_policies(policy_a: str, policy_b: str) -> dict[str, Any]:
+    def compare_policies(policy_a: str, policy_b: str) -> Result:
         result = compare(load(policy_a), load(policy_b))
-        return result.to_json()
+        body = result.to_json()
+        examples = body.pop("counterexamples")
+        if examples:  # requests built from the policies' own patterns: evidence, fenced
+            body["counterexamples"] = fence(f"policies {policy_a} and {policy_b}", json.dumps(examples))
+        artifact = {"kind": "iam.comparison", "policy_a": policy_a, "policy_b": policy_b, **result.to_json()}
+        return body, artifact
 
     def explain_policy(policy: str) -> dict[str, Any]:
         result = explain(load(policy))
@@ -86,34 +127,62 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
             "example_allowed_requests": examples,
         }
 
-    def check_request(policy: str, request: str) -> dict[str, Any]:
+    def check_request(policy: str, request: str) -> Result:
         text = request if request.strip()[:1] in "{[" else ctx.resolve(request).read_text(encoding="utf-8")
         parsed = load(policy)
-        rows = []
+        rows, shown = [], []
         for n, req in enumerate(parse_requests(text), 1):
             decision = evaluate(parsed, req)
             ok = None if req.expected is None else decision.allowed == (req.expected == "Allow")
-            rows.append(
+            missing = missing_keys(parsed, req)
+            row: dict[str, Any] = {
+                "id": req.id or str(n),
+                "decision": decision.decision,
+                "expected": req.expected,
+            }
+            row["ok"] = ok
+            details = [f"{m.describe()}: {m.why}" for m in decision.matched]
+            details += [f"not supplied: {key} (consulted by {'; '.join(w)})" for key, w in missing.items()]
+            if details:  # Sids and patterns from the policy file: evidence, fenced
+                row["matched"] = fence(f"policy {policy}", "\n".join(details))
+            rows.append(row)
+            shown.append(
                 {
-                    "id": req.id or str(n),
+                    "id": row["id"],
+                    "request": req.to_json(),
                     "decision": decision.decision,
                     "expected": req.expected,
                     "ok": ok,
-                    "matched": [m.describe() for m in decision.matched],
+                    "matched": [{"statement": m.describe(), "why": m.why} for m in decision.matched],
+                    "missing_keys": missing,
                 }
             )
-        return {"results": rows}
+        return {"results": rows}, {"kind": "iam.decisions", "policy": policy, "results": shown}
 
-    def validate_policy(policy: str) -> dict[str, Any]:
+    def validate_policy(policy: str) -> Result:
         inline = policy.strip().startswith("{")
         text = policy if inline else ctx.resolve(policy).read_text(encoding="utf-8")
         findings = lint_text(text, path=None if inline else policy)
-        return {
-            "valid": not any(f.severity == "error" for f in findings),
-            "findings": [f.text() for f in findings],
+        counts = {s: sum(f.severity == s for f in findings) for s in ("error", "security_warning", "warning")}
+        body: dict[str, Any] = {"valid": not counts["error"], "counts": counts}
+        if findings:  # the findings quote the policy (actions, ARNs, Sids): evidence, fenced
+            body["findings"] = fence(f"policy {policy}", "\n".join(f.text() for f in findings))
+        artifact = {
+            "kind": "iam.lint",
+            "policy": "inline policy" if inline else policy,
+            "findings": [f.model_dump(exclude_none=True) for f in findings],
         }
+        return body, artifact
 
-    specs: list[tuple[Callable[..., dict[str, Any]], type[BaseModel], str]] = [
+    plain: list[ToolSpec] = [
+        (
+            explain_policy,
+            PolicyArg,
+            "Explain what an IAM policy allows and denies, statement by statement (actions, resources, "
+            "conditions), which Allow statements any request actually reaches, and example allowed requests.",
+        ),
+    ]
+    shown: list[ToolSpec] = [
         (
             compare_policies,
             CompareArgs,
@@ -122,16 +191,11 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
             "concrete counterexample requests that one allows and the other denies.",
         ),
         (
-            explain_policy,
-            PolicyArg,
-            "Explain what an IAM policy allows and denies, statement by statement (actions, resources, "
-            "conditions), which Allow statements any request actually reaches, and example allowed requests.",
-        ),
-        (
             check_request,
             CheckArgs,
-            "Decide requests against an IAM policy: Allowed, ExplicitlyDenied or ImplicitlyDenied, with the "
-            "statements that matched; compares with each request's expected Effect when given.",
+            "Decide requests against an IAM policy (is this action on this resource allowed?): Allowed, "
+            "ExplicitlyDenied or ImplicitlyDenied, with the statements that matched and the condition keys the "
+            "policy consults that the request does not supply; compares with each request's expected Effect.",
         ),
         (
             validate_policy,
@@ -142,4 +206,4 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
             "cannot act on, iam:PassRole on every role, duplicate Sids, redundant statements.",
         ),
     ]
-    return json_tools(specs)
+    return json_tools(shown[:1], artifacts=True) + json_tools(plain) + json_tools(shown[1:], artifacts=True)

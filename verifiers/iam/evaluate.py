@@ -40,6 +40,7 @@ __all__ = [
     "account_id",
     "as_policy_set",
     "evaluate",
+    "missing_keys",
     "policy_decision",
     "principal_kinds",
     "same_account",
@@ -160,6 +161,45 @@ def _applies(statement: Statement, request: Request, variables: bool) -> bool:
     ):
         return False
     return all(clause_holds(c, request, variables) for c in statement.condition)
+
+
+def missing_keys(policies: Policy | Sequence[Policy] | PolicySet, request: Request) -> dict[str, list[str]]:
+    """The condition keys (and policy-variable keys) the policies consult for this request that the
+    request does not supply, each with the statements that consult it: those whose action, resource
+    pattern and principal match, so that their conditions decided whether they apply. An absent key is
+    why many decisions come out as they do (a negated operator holds, a positive one fails)."""
+    pset = as_policy_set(policies)
+    supplied = {k.lower() for k in request.context}
+    out: dict[str, list[str]] = {}
+    action = request.action.lower()
+    for kind, group in (
+        ("identity", pset.identity),
+        ("resource", pset.resource),
+        ("boundary", pset.boundary),
+        ("session", pset.session),
+        ("scp", pset.scp),
+    ):
+        for i, policy in enumerate(group, 1):
+            variables = policy.supports_variables
+            for st in policy.statements:
+                if not _action_matches(st, action) or not principal_kinds(st, request):
+                    continue
+                keys = [c.key for c in st.condition]
+                patterns = (*(st.resource or ()), *(st.not_resource or ()))
+                keys += [p.text for t in patterns for p in resource_pieces(t, variables) if p.kind == "var"]
+                for key in keys:
+                    if key.lower() not in supplied and ":" in key:
+                        where = f"{kind} policy {policy.source or i}: {st.label}"
+                        out.setdefault(key, [])
+                        if where not in out[key]:
+                            out[key].append(where)
+    return out
+
+
+def _action_matches(statement: Statement, action: str) -> bool:
+    if statement.action is not None:
+        return any(matches(g, action) for g in _action_globs(statement.action))
+    return not any(matches(g, action) for g in _action_globs(statement.not_action or ()))
 
 
 def why_applies(statement: Statement, request: Request, variables: bool) -> str:

@@ -85,6 +85,8 @@ class Space:
     encoded: dict[tuple[str, bool], z3.BoolRef] = field(default_factory=dict)
     """Statement bodies already encoded into this space (`verifiers.iam.encode`)."""
     _prepared: dict[int, Policy] = field(default_factory=dict)
+    hints: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Readable values to try first for a field (a check's outsider principal), when they fit."""
     lemmas: tuple[int, list[z3.BoolRef]] | None = None
     """The glob lemmas of the solver loop and the atom count they were computed for."""
 

@@ -8,6 +8,7 @@ instead of `unsat`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -238,6 +239,21 @@ def relevant(rnd: Round, fld: str) -> bool:
     return rnd.true(rnd.space.present(key)) and rnd.true(rnd.space.used(key, i))
 
 
+_FILL = {"${Partition}": "aws", "${Region}": "us-east-1", "${Account}": "123456789012"}
+
+
+def _resources_of(action: str) -> list[str]:
+    """ARNs of the resource types the action acts on, placeholders filled: readable resources for it
+    (the action is realized first: fields go in name order)."""
+    out = []
+    for arn_format in sorted(load_catalog().resource_formats(action).values(), key=len):
+        text = arn_format
+        for name, value in _FILL.items():
+            text = text.replace(name, value)
+        out.append(re.sub(r"\$\{[^}]*\}", "example", text))
+    return out
+
+
 def pretty_action(pos: list[Glob], neg: list[Glob]) -> str | None:
     catalog = load_catalog()
     service = pos[0].text.split(":", 1)[0] if pos and ":" in pos[0].text else ""
@@ -285,10 +301,10 @@ def solve_field(rnd: Round, fld: str, lits: list[Literal_]) -> str | Block:
         found = sorted(find_witnesses(pos, neg, limit=8), key=lambda t: t == "")
         specific = [instantiate(g) for g in pos if g.prefix()]
         readable: list[str] = [
-            *(
-                [""] if fld == PRINCIPAL else []
-            ),  # no principal, when the policies allow it: the plainest request
+            *rnd.space.hints.get(fld, ()),
+            *([""] if fld == PRINCIPAL else []),  # no principal, when the policies allow it: the plainest
             *specific,
+            *(_resources_of(rnd.values[ACTION]) if fld == RESOURCE and ACTION in rnd.values else ()),
             *_EXAMPLES.get(fld, ()),
             *map(instantiate, pos),
             "example",
