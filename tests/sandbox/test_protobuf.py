@@ -138,3 +138,19 @@ def test_kubectl_132_or_later_writes(sandbox_cluster: SandboxCluster, sandbox_na
     assert core.read_namespaced_pod("solo", sandbox_namespace).metadata.labels == {"app": "solo"}
     evicted = _run(KUBECTL_PROTOBUF, sandbox_cluster, *ns, "delete", "pod", "solo", "--wait=false")
     assert evicted.returncode == 0, evicted.stderr
+
+
+def test_large_answers_stay_json() -> None:
+    """A list over 256 KB of JSON is answered in JSON even to a client that prefers protobuf (it also
+    accepts JSON): the pure-Python encoder would take seconds for thousands of pods."""
+    from sandbox.api import _as_protobuf
+    from sandbox.http import json_response
+
+    pod = {
+        "metadata": {"name": "p", "labels": {"app": "x" * 40}},
+        "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+    }
+    small = json_response(200, {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [pod] * 10})
+    large = json_response(200, {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": [pod] * 5000})
+    assert _as_protobuf(small).content_type == PROTOBUF
+    assert _as_protobuf(large).content_type == "application/json"
