@@ -395,6 +395,26 @@ def _open_sqlite(url: str) -> Store:
     return Store(url, saver, SqliteSql(audit_conn, path if path not in ("", ":memory:") else None))
 
 
+@contextmanager
+def _setup_turn(pool: Any, timeout_s: float = 120.0) -> Iterator[None]:
+    """One process at a time runs LangGraph's migrations (the lock PostgresSql.schema takes).
+
+    Replicas starting together on a fresh database race them otherwise: a duplicate key in
+    checkpoint_migrations ends one. The lock is polled, not waited for: a migration builds an index
+    CONCURRENTLY, which waits for every open statement, a blocked `pg_advisory_lock` included.
+    """
+    with pool.connection() as conn:
+        deadline = time.monotonic() + timeout_s
+        while not conn.execute("SELECT pg_try_advisory_lock(7190521) AS ok").fetchone()["ok"]:
+            if time.monotonic() > deadline:
+                raise StoreError(f"another process held the schema lock for {timeout_s:g} s")
+            time.sleep(0.2)
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(7190521)")
+
+
 def _open_postgres(url: str) -> Store:
     from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg.rows import dict_row
@@ -410,7 +430,8 @@ def _open_postgres(url: str) -> Store:
     try:
         pool.open(wait=True, timeout=10)
         saver = PostgresSaver(cast("Any", pool))
-        saver.setup()
+        with _setup_turn(pool):
+            saver.setup()
     except Exception as exc:
         pool.close()
         raise StoreError(f"cannot open checkpoint database {url.split('@')[-1]}: {exc}") from exc

@@ -98,11 +98,17 @@ def _sandbox(folder: Path) -> Iterator[tuple[Path, Path]]:
 
 
 @contextmanager
-def _server(env: dict[str, str], source: Path, folder: Path, name: str) -> Iterator[str]:
+def _server(
+    env: dict[str, str], source: Path, folder: Path, name: str, args: list[str] | None = None
+) -> Iterator[str]:
+    """`opsgraph serve` on a free port; `args` (with PORT for the port) replaces the default arguments."""
     port = _free_port()
     out = (folder / f"{name}.log").open("w")
+    serve = [
+        a.replace("PORT", str(port)) for a in args or ["serve", "--port", "PORT", "--run-processes", "0"]
+    ]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "opsgraph", "serve", "--port", str(port), "--run-processes", "0"],
+        [sys.executable, "-m", "opsgraph", *serve],
         cwd=source,
         env={**env, "PYTHONPATH": str(source)},
         stdout=out,
@@ -164,9 +170,9 @@ def _events(response: httpx.Response) -> list[dict[str, Any]]:
     return [json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")]
 
 
-def _one_thread(i: int, first: str, second: str) -> tuple[str, str]:
+def _one_thread(i: int, first: str, second: str, headers: dict[str, str] | None = None) -> tuple[str, str]:
     """Pause thread i at its approval on the first server, then approve it on both at the same instant."""
-    with httpx.Client(timeout=120) as http:
+    with httpx.Client(timeout=120, headers=headers) as http:
         thread_id = http.post(f"{first}/v1/threads", json={"title": f"race {i}"}).json()["thread_id"]
         text = f"scale deploy app-{i} to 3 in {NAMESPACE}"
         paused = _events(http.post(f"{first}/v1/threads/{thread_id}/messages", json={"text": text}))
@@ -176,7 +182,7 @@ def _one_thread(i: int, first: str, second: str) -> tuple[str, str]:
     codes: list[str] = ["", ""]
 
     def approve(n: int, base: str) -> None:
-        with httpx.Client(timeout=120) as http:
+        with httpx.Client(timeout=120, headers=headers) as http:
             barrier.wait()
             response = http.post(f"{base}/v1/threads/{thread_id}/approvals", json={"decision": "approve"})
             codes[n] = str(response.status_code)

@@ -78,6 +78,7 @@ _READ_CALLS = (
 _WRITE_CALLS = (
     "patch deployments",  # rollout_restart, set_image, set_env, set_resources, rollback, apply_rightsizing
     "patch deployments/scale",  # scale_deployment
+    "update deployments/scale",  # scale_deployment once approved: a PUT of the Scale at the previewed version
     "patch statefulsets",  # apply_rightsizing
     "patch daemonsets",
     "patch nodes",  # cordon_node, uncordon_node, drain_node
