@@ -56,7 +56,13 @@ def _progress(message: str) -> None:
 
 
 def _run(
-    suite: str, out: Path, env: dict[str, str], limit: int | None, fresh: bool, time_limit: float
+    suite: str,
+    out: Path,
+    env: dict[str, str],
+    limit: int | None,
+    fresh: bool,
+    time_limit: float,
+    dataset: str | None = None,
 ) -> Path:
     if (out / "summary.json").is_file() and not fresh:
         _progress(f"{suite}: reading {out} (already run)")
@@ -65,7 +71,7 @@ def _run(
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        run_suite(suite, RunOptions(limit=limit, time_limit_s=time_limit, resume=True), out)
+        run_suite(suite, RunOptions(dataset=dataset, limit=limit, time_limit_s=time_limit, resume=True), out)
     finally:
         for k, v in saved.items():
             if v is None:
@@ -123,8 +129,12 @@ def model_figures(runs: dict[str, Path]) -> dict[str, Any]:
             totals[key] += row[key]
         suite = summary["suite"]
         if suite == "routing":
-            figures["routing_accuracy"] = summary["metrics"]["accuracy"]
-            figures["routing_by_words"] = summary["metrics"].get("by_words")
+            holdout = summary["options"].get("dataset") == "holdout"
+            key = "routing_holdout_accuracy" if holdout else "routing_accuracy"
+            figures[key] = summary["metrics"]["accuracy"]
+            if not holdout:
+                figures["routing_by_words"] = summary["metrics"].get("by_words")
+                figures["routing_median_s"] = summary["durations"].get("median_s")
         elif suite == "k8s-tasks":
             figures.setdefault("k8s_tasks_solved", {})[label] = (
                 f"{summary['status']['pass']}/{summary['cases']}"
@@ -151,7 +161,13 @@ def _markdown(name: str, figures: dict[str, Any]) -> str:
         lines.append(
             "routing accuracy: "
             + ", ".join(f"{k} {v:.1%}" for k, v in acc.items())
-            + f" (decided by the request's words: {figures.get('routing_by_words')})"
+            + f" (decided by the request's words: {figures.get('routing_by_words')}; "
+            f"median decision {figures.get('routing_median_s')} s)"
+        )
+    held = figures.get("routing_holdout_accuracy", {})
+    if held:
+        lines.append(
+            "routing accuracy, held-out requests: " + ", ".join(f"{k} {v:.1%}" for k, v in held.items())
         )
     for key, title in (
         ("iam_questions_passed", "iam-questions passed"),
@@ -205,6 +221,9 @@ def main(argv: list[str]) -> int:
     for suite in args.suites:
         if suite == "routing":
             runs["routing"] = _run(suite, root / "routing", base, limits[suite], args.fresh, args.time_limit)
+            runs["routing (held out)"] = _run(
+                suite, root / "routing-holdout", base, None, args.fresh, args.time_limit, "holdout"
+            )
             continue
         for mode in args.modes:
             env = {**base, "OPSGRAPH_TOOL_CALLS": mode}

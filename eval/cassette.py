@@ -16,6 +16,7 @@ instead of inventing an answer.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import time
@@ -356,9 +357,11 @@ class OfflineReplayChatModel(ReplayChatModel, OfflineChatModel):
 
 
 def load_cassette(path: Path) -> dict[str, list[CassetteEntry]]:
-    """A cassette's entries grouped by case id, in recording order."""
+    """A cassette's entries grouped by case id, in recording order (`.gz`: gzip-compressed)."""
     grouped: dict[str, list[CassetteEntry]] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    data = path.read_bytes()
+    text = gzip.decompress(data).decode("utf-8") if path.suffix == ".gz" else data.decode("utf-8")
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:

@@ -185,8 +185,11 @@ def load_holmes_cases() -> list[HolmesCase]:
     return [HolmesCase(**row) for row in _rows(DATA_DIR / "holmesgpt-evals/cases.jsonl.gz")]
 
 
-def load_routing_requests() -> list[RoutingRequest]:
-    return [RoutingRequest(**row) for row in _rows(DATA_DIR / "routing/requests.jsonl")]
+def load_routing_requests(*, holdout: bool = False) -> list[RoutingRequest]:
+    """The 180-request routing corpus, or (`holdout`) the 40 requests written after the router was tuned
+    on it, to measure how far that tuning carries to requests it never saw."""
+    name = "holdout.jsonl" if holdout else "requests.jsonl"
+    return [RoutingRequest(**row) for row in _rows(DATA_DIR / "routing" / name)]
 
 
 def load_iam_questions() -> list[IamQuestion]:
@@ -284,7 +287,8 @@ def list_datasets() -> list[DatasetInfo]:
             "requests",
             ", ".join(
                 f"{kind} {sum(r.kind == kind for r in routing)}" for kind in ("single", "cross", "none")
-            ),
+            )
+            + f"; {len(load_routing_requests(holdout=True))} held out",
         ),
         DatasetInfo(
             "iam-questions",

@@ -6,7 +6,8 @@ passes when the chosen agents are exactly the expected set; the order of a cross
 separately (`order_ok`), as are per-agent precision and recall. A case that errors or times out counts as
 a miss in every accuracy figure (it is a request the product could not route). Decisions the model's
 output could not make, so that the request's words decided, are counted (`by_words`). `--limit K` takes K
-requests spread over the kinds and expected agents, not the first K.
+requests spread over the kinds and expected agents, not the first K. `--dataset holdout` runs the 40
+requests written after the router's prompt and guard were tuned on the corpus.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class RoutingSuite(Suite):
     def cases(self, options: RunOptions) -> list[Case]:
         return [
             Case(id=r.id, data={"text": r.text, "expected": list(r.expected), "kind": r.kind})
-            for r in load_routing_requests()
+            for r in load_routing_requests(holdout=options.dataset == "holdout")
         ]
 
     def stratum(self, case: Case) -> str | None:
