@@ -121,8 +121,8 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
     def explain_policy(policy: str) -> dict[str, Any]:
         result = explain(load(policy))
         examples = [r.example.to_json() for r in result.allows if r.example is not None]
-        return {
-            "summary": result.text,
+        return {  # the summary quotes the policy (Sids, patterns, condition values): evidence, fenced
+            "summary": fence(f"policy {policy}", result.text),
             "allows_anything": result.allows_anything,
             "example_allowed_requests": examples,
         }

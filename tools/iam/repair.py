@@ -21,7 +21,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
 from policies import Policy, load_json
-from tools.base import PreconditionFailedError, ToolContext, expected_state, mark_mutating, observe
+from tools.base import PreconditionFailedError, ToolContext, expected_state, fence, mark_mutating, observe
 from tools.files import replace_if_unchanged, sha256_of, sha256_text
 from tools.iam.calls import reference_resolved
 from tools.iam.policy_tools import POLICY_HELP, PolicyArg, json_tools, load_policy_arg
@@ -64,6 +64,13 @@ def _summary(result: RepairResult) -> dict[str, Any]:
     return out
 
 
+def _fenced(summary: dict[str, Any], policy: str) -> dict[str, Any]:
+    """The summary for the model: the diff quotes the policy file (Sids, patterns), so it is fenced."""
+    if summary.get("diff"):
+        summary = {**summary, "diff": fence(f"policy {policy}", summary["diff"])}
+    return summary
+
+
 def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
     proposer = ctx.extras.get("iam_proposer")
 
@@ -83,7 +90,7 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
         return repair(load(policy), load_spec_arg(spec), proposer=proposer)
 
     def repair_policy(policy: str, spec: str) -> dict[str, Any]:
-        return _summary(run_repair(policy, spec))
+        return _fenced(_summary(run_repair(policy, spec)), policy)
 
     def inputs(policy: str, spec: str, out: str) -> dict[str, str | None]:
         """The files a write reads and overwrites, with their hashes (inline JSON has no file)."""
@@ -100,7 +107,7 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
             raise PreconditionFailedError(f"{', '.join(changed) or 'the inputs'} changed since the preview")
         result = run_repair(policy, spec)
         if result.status not in ("repaired", "already_satisfied") or result.policy is None:
-            return {"written": False, **_summary(result)}
+            return {"written": False, **_fenced(_summary(result), policy)}
         target = ctx.resolve(out or policy)
         text = json.dumps(result.policy.to_json(), indent=2) + "\n"
         if expect is None:
@@ -110,7 +117,7 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
                 raise PreconditionFailedError("the repair now differs from the previewed one")
             observe(files=inputs(policy, spec, out), written_sha256=sha256_text(text))
             replace_if_unchanged(target, expect["files"].get(str(target)), text)
-        return {"written": True, "path": str(target), **_summary(result)}
+        return {"written": True, "path": str(target), **_fenced(_summary(result), policy)}
 
     def preview(args: dict[str, Any]) -> dict[str, Any]:
         files = inputs(str(args["policy"]), str(args["spec"]), str(args.get("out") or ""))
