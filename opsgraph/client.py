@@ -210,6 +210,21 @@ def _lint_body(policy: PolicyArg, policy_type: str | None) -> dict[str, Any]:
     return {"policy": doc, "policy_type": policy_type}
 
 
+def _new_access_body(new: PolicyArg, existing: PolicyArg, timeout_ms: int) -> dict[str, Any]:
+    return {
+        "policy": _policy_body(new, "policy"),
+        "existing": _policy_body(existing, "existing"),
+        "timeout_ms": timeout_ms,
+    }
+
+
+def _not_granted_body(
+    policy: PolicyArg, actions: Sequence[str], resources: Sequence[str], timeout_ms: int
+) -> dict[str, Any]:
+    body = {"policy": _policy_body(policy, "policy"), "actions": list(actions), "resources": list(resources)}
+    return body | {"timeout_ms": timeout_ms}
+
+
 def _findings(data: Any) -> list[Finding]:
     from verifiers.iam.lint import Finding
 
@@ -267,8 +282,7 @@ class IamCalls:
         self, new: PolicyArg, existing: PolicyArg, *, timeout_ms: int = 10_000
     ) -> CheckResult:
         """PASS, FAIL (a request `new` grants and `existing` does not, with the statements), or UNKNOWN."""
-        body = {"policy": _policy_body(new, "policy"), "existing": _policy_body(existing, "existing")}
-        return _check(self._post("/v1/iam/checks/no-new-access", body | {"timeout_ms": timeout_ms}))
+        return _check(self._post("/v1/iam/checks/no-new-access", _new_access_body(new, existing, timeout_ms)))
 
     def check_access_not_granted(
         self,
@@ -279,12 +293,8 @@ class IamCalls:
         timeout_ms: int = 10_000,
     ) -> CheckResult:
         """PASS when none of the actions (on any of the resources) is granted; FAIL with one that is."""
-        body = {
-            "policy": _policy_body(policy, "policy"),
-            "actions": list(actions),
-            "resources": list(resources),
-        }
-        return _check(self._post("/v1/iam/checks/access-not-granted", body | {"timeout_ms": timeout_ms}))
+        body = _not_granted_body(policy, actions, resources, timeout_ms)
+        return _check(self._post("/v1/iam/checks/access-not-granted", body))
 
     def check_no_public_access(
         self, policy: PolicyArg, *, resource_type: str, timeout_ms: int = 10_000
@@ -330,8 +340,9 @@ class AsyncIamCalls:
         self, new: PolicyArg, existing: PolicyArg, *, timeout_ms: int = 10_000
     ) -> CheckResult:
         """PASS, FAIL (a request `new` grants and `existing` does not, with the statements), or UNKNOWN."""
-        body = {"policy": _policy_body(new, "policy"), "existing": _policy_body(existing, "existing")}
-        return _check(await self._post("/v1/iam/checks/no-new-access", body | {"timeout_ms": timeout_ms}))
+        return _check(
+            await self._post("/v1/iam/checks/no-new-access", _new_access_body(new, existing, timeout_ms))
+        )
 
     async def check_access_not_granted(
         self,
@@ -342,14 +353,8 @@ class AsyncIamCalls:
         timeout_ms: int = 10_000,
     ) -> CheckResult:
         """PASS when none of the actions (on any of the resources) is granted; FAIL with one that is."""
-        body = {
-            "policy": _policy_body(policy, "policy"),
-            "actions": list(actions),
-            "resources": list(resources),
-        }
-        return _check(
-            await self._post("/v1/iam/checks/access-not-granted", body | {"timeout_ms": timeout_ms})
-        )
+        body = _not_granted_body(policy, actions, resources, timeout_ms)
+        return _check(await self._post("/v1/iam/checks/access-not-granted", body))
 
     async def check_no_public_access(
         self, policy: PolicyArg, *, resource_type: str, timeout_ms: int = 10_000

@@ -161,51 +161,40 @@ def _check_arn(ctx: Context, where: str, text: str) -> None:
         )
         return
     # region and account as the resource types the resource part fits have them
-    _check_region(ctx, where, text, service, region, fitting)
-    _check_account(ctx, where, text, service, account, fitting)
+    _check_segment(ctx, where, text, service, "region", region, fitting)
+    _check_segment(ctx, where, text, service, "account", account, fitting)
 
 
-def _check_region(
-    ctx: Context, where: str, text: str, service: str, region: str, formats: list[list[str]]
+_SEGMENTS = {
+    # ARN part: (index, what it is called, its pattern, the codes: not allowed / missing / invalid)
+    "region": (
+        3,
+        "a region",
+        _REGION,
+        ("ARN_REGION_NOT_ALLOWED", "MISSING_ARN_REGION", "INVALID_ARN_REGION"),
+    ),
+    "account": (
+        4,
+        "an account id",
+        _ACCOUNT,
+        ("ARN_ACCOUNT_NOT_ALLOWED", "MISSING_ARN_ACCOUNT", "INVALID_ARN_ACCOUNT"),
+    ),
+}
+
+
+def _check_segment(
+    ctx: Context, where: str, text: str, service: str, part: str, value: str, formats: list[list[str]]
 ) -> None:
-    with_region = [f for f in formats if f[3]]
-    if region and not with_region and region != "*":
-        ctx.add(
-            "error",
-            "ARN_REGION_NOT_ALLOWED",
-            where,
-            f"{service} ARNs have no region; {text!r} names {region!r}",
-        )
-    elif not region and len(with_region) == len(formats):
-        ctx.add(
-            "error", "MISSING_ARN_REGION", where, f"{service} ARNs need a region (or *); {text!r} has none"
-        )
-    elif region and not _open(region) and not _REGION.fullmatch(region):
-        ctx.add("error", "INVALID_ARN_REGION", where, f"{region!r} is not an AWS region (in {text!r})")
-
-
-def _check_account(
-    ctx: Context, where: str, text: str, service: str, account: str, formats: list[list[str]]
-) -> None:
-    with_account = [f for f in formats if f[4]]
-    if account and not with_account and account != "*":
-        ctx.add(
-            "error",
-            "ARN_ACCOUNT_NOT_ALLOWED",
-            where,
-            f"{service} ARNs have no account id; {text!r} names {account!r}",
-        )
-    elif not account and len(with_account) == len(formats):
-        ctx.add(
-            "error",
-            "MISSING_ARN_ACCOUNT",
-            where,
-            f"{service} ARNs need an account id (or *); {text!r} has none",
-        )
-    elif account and not _open(account) and not _ACCOUNT.fullmatch(account):
-        ctx.add(
-            "error", "INVALID_ARN_ACCOUNT", where, f"{account!r} is not a 12-digit account id (in {text!r})"
-        )
+    """The region or account of an ARN, against the service's resource types that the ARN fits."""
+    index, what, valid, (not_allowed, missing, invalid) = _SEGMENTS[part]
+    having = [f for f in formats if f[index]]
+    if value and not having and value != "*":
+        ctx.add("error", not_allowed, where, f"{service} ARNs have no {part}; {text!r} names {value!r}")
+    elif not value and len(having) == len(formats):
+        ctx.add("error", missing, where, f"{service} ARNs need {what} (or *); {text!r} has none")
+    elif value and not _open(value) and not valid.fullmatch(value):
+        name = "an AWS region" if part == "region" else "a 12-digit account id"
+        ctx.add("error", invalid, where, f"{value!r} is not {name} (in {text!r})")
 
 
 def _wildcard_type(
