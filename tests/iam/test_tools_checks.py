@@ -23,9 +23,11 @@ def write(tmp: Path, name: str, *statements: dict[str, Any]) -> str:
 
 
 def call(tool: BaseTool, **args: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The JSON the model reads (the quoted lines under "quoted", still fenced) and the artifact."""
     message = tool.invoke({"type": "tool_call", "id": "1", "name": tool.name, "args": args})
     assert isinstance(message, ToolMessage)
-    return json.loads(str(message.content)), message.artifact
+    head, _, quoted = str(message.content).partition("\n")
+    return json.loads(head) | ({"quoted": quoted} if quoted else {}), message.artifact
 
 
 def test_check_tools_answer_fenced_json_and_an_artifact(tmp_path: Path) -> None:
@@ -46,12 +48,16 @@ def test_check_tools_answer_fenced_json_and_an_artifact(tmp_path: Path) -> None:
         },
     )
     body, artifact = call(tools["check_no_new_access"], policy=new, existing=old)
-    assert body["result"] == "FAIL" and body["details"].rstrip().endswith(FENCE_END)
+    assert body["result"] == "FAIL" and body["quoted"].rstrip().endswith(FENCE_END)
+    assert (
+        body["quoted"].startswith("<<untrusted data from policy new.json")
+        and INJECTED.replace(" ", "") in body["quoted"]
+    )
     assert artifact["kind"] == "iam.check" and artifact["counterexample"]["action"].startswith("s3:")
     shown = present(artifact)
     assert shown is not None and "❌ FAIL" in shown and "/Statement/0" in shown and "untrusted" not in shown
     body, _ = call(tools["check_no_new_access"], policy=old, existing=new)
-    assert body == {"check": "no-new-access", "result": "PASS", "message": body["message"]}
+    assert body == {"check": "no-new-access", "result": "PASS", "message": body["message"]}  # nothing quoted
     body, artifact = call(tools["check_access_not_granted"], policy=new, actions=["s3:DeleteBucket"])
     assert body["result"] == "FAIL" and artifact["actions"] == ["s3:DeleteBucket"]
     bucket = write(
@@ -79,14 +85,14 @@ def test_lint_decisions_and_comparison_artifacts_read_as_markdown(tmp_path: Path
         },
     )
     body, artifact = call(tools["validate_policy"], policy=p)
-    assert body["valid"] is False and "[INVALID_ACTION]" in body["findings"]
+    assert body["valid"] is False and "[INVALID_ACTION]" in body["quoted"]
     shown = present(artifact)
     assert shown is not None and "🔴 error" in shown and "INVALID_ACTION" in shown and "line" in shown
     body, artifact = call(
         tools["check_request"], policy=p, request=json.dumps({"action": "iam:PassRole", "resource": "*"})
     )
     assert body["results"][0]["decision"] == "ExplicitlyDenied"
-    assert "not supplied: aws:SourceIp" in body["results"][0]["matched"]
+    assert "1: not supplied: aws:SourceIp" in body["quoted"]
     shown = present(artifact)
     assert shown is not None and "ExplicitlyDenied" in shown and "`aws:SourceIp` not supplied" in shown
     q = write(tmp_path, "q.json", {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"})

@@ -9,6 +9,7 @@ from langchain_core.tools import BaseTool
 
 from tools.base import ToolContext, is_mutating
 from tools.iam import build_tools
+from tools.iam.policy_tools import read_answer
 
 DATA = Path(__file__).parent / "data" / "quacky"
 
@@ -27,7 +28,7 @@ def test_tool_names_and_argument_names_are_stable() -> None:
 
 
 def test_compare_policies_resolves_paths_against_the_workdir() -> None:
-    out = json.loads(
+    out, quoted = read_answer(
         tools()["compare_policies"].invoke(
             {
                 "policy_a": "ec2_terminate_instance_ip/original.json",
@@ -35,9 +36,8 @@ def test_compare_policies_resolves_paths_against_the_workdir() -> None:
             }
         )
     )
-    assert out["relation"] == "less_permissive"
-    assert '"allowed_by": "second"' in out["counterexamples"]
-    assert out["counterexamples"].startswith("<<untrusted data from policies")  # built from the files' text
+    assert out["relation"] == "less_permissive" and "counterexamples" not in out
+    assert quoted.startswith("allowed by ec2_terminate_instance_ip/mutant_2_7.json only: {")
 
 
 def test_explain_policy_and_inline_json() -> None:
@@ -50,13 +50,13 @@ def test_explain_policy_and_inline_json() -> None:
             ],
         }
     )
-    out = json.loads(tools()["explain_policy"].invoke({"policy": inline}))
-    assert out["allows_anything"] is False and "allows nothing" in out["summary"]
+    out, summary = read_answer(tools()["explain_policy"].invoke({"policy": inline}))
+    assert out["allows_anything"] is False and "allows nothing" in summary
 
 
 def test_check_request_and_validate_policy() -> None:
     t = tools()
-    out = json.loads(
+    out, _ = read_answer(
         t["check_request"].invoke(
             {
                 "policy": "ec2_terminate_instance_ip/original.json",
@@ -71,17 +71,17 @@ def test_check_request_and_validate_policy() -> None:
         )
     )
     assert out["results"][0]["decision"] == "Allowed"
-    valid = json.loads(
+    valid, findings = read_answer(
         t["validate_policy"].invoke(
             {"policy": '{"Statement": {"Effect": "Allow", "Action": "iam:Nothing", "Resource": "*"}}'}
         )
     )
     assert valid["valid"] is False and valid["counts"]["error"] == 1
-    assert "matches no known action" in valid["findings"] and "[INVALID_ACTION]" in valid["findings"]
+    assert "matches no known action" in findings and "[INVALID_ACTION]" in findings
 
 
 def test_bad_input_is_an_error_message_not_a_traceback() -> None:
-    out = json.loads(
+    out, _ = read_answer(
         tools()["compare_policies"].invoke({"policy_a": "missing.json", "policy_b": '{"Statement": 3}'})
     )
     assert "cannot read policy file" in out["error"]

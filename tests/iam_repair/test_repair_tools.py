@@ -9,6 +9,7 @@ from langchain_core.tools import BaseTool
 
 from tools.base import ToolContext, is_mutating, preview_call
 from tools.iam import build_tools
+from tools.iam.policy_tools import read_answer
 
 FIXTURE = Path(__file__).parent / "fixtures/cloudfix"
 
@@ -29,8 +30,8 @@ def test_repair_policy_takes_policy_and_spec_paths(tmp_path: Path) -> None:
     tool = tools["repair_policy"]
     assert set(tool.args) == {"policy", "spec"}
     assert not is_mutating(tool)
-    doc = json.loads(tool.invoke({"policy": "p.json", "spec": "r.json"}))
-    assert doc["status"] == "repaired" and "iam:PassRole" in doc["diff"]
+    doc, diff = read_answer(tool.invoke({"policy": "p.json", "spec": "r.json"}))
+    assert doc["status"] == "repaired" and "iam:PassRole" in diff and diff.startswith("diff of the policy:")
     assert doc["comparison"]["relation"] == "more_permissive"
 
 
@@ -56,7 +57,7 @@ def test_writing_is_mutating_and_previews_the_diff_and_the_proof(tmp_path: Path)
     )
     assert preview["spec_check"]["satisfied"] == 4
     assert not (workdir / "fixed.json").exists()  # the preview writes nothing
-    doc = json.loads(tool.invoke(args))
+    doc, _ = read_answer(tool.invoke(args))
     assert doc["written"] is True
     assert json.loads((workdir / "fixed.json").read_text()) == doc["policy"]
 

@@ -12,8 +12,8 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
 from policies import Policy
-from tools.base import ToolContext, fence
-from tools.iam.policy_tools import POLICY_HELP, ToolSpec, json_tools, load_policy_arg
+from tools.base import ToolContext
+from tools.iam.policy_tools import POLICY_HELP, Evidence, ToolSpec, json_tools, load_policy_arg
 from verifiers.iam.checks import (
     PUBLIC_RESOURCE_TYPES,
     CheckResult,
@@ -67,31 +67,31 @@ def check_artifact(result: CheckResult, subject: str, **extra: Any) -> dict[str,
     return {"kind": "iam.check", "policy": subject, **extra, **result.to_json()}
 
 
-def _for_model(result: CheckResult, subject: str) -> dict[str, Any]:
+def _for_model(result: CheckResult, subject: str) -> Evidence:
     body: dict[str, Any] = {"check": result.check, "result": result.result, "message": result.message}
     if result.reason:
         body["reason"] = result.reason
+    lines = []
     if result.counterexample is not None:  # built from the policy's own patterns and Sids: evidence
         lines = [f"counterexample request: {json.dumps(result.counterexample.to_json())}"]
         lines += [
             f"granted by Statement[{m.statement}]" + (f" ({m.sid})" if m.sid else "") + f": {m.why}"
             for m in result.statements
         ]
-        body["details"] = fence(f"policy {subject}", "\n".join(lines))
-    return body
+    return Evidence(body, "\n".join(lines), f"policy {subject}")
 
 
 def build_check_tools(ctx: ToolContext) -> list[BaseTool]:
     def load(spec: str) -> Policy:
         return load_policy_arg(spec, ctx)
 
-    def check_no_new_access_tool(policy: str, existing: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    def check_no_new_access_tool(policy: str, existing: str) -> tuple[Evidence, dict[str, Any]]:
         result = check_no_new_access(load(policy), load(existing))
         return _for_model(result, policy), check_artifact(result, policy, existing=existing)
 
     def check_access_not_granted_tool(
         policy: str, actions: list[str] | None = None, resources: list[str] | None = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> tuple[Evidence, dict[str, Any]]:
         result = check_access_not_granted(load(policy), actions=actions or (), resources=resources or ())
         return _for_model(result, policy), check_artifact(
             result, policy, actions=actions or [], resources=resources or []
@@ -99,7 +99,7 @@ def build_check_tools(ctx: ToolContext) -> list[BaseTool]:
 
     def check_no_public_access_tool(
         policy: str, resource_type: str | None = None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> tuple[Evidence, dict[str, Any]]:
         parsed = load(policy)
         kind = resource_type or guess_resource_type(parsed)
         result = check_no_public_access(parsed, resource_type=kind)

@@ -13,21 +13,54 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.tools import BaseTool, StructuredTool
 from pydantic import BaseModel, Field
 
 from policies import Policy, PolicyParseError, load_policy, parse_requests
-from tools.base import ToolContext, fence
+from tools.base import ToolContext, fence, unfence
 from verifiers.iam import compare, evaluate, explain
 from verifiers.iam.evaluate import missing_keys
 from verifiers.iam.lint import lint_text
 
-__all__ = ["POLICY_HELP", "PolicyArg", "ToolSpec", "build_policy_tools", "json_tools", "load_policy_arg"]
+__all__ = [
+    "POLICY_HELP",
+    "Evidence",
+    "PolicyArg",
+    "ToolSpec",
+    "build_policy_tools",
+    "json_tools",
+    "load_policy_arg",
+    "read_answer",
+]
 
-Result = dict[str, Any] | tuple[dict[str, Any], dict[str, Any]]
-"""What a tool function gives: the model's JSON, or (the model's JSON, the artifact for people)."""
+
+@dataclass(frozen=True)
+class Evidence:
+    """A tool's answer to the model: JSON of our own making, then the lines that quote the policy files
+    (Sids, patterns, requests built from them), fenced on lines of their own so that `unfence` can take
+    the markers off before a person reads them."""
+
+    data: dict[str, Any]
+    quoted: str = ""
+    source: str = ""
+
+    def text(self) -> str:
+        head = json.dumps(self.data)
+        return f"{head}\n{fence(self.source, self.quoted)}" if self.quoted else head
+
+
+def read_answer(text: str) -> tuple[dict[str, Any], str]:
+    """An IAM tool's answer taken apart: its JSON, and the quoted lines with the fence markers off."""
+    head, _, rest = text.partition("\n")
+    data: dict[str, Any] = json.loads(head)
+    return data, unfence(rest).strip()
+
+
+Result = dict[str, Any] | Evidence | tuple[dict[str, Any] | Evidence, dict[str, Any]]
+"""What a tool function gives: the model's answer, or (the model's answer, the artifact for people)."""
 ToolSpec = tuple[Callable[..., Any], type[BaseModel], str]
 
 POLICY_HELP = "Path of a policy JSON file, or the policy JSON text itself."
@@ -58,7 +91,7 @@ def _answer(fn: Callable[..., Result], kwargs: dict[str, Any]) -> tuple[str, dic
     except (OSError, ValueError) as exc:
         return json.dumps({"error": f"{type(exc).__name__}: {exc}"}), None
     content, artifact = out if isinstance(out, tuple) else (out, None)
-    return json.dumps(content), artifact
+    return (content.text() if isinstance(content, Evidence) else json.dumps(content)), artifact
 
 
 def _guard(fn: Callable[..., Result]) -> Callable[..., str]:
@@ -112,25 +145,24 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
     def compare_policies(policy_a: str, policy_b: str) -> Result:
         result = compare(load(policy_a), load(policy_b))
         body = result.to_json()
-        examples = body.pop("counterexamples")
-        if examples:  # requests built from the policies' own patterns: evidence, fenced
-            body["counterexamples"] = fence(f"policies {policy_a} and {policy_b}", json.dumps(examples))
+        body.pop("counterexamples")
+        quoted = "\n".join(  # requests built from the policies' own patterns
+            f"allowed by {policy_a if c.allowed_by == 'first' else policy_b} only: {json.dumps(c.request.to_json())}"
+            for c in result.counterexamples
+        )
         artifact = {"kind": "iam.comparison", "policy_a": policy_a, "policy_b": policy_b, **result.to_json()}
-        return body, artifact
+        return Evidence(body, quoted, f"policies {policy_a} and {policy_b}"), artifact
 
-    def explain_policy(policy: str) -> dict[str, Any]:
+    def explain_policy(policy: str) -> Evidence:
         result = explain(load(policy))
-        examples = [r.example.to_json() for r in result.allows if r.example is not None]
-        return {  # the summary quotes the policy (Sids, patterns, condition values): evidence, fenced
-            "summary": fence(f"policy {policy}", result.text),
-            "allows_anything": result.allows_anything,
-            "example_allowed_requests": examples,
-        }
+        examples = [json.dumps(r.example.to_json()) for r in result.allows if r.example is not None]
+        quoted = result.text + ("\nexample allowed requests:\n" + "\n".join(examples) if examples else "")
+        return Evidence({"allows_anything": result.allows_anything}, quoted, f"policy {policy}")
 
     def check_request(policy: str, request: str) -> Result:
         text = request if request.strip()[:1] in "{[" else ctx.resolve(request).read_text(encoding="utf-8")
         parsed = load(policy)
-        rows, shown = [], []
+        rows, shown, quoted = [], [], []
         for n, req in enumerate(parse_requests(text), 1):
             decision = evaluate(parsed, req)
             ok = None if req.expected is None else decision.allowed == (req.expected == "Allow")
@@ -141,10 +173,11 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
                 "expected": req.expected,
             }
             row["ok"] = ok
-            details = [f"{m.describe()}: {m.why}" for m in decision.matched]
-            details += [f"not supplied: {key} (consulted by {'; '.join(w)})" for key, w in missing.items()]
-            if details:  # Sids and patterns from the policy file: evidence, fenced
-                row["matched"] = fence(f"policy {policy}", "\n".join(details))
+            quoted += [f"{row['id']}: {m.describe()}: {m.why}" for m in decision.matched]
+            quoted += [
+                f"{row['id']}: not supplied: {key} (consulted by {'; '.join(w)})"
+                for key, w in missing.items()
+            ]
             rows.append(row)
             shown.append(
                 {
@@ -157,7 +190,8 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
                     "missing_keys": missing,
                 }
             )
-        return {"results": rows}, {"kind": "iam.decisions", "policy": policy, "results": shown}
+        answer = Evidence({"results": rows}, "\n".join(quoted), f"policy {policy}")
+        return answer, {"kind": "iam.decisions", "policy": policy, "results": shown}
 
     def validate_policy(policy: str) -> Result:
         inline = policy.strip().startswith("{")
@@ -165,14 +199,13 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
         findings = lint_text(text, path=None if inline else policy)
         counts = {s: sum(f.severity == s for f in findings) for s in ("error", "security_warning", "warning")}
         body: dict[str, Any] = {"valid": not counts["error"], "counts": counts}
-        if findings:  # the findings quote the policy (actions, ARNs, Sids): evidence, fenced
-            body["findings"] = fence(f"policy {policy}", "\n".join(f.text() for f in findings))
+        quoted = "\n".join(f.text() for f in findings)  # they quote the policy: actions, ARNs, Sids
         artifact = {
             "kind": "iam.lint",
             "policy": "inline policy" if inline else policy,
             "findings": [f.model_dump(exclude_none=True) for f in findings],
         }
-        return body, artifact
+        return Evidence(body, quoted, f"policy {policy}"), artifact
 
     plain: list[ToolSpec] = [
         (

@@ -14,17 +14,16 @@ model for the model-in-the-loop path can be given as `ctx.extras["iam_proposer"]
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field
 
 from policies import Policy, load_json
-from tools.base import PreconditionFailedError, ToolContext, expected_state, fence, mark_mutating, observe
+from tools.base import PreconditionFailedError, ToolContext, expected_state, mark_mutating, observe
 from tools.files import replace_if_unchanged, sha256_of, sha256_text
 from tools.iam.calls import reference_resolved
-from tools.iam.policy_tools import POLICY_HELP, PolicyArg, json_tools, load_policy_arg
+from tools.iam.policy_tools import POLICY_HELP, Evidence, PolicyArg, ToolSpec, json_tools, load_policy_arg
 from verifiers.iam.repair import RepairResult, Spec, parse_spec, repair, summarize, synthesize
 from verifiers.iam.repair.render import policy_diff
 
@@ -64,11 +63,10 @@ def _summary(result: RepairResult) -> dict[str, Any]:
     return out
 
 
-def _fenced(summary: dict[str, Any], policy: str) -> dict[str, Any]:
-    """The summary for the model: the diff quotes the policy file (Sids, patterns), so it is fenced."""
-    if summary.get("diff"):
-        summary = {**summary, "diff": fence(f"policy {policy}", summary["diff"])}
-    return summary
+def _fenced(summary: dict[str, Any], policy: str) -> Evidence:
+    """The summary for the model, the diff after it: it quotes the policy file (Sids, patterns), fenced."""
+    diff = summary.pop("diff", "")
+    return Evidence(summary, diff and f"diff of the policy:\n{diff}", f"policy {policy}")
 
 
 def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
@@ -89,7 +87,7 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
     def run_repair(policy: str, spec: str) -> RepairResult:
         return repair(load(policy), load_spec_arg(spec), proposer=proposer)
 
-    def repair_policy(policy: str, spec: str) -> dict[str, Any]:
+    def repair_policy(policy: str, spec: str) -> Evidence:
         return _fenced(_summary(run_repair(policy, spec)), policy)
 
     def inputs(policy: str, spec: str, out: str) -> dict[str, str | None]:
@@ -98,7 +96,7 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
         paths.append(out or policy)
         return {str(ctx.resolve(p)): sha256_of(ctx.resolve(p)) for p in dict.fromkeys(paths)}
 
-    def write_repaired_policy(policy: str, spec: str, out: str = "") -> dict[str, Any]:
+    def write_repaired_policy(policy: str, spec: str, out: str = "") -> Evidence:
         expect = (
             expected_state()
         )  # the approved preview's files and repair (PreconditionFailedError: changed)
@@ -107,7 +105,7 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
             raise PreconditionFailedError(f"{', '.join(changed) or 'the inputs'} changed since the preview")
         result = run_repair(policy, spec)
         if result.status not in ("repaired", "already_satisfied") or result.policy is None:
-            return {"written": False, **_fenced(_summary(result), policy)}
+            return _fenced({"written": False, **_summary(result)}, policy)
         target = ctx.resolve(out or policy)
         text = json.dumps(result.policy.to_json(), indent=2) + "\n"
         if expect is None:
@@ -117,7 +115,7 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
                 raise PreconditionFailedError("the repair now differs from the previewed one")
             observe(files=inputs(policy, spec, out), written_sha256=sha256_text(text))
             replace_if_unchanged(target, expect["files"].get(str(target)), text)
-        return {"written": True, "path": str(target), **_fenced(_summary(result), policy)}
+        return _fenced({"written": True, "path": str(target), **_summary(result)}, policy)
 
     def preview(args: dict[str, Any]) -> dict[str, Any]:
         files = inputs(str(args["policy"]), str(args["spec"]), str(args.get("out") or ""))
@@ -142,7 +140,7 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
     def synthesize_policy(spec: str, intent: str = "") -> dict[str, Any]:
         return synthesize(intent or None, load_spec_arg(spec), proposer=proposer).to_json()
 
-    specs: list[tuple[Callable[..., dict[str, Any]], type[BaseModel], str]] = [
+    specs: list[ToolSpec] = [
         (
             repair_policy,
             RepairArgs,
