@@ -10,6 +10,7 @@ import pytest
 from langchain_core.tools import BaseTool
 
 from tools.base import PreconditionFailedError, ToolContext, approved_write, preview_call
+from tools.iam.policy_tools import read_answer
 from tools.iam.repair import build_repair_tools
 from verifiers.approvals import check_audit
 
@@ -31,7 +32,7 @@ def test_the_previewed_repair_is_written_where_the_file_was_as_previewed(tmp_pat
     preview = preview_call(tool, args)
     assert preview["precondition"]["files"][str(tmp_path / "fixed.json")] is None  # absent: created
     with approved_write(preview["precondition"]) as check:
-        result = json.loads(str(tool.invoke(args)))
+        result, _ = read_answer(str(tool.invoke(args)))
     assert result["written"] is True
     written = (tmp_path / "fixed.json").read_text()
     assert '"iam:PassRole"' not in written
