@@ -77,9 +77,9 @@ class PolicyArg(BaseModel):
 
 class CheckArgs(BaseModel):
     policy: str = Field(description=POLICY_HELP)
-    request: str = Field(
-        description='Path of a request file, or JSON text: {"action", "resource", "principal", "context": {key: value}}, '
-        'a list of them, or a CloudFix suite {"Requests": [...]}.'
+    request: str | dict[str, Any] | list[dict[str, Any]] = Field(
+        description='A request {"action", "resource", "principal", "context": {key: value}}, a list of them, or a '
+        'CloudFix suite {"Requests": [...]}; as an object, as JSON text, or the path of a file holding it.'
     )
 
 
@@ -159,7 +159,9 @@ def build_policy_tools(ctx: ToolContext) -> list[BaseTool]:
         quoted = result.text + ("\nexample allowed requests:\n" + "\n".join(examples) if examples else "")
         return Evidence({"allows_anything": result.allows_anything}, quoted, f"policy {policy}")
 
-    def check_request(policy: str, request: str) -> Result:
+    def check_request(policy: str, request: str | dict[str, Any] | list[dict[str, Any]]) -> Result:
+        # small models write the request as the object it is, not as JSON text inside a string
+        request = request if isinstance(request, str) else json.dumps(request)
         text = request if request.strip()[:1] in "{[" else ctx.resolve(request).read_text(encoding="utf-8")
         parsed = load(policy)
         rows, shown, quoted = [], [], []
