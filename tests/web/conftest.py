@@ -21,8 +21,14 @@ def chromium_path() -> str | None:
     return path if Path(path).exists() else None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module, closed when the module ends.
+
+    Playwright's sync API marks the main thread's event loop as running for as long as it is open, so a
+    browser kept for the whole session made every later `asyncio.run()` (the async client's tests) and
+    every other `sync_playwright()` fail with "cannot be called from a running event loop".
+    """
     path = chromium_path()
     if path is None:
         reason = "web page test: Chromium not found (install Debian's chromium or set OPSGRAPH_TEST_CHROMIUM)"
