@@ -37,6 +37,7 @@ RETRIES = 2
 
 _FORWARDED_ENV = ("OPSGRAPH_", "OPENAI_")
 _CONNECT_TIMEOUT_S = 5.0
+_INIT_ATTEMPTS = 3
 
 
 class RayBackendError(RuntimeError):
@@ -53,8 +54,12 @@ def _import_ray() -> Any:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The message's first line; when that line only introduces the detail ("...from server:"), with it."""
     text = str(exc).strip() or type(exc).__name__
-    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), text)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()] or [text]
+    line = lines[0]
+    if line.endswith(":") and len(lines) > 1:
+        line = f"{line} {lines[1]}"
     return line if len(line) <= 300 else line[:297] + "..."
 
 
@@ -116,10 +121,17 @@ def connect(address: str | None, workers: int) -> bool:
     else:
         options.update(num_cpus=max(1, workers), include_dashboard=False)
         where = "a local Ray instance"
-    try:
-        ray.init(address=address, **options)
-    except Exception as exc:  # Ray raises ConnectionError, RuntimeError or its own errors here
-        raise RayBackendError(f"cannot connect to {where}: {_first_line(exc)}") from None
+    for attempt in range(_INIT_ATTEMPTS):
+        try:
+            ray.init(address=address, **options)
+            return True
+        except Exception as exc:  # Ray raises ConnectionError, RuntimeError or its own errors here
+            # A head that has just opened its client port (a fresh KubeRay head pod, `ray start` still
+            # starting its agents) refuses a driver with "Initialization failure from server" for a moment.
+            transient = address and "Initialization failure" in str(exc)
+            if not transient or attempt == _INIT_ATTEMPTS - 1:
+                raise RayBackendError(f"cannot connect to {where}: {_first_line(exc)}") from None
+            time.sleep(2.0)
     return True
 
 

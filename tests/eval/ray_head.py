@@ -130,10 +130,17 @@ def start_head(
             text = (temp_dir / "head.log").read_text(errors="replace")[-3000:]
             head.stop()
             raise RuntimeError(f"ray start --head exited {process.returncode}:\n{text}")
+        # The client port opens ~2 s before `ray start` has every component up; a driver connecting in
+        # that window gets "Initialization failure from server" (seen in CI). Ready = both.
+        started = b"Ray runtime started" in (temp_dir / "head.log").read_bytes()
         try:
             with socket.create_connection(("127.0.0.1", client_port), timeout=1):
-                return head
+                if started:
+                    return head
         except OSError:
-            time.sleep(0.5)
+            pass
+        time.sleep(0.5)
     head.stop()
-    raise RuntimeError(f"the Ray head did not open its client port within {timeout_s:g} s")
+    raise RuntimeError(
+        f"the Ray head was not ready (runtime started, client port open) within {timeout_s:g} s"
+    )
