@@ -58,6 +58,9 @@ class ToolResultEvent(BaseModel):
     """What the model read (fenced where it came from the cluster or a file)."""
     artifact: dict[str, Any] | None = None
     """The structured result for people, when the tool has one (`tools.present.present` renders it)."""
+    markdown: str = ""
+    """What a person reads (`tools.present.readable`): the artifact presented, or the content made
+    readable, without fence markers or raw JSON."""
 
 
 class InterruptEvent(BaseModel):

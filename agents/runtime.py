@@ -50,6 +50,7 @@ from agents.streaming import AnswerStream
 from agents.supervisor import build_supervisor, final_answers
 from opsgraph.settings import Settings
 from tools.base import ToolContext, unfence
+from tools.present import readable
 
 __all__ = [
     "ApprovalClaimedError",
@@ -281,6 +282,12 @@ class Runtime:
                 raise model_error(exc, self.policy.where, _failed_agent(exc, where.agent)) from exc
             result = self.result(thread_id)
             status = {"interrupted": "interrupted", "error": "error"}.get(result.status, "idle")
+        except GeneratorExit:
+            # the caller stopped reading between two steps (Ctrl-C in the CLI, the web page's Stop): no
+            # tool is running then, and every checkpoint is whole (an agent's messages join the thread when
+            # the agent finishes), so the thread rests rather than fails
+            status = "interrupted" if self.pending(thread_id, user=user) is not None else "idle"
+            raise
         finally:
             self._heartbeat.drop(token)
             self.store.end_run(thread_id, token, status)
@@ -362,7 +369,12 @@ class Runtime:
             name = message.name or calls.get(message.tool_call_id, "")
             artifact = message.artifact if isinstance(message.artifact, dict) else None
             yield ToolResultEvent(
-                agent=agent, id=message.tool_call_id, tool=name, content=message.text, artifact=artifact
+                agent=agent,
+                id=message.tool_call_id,
+                tool=name,
+                content=message.text,
+                artifact=artifact,
+                markdown=readable(message.text, artifact),
             )
 
     # threads

@@ -5,15 +5,23 @@ A tool that has something structured to show returns `(text, artifact)` (LangCha
 to people. `present(artifact)` turns an artifact into Markdown for the terminal (through `rich`), the web
 page and Slack. Kinds are namespaced by domain, `"<domain>.<name>"`, and a domain registers its presenters
 in `tools/<domain>/present.py`, which `present` imports the first time it meets the domain.
+
+`readable(content, artifact)` is what every surface shows for a tool result: the artifact presented, or,
+for a tool without one (or a kind nobody presents yet), its text made readable by `tools.markdown`.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["Artifact", "Presenter", "present", "presenter"]
+from tools.markdown import readable_text
+
+__all__ = ["Artifact", "Presenter", "present", "presenter", "readable"]
+
+log = logging.getLogger(__name__)
 
 Artifact = Mapping[str, Any]
 Presenter = Callable[[Artifact], str]
@@ -51,3 +59,14 @@ def present(artifact: Artifact | None) -> str | None:
         _load_domain(kind)
     fn = _PRESENTERS.get(kind)
     return fn(artifact) if fn is not None else None
+
+
+def readable(content: str, artifact: Artifact | None = None) -> str:
+    """The Markdown a person reads for a tool result: `present(artifact)`, else `content` made readable
+    (fence markers dropped, JSON as lists and tables). A presenter that fails falls back to the text."""
+    try:
+        shown = present(artifact)
+    except Exception:  # a presenter's bug must not cost the person the result
+        log.exception("presenter for %r failed", artifact.get("kind") if artifact else None)
+        shown = None
+    return shown if shown is not None else readable_text(content)
