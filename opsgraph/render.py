@@ -1,15 +1,29 @@
-"""How the CLI shows a run: streamed tokens, tool steps, approval previews, and the decision prompt."""
+"""How the terminal shows a run: answers as Markdown, tool results as people read them, and the approval
+screen (what will run, where, for whom, the dry run and the whole diff), with the decision prompt.
+
+Everything a person reads goes through `tools.present.readable` (tool results) or
+`tools.markdown.readable_text` (answers), so no fence marker and no JSON wall reaches the screen.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.padding import Padding
+from rich.pager import Pager
 from rich.panel import Panel
 from rich.prompt import Prompt
+from rich.table import Table
 from rich.text import Text
 
 from agents.events import (
@@ -23,71 +37,312 @@ from agents.events import (
 )
 from agents.gate import ApprovalDecision, ApprovalRequest
 from agents.runtime import Runtime
+from tools.base import ToolContext, unfence
+from tools.markdown import json_markdown, readable_text
 
-__all__ = ["answer_approvals", "ask_decision", "render_approval", "render_events"]
+__all__ = [
+    "Where",
+    "answer_approvals",
+    "approval_screen",
+    "ask_decision",
+    "call_text",
+    "describe_cluster",
+    "markdown",
+    "render_approval",
+    "render_events",
+]
+
+_FAILED = ("error:", "refused:", "The user rejected")
 
 
-def _short(text: str, limit: int = 400) -> str:
-    return text if len(text) <= limit else text[:limit] + " …"
+@dataclass(frozen=True)
+class Where:
+    """What the approval screen says about the run's surroundings: the cluster and who asked."""
+
+    cluster: str
+    user: str
+
+
+def describe_cluster(ctx: ToolContext, *, sandbox: bool) -> str:
+    """`sandbox (local, kubeconfig PATH)` or `context NAME (kubeconfig PATH)`: the cluster tools change."""
+    path = ctx.kubeconfig
+    if sandbox:
+        return f"sandbox (local demo cluster, kubeconfig {path})" if path else "sandbox (local demo cluster)"
+    context = ctx.kube_context or _current_context(path)
+    where = f"kubeconfig {path}" if path else "~/.kube/config"
+    return f"context {context} ({where})" if context else f"the current context of {where}"
+
+
+def _current_context(path: Path | None) -> str | None:
+    import yaml  # type: ignore[import-untyped]
+
+    try:
+        doc = yaml.safe_load((path or Path.home() / ".kube" / "config").read_text())
+    except (OSError, yaml.YAMLError):
+        return None
+    context = doc.get("current-context") if isinstance(doc, dict) else None
+    return str(context) if context else None
+
+
+class _Markdown(Markdown):
+    """rich's Markdown with a line break where the text has one (chat answers and tool text are written
+    line by line; joining their lines into paragraphs would scramble them)."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__(markup, code_theme="ansi_dark", hyperlinks=True)
+        for token in self.parsed:
+            for child in token.children or ():
+                if child.type == "softbreak":
+                    child.type = "hardbreak"
+
+
+def markdown(text: str) -> RenderableType:
+    """Markdown for the terminal: tables, lists, code and diffs, with the text's own line breaks."""
+    return _Markdown(text)
+
+
+def call_text(tool: str, args: dict[str, Any]) -> str:
+    """`scale_deployment(name=frontend, replicas=4, namespace=shop)`: a call as a person reads it."""
+    shown = ", ".join(
+        f"{k}={v if isinstance(v, str) else json.dumps(v)}" for k, v in args.items() if v is not None
+    )
+    return f"{tool}({shown})"
+
+
+class _Answer:
+    """The answer streaming in: rendered as Markdown up to its last complete line, each time it is drawn
+    (at most a few times a second), so a fence marker still being typed never shows."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def visible(self) -> str:
+        head, _, tail = self.text.rpartition("\n")
+        return self.text if not tail.startswith("<<") else head
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield markdown(readable_text(self.visible()))
+
+
+class _AnswerStream:
+    """Tokens as they come: a live Markdown view on a terminal, printed whole when the answer ends."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.answer = _Answer()
+        self.live: Live | None = None
+
+    def add(self, text: str) -> None:
+        self.answer.text += text
+        if self.live is None and self.console.is_terminal:
+            self.live = Live(
+                self.answer,
+                console=self.console,
+                transient=True,
+                refresh_per_second=8,
+                vertical_overflow="crop",
+            )
+            self.live.start()
+
+    def end(self) -> bool:
+        """Print the answer (if any) for good; True when there was one."""
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+        if not self.answer.text.strip():
+            return False
+        self.console.print(markdown(readable_text(self.answer.text)))
+        self.answer = _Answer()
+        return True
+
+
+def _result_line(event: ToolResultEvent) -> RenderableType:
+    """One line for a result the answer will carry: its first line, or the first field of a JSON result."""
+    text = unfence(event.content).strip()
+    failed = text.startswith(_FAILED)
+    lines = [line for line in text.splitlines() if line.strip()] or [""]
+    if text.startswith(("{", "[")):
+        lines = [ln.replace("**", "") for ln in event.markdown.splitlines() if ln.strip()] or [""]
+    first = lines[0]
+    more = f"  (+{len(lines) - 1} lines)" if len(lines) > 1 and not failed else ""
+    first = first if len(first) <= 160 else first[:159] + "…"
+    return Text(f"  ↳ {first}{more}", style="red" if failed else "dim")
 
 
 def render_events(console: Console, events: Iterable[Event]) -> InterruptEvent | FinalEvent | None:
-    """Print events as they come; return the run's last interrupt or final event."""
-    streaming = False
-    spoke = False  # whether any answer text was streamed; if not, the final answer is printed whole
+    """Print a run as it happens; return its last interrupt or final event. Tool results with an
+    artifact are shown as their rendering; others as one line (the answer carries them)."""
+    stream = _AnswerStream(console)
+    spoke = False  # whether the answer was streamed; if not, the final answer is printed whole
     last: InterruptEvent | FinalEvent | None = None
-    for event in events:
-        if isinstance(event, TokenEvent):
-            console.print(event.text, end="", markup=False, highlight=False)
-            streaming = spoke = True
-            continue
-        if streaming:
-            console.print()
-            streaming = False
-        if isinstance(event, RouteEvent):
-            console.print(f"[dim]→ {' then '.join(event.agents)}[/dim]")
-        elif isinstance(event, ToolCallEvent):
-            console.print(Text(f"  {event.agent}: {event.tool}({json.dumps(event.args)})", style="dim"))
-        elif isinstance(event, ToolResultEvent):
-            lines = event.content.strip().splitlines() or [""]
-            more = f"  (+{len(lines) - 1} lines)" if len(lines) > 1 else ""
-            console.print(Text(f"  ↳ {_short(lines[0], 160)}{more}", style="dim"))
-        elif isinstance(event, InterruptEvent | FinalEvent):
-            last = event
-            if isinstance(event, FinalEvent) and not spoke:
-                console.print(event.answer, markup=False, highlight=False)
-    if streaming:
-        console.print()
+    try:
+        for event in events:
+            if isinstance(event, TokenEvent):
+                stream.add(event.text)
+                continue
+            spoke = stream.end() or spoke
+            if isinstance(event, RouteEvent):
+                console.print(Text(f"→ {' then '.join(event.agents)}", style="dim"))
+            elif isinstance(event, ToolCallEvent):
+                console.print(Text(f"  {event.agent} · {call_text(event.tool, event.args)}", style="dim"))
+            elif isinstance(event, ToolResultEvent):
+                if event.artifact is not None and event.markdown.strip():
+                    console.print(Padding(markdown(event.markdown), (0, 0, 0, 4)))
+                else:
+                    console.print(_result_line(event))
+            elif isinstance(event, InterruptEvent | FinalEvent):
+                last = event
+                if isinstance(event, FinalEvent) and not spoke and event.answer.strip():
+                    console.print(markdown(readable_text(event.answer)))
+    finally:
+        stream.end()
     return last
 
 
-def render_approval(console: Console, request: ApprovalRequest) -> None:
-    body = json.dumps({"args": request.args, "preview": request.preview}, indent=2, default=str)
-    console.print(
-        Panel(body, title=f"approval needed: {request.agent}.{request.tool}", border_style="yellow")
+# the approval screen -------------------------------------------------------------------------------
+
+
+def _diff(text: str) -> Text:
+    """A unified diff, coloured line by line; long lines wrap inside the panel."""
+    out = Text()
+    for line in text.rstrip("\n").split("\n"):
+        style = (
+            "bold"
+            if line.startswith(("+++", "---"))
+            else "green"
+            if line.startswith("+")
+            else "red"
+            if line.startswith("-")
+            else "cyan"
+            if line.startswith("@@")
+            else ""
+        )
+        out.append(line + "\n", style=style)
+    out.rstrip()
+    return out
+
+
+def _is_diff(key: str, value: object) -> bool:
+    return isinstance(value, str) and (
+        "diff" in key or value.startswith(("--- ", "@@ ")) or "\n+" in value or "\n-" in value
     )
 
 
-def ask_decision(console: Console, request: ApprovalRequest) -> ApprovalDecision:
-    """Prompt for approve / reject / edit; edit takes new arguments as JSON."""
-    render_approval(console, request)
-    choice = Prompt.ask("approve, reject or edit?", choices=["a", "r", "e"], default="r", console=console)
-    if choice == "a":
-        return ApprovalDecision(decision="approve")
-    if choice == "r":
-        return ApprovalDecision(
-            decision="reject", comment=Prompt.ask("why (optional)", default="", console=console) or None
+def approval_screen(request: ApprovalRequest, where: Where | None = None) -> Panel:
+    """Everything the person deciding needs, nothing cut: the call, its target, the cluster, who asked,
+    the dry run and every part of the preview (diffs in full, coloured)."""
+    preview = dict(request.preview)
+    facts = Table.grid(padding=(0, 2))
+    facts.add_column(style="bold", no_wrap=True)
+    facts.add_column(overflow="fold")
+    if "summary" in preview:
+        facts.add_row("change", Text(str(preview.pop("summary"))))
+    facts.add_row("run", Text.assemble(request.tool, (f"  ({request.agent} agent)", "dim")))
+    args = request.args
+    if "name" in args or "workload" in args:
+        target = str(args.get("name") or args.get("workload"))
+        facts.add_row("target", f"{args['namespace']}/{target}" if args.get("namespace") else target)
+    facts.add_row("arguments", Text(call_text(request.tool, args).removeprefix(request.tool)))
+    if where is not None:
+        facts.add_row("cluster", Text(where.cluster))
+        facts.add_row("asked by", Text(where.user))
+    if "dry_run" in preview:
+        value = str(preview.pop("dry_run"))
+        ok = "accepted" in value
+        facts.add_row("dry run", Text(("✓ " if ok else "") + value, style="green" if ok else "yellow"))
+    if "error" in preview:
+        facts.add_row("dry run", Text(f"✗ failed: {preview.pop('error')}", style="bold red"))
+    parts: list[RenderableType] = [facts]
+    for key, value in preview.items():
+        label = Text("\n" + key.replace("_", " "), style="bold")
+        if _is_diff(key, value):
+            parts += [label, _diff(str(value)) if str(value).strip() else Text("(no change)", style="dim")]
+        elif isinstance(value, str):
+            parts += [Text.assemble(label, ": ", value)]
+        else:
+            parts += [label, markdown(json_markdown(value))]
+    if not request.preview:
+        parts.append(Text("\nthe tool gives no preview of this change", style="yellow"))
+    return Panel(
+        Group(*parts),
+        title="[bold]approval needed[/bold]",
+        title_align="left",
+        border_style="yellow",
+        padding=(0, 1),
+    )
+
+
+class _LessPager(Pager):
+    """The user's $PAGER (else `less`), told to keep colours."""
+
+    def show(self, content: str) -> None:
+        pager = os.environ.get("PAGER") or "less"
+        env = {**os.environ, "LESS": os.environ.get("LESS", "-R")}
+        try:
+            subprocess.run(pager, shell=True, input=content, text=True, env=env, check=False)
+        except OSError:
+            sys.stdout.write(content)
+
+
+def render_approval(console: Console, request: ApprovalRequest, where: Where | None = None) -> None:
+    """The approval screen; on a terminal too small for it, paged first, then summed up in one line."""
+    screen = approval_screen(request, where)
+    height = len(console.render_lines(screen, console.options, pad=False))
+    if console.is_terminal and height > console.size.height - 3:
+        with console.pager(pager=_LessPager(), styles=True):
+            console.print(screen)
+        console.print(
+            Text.assemble(
+                ("approval needed: ", "bold yellow"),
+                call_text(request.tool, request.args),
+                (f"  ({height} lines shown in the pager; v shows them again)", "dim"),
+            )
         )
+    else:
+        console.print(screen)
+
+
+def _edited_args(console: Console, request: ApprovalRequest) -> dict[str, Any]:
+    """New arguments for the call, as a JSON object; the proposed ones are the starting point."""
     while True:
-        raw = Prompt.ask("new arguments as JSON", default=json.dumps(request.args), console=console)
+        raw = _line(console, "new arguments (JSON): ", default=json.dumps(request.args))
         try:
             args: Any = json.loads(raw)
         except json.JSONDecodeError as exc:
             console.print(f"[red]not JSON: {exc}[/red]")
             continue
         if isinstance(args, dict):
-            return ApprovalDecision(decision="edit", args=args)
-        console.print("[red]arguments must be a JSON object[/red]")
+            return args
+        console.print("[red]the arguments must be a JSON object[/red]")
+
+
+def _line(console: Console, message: str, default: str = "") -> str:
+    """One line from the person: prompt_toolkit's editor on a terminal, else a plain prompt."""
+    if sys.stdin.isatty() and console.is_terminal:
+        from prompt_toolkit import prompt
+
+        return prompt(message, default=default)
+    return Prompt.ask(message.rstrip(": "), default=default, console=console)
+
+
+def ask_decision(console: Console, request: ApprovalRequest, where: Where | None = None) -> ApprovalDecision:
+    """Show the approval screen, then approve / reject / edit (new arguments; the gate previews the edited
+    call again before it runs) or view the screen again."""
+    render_approval(console, request, where)
+    while True:
+        choice = _line(console, "approve, reject, edit or view again? [a/r/e/v] ").strip().lower()[:1] or "?"
+        if choice == "a":
+            return ApprovalDecision(decision="approve")
+        if choice == "r":
+            return ApprovalDecision(decision="reject", comment=_line(console, "why (optional): ") or None)
+        if choice == "e":
+            return ApprovalDecision(decision="edit", args=_edited_args(console, request))
+        if choice == "v":
+            render_approval(console, request, where)
+            continue
+        console.print(
+            "[yellow]a approves, r rejects, e edits the arguments, v shows the change again[/yellow]"
+        )
 
 
 def answer_approvals(
@@ -99,6 +354,7 @@ def answer_approvals(
     interactive: bool,
     fallback: Callable[[ApprovalRequest], ApprovalDecision | None],
     show: Callable[[Iterator[Event]], object],
+    where: Where | None = None,
 ) -> None:
     """Answer the thread's approvals until it runs to an end: `--yes`, the terminal prompt, or `fallback`
     (which returns None to leave the thread waiting)."""
@@ -106,7 +362,7 @@ def answer_approvals(
         if auto_approve:
             decision: ApprovalDecision | None = ApprovalDecision(decision="approve", comment="--yes")
         elif interactive and sys.stdin.isatty():
-            decision = ask_decision(console, request)
+            decision = ask_decision(console, request, where)
         else:
             decision = fallback(request)
         if decision is None:
