@@ -415,11 +415,23 @@ def _setup_turn(pool: Any, timeout_s: float = 120.0) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(7190521)")
 
 
+POSTGRES_CONNECT_TIMEOUT_S = 3
+"""How long opening a Postgres store waits for the server before it reports it unreachable."""
+
+
 def _open_postgres(url: str) -> Store:
+    import psycopg
     from langgraph.checkpoint.postgres import PostgresSaver
     from psycopg.rows import dict_row
     from psycopg_pool import ConnectionPool
 
+    # One plain connection first: an unreachable server is one clear error after a few seconds, where the
+    # pool would retry for its whole timeout and log a warning per attempt.
+    try:
+        psycopg.connect(url, connect_timeout=POSTGRES_CONNECT_TIMEOUT_S).close()
+    except psycopg.Error as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise StoreError(f"cannot open checkpoint database {url.split('@')[-1]}: {reason}") from exc
     pool = ConnectionPool(
         url,
         min_size=1,

@@ -75,7 +75,14 @@ def serve(
                 slack = SlackBot(assistant.runtime, slack_config)
                 log.info("Slack bot listening at /slack/events")
             pool = _run_processes(assistant, processes, workers, log)
-            app = create_app(assistant.runtime, slack=slack, workers=workers, processes=pool)
+            # the typed domain calls (`/v1/cost/plan`) read the cluster the runs use: the sandbox too
+            app = create_app(
+                assistant.runtime,
+                slack=slack,
+                workers=workers,
+                processes=pool,
+                tool_context=assistant.runtime.tool_context,
+            )
         except BaseException:
             if assistant.sandbox is not None:  # a failed start-up leaves no sandbox it started behind
                 assistant.sandbox.stop_if_started()

@@ -27,10 +27,16 @@ def list_threads(as_json: bool = typer.Option(False, "--json", help="Print JSON.
     if as_json:
         typer.echo(json.dumps([t.model_dump() for t in threads], indent=2))
         return
-    table = Table("thread", "status", "updated", "title")
+    # the id is what people copy into --thread and `approve`: never cut or wrapped; the title gives way
+    widest = max((len(t.thread_id) for t in threads), default=6)
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    table.add_column("thread", no_wrap=True, min_width=widest)
+    table.add_column("status", no_wrap=True, min_width=11)
+    table.add_column("updated (UTC)", no_wrap=True, min_width=16)
+    table.add_column("title", no_wrap=True, overflow="ellipsis", ratio=1, min_width=8)
     for t in threads:
-        table.add_row(t.thread_id, t.status, t.updated_at, t.title)
-    Console().print(table)
+        table.add_row(t.thread_id, t.status, t.updated_at[:16].replace("T", " "), t.title)
+    Console(highlight=False).print(table)
 
 
 @app.command()

@@ -114,7 +114,10 @@ class Settings(BaseSettings):
     )
     checkpoint_url: str = Field(
         default="",
-        description="`memory`, `sqlite:///path.db`, or `postgresql://...`. Empty means SQLite under data_dir.",
+        description=(
+            "`memory`, `sqlite:///relative/path.db`, `sqlite:////absolute/path.db` (SQLAlchemy's form: the "
+            "path follows the third slash), or `postgresql://...`. Empty means SQLite under data_dir."
+        ),
     )
     data_dir: Path = Field(default_factory=default_data_dir)
     read_only: bool = Field(default=False, description="Refuse every tool that changes anything.")

@@ -39,7 +39,7 @@ def _server(checkpoint_url: str, cluster: RecordingCluster) -> Runtime:
 def test_thread_started_in_the_cli_is_approved_over_http(
     checkpoint_url: str, cluster: RecordingCluster
 ) -> None:
-    asked = CliRunner().invoke(cli.app, ["ask", "scale deploy web to 3 in shop", "--thread", "cli-1"])
+    asked = CliRunner().invoke(cli.app, ["ask", "scale deploy web to 3 in shop", "--new-thread", "cli-1"])
     assert asked.exit_code == 0, asked.output
     assert "opsgraph approve cli-1" in asked.output
     with _server(checkpoint_url, cluster) as runtime, TestClient(create_app(runtime)) as client:
