@@ -77,6 +77,8 @@ class FinalEvent(BaseModel):
     """`error` when a tool call of the run failed (the answer may still explain it)."""
     error: str | None = None
     """The failed tool calls, one per line (`tool: message`), as `RunResult.error`."""
+    markdown: str = ""
+    """The answer as a person reads it (`tools.markdown.readable_text`): no fence markers, no raw JSON."""
 
 
 class ErrorEvent(BaseModel):

@@ -50,6 +50,7 @@ from agents.streaming import AnswerStream
 from agents.supervisor import build_supervisor, final_answers
 from opsgraph.settings import Settings
 from tools.base import ToolContext, unfence
+from tools.markdown import readable_text
 from tools.present import readable
 
 __all__ = [
@@ -292,8 +293,13 @@ class Runtime:
             self._heartbeat.drop(token)
             self.store.end_run(thread_id, token, status)
         if result.status != "interrupted":
+            answer = result.answer or ""
             yield FinalEvent(
-                thread_id=thread_id, answer=result.answer or "", status=result.status, error=result.error
+                thread_id=thread_id,
+                answer=answer,
+                status=result.status,
+                error=result.error,
+                markdown=readable_text(answer),
             )
 
     def _abandon(self, thread_id: str, reason: str) -> None:

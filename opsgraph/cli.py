@@ -93,7 +93,7 @@ def _where(assistant: Assistant) -> Where:
 
 def _exit_code(result: RunResult) -> int:
     """0 for an answer or a change waiting for approval, 1 when a tool or a write failed."""
-    return 1 if str(result.status) == "error" else 0
+    return 1 if result.status == "error" else 0
 
 
 _THREAD = typer.Option(None, "--thread", "-t", help="Continue this thread (one of yours).")

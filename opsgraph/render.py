@@ -193,7 +193,10 @@ def render_events(console: Console, events: Iterable[Event]) -> InterruptEvent |
             elif isinstance(event, InterruptEvent | FinalEvent):
                 last = event
                 if isinstance(event, FinalEvent) and not spoke and event.answer.strip():
-                    console.print(markdown(readable_text(event.answer)))
+                    console.print(markdown(event.markdown or readable_text(event.answer)))
+                if isinstance(event, FinalEvent) and event.status == "error":
+                    for line in (event.error or "a tool call failed").splitlines():
+                        console.print(Text(f"✗ {line}", style="bold red"))
     finally:
         stream.end()
     return last
@@ -253,6 +256,8 @@ def approval_screen(request: ApprovalRequest, where: Where | None = None) -> Pan
     if "error" in preview:
         facts.add_row("dry run", Text(f"✗ failed: {preview.pop('error')}", style="bold red"))
     parts: list[RenderableType] = [facts]
+    if request.reason:  # asked again: the arguments were edited, or the target changed since
+        parts.insert(0, Text(f"asked again: {request.reason}\n", style="bold yellow"))
     for key, value in preview.items():
         label = Text("\n" + key.replace("_", " "), style="bold")
         if _is_diff(key, value):

@@ -74,6 +74,17 @@ def test_a_change_waits_then_approve_json_reports_it(sandbox_cluster: SandboxClu
     assert nothing.stderr.strip() == "error: thread w has no pending approval"
 
 
+def test_a_failed_write_is_exit_1_and_status_error(sandbox_cluster: SandboxCluster, web: str) -> None:
+    env = {"KUBECONFIG": str(sandbox_cluster.kubeconfig)}
+    failed = run("ask", f"scale deploy nope to 2 in {web}", "--yes", "--json", env=env)
+    assert failed.returncode == 1, failed.stderr
+    doc = json.loads(failed.stdout)
+    assert doc["status"] == "error" and "scale_deployment" in doc["error"]
+    shown = run("ask", f"scale deploy nope to 2 in {web}", "--yes", env=env)
+    assert shown.returncode == 1
+    assert "✗ scale_deployment: the dry run of scale_deployment failed" in shown.stdout
+
+
 @pytest.fixture
 def silent_server() -> Iterator[int]:
     """A TCP port that accepts connections and never answers (a firewalled or hung Postgres)."""
