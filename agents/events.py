@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from agents.gate import ApprovalRequest
 
 __all__ = [
+    "CancelledEvent",
     "ErrorEvent",
     "Event",
     "FinalEvent",
@@ -86,6 +87,15 @@ class ErrorEvent(BaseModel):
     message: str
 
 
+class CancelledEvent(BaseModel):
+    """The run was stopped between two steps (`POST /v1/threads/{id}/cancel`, the web page's Stop): it
+    ends here, and the thread keeps its last checkpoint and takes the next message."""
+
+    type: Literal["cancelled"] = "cancelled"
+    thread_id: str
+    by: str | None = None
+
+
 Event = Annotated[
     StartEvent
     | RouteEvent
@@ -94,6 +104,7 @@ Event = Annotated[
     | ToolResultEvent
     | InterruptEvent
     | FinalEvent
-    | ErrorEvent,
+    | ErrorEvent
+    | CancelledEvent,
     Field(discriminator="type"),
 ]

@@ -35,6 +35,7 @@ from langgraph.types import interrupt
 from pydantic import BaseModel, Field, ValidationError
 
 from agents.leases import new_token
+from agents.stop import raise_if_stopped
 from agents.store import AuditEntry, Store
 from tools.base import (
     PreconditionFailedError,
@@ -124,6 +125,7 @@ class _GatedCall:
 
     def __call__(self, config: RunnableConfig, **args: Any) -> ToolOutput:
         configurable = config.get("configurable", {})
+        raise_if_stopped(configurable)  # a stopped run calls nothing more (agents/stop.py)
         entry = AuditEntry(
             thread_id=str(configurable.get("thread_id", "")),
             agent=self.agent,

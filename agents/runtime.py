@@ -30,6 +30,7 @@ from pydantic import BaseModel, ValidationError
 from agents.domains import DOMAINS
 from agents.errors import ModelError, ModelUnavailableError
 from agents.events import (
+    CancelledEvent,
     Event,
     FinalEvent,
     InterruptEvent,
@@ -45,12 +46,13 @@ from agents.models.factory import make_chat_model
 from agents.models.local import LocalModelError
 from agents.models.offline import OfflineChatModel
 from agents.models.vocabulary import AgentName
+from agents.stop import STOP_KEY, RunStoppedError, StopSignal
 from agents.store import AuditEntry, Store, open_store
 from agents.streaming import AnswerStream
 from agents.supervisor import build_supervisor, final_answers
 from opsgraph.settings import Settings
 from tools.base import ToolContext, unfence
-from tools.markdown import readable_text
+from tools.markdown import readable_text, without_repeats
 from tools.present import readable
 
 __all__ = [
@@ -159,6 +161,7 @@ class Runtime:
             where=self.policy.where,
         )
         self._heartbeat = Heartbeat(self.store.renew_runs)
+        self._stops: dict[str, StopSignal] = {}  # the runs in progress in this process, by thread
 
     # runs
     def run(self, text: str, *, thread_id: str | None = None, user: str | None = None) -> RunResult:
@@ -257,6 +260,7 @@ class Runtime:
     ) -> Iterator[Event]:
         config = self._config(thread_id, user)
         config["configurable"]["read_only"] = read_only  # the gate refuses mutating calls for this run
+        stop = config["configurable"][STOP_KEY] = StopSignal()
         token = new_token()
         start = self.store.begin_run(thread_id, token, handover=handover)
         if not start.started:
@@ -266,13 +270,22 @@ class Runtime:
                 else f"the claim on thread {thread_id}'s approval ran out before its run started; answer again"
             )
         self._heartbeat.hold(token)
+        self._stops[thread_id] = stop
         status = "error"
         where = _Where()
+        stopped: CancelledEvent | None = None
+        reason: str | None = None
+        shown: list[tuple[str, str]] = []  # results people saw rendered: the answer need not repeat them
         try:
             if start.recovered is not None and payload is not None and not isinstance(payload, Command):
                 self._abandon(thread_id, start.recovered)  # a new message moves on from the lost run
             try:
-                yield from self._events(payload, config, thread_id, where)
+                for event in self._events(payload, config, thread_id, where, stop):
+                    if isinstance(event, ToolResultEvent) and event.artifact is not None:
+                        shown.append((event.tool, event.content))
+                    yield event
+            except RunStoppedError as exc:  # cancel(): between two events, or at the gate of a tool call
+                stopped = CancelledEvent(thread_id=thread_id, by=exc.by)
             except ModelError:
                 raise
             except (
@@ -283,15 +296,25 @@ class Runtime:
                 raise model_error(exc, self.policy.where, _failed_agent(exc, where.agent)) from exc
             result = self.result(thread_id)
             status = {"interrupted": "interrupted", "error": "error"}.get(result.status, "idle")
+            if stopped is not None:  # it rests: the next message starts a new run
+                status = "interrupted" if result.approval is not None else "idle"
+                reason = str(RunStoppedError(stopped.by))
         except GeneratorExit:
-            # the caller stopped reading between two steps (Ctrl-C in the CLI, the web page's Stop): no
-            # tool is running then, and every checkpoint is whole (an agent's messages join the thread when
-            # the agent finishes), so the thread rests rather than fails
+            # the caller stopped reading (Ctrl-C in the CLI): an agent step may still be under way in the
+            # graph's worker thread; it makes no further tool call, and every checkpoint stays whole (an
+            # agent's messages join the thread when the agent finishes), so the thread rests, not fails
+            stop.set()
             status = "interrupted" if self.pending(thread_id, user=user) is not None else "idle"
+            reason = "stopped"
             raise
         finally:
+            if self._stops.get(thread_id) is stop:
+                del self._stops[thread_id]
             self._heartbeat.drop(token)
-            self.store.end_run(thread_id, token, status)
+            self.store.end_run(thread_id, token, status, reason)
+        if stopped is not None:
+            yield stopped
+            return
         if result.status != "interrupted":
             answer = result.answer or ""
             yield FinalEvent(
@@ -299,7 +322,7 @@ class Runtime:
                 answer=answer,
                 status=result.status,
                 error=result.error,
-                markdown=readable_text(answer),
+                markdown=readable_text(without_repeats(answer, shown)),
             )
 
     def _abandon(self, thread_id: str, reason: str) -> None:
@@ -322,12 +345,16 @@ class Runtime:
                 )
             )  # fmt: skip
 
-    def _events(self, payload: Any, config: RunnableConfig, thread_id: str, where: _Where) -> Iterator[Event]:
+    def _events(
+        self, payload: Any, config: RunnableConfig, thread_id: str, where: _Where, stop: StopSignal
+    ) -> Iterator[Event]:
         calls: dict[str, str] = {}
         seen_interrupts: set[str] = set()
         answers = AnswerStream(hold_calls=self.policy.tool_calls != "native")
         stream = self.graph.stream(payload, config, stream_mode=["messages", "updates"], subgraphs=True)
         for item in stream:
+            if stop.is_set():
+                raise RunStoppedError(stop.by)
             namespace, mode, data = cast("tuple[tuple[str, ...], str, Any]", item)
             agent = namespace[0].split(":")[0] if namespace else "supervisor"
             where.agent = agent if namespace else where.agent
@@ -383,6 +410,16 @@ class Runtime:
                 markdown=readable(message.text, artifact),
             )
 
+    def cancel(self, thread_id: str, *, by: str | None = None) -> bool:
+        """Stop the thread's run in this process: it makes no further tool call, and its stream ends with
+        a `CancelledEvent` (a model call under way finishes first). False when no run of the thread is in
+        progress here."""
+        stop = self._stops.get(thread_id)
+        if stop is None:
+            return False
+        stop.set(by)
+        return True
+
     # threads
     def pending(self, thread_id: str, *, user: str | None = None) -> ApprovalRequest | None:
         """The approval the thread waits for, if it can be answered (one that a run that died was carrying
@@ -430,7 +467,7 @@ class Runtime:
             raise ThreadNotFoundError(f"thread {thread_id} has no checkpoint {checkpoint_id}")
         config = self._config(thread_id, user)
         config["configurable"]["checkpoint_id"] = checkpoint_id
-        for _ in self._events(None, config, thread_id, _Where()):
+        for _ in self._events(None, config, thread_id, _Where(), StopSignal()):
             pass
         return self.result(thread_id)
 
