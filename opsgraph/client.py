@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 import httpx
 from pydantic import TypeAdapter
 
-from agents.events import Event, FinalEvent, InterruptEvent, RouteEvent
+from agents.events import CancelledEvent, Event, FinalEvent, InterruptEvent, RouteEvent
 from agents.runtime import RunResult
 from server.models import (
     ApprovalIn,
@@ -114,6 +114,9 @@ def collect(thread_id: str, events: Iterable[Event]) -> RunResult:
             result = RunResult(
                 thread_id=thread_id, status="interrupted", approval=event.approval, route=route
             )
+        elif isinstance(event, CancelledEvent):
+            why = f"stopped by {event.by}" if event.by else "stopped"
+            result = RunResult(thread_id=thread_id, status="interrupted", route=route, reason=why)
         elif event.type == "error":
             raise RunError(event.message)
     if result is None:
@@ -470,6 +473,11 @@ class Client:
     def approve(self, thread_id: str, *, comment: str | None = None) -> RunResult:
         return self.decide(thread_id, "approve", comment=comment)
 
+    def cancel(self, thread_id: str) -> None:
+        """Stop the thread's run after its current step (its stream ends with a `cancelled` event);
+        `ApiError` 409 when it has none in progress."""
+        self._json("POST", f"/v1/threads/{thread_id}/cancel")
+
     def reject(self, thread_id: str, *, comment: str | None = None) -> RunResult:
         return self.decide(thread_id, "reject", comment=comment)
 
@@ -576,6 +584,10 @@ class AsyncClient:
 
     async def approve(self, thread_id: str, *, comment: str | None = None) -> RunResult:
         return await self.decide(thread_id, "approve", comment=comment)
+
+    async def cancel(self, thread_id: str) -> None:
+        """As `Client.cancel`."""
+        await self._json("POST", f"/v1/threads/{thread_id}/cancel")
 
     async def reject(self, thread_id: str, *, comment: str | None = None) -> RunResult:
         return await self.decide(thread_id, "reject", comment=comment)

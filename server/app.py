@@ -31,6 +31,7 @@ from server.redact import Redactor
 from server.runs import BusyThreads, Foreground, RunPump
 from server.state import CurrentPrincipal, CurrentState, ServerState
 from tools.base import ToolContext
+from tools.cluster import describe_cluster
 
 if TYPE_CHECKING:
     from server.slack.bot import SlackBot
@@ -154,6 +155,7 @@ def create_app(
         tool_context,
         Redactor.from_settings(settings, *(slack.secrets() if slack is not None else ())),
     )
+    cluster = describe_cluster(tool_context, sandbox=settings.wants_sandbox())
     if not auth.enabled:
         log.warning("no API tokens configured: every request acts as %r with role admin", settings.user)
 
@@ -181,7 +183,7 @@ def create_app(
         read_only = state.read_only_for(principal)
         return WhoAmI(
             user=principal.user, role=principal.role, can_approve=principal.can_approve and not read_only,
-            read_only=read_only,
+            read_only=read_only, cluster=cluster,
         )  # fmt: skip
 
     @app.get("/healthz", tags=["ops"], summary="Liveness")

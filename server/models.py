@@ -13,6 +13,7 @@ from opsgraph.settings import Role
 __all__ = [
     "ApprovalIn",
     "AuditEntry",
+    "CancelOut",
     "Health",
     "MessageIn",
     "MessageOut",
@@ -92,6 +93,12 @@ class MessageOut(BaseModel):
     tool: str | None = Field(default=None, description="The tool whose result this is (tool messages).")
     tool_call_id: str | None = None
     tool_calls: list[ToolCallOut] = Field(default_factory=list)
+    markdown: str = Field(
+        default="",
+        description="What a person reads: a tool result's artifact presented (or its text made readable), "
+        "an answer without fence markers or raw JSON.",
+    )
+    artifact: dict[str, Any] | None = Field(default=None, description="A tool result's artifact, if any.")
 
 
 class ThreadDetail(ThreadOut):
@@ -104,6 +111,16 @@ class WhoAmI(BaseModel):
     role: Role
     can_approve: bool
     read_only: bool = Field(description="Mutating tools are refused for this user.")
+    cluster: str = Field(
+        default="", description="The cluster the tools act on, as the approval card says it."
+    )
+
+
+class CancelOut(BaseModel):
+    thread_id: str
+    status: Literal["stopping"] = Field(
+        default="stopping", description="The run stops after its current step; its stream says `cancelled`."
+    )
 
 
 class Health(BaseModel):

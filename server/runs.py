@@ -18,15 +18,33 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from agents.events import ErrorEvent, Event, InterruptEvent, StartEvent, TokenEvent, ToolCallEvent
+from agents.events import (
+    CancelledEvent,
+    ErrorEvent,
+    Event,
+    InterruptEvent,
+    StartEvent,
+    TokenEvent,
+    ToolCallEvent,
+)
 from agents.gate import ApprovalDecision
 from agents.runtime import ModelUnavailableError, RunConflictError, Runtime, ThreadNotFoundError
+from agents.stop import StopSignal
 from server.metrics import Metrics
 
 if TYPE_CHECKING:
     from server.workers import RunProcesses
 
-__all__ = ["BusyThreads", "Foreground", "PreparedRun", "RunPump", "RunRequest", "execute_run", "run_failure"]
+__all__ = [
+    "BusyThreads",
+    "Foreground",
+    "PreparedRun",
+    "RunPump",
+    "RunRequest",
+    "execute_run",
+    "run_events",
+    "run_failure",
+]
 
 STEP_ASIDE_S = 0.2
 """The longest a run waits, between two of its events, for requests that wait for an answer."""
@@ -110,6 +128,19 @@ def execute_run(runtime: Runtime, request: RunRequest) -> Iterator[Event]:
     )
 
 
+def run_events(runtime: Runtime, request: RunRequest, stop: StopSignal) -> Iterator[Event]:
+    """The run's events. A stop asked for before the run started ends it at once; one asked for later is
+    the runtime's to carry out (`Runtime.cancel`), handed to it again after each event in case it came
+    before the run had started there."""
+    if stop.is_set():
+        yield CancelledEvent(thread_id=request.thread_id, by=stop.by)
+        return
+    for event in execute_run(runtime, request):
+        yield event
+        if stop.is_set():
+            runtime.cancel(request.thread_id, by=stop.by)
+
+
 _EXPECTED = (ThreadNotFoundError, RunConflictError, ModelUnavailableError)
 
 
@@ -130,14 +161,22 @@ class PreparedRun:
         self.kind, self.thread_id = request.kind, request.thread_id
         self.started_at = time.perf_counter()
         self.submitted = False  # once True, the worker thread owns the busy flag and releases it at the end
+        self.stop = StopSignal()
+        self.run_id: int | None = None
+        """The run's number in a worker process, when it runs in one."""
         self._done = False
         self._done_lock = threading.Lock()
 
     def events(self) -> Iterator[Event]:
         try:
-            yield from execute_run(self._runtime, self.request)
+            yield from run_events(self._runtime, self.request, self.stop)
         finally:
             self.finish()
+
+    def cancel(self, by: str | None) -> None:
+        """Stop the run after its current step (in this process)."""
+        self.stop.set(by)
+        self._runtime.cancel(self.thread_id, by=by)
 
     def finish(self) -> None:
         with self._done_lock:
@@ -182,6 +221,7 @@ class RunPump:
         self._running = 0  # runs a worker executes
         self._waiting = 0  # runs accepted that no worker has picked up yet
         self._count_lock = threading.Lock()
+        self._active: dict[str, PreparedRun] = {}  # by thread: one run per thread in a process
 
     @property
     def running(self) -> int:
@@ -190,6 +230,20 @@ class RunPump:
     @property
     def waiting(self) -> int:
         return self._waiting
+
+    def cancel(self, thread_id: str, by: str | None) -> bool:
+        """Ask the thread's run in this process to stop after its current step; False when it has none."""
+        with self._count_lock:
+            run = self._active.get(thread_id)
+        if run is None:
+            return False
+        if self.processes is None:
+            run.cancel(by)
+            return True
+        run.stop.set(by)
+        if run.run_id is not None:
+            self.processes.cancel(run.run_id, by)
+        return True
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
@@ -266,8 +320,11 @@ class RunPump:
                 free = self._running + self._waiting < self._workers
                 queued = 0 if free else self._waiting + 1
                 self._waiting += 1
+                self._active[run.thread_id] = run
             if self.processes is not None:
-                self.processes.submit(run.request, from_process)
+                run.run_id = self.processes.submit(run.request, from_process)
+                if run.stop.is_set() and run.run_id is not None:  # Stop pressed while it was being sent
+                    self.processes.cancel(run.run_id, run.stop.by)
             else:
                 loop.run_in_executor(self._executor, work)
             # the client learns at once that the run was accepted, for which thread, and whether it waits
@@ -298,11 +355,17 @@ class RunPump:
                     )
                 if isinstance(event, ToolCallEvent):
                     self.metrics.inc("opsgraph_tool_calls_total", agent=event.agent, tool=event.tool)
-                outcome = {"final": "done", "interrupt": "interrupted", "error": "error"}.get(
-                    event.type, outcome
-                )
+                outcome = {
+                    "final": "done",
+                    "interrupt": "interrupted",
+                    "error": "error",
+                    "cancelled": "cancelled",
+                }.get(event.type, outcome)
                 yield event
         finally:
+            with self._count_lock:
+                if self._active.get(run.thread_id) is run:
+                    del self._active[run.thread_id]
             self.metrics.gauge_add("opsgraph_active_streams", -1)
             self.metrics.inc("opsgraph_runs_total", kind=run.kind, outcome=outcome)
             self.metrics.observe(

@@ -16,7 +16,7 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from agents.events import ErrorEvent
 from agents.gate import ApprovalDecision
-from server.models import ApprovalIn, MessageIn
+from server.models import ApprovalIn, CancelOut, MessageIn
 from server.problems import PROBLEM_RESPONSES
 from server.runs import PreparedRun, RunRequest
 from server.state import CurrentPrincipal, CurrentState
@@ -30,8 +30,8 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
     200: {
         "description": (
-            "A `text/event-stream`: one event per step, named by its `type` (route, token, tool_call, "
-            "tool_result, interrupt, final, error); `data` is the event as JSON."
+            "A `text/event-stream`: one event per step, named by its `type` (start, route, token, tool_call, "
+            "tool_result, interrupt, final, error, cancelled); `data` is the event as JSON."
         ),
         "content": {"text/event-stream": {}},  # the item schema is filled in by server.openapi
     },
@@ -142,3 +142,19 @@ async def post_approval(
 ) -> AsyncIterator[ServerSentEvent]:
     async for item in _sse(state, run):
         yield item
+
+
+@router.post(
+    "/{thread_id}/cancel",
+    status_code=202,
+    responses=PROBLEM_RESPONSES,
+    summary="Stop the thread's run after its current step",
+)
+def cancel_run(thread_id: ThreadIdPath, state: CurrentState, principal: CurrentPrincipal) -> CancelOut:
+    """The run's stream ends with a `cancelled` event once the step under way (a tool call) is done; the
+    thread keeps its last checkpoint and takes the next message. `409` when no run of this thread is in
+    progress on this server (with several processes, its run may be on another one)."""
+    state.owned_thread(thread_id, principal)
+    if not state.pump.cancel(thread_id, principal.user):
+        raise HTTPException(409, f"thread {thread_id} has no run in progress on this server")
+    return CancelOut(thread_id=thread_id)

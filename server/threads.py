@@ -13,6 +13,8 @@ from agents.store import AuditEntry, ThreadInfo
 from server.models import THREAD_ID_PATTERN, MessageOut, ThreadCreate, ThreadDetail, ThreadOut, ToolCallOut
 from server.problems import PROBLEM_RESPONSES
 from server.state import CurrentPrincipal, CurrentState
+from tools.markdown import readable_text, without_repeats
+from tools.present import readable
 
 __all__ = ["ThreadIdPath", "owned_id", "router", "transcript"]
 
@@ -28,20 +30,36 @@ def _out(info: ThreadInfo) -> ThreadOut:
 def transcript(messages: list[AnyMessage]) -> list[MessageOut]:
     """The conversation as a person reads it: requests, tool calls and results, and answers."""
     out: list[MessageOut] = []
+    shown: list[tuple[str, str]] = []  # this turn's results people see rendered: answers need not repeat them
     for message in messages:
         if isinstance(message, HumanMessage):
+            shown = []
             out.append(MessageOut(role="user", content=message.text))
         elif isinstance(message, AIMessage):
             calls = [
                 ToolCallOut(id=c["id"] or "", name=c["name"], args=c["args"]) for c in message.tool_calls
             ]
             out.append(
-                MessageOut(role="assistant", content=message.text, agent=message.name, tool_calls=calls)
+                MessageOut(
+                    role="assistant",
+                    content=message.text,
+                    agent=message.name,
+                    tool_calls=calls,
+                    markdown=readable_text(without_repeats(message.text, shown)) if message.text else "",
+                )
             )
         elif isinstance(message, ToolMessage):
+            artifact = message.artifact if isinstance(message.artifact, dict) else None
+            if artifact is not None:
+                shown.append((message.name or "", message.text))
             out.append(
                 MessageOut(
-                    role="tool", content=message.text, tool=message.name, tool_call_id=message.tool_call_id
+                    role="tool",
+                    content=message.text,
+                    tool=message.name,
+                    tool_call_id=message.tool_call_id,
+                    markdown=readable(message.text, artifact),
+                    artifact=artifact,
                 )
             )
     return out

@@ -30,8 +30,9 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from agents.events import ErrorEvent, Event
+from agents.stop import StopSignal
 from opsgraph.settings import Settings
-from server.runs import RunRequest, execute_run, run_failure
+from server.runs import RunRequest, run_events, run_failure
 
 __all__ = ["RunProcesses", "WorkerStartError"]
 
@@ -70,14 +71,17 @@ def _worker_main(settings: Settings, conn: Connection, threads: int) -> None:
     assistant.runtime.tool_context.confine(settings.workspace)  # every run here came over HTTP or Slack
     send(("ready",))
 
-    def work(run_id: int, request: RunRequest) -> None:
+    stops: dict[int, tuple[str, StopSignal]] = {}  # by run: its thread, and whether the server stopped it
+
+    def work(run_id: int, request: RunRequest, stop: StopSignal) -> None:
         send(("started", run_id))
         try:
-            for event in execute_run(assistant.runtime, request):
+            for event in run_events(assistant.runtime, request, stop):
                 send(("event", run_id, event.model_dump_json()))
         except Exception as exc:
             send(("event", run_id, run_failure(exc).model_dump_json()))
         finally:
+            stops.pop(run_id, None)
             send(("end", run_id))
 
     with assistant, ThreadPoolExecutor(threads, thread_name_prefix="opsgraph-run") as pool:
@@ -88,7 +92,15 @@ def _worker_main(settings: Settings, conn: Connection, threads: int) -> None:
                 break  # the server is gone
             if message[0] == "stop":
                 break
-            pool.submit(work, message[1], message[2])
+            if message[0] == "cancel":  # ("cancel", run_id, by): stop that run after its current step
+                if message[1] in stops:
+                    thread_id, stop = stops[message[1]]
+                    stop.set(message[2])
+                    assistant.runtime.cancel(thread_id, by=message[2])
+                continue
+            stop = StopSignal()
+            stops[message[1]] = (message[2].thread_id, stop)
+            pool.submit(work, message[1], message[2], stop)
 
 
 class _Worker:
@@ -180,9 +192,19 @@ class RunProcesses:
             target=self._read, args=(worker,), name=f"opsgraph-worker-{index}-reader", daemon=True
         ).start()
 
-    def submit(self, request: RunRequest, sink: Sink) -> None:
-        """Start `request` on the least busy live worker; its news goes to `sink`. With none (every worker
-        died and none is back yet, or the server is stopping) the run ends at once with an error."""
+    def cancel(self, run_id: int, by: str | None) -> None:
+        """Ask the worker running `run_id` to stop it after its current step (a run already over: no-op)."""
+        with self._lock:
+            worker = next((w for w in self._workers if run_id in w.runs and w.alive), None)
+        if worker is None:
+            return
+        with worker.send_lock, contextlib.suppress(OSError, EOFError):
+            worker.conn.send(("cancel", run_id, by))
+
+    def submit(self, request: RunRequest, sink: Sink) -> int | None:
+        """Start `request` on the least busy live worker; its news goes to `sink`; returns the run's
+        number there. With none (every worker died and none is back yet, or the server is stopping) the
+        run ends at once with an error, and the answer is None."""
         with self._lock:
             alive = [] if self._closing else [w for w in self._workers if w.alive]
             worker = min(alive, key=lambda w: len(w.runs)) if alive else None
@@ -192,12 +214,13 @@ class RunProcesses:
             why = "the server is shutting down" if self._closing else "no worker process is running yet"
         if worker is None:
             sink([("event", ErrorEvent(message=f"{why}; retry in a few seconds")), ("end", None)])
-            return
+            return None
         try:
             with worker.send_lock:
                 worker.conn.send(("run", run_id, request))
         except (OSError, EOFError):
             self._lost(worker, [run_id])
+        return run_id
 
     def _read(self, worker: _Worker) -> None:
         """Hand each run its news; what is already in the pipe goes to a run in one batch."""
