@@ -80,7 +80,7 @@ def test_chat_stream_and_approve_on_a_laptop_and_a_phone(
     page.fill("#input", "list pods in payments")
     page.keyboard.press("Enter")
     pods = client.CoreV1Api(kube_client).list_namespaced_pod("payments").items
-    page.locator(".answer").filter(has_text=pods[0].metadata.name).wait_for()
+    page.locator(".turn").filter(has_text=pods[0].metadata.name).wait_for()
     step = page.locator("details.step[data-tool='list_pods']")
     assert step.locator(".state").inner_text() == "done"
     step.locator("summary").click()
@@ -100,7 +100,7 @@ def test_chat_stream_and_approve_on_a_laptop_and_a_phone(
     assert _replicas(kube_client, namespace) == 1
     page.screenshot(path=str(ARTIFACTS / "web-chat-laptop-approval.png"))
     card.get_by_role("button", name="Approve").click()
-    page.locator(".answer").filter(has_text=f"Deployment {namespace}/web changed").wait_for()
+    page.locator("details.step[data-tool='scale_deployment'] .state").filter(has_text="done").wait_for()
     assert _replicas(kube_client, namespace) == 3
     assert card.locator(".decided").inner_text() == "✓ Approved by alice"
     scale = page.locator("details.step[data-tool='scale_deployment']")
@@ -118,7 +118,7 @@ def test_chat_stream_and_approve_on_a_laptop_and_a_phone(
     phone.add_init_script("localStorage.setItem('opsgraph.token', 'web-token')")
     small = phone.new_page()
     small.goto(thread_url)
-    small.locator(".answer").filter(has_text=f"Deployment {namespace}/web changed").wait_for()
+    small.locator(".turn").filter(has_text=f"Deployment {namespace}/web changed").wait_for()
     assert small.locator("#menu").is_visible()
     assert not small.locator("#sidebar").is_visible() or small.locator("#sidebar").bounding_box()["x"] < 0
     assert small.evaluate("document.documentElement.scrollWidth") <= 390
