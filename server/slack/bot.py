@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 from starlette.concurrency import run_in_threadpool
 
-from agents.events import Event, FinalEvent, InterruptEvent, ToolCallEvent
+from agents.events import Event, FinalEvent, InterruptEvent, ToolCallEvent, ToolResultEvent
 from agents.gate import ApprovalDecision
 from agents.runtime import (
     ModelUnavailableError,
@@ -227,14 +227,20 @@ class SlackBot:
         placeholder_ts: str | None,
     ) -> None:
         steps: list[str] = []
+        results: list[str] = []  # tool results with an artifact, rendered (tools.present)
         blocks: list[dict[str, Any]]
         try:
             text, blocks = "", []
             for event in events:
                 if isinstance(event, ToolCallEvent):
                     steps.append(f"{event.agent} → `{event.tool}`")
+                elif isinstance(event, ToolResultEvent) and event.artifact is not None and event.markdown:
+                    results.append(event.markdown)
                 elif isinstance(event, FinalEvent):
-                    text, blocks = event.answer, answer_blocks(event.answer, steps)
+                    shown = event.markdown or event.answer
+                    if event.status == "error" and event.error:
+                        shown += "\n\n" + "\n".join(f":x: {line}" for line in event.error.splitlines())
+                    text, blocks = event.answer, answer_blocks(shown, steps, results)
                 elif isinstance(event, InterruptEvent) and not blocks:
                     text = f"Approval needed: {event.approval.tool}"
                     blocks = approval_blocks(thread_id, event.approval)

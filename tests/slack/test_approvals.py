@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from tests.slack.conftest import ADMIN, READER, STRANGER, SlackWorld, mention
@@ -20,7 +21,8 @@ def _card(slack: SlackWorld) -> dict[str, Any]:
 def test_scale_waits_for_a_button_and_admin_approves(slack: SlackWorld) -> None:
     slack.post_event(mention("scale deploy web to 3 in shop", ts="1900.0001"))
     card = _card(slack)
-    assert "spec.replicas: 1 -> 3" in str(card["blocks"])  # the preview is on the card
+    # the preview is on the card (Slack's mrkdwn escapes &, < and >)
+    assert "spec.replicas: 1 -> 3" in html.unescape(str(card["blocks"]))
     assert slack.cluster.replicas["shop/web"] == 1
     assert slack.click("opsgraph_approve", ADMIN, card).status_code == 200
     slack.api.wait_for(
