@@ -120,7 +120,7 @@ def ask(
     from rich.console import Console
 
     from agents.gate import ApprovalRequest
-    from opsgraph.render import answer_approvals, render_approval, render_events
+    from opsgraph.render import answer_approvals, render_approval, render_events, stop_on_ctrl_c
 
     request = _request(text)
     if thread is not None and new_thread is not None:
@@ -132,11 +132,12 @@ def ask(
         where = _where(assistant)
 
         def show(events: Iterable[Event]) -> None:
-            if as_json:
-                for _ in events:
-                    pass
-            else:
-                render_events(console, events)
+            with stop_on_ctrl_c(console, runtime, thread_id, assistant.user):
+                if as_json:
+                    for _ in events:
+                        pass
+                else:
+                    render_events(console, events)
 
         def leave_waiting(request: ApprovalRequest) -> None:
             if not as_json:
@@ -163,6 +164,8 @@ def ask(
         result = runtime.result(thread_id)
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+    if result.status == "interrupted" and result.approval is None:  # stopped with Ctrl-C
+        raise typer.Exit(130)
     raise typer.Exit(_exit_code(result))
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
@@ -27,6 +29,7 @@ from rich.table import Table
 from rich.text import Text
 
 from agents.events import (
+    CancelledEvent,
     Event,
     FinalEvent,
     InterruptEvent,
@@ -37,8 +40,8 @@ from agents.events import (
 )
 from agents.gate import ApprovalDecision, ApprovalRequest
 from agents.runtime import Runtime
-from tools.base import ToolContext, unfence
-from tools.markdown import json_markdown, readable_text
+from tools.cluster import describe_cluster
+from tools.markdown import json_markdown, readable_text, unfence
 
 __all__ = [
     "Where",
@@ -50,6 +53,7 @@ __all__ = [
     "markdown",
     "render_approval",
     "render_events",
+    "stop_on_ctrl_c",
 ]
 
 _FAILED = ("error:", "refused:", "The user rejected")
@@ -61,27 +65,6 @@ class Where:
 
     cluster: str
     user: str
-
-
-def describe_cluster(ctx: ToolContext, *, sandbox: bool) -> str:
-    """`sandbox (local, kubeconfig PATH)` or `context NAME (kubeconfig PATH)`: the cluster tools change."""
-    path = ctx.kubeconfig
-    if sandbox:
-        return f"sandbox (local demo cluster, kubeconfig {path})" if path else "sandbox (local demo cluster)"
-    context = ctx.kube_context or _current_context(path)
-    where = f"kubeconfig {path}" if path else "~/.kube/config"
-    return f"context {context} ({where})" if context else f"the current context of {where}"
-
-
-def _current_context(path: Path | None) -> str | None:
-    import yaml  # type: ignore[import-untyped]
-
-    try:
-        doc = yaml.safe_load((path or Path.home() / ".kube" / "config").read_text())
-    except (OSError, yaml.YAMLError):
-        return None
-    context = doc.get("current-context") if isinstance(doc, dict) else None
-    return str(context) if context else None
 
 
 class _Markdown(Markdown):
@@ -117,8 +100,8 @@ class _Answer:
         self.text = ""
 
     def visible(self) -> str:
-        head, _, tail = self.text.rpartition("\n")
-        return self.text if not tail.startswith("<<") else head
+        cut = self.text.rfind("<<")  # a fence marker still being streamed is not shown
+        return self.text[:cut] if cut >= 0 and ">>" not in self.text[cut:] else self.text
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield markdown(readable_text(self.visible()))
@@ -144,16 +127,43 @@ class _AnswerStream:
             )
             self.live.start()
 
-    def end(self) -> bool:
-        """Print the answer (if any) for good; True when there was one."""
+    def end(self, *, show: bool = True) -> bool:
+        """Print the answer (if any) for good, unless `show` is False (the final event's rendering replaces
+        it); True when there was one."""
         if self.live is not None:
             self.live.stop()
             self.live = None
-        if not self.answer.text.strip():
-            return False
-        self.console.print(markdown(readable_text(self.answer.text)))
+        spoke = bool(self.answer.text.strip())
+        if spoke and show:
+            self.console.print(markdown(readable_text(self.answer.text)))
         self.answer = _Answer()
-        return True
+        return spoke
+
+
+@contextmanager
+def stop_on_ctrl_c(console: Console, runtime: Runtime, thread_id: str, by: str) -> Iterator[None]:
+    """While a run streams: the first Ctrl-C stops it after its current step (`Runtime.cancel`: no further
+    tool call, the thread rests), a second one interrupts at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pressed = False
+
+    def on_sigint(signum: int, frame: object) -> None:
+        nonlocal pressed
+        if not pressed and runtime.cancel(thread_id, by=by):
+            pressed = True
+            console.print(
+                Text("stopping after the current step… (Ctrl-C again to stop at once)", style="yellow")
+            )
+            return
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _result_line(event: ToolResultEvent) -> RenderableType:
@@ -173,14 +183,14 @@ def render_events(console: Console, events: Iterable[Event]) -> InterruptEvent |
     """Print a run as it happens; return its last interrupt or final event. Tool results with an
     artifact are shown as their rendering; others as one line (the answer carries them)."""
     stream = _AnswerStream(console)
-    spoke = False  # whether the answer was streamed; if not, the final answer is printed whole
     last: InterruptEvent | FinalEvent | None = None
     try:
         for event in events:
             if isinstance(event, TokenEvent):
                 stream.add(event.text)
                 continue
-            spoke = stream.end() or spoke
+            # the final event's rendering replaces the streamed answer: it leaves out the results shown
+            stream.end(show=not isinstance(event, FinalEvent))
             if isinstance(event, RouteEvent):
                 console.print(Text(f"→ {' then '.join(event.agents)}", style="dim"))
             elif isinstance(event, ToolCallEvent):
@@ -190,10 +200,13 @@ def render_events(console: Console, events: Iterable[Event]) -> InterruptEvent |
                     console.print(Padding(markdown(event.markdown), (0, 0, 0, 4)))
                 else:
                     console.print(_result_line(event))
+            elif isinstance(event, CancelledEvent):
+                by = f" by {event.by}" if event.by else ""
+                console.print(Text(f"stopped{by}: the thread keeps what was done before", style="yellow"))
             elif isinstance(event, InterruptEvent | FinalEvent):
                 last = event
-                if isinstance(event, FinalEvent) and not spoke and event.answer.strip():
-                    console.print(markdown(event.markdown or readable_text(event.answer)))
+                if isinstance(event, FinalEvent) and event.markdown.strip():
+                    console.print(markdown(event.markdown))
                 if isinstance(event, FinalEvent) and event.status == "error":
                     for line in (event.error or "a tool call failed").splitlines():
                         console.print(Text(f"✗ {line}", style="bold red"))

@@ -19,7 +19,14 @@ from rich.text import Text
 from agents.events import Event
 from agents.gate import ApprovalDecision, ApprovalRequest
 from agents.runtime import ModelError, PendingApprovalError, ThreadNotFoundError
-from opsgraph.render import Where, answer_approvals, ask_decision, describe_cluster, render_events
+from opsgraph.render import (
+    Where,
+    answer_approvals,
+    ask_decision,
+    describe_cluster,
+    render_events,
+    stop_on_ctrl_c,
+)
 from opsgraph.sdk import Assistant
 
 if TYPE_CHECKING:
@@ -105,7 +112,8 @@ def run_repl(assistant: Assistant, *, thread_id: str, auto_approve: bool = False
     console.print(_banner(assistant, thread_id, where), highlight=False)
 
     def show(events: Iterator[Event]) -> None:
-        render_events(console, events)
+        with stop_on_ctrl_c(console, runtime, thread_id, settings.user):
+            render_events(console, events)
 
     def decide(request: ApprovalRequest) -> ApprovalDecision | None:
         return _decision_from_line(lines, request)
