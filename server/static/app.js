@@ -273,7 +273,7 @@ function syncComposer() {
   $("send").disabled = locked;
   $("send").hidden = state.busy;
   $("stop").hidden = !state.busy;
-  $("input").placeholder = state.waiting ? "Approve, reject or edit the change above first" : "e.g. list pods in payments";
+  $("input").placeholder = state.waiting ? "Answer the change above first" : "e.g. list pods in payments";
 }
 
 function setWaiting(card) { state.waiting = card; syncComposer(); }

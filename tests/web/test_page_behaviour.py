@@ -145,7 +145,7 @@ def test_a_waiting_change_closes_the_composer_and_a_stale_card_says_so(
     card.wait_for()
     assert "+  replicas: 3" in card.inner_text() and "✓ accepted" in card.inner_text()
     assert first.locator("#input").is_disabled()
-    assert "Approve, reject or edit" in (first.locator("#input").get_attribute("placeholder") or "")
+    assert "Answer the change above first" in (first.locator("#input").get_attribute("placeholder") or "")
     first.screenshot(path=str(ARTIFACTS / "web-approval-waiting.png"))
 
     second = _page(browser, first.url)  # the same thread in another tab
