@@ -33,6 +33,8 @@ def test_the_stream_documents_its_event_types(served: Served) -> None:
     assert item["properties"]["data"]["contentSchema"] == {"$ref": "#/components/schemas/Event"}
     event = schema["components"]["schemas"]["Event"]
     kinds = set(event["discriminator"]["mapping"])
-    assert kinds == {"start", "route", "token", "tool_call", "tool_result", "interrupt", "final", "error"}
+    assert kinds == {
+        "start", "route", "token", "tool_call", "tool_result", "interrupt", "final", "error", "cancelled"
+    }  # fmt: skip
     for ref in event["discriminator"]["mapping"].values():
         assert ref.removeprefix("#/components/schemas/") in schema["components"]["schemas"]
