@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -100,11 +101,25 @@ class _Answer:
         self.text = ""
 
     def visible(self) -> str:
-        cut = self.text.rfind("<<")  # a fence marker still being streamed is not shown
-        return self.text[:cut] if cut >= 0 and ">>" not in self.text[cut:] else self.text
+        text = self.text
+        cut = text.rfind("<<")  # a fence marker still being streamed is not shown
+        text = text[:cut] if cut >= 0 and ">>" not in text[cut:] else text
+        # nor is JSON half received: it would read as a wall until it closes and renders as a list
+        start = re.search(r"(?:^|: )([\[{])[^\n]*$", text)
+        if start is not None and not _closed_json(text[start.start(1) :]):
+            return text[: start.start(1)] + "…"
+        return text
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield markdown(readable_text(self.visible()))
+
+
+def _closed_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 class _AnswerStream:
