@@ -19,7 +19,8 @@ Each Markdown file runs in order in one **shell session** (a bash process, as a 
 and `cd` carry over, and so do files a block writes. Its working directory is a scratch directory that
 links every top-level entry of the repository (`examples/`, `tools/`, ...), so documented paths resolve and
 nothing is written into the checkout. `KUBECONFIG` points at a demo sandbox (the default scenario) that
-every file shares, and `OPSGRAPH_DATA_DIR` at the session's own folder. Long-running commands
+every file shares, and `HOME` at the session's own folder (so `~/.local/share/opsgraph`, the default data
+directory, is the session's; a sandbox `opsgraph sandbox` starts there is stopped with the session). Long-running commands
 (`opsgraph serve`, `opsgraph sandbox` without a subcommand) start in the background, are waited for until
 they answer, and stop with the session. A documented port (`--port 8443`, `:8080`) is replaced by a free
 one everywhere in the file. A block that talks to `127.0.0.1:8080` or `localhost:8080` reaches the
@@ -35,6 +36,7 @@ HTML comments right before a block give it directives:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -82,6 +84,8 @@ _ADDRESS = re.compile(r"(?P<host>127\.0\.0\.1|localhost):(?P<port>\d{2,5})\b")
 _SERVE_PORT = 8080
 _SANDBOX_READY = "sandbox ready"
 _UNSET = (
+    "OPSGRAPH_DATA_DIR",
+    "XDG_DATA_HOME",
     "OPENAI_API_KEY",
     "KUBECONFIG",
     "OPSGRAPH_MODEL",
@@ -234,13 +238,17 @@ class Session:
         for entry in ROOT.iterdir():
             if entry.name not in _NOT_LINKED and not entry.name.startswith("."):
                 (self.work / entry.name).symlink_to(entry)
-        (self.folder / "data").mkdir()
+        (self.folder / "home").mkdir()
+        real_home = Path.home()
         env = {k: v for k, v in os.environ.items() if k not in _UNSET}
         env.update(
             {
                 "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
                 "KUBECONFIG": str(self.kubeconfig),
-                "OPSGRAPH_DATA_DIR": str(self.folder / "data"),
+                # a home of its own: `~/.local/share/opsgraph` in a document is the session's data dir
+                "HOME": str(self.folder / "home"),
+                "XDG_CACHE_HOME": env.get("XDG_CACHE_HOME", str(real_home / ".cache")),  # matplotlib's fonts
+                "XDG_CONFIG_HOME": env.get("XDG_CONFIG_HOME", str(real_home / ".config")),
                 "OPSGRAPH_CONFIG_FILE": str(self.folder / "absent-opsgraph.toml"),
                 "PYTHONUNBUFFERED": "1",
                 "NO_COLOR": "1",
@@ -503,7 +511,11 @@ class Session:
         _terminate([server.pid])
 
     def close(self) -> None:
-        """Stop every server and the shell: the whole process group, politely first."""
+        """Stop the data directory's sandbox a command may have started (it runs detached, in a session of
+        its own), then every server and the shell: the whole process group, politely first."""
+        if self._shell.poll() is None and (self.folder / "home" / ".local").exists():
+            with contextlib.suppress(BlockError):
+                self.sh("opsgraph sandbox stop", timeout=60)
         try:
             group = os.getpgid(self._shell.pid)
         except ProcessLookupError:
@@ -531,9 +543,10 @@ def _command_words(words: list[str]) -> list[str]:
 
 
 def _is_sandbox_server(rest: str) -> bool:
-    """`opsgraph sandbox [OPTIONS]` serves; `opsgraph sandbox SUBCOMMAND` does not."""
+    """`opsgraph sandbox serve ...` serves in the foreground; `opsgraph sandbox` starts (or finds) the
+    data directory's sandbox in the background and returns, like its other subcommands."""
     words = shlex.split(rest, comments=True)
-    return not words or words[0].startswith("-") or words[0] == "&"
+    return bool(words) and words[0] == "serve"
 
 
 def _stat(path: Path) -> list[str]:
