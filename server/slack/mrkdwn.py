@@ -134,17 +134,19 @@ def _add(blocks: list[str], text: str, *, joined: bool) -> None:
 def mrkdwn_sections(markdown: str, limit: int = SECTION_LIMIT) -> list[str]:
     """The Markdown as mrkdwn texts of at most `limit` characters, split between blocks (a code block too
     long for one section is split into several, each fenced)."""
-    sections: list[str] = []
+    return _pack([piece for block in to_mrkdwn(markdown) for piece in _split(block, limit)], limit, "\n\n")
+
+
+def _pack(pieces: list[str], limit: int, sep: str) -> list[str]:
+    """`pieces` joined by `sep` into as few texts of at most `limit` characters as they fit in, in order."""
+    out: list[str] = []
     current = ""
-    for block in to_mrkdwn(markdown):
-        for piece in _split(block, limit):
-            if current and len(current) + 2 + len(piece) > limit:
-                sections.append(current)
-                current = ""
-            current = f"{current}\n\n{piece}" if current else piece
-    if current:
-        sections.append(current)
-    return sections
+    for piece in pieces:
+        if current and len(current) + len(sep) + len(piece) > limit:
+            out.append(current)
+            current = ""
+        current = f"{current}{sep}{piece}" if current else piece
+    return [*out, current] if current else out
 
 
 def _split(block: str, limit: int) -> list[str]:
@@ -153,16 +155,11 @@ def _split(block: str, limit: int) -> list[str]:
     fenced = block.startswith("```") and block.endswith("```")
     body = block[4:-4] if fenced else block
     room = limit - 8 if fenced else limit
-    pieces: list[str] = []
-    chunk = ""
+    lines: list[str] = []
     for line in body.split("\n"):
         while len(line) > room:  # one line longer than a section: cut it
-            pieces.append(line[:room])
+            lines.append(line[:room])
             line = line[room:]
-        if chunk and len(chunk) + 1 + len(line) > room:
-            pieces.append(chunk)
-            chunk = ""
-        chunk = f"{chunk}\n{line}" if chunk else line
-    if chunk:
-        pieces.append(chunk)
+        lines.append(line)
+    pieces = _pack(lines, room, "\n")
     return [f"```\n{p}\n```" for p in pieces] if fenced else pieces

@@ -206,8 +206,10 @@ function approvalCard(threadId, request, turn) {
     parts.append(el("div", { class: "part" }, el("div", { class: "label" }, key.replace(/_/g, " ")), body));
   }
   const actions = el("div", { class: "actions" });
+  // asked again: the arguments were edited, or the target changed since the last preview
+  const again = request.reason ? el("div", { class: "again" }, `Asked again: ${request.reason}`) : null;
   const card = el("div", { class: "approval", role: "group", "aria-label": "Approval needed" },
-    el("h3", {}, "Approval needed"), facts, parts, actions);
+    el("h3", {}, "Approval needed"), again, facts, parts, actions);
   if (state.me && !state.me.can_approve) {
     actions.append(el("span", { class: "note" }, `${state.me.user} (${state.me.role}) may not approve changes.`));
     return card;

@@ -7,14 +7,13 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from kubernetes import client
 
 from agents.store import POSTGRES_CONNECT_TIMEOUT_S, StoreError, open_store
 from sandbox.testing import SandboxCluster
 from tests.cli.test_cli import run
+from tests.kubernetes.conftest import web  # noqa: F401 (a fixture: a Deployment `web` in a fresh namespace)
 
 
 def test_version_option() -> None:
@@ -47,24 +46,13 @@ def test_thread_ids_continue_or_start_but_never_guess(tmp_path: Path) -> None:
     assert both.returncode == 2
 
 
-@pytest.fixture
-def web(kube_client: Any, sandbox_namespace: str) -> str:
-    pod = {"containers": [{"name": "web", "image": "nginx:1.27"}]}
-    template = {"metadata": {"labels": {"app": "web"}}, "spec": pod}
-    spec = {"replicas": 1, "selector": {"matchLabels": {"app": "web"}}, "template": template}
-    client.AppsV1Api(kube_client).create_namespaced_deployment(
-        sandbox_namespace, {"metadata": {"name": "web"}, "spec": spec}
-    )
-    return sandbox_namespace
-
-
-def test_a_change_waits_then_approve_json_reports_it(sandbox_cluster: SandboxCluster, web: str) -> None:
+def test_a_change_waits_then_approve_json_reports_it(sandbox_cluster: SandboxCluster, web: str) -> None:  # noqa: F811
     env = {"KUBECONFIG": str(sandbox_cluster.kubeconfig)}
-    asked = run("ask", f"scale deploy web to 2 in {web}", "--new-thread", "w", "--json", env=env)
+    asked = run("ask", f"scale deploy web to 3 in {web}", "--new-thread", "w", "--json", env=env)
     assert asked.returncode == 0, asked.stderr
     waiting = json.loads(asked.stdout)
     assert waiting["status"] == "interrupted"
-    assert "+  replicas: 2" in waiting["approval"]["preview"]["diff"]
+    assert "+  replicas: 3" in waiting["approval"]["preview"]["diff"]
 
     approved = run("approve", "w", "--json", env=env)
     assert approved.returncode == 0, approved.stderr
@@ -75,7 +63,7 @@ def test_a_change_waits_then_approve_json_reports_it(sandbox_cluster: SandboxClu
     assert nothing.stderr.strip() == "error: thread w has no pending approval"
 
 
-def test_a_failed_write_is_exit_1_and_status_error(sandbox_cluster: SandboxCluster, web: str) -> None:
+def test_a_failed_write_is_exit_1_and_status_error(sandbox_cluster: SandboxCluster, web: str) -> None:  # noqa: F811
     env = {"KUBECONFIG": str(sandbox_cluster.kubeconfig)}
     failed = run("ask", f"scale deploy nope to 2 in {web}", "--yes", "--json", env=env)
     assert failed.returncode == 1, failed.stderr

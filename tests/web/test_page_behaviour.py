@@ -136,14 +136,20 @@ def test_markdown_is_shown_safely_and_tables_scroll_on_a_phone(browser: Any, url
     page.context.close()
 
 
+def _scale_card(page: Any) -> Any:
+    """Ask for a scale of `web` to 3 and wait for its approval card."""
+    _send(page, "scale deploy web to 3 in shop")
+    card = page.locator(".approval").first
+    card.wait_for()
+    assert "+  replicas: 3" in card.inner_text() and "✓ accepted" in card.inner_text()
+    return card
+
+
 def test_a_waiting_change_closes_the_composer_and_a_stale_card_says_so(
     browser: Any, url: str, cluster: PageCluster
 ) -> None:
     first = _page(browser, url)
-    _send(first, "scale deploy web to 3 in shop")
-    card = first.locator(".approval")
-    card.wait_for()
-    assert "+  replicas: 3" in card.inner_text() and "✓ accepted" in card.inner_text()
+    card = _scale_card(first)
     assert first.locator("#input").is_disabled()
     assert "Answer the change above first" in (first.locator("#input").get_attribute("placeholder") or "")
     first.screenshot(path=str(ARTIFACTS / "web-approval-waiting.png"))
@@ -173,8 +179,7 @@ def test_a_waiting_change_closes_the_composer_and_a_stale_card_says_so(
 
 def test_edit_sends_new_arguments_for_a_new_preview(browser: Any, url: str, cluster: PageCluster) -> None:
     page = _page(browser, url)
-    _send(page, "scale deploy web to 3 in shop")
-    card = page.locator(".approval")
+    card = _scale_card(page)
     card.get_by_role("button", name="Edit…").click()
     area = card.locator("textarea.edit-args")
     area.fill('{"name": "web", "replicas": "many"')
@@ -183,9 +188,14 @@ def test_edit_sends_new_arguments_for_a_new_preview(browser: Any, url: str, clus
     area.fill('{"name": "web", "replicas": 5, "namespace": "shop"}')
     card.get_by_role("button", name="Preview").click()
     card.locator(".decided").filter(has_text="Edited by alice").wait_for()
-    page.locator(".answer").filter(has_text="scaled to 5").or_(
-        page.locator(".approval").nth(1)
-    ).first.wait_for()
+    again = page.locator(".approval").nth(1)  # the gate previews the edited call and asks again
+    again.wait_for()
+    assert "edited the call" in again.inner_text() and "+  replicas: 5" in again.inner_text()
+    assert cluster.replicas["shop/web"] == 1
+    page.screenshot(path=str(ARTIFACTS / "web-edit-asked-again.png"))
+    again.get_by_role("button", name="Approve").click()
+    page.locator(".answer").filter(has_text="scaled to 5").wait_for()
+    assert cluster.replicas["shop/web"] == 5
     page.context.close()
 
 
