@@ -125,7 +125,7 @@ def ask(
     request = _request(text)
     if thread is not None and new_thread is not None:
         raise typer.BadParameter("--thread and --new-thread exclude each other")
-    console = Console(stderr=as_json)
+    console = Console(stderr=as_json, soft_wrap=not sys.stdout.isatty())  # piped: whole lines
     with _assistant() as assistant:
         runtime = assistant.runtime
         thread_id = _thread(assistant, thread, new_thread)
@@ -199,7 +199,7 @@ def approve(
         "reject" if reject else ("edit" if args is not None else "approve")
     )
     decision = ApprovalDecision(decision=kind, args=args, comment=comment)
-    console = Console(stderr=as_json)
+    console = Console(stderr=as_json, soft_wrap=not sys.stdout.isatty())  # piped: whole lines
     with _assistant() as assistant:
         runtime = assistant.runtime
         events = runtime.stream_resume(thread_id, decision)

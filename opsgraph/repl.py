@@ -102,7 +102,7 @@ def _decision_from_line(lines: _Input, request: ApprovalRequest) -> ApprovalDeci
 
 
 def run_repl(assistant: Assistant, *, thread_id: str, auto_approve: bool = False) -> None:
-    console = Console()
+    console = Console(soft_wrap=not sys.stdout.isatty())  # a script reading the output gets whole lines
     runtime = assistant.runtime
     settings = assistant.settings
     where = Where(

@@ -14,6 +14,8 @@ def describe_cluster(ctx: ToolContext, *, sandbox: bool) -> str:
     path = ctx.kubeconfig
     if sandbox:
         return f"sandbox (local demo cluster, kubeconfig {path})" if path else "sandbox (local demo cluster)"
+    if path is None and not ctx.kube_context and not (Path.home() / ".kube" / "config").exists():
+        return "none (no kubeconfig, and the sandbox is off)"
     context = ctx.kube_context or _current_context(path)
     where = f"kubeconfig {path}" if path else "~/.kube/config"
     return f"context {context} ({where})" if context else f"the current context of {where}"

@@ -122,3 +122,17 @@ def test_thread_ids_are_whole_in_an_80_column_list() -> None:
     assert all(len(line) <= 80 for line in lines), listed.stdout
     for thread_id in ids:
         assert any(line.split()[0] == thread_id for line in lines), listed.stdout
+
+
+def test_chat_reports_a_model_error_in_one_line_and_goes_on() -> None:
+    env = {
+        "OPSGRAPH_BASE_URL": "http://127.0.0.1:9/v1",
+        "OPSGRAPH_MODEL": "llama3",
+        "OPSGRAPH_MODEL_TIMEOUT_S": "5",
+    }
+    result = run("chat", env=env, stdin="list pods\nlist pods in shop\n")
+    assert result.returncode == 0, result.stderr
+    errors = [line for line in result.stdout.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 2 and all("http://127.0.0.1:9/v1" in line for line in errors)
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "cluster  none (no kubeconfig, and the sandbox is off)" in result.stdout
