@@ -21,6 +21,10 @@ SKIP: dict[tuple[str, str], str] = {
     ("README.md", "make run"): "an interactive chat (`opsgraph chat`, tested in tests/cli)",
     ("docs/eval.md", "--model openai:gpt-4o-mini"): "needs an OpenAI API key",
     ("docs/eval.md", "--replay out/syn/cassette.jsonl"): "replays the cassette the OpenAI run records",
+    (
+        "docs/iam-checks.md",
+        "git diff --name-only origin/main",
+    ): "a CI job's loop over a git checkout's changes",
     # every block of docs/models.md needs a model server: tests/models/test_docs.py runs them against the
     # session's llama.cpp server, with the page's model path and endpoints replaced by the test model's
     ("docs/models.md", ""): "run by tests/models/test_docs.py against a real llama.cpp server",
