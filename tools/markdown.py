@@ -178,14 +178,21 @@ def json_markdown(value: object) -> str:
     return "\n\n".join(part for part in ["\n".join(simple).strip(), *sections] if part)
 
 
-def _parse_json(text: str) -> tuple[bool, Any]:
+def _parse_json(text: str) -> tuple[bool, Any, str]:
+    """Whether `text` starts with a JSON object or array; its value, and the text after it (tools put
+    quoted lines after their JSON)."""
     stripped = text.strip()
     if not stripped or stripped[0] not in "[{":
-        return False, None
+        return False, None, ""
     try:
-        return True, json.loads(stripped)
+        value, end = json.JSONDecoder().raw_decode(stripped)
     except json.JSONDecodeError:
-        return False, None
+        return False, None, ""
+    return True, value, stripped[end:].strip()
+
+
+def _json_and_rest(value: Any, rest: str) -> str:
+    return json_markdown(value) + (f"\n\n{readable_text(rest)}" if rest else "")
 
 
 def _is_columns(lines: list[str]) -> bool:
@@ -226,14 +233,14 @@ def _paragraph(text: str) -> str:
         head = "\n".join(lines[:start]).strip()
         diff = code("\n".join(lines[start:]), "diff")
         return f"{_paragraph(head)}\n\n{diff}" if head else diff
-    parsed, value = _parse_json(text)
+    parsed, value, rest = _parse_json(text)
     if parsed:
-        return json_markdown(value)
+        return _json_and_rest(value, rest)
     labelled = _LABELLED.match(text)
     if labelled:
-        parsed, value = _parse_json(labelled["rest"])
+        parsed, value, rest = _parse_json(labelled["rest"])
         if parsed:
-            return f"**{escape(labelled['label'])}**\n\n{json_markdown(value)}"
+            return f"**{escape(labelled['label'])}**\n\n{_json_and_rest(value, rest)}"
         first, _, more = labelled["rest"].partition("\n")
         if more and _is_columns([first, *more.splitlines()]):
             return f"**{escape(labelled['label'])}**\n\n{_columns([first, *more.splitlines()])}"
@@ -245,9 +252,9 @@ def _paragraph(text: str) -> str:
 def readable_text(text: str) -> str:
     """Markdown for text a tool (or the offline model quoting one) wrote for the model."""
     text = unfence(text).strip("\n")
-    parsed, value = _parse_json(text)
+    parsed, value, rest = _parse_json(text)
     if parsed:
-        return json_markdown(value)
+        return _json_and_rest(value, rest)
     parts: list[str] = []
     # code blocks the text already has stay as they are; the paragraphs between them are made readable
     for n, segment in enumerate(_FENCED.split(text)):
