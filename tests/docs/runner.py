@@ -25,7 +25,13 @@ directory, is the session's; a sandbox `opsgraph sandbox` starts there is stoppe
 they answer, and stop with the session. A documented port (`--port 8443`, `:8080`) is replaced by a free
 one everywhere in the file. A block that talks to `127.0.0.1:8080` or `localhost:8080` reaches the
 `opsgraph serve` the file started last, or, if it started none, one started for it with the docs' tokens
-(`s3cret=alice:admin,r3ad=bob:readonly`).
+(`s3cret=alice:admin,r3ad=bob:readonly`). Worker processes import the whole project again, so only a
+file's first documented `opsgraph serve` starts them; the others run their runs on threads
+(`--run-processes 0`).
+
+`opsgraph` and Python blocks start warm when the test gives the session a `bin` folder: forked from one
+process that has the project imported (tests/docs/forkserver.py), each still a process of its own with
+the session's environment, directory and streams; this saves the ~2-3 s of imports per command.
 
 A block right under a line `` `NAME`: `` is also written to NAME in the session's directory, for the
 blocks after it (how the documents show a policy or a spec that a command then reads). HTML comments
@@ -237,6 +243,12 @@ class Session:
     ran: list[str] = field(default_factory=list)
     """Every command and block run, for the test's figures."""
     skipped: list[str] = field(default_factory=list)
+    served_as_written: bool = False
+    """A documented `opsgraph serve` has run with its worker processes; later ones run on threads."""
+    timings: list[tuple[float, str]] = field(default_factory=list)
+    """(seconds, what) for every command, server start and Python block: where the docs' time goes."""
+    bin: Path | None = None
+    """A folder put first on PATH: the warm start's commands (tests/docs/forkserver.py), when given."""
 
     def __post_init__(self) -> None:
         self.work = self.folder / "work"
@@ -245,22 +257,9 @@ class Session:
             if entry.name not in _NOT_LINKED and not entry.name.startswith("."):
                 (self.work / entry.name).symlink_to(entry)
         (self.folder / "home").mkdir()
-        real_home = Path.home()
-        env = {k: v for k, v in os.environ.items() if k not in _UNSET}
-        env.update(
-            {
-                "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-                "KUBECONFIG": str(self.kubeconfig),
-                # a home of its own: `~/.local/share/opsgraph` in a document is the session's data dir
-                "HOME": str(self.folder / "home"),
-                "XDG_CACHE_HOME": env.get("XDG_CACHE_HOME", str(real_home / ".cache")),  # matplotlib's fonts
-                "XDG_CONFIG_HOME": env.get("XDG_CONFIG_HOME", str(real_home / ".config")),
-                "OPSGRAPH_CONFIG_FILE": str(self.folder / "absent-opsgraph.toml"),
-                "PYTHONUNBUFFERED": "1",
-                "NO_COLOR": "1",
-                "COLUMNS": "120",
-            }
-        )
+        env = session_env(self.kubeconfig, self.folder / "home")
+        if self.bin is not None:  # the warm start's `opsgraph` and `docs-python` (tests/docs/forkserver.py)
+            env["PATH"] = f"{self.bin}{os.pathsep}{env['PATH']}"
         self._marker = f"__docs_done_{uuid.uuid4().hex}"
         self._shell = subprocess.Popen(
             ["bash", "--noprofile", "--norc"],
@@ -347,23 +346,28 @@ class Session:
                 self.skipped.append(f"{block.id}: {command.text.splitlines()[0]}: {why}")
                 continue
             self.ran.append(f"{block.id}: {command.text}")
+            started = time.monotonic()
             server = _SERVER.match(command.text.replace("\\\n", " "))
             if server and (server["kind"] == "serve" or _is_sandbox_server(server["rest"])):
                 self._start_server(block, command.text, server["kind"])
-                continue
-            rc, output = self.sh(self._rewrite(block, command.text))
-            # a failure the document shows (its first line, as printed) is what it documents: a CI gate's
-            # FAIL, a lint error; any other command must succeed
-            shown = command.shown.strip().splitlines()
-            documented = bool(shown) and output.strip().splitlines()[:1] == shown[:1]
-            if rc != 0 and not documented:
-                raise BlockError(f"{block.id}: `{command.text}` exited {rc}\n{output[-4000:]}")
+            else:
+                rc, output = self.sh(self._rewrite(block, command.text))
+                # a failure the document shows (its first line, as printed) is what it documents: a CI
+                # gate's FAIL, a lint error; any other command must succeed
+                shown = command.shown.strip().splitlines()
+                documented = bool(shown) and output.strip().splitlines()[:1] == shown[:1]
+                if rc != 0 and not documented:
+                    raise BlockError(f"{block.id}: `{command.text}` exited {rc}\n{output[-4000:]}")
+            self.timings.append((time.monotonic() - started, f"{block.id}: {command.text.splitlines()[0]}"))
 
     def _run_python(self, block: Block) -> None:
         self.ran.append(f"{block.id}: python")
         script = self.folder / f"block_{block.file.replace('/', '_')}_{block.line}.py"
         script.write_text(self._rewrite(block, block.code))
-        rc, output = self.sh(f"python {shlex.quote(str(script))}")
+        python = "docs-python" if self.bin is not None else "python"
+        started = time.monotonic()
+        rc, output = self.sh(f"{python} {shlex.quote(str(script))}")
+        self.timings.append((time.monotonic() - started, f"{block.id}: python block"))
         if rc != 0:
             raise BlockError(f"{block.id}: the Python block exited {rc}\n{output[-4000:]}")
 
@@ -463,7 +467,10 @@ class Session:
         for match in _ADDRESS.finditer(text):
             port = int(match["port"])
             if port == _SERVE_PORT and port not in self.ports:
-                self._start_server(block, f"OPSGRAPH_API_TOKENS={DOCS_TOKENS} opsgraph serve", "serve")
+                # its runs on the server's threads: worker processes would import the project again for a
+                # server that is not the documented command (docs/server.md's are started as written)
+                command = f"OPSGRAPH_API_TOKENS={DOCS_TOKENS} opsgraph serve --run-processes 0"
+                self._start_server(block, command, "serve")
 
         def swap(match: re.Match[str]) -> str:
             port = int(match["port"])
@@ -488,6 +495,10 @@ class Session:
             self.ports[doc_port] = port
             if documented is None:
                 command = re.sub(r"opsgraph\s+serve\b", f"opsgraph serve --port {port}", command, count=1)
+        if kind == "serve" and "--run-processes" not in command:
+            if self.served_as_written:  # the file's first server showed its worker processes start
+                command = re.sub(r"opsgraph\s+serve\b", "opsgraph serve --run-processes 0", command, count=1)
+            self.served_as_written = True
         command = re.sub(r"\s+#[^\n'\"]*$", "", command.replace("\\\n", " "))
         command = self._rewrite(block, command.rstrip().removesuffix("&").rstrip())
         log = self.folder / f"server_{len(self.servers)}.log"
@@ -537,6 +548,27 @@ class Session:
             if not _group_alive(group):
                 break
         self._shell.wait(timeout=5)
+
+
+def session_env(kubeconfig: Path, home: Path) -> dict[str, str]:
+    """The environment of a shell session: the demo sandbox's kubeconfig, a home of its own, plain output."""
+    real_home = Path.home()
+    env = {k: v for k, v in os.environ.items() if k not in _UNSET}
+    env.update(
+        {
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+            "KUBECONFIG": str(kubeconfig),
+            # a home of its own: `~/.local/share/opsgraph` in a document is the session's data dir
+            "HOME": str(home),
+            "XDG_CACHE_HOME": env.get("XDG_CACHE_HOME", str(real_home / ".cache")),  # matplotlib's fonts
+            "XDG_CONFIG_HOME": env.get("XDG_CONFIG_HOME", str(real_home / ".config")),
+            "OPSGRAPH_CONFIG_FILE": str(home.parent / "absent-opsgraph.toml"),
+            "PYTHONUNBUFFERED": "1",
+            "NO_COLOR": "1",
+            "COLUMNS": "120",
+        }
+    )
+    return env
 
 
 def _command_words(words: list[str]) -> list[str]:

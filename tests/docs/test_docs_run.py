@@ -8,12 +8,22 @@ checks that each entry still matches something.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from sandbox.process import SandboxProcess
-from tests.docs.runner import Block, BlockError, Session, blocks, documented_files, shell_commands
+from tests.docs.forkserver import ForkServer
+from tests.docs.runner import (
+    Block,
+    BlockError,
+    Session,
+    blocks,
+    documented_files,
+    session_env,
+    shell_commands,
+)
 
 SKIP: dict[tuple[str, str], str] = {
     # (file, text the block or command contains): why it cannot run in the test suite
@@ -51,27 +61,46 @@ def docs_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxPr
 
 
 @pytest.fixture(scope="module")
-def sessions(
-    docs_cluster: SandboxProcess, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, Session]]:
+def warm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer]:
+    """One process with the project imported, from which every file's `opsgraph` commands and Python
+    blocks are forked (tests/docs/forkserver.py): the docs run ~70 of them. It imports while the sandbox
+    starts; `sessions` waits for it."""
+    folder = tmp_path_factory.mktemp("docs-warm")
+    env = session_env(folder / "kubeconfig", folder / "home")
+    env = {
+        k: v for k, v in env.items() if not k.startswith(("OPENAI_", "OPSGRAPH_"))
+    }  # each command has its own
+    with ForkServer(folder, env) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def sessions(warm: ForkServer, docs_cluster: SandboxProcess) -> Iterator[dict[str, Session]]:
+    warm.wait_ready()
     opened: dict[str, Session] = {}
     try:
         yield opened
     finally:
-        for session in opened.values():
-            session.close()
+        with ThreadPoolExecutor(max(1, len(opened))) as pool:  # each waits for its servers to stop
+            list(pool.map(Session.close, opened.values()))
         if opened:
             ran = sum(len(s.ran) for s in opened.values())
             skipped = [line for s in opened.values() for line in s.skipped]
             print(f"\ndocs: {ran} blocks and commands run, {len(skipped)} skipped")
             for line in skipped:
                 print(f"  skipped {line}")
+            slowest = sorted((t for s in opened.values() for t in s.timings), reverse=True)[:12]
+            print("slowest: " + "".join(f"\n  {seconds:5.1f} s  {what[:110]}" for seconds, what in slowest))
 
 
-def _session(sessions: dict[str, Session], file: str, cluster: SandboxProcess, root: Path) -> Session:
+def _session(
+    sessions: dict[str, Session], file: str, cluster: SandboxProcess, root: Path, warm: ForkServer
+) -> Session:
     if file not in sessions:
         folder = root / file.replace("/", "_")
-        sessions[file] = Session(file, folder, cluster.kubeconfig, cluster.url, skip=_skip_reason)
+        sessions[file] = Session(
+            file, folder, cluster.kubeconfig, cluster.url, skip=_skip_reason, bin=warm.bin
+        )
     return sessions[file]
 
 
@@ -80,10 +109,11 @@ def test_block_runs(
     block: Block,
     sessions: dict[str, Session],
     docs_cluster: SandboxProcess,
+    warm: ForkServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     root = tmp_path_factory.getbasetemp() / "docs-sessions"
-    session = _session(sessions, block.file, docs_cluster, root)
+    session = _session(sessions, block.file, docs_cluster, root, warm)
     session.run_through(block, BLOCKS[block.file])
 
 
