@@ -30,7 +30,13 @@ _REGION = typer.Option("us-east-1", "--region")
 _PRICES = typer.Option(
     None, "--prices", help="Price overrides (TOML/JSON): discounts, Savings Plan, reserved."
 )
-_TIME = typer.Option(20.0, "--time-limit", help="Solver time budget in seconds.")
+_EFFORT = typer.Option(
+    1.0,
+    "--effort",
+    min=0.05,
+    max=3.0,
+    help="Solver work limit, scaled (plans do not depend on the machine's load).",
+)
 _JSON = typer.Option(False, "--json", help="Machine-readable output.")
 _PCT = typer.Option(95.0, "--cpu-percentile", help="CPU request = this percentile of usage (krr: 95).")
 _BUF = typer.Option(15.0, "--memory-buffer", help="Memory = peak working set + this percent (krr: 15).")
@@ -64,7 +70,7 @@ def _run(
     cloud: str,
     region: str,
     prices: Path | None,
-    time_limit: float,
+    effort: float,
     strategy: Any = None,
 ) -> Any:
     from pydantic import ValidationError
@@ -106,7 +112,7 @@ def _run(
             api = api_client_for(ctx)
             snap = read_cluster(api)  # every namespace: the nodes' cost is shared out over all of them
             source = RecordedUsageSource(usage_file) if usage_file else usage_source_for(ctx, api)
-        return optimize(snap, source, catalog, strategy, time_limit_s=time_limit, namespace=namespace)
+        return optimize(snap, source, catalog, strategy, effort=effort, namespace=namespace)
     except (CatalogError, UsageError) as exc:
         raise _fail(str(exc)) from None
 
@@ -124,7 +130,7 @@ def report(
     cloud: str = _CLOUD,
     region: str = _REGION,
     prices: Path | None = _PRICES,
-    time_limit: float = _TIME,
+    effort: float = _EFFORT,
     plot: Path | None = typer.Option(None, "--plot", help="Write a PNG of cost per namespace, before/after."),
     cpu_percentile: float = _PCT,
     memory_buffer: float = _BUF,
@@ -133,7 +139,7 @@ def report(
 ) -> None:
     """Current vs recommended monthly cost, per namespace (OpenCost allocation), savings counted once."""
     strategy = _strategy(cpu_percentile, memory_buffer, history_days)
-    rep = _run(namespace, snapshot, usage_file, prometheus_url, cloud, region, prices, time_limit, strategy)
+    rep = _run(namespace, snapshot, usage_file, prometheus_url, cloud, region, prices, effort, strategy)
     if plot is not None:
         from tools.cost.plot import plot_namespaces
 
@@ -185,7 +191,7 @@ def rightsize(
     from tools.cost.apply import resource_diff
 
     strategy = _strategy(cpu_percentile, memory_buffer, history_days)
-    rep = _run(namespace, snapshot, usage_file, prometheus_url, "aws", "us-east-1", None, 5.0, strategy)
+    rep = _run(namespace, snapshot, usage_file, prometheus_url, "aws", "us-east-1", None, 0.25, strategy)
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rep.rightsizing], indent=2))
         return
@@ -206,20 +212,24 @@ def plan(
     cloud: str = _CLOUD,
     region: str = _REGION,
     prices: Path | None = _PRICES,
-    time_limit: float = _TIME,
+    effort: float = _EFFORT,
     nodepool: bool = typer.Option(False, "--nodepool", help="Print a Karpenter NodePool proposal."),
     as_json: bool = _JSON,
 ) -> None:
     """The cheapest node plan for the right-sized workloads, with its proven lower bound and gap."""
-    from tools.cost.proposal import karpenter_nodepool
-
-    rep = _run(namespace, snapshot, usage_file, prometheus_url, cloud, region, prices, time_limit)
+    rep = _run(namespace, snapshot, usage_file, prometheus_url, cloud, region, prices, effort)
     p = rep.plan
     if as_json:
         typer.echo(p.model_dump_json(indent=2))
         return
     if nodepool:
-        typer.echo(karpenter_nodepool(p), nl=False)
+        header = [
+            f"Planned: {p.monthly_cost:.2f} USD/month, proven lower bound {p.lower_bound:.2f} (gap {p.gap:.1%})"
+        ]
+        header += [
+            f"  {g.count} x {g.instance_type} ({g.capacity_type}, {g.usd_per_hour:g} USD/h)" for g in p.nodes
+        ]
+        typer.echo(rep.nodepool.yaml(header) if rep.nodepool else "# no NodePool proposal\n", nl=False)
         return
     typer.echo(
         f"{_money(p.monthly_cost)}/month, lower bound {_money(p.lower_bound)}, gap {p.gap:.2%} [{p.status}]"

@@ -317,9 +317,9 @@ class CostCalls:
     def __init__(self, post: _Post) -> None:
         self._post = post
 
-    def plan(self, namespace: str | None = None, *, time_limit_s: float = 20.0) -> CostReport:
+    def plan(self, namespace: str | None = None, *, effort: float = 1.0) -> CostReport:
         """Right-sizing, the node plan with its proven lower bound and gap, spot risk and savings."""
-        body = {"namespace": namespace, "time_limit_s": time_limit_s}
+        body = {"namespace": namespace, "effort": effort}
         return _cost_report(self._post("/v1/cost/plan", body))
 
 
@@ -377,8 +377,8 @@ class AsyncCostCalls:
     def __init__(self, post: _AsyncPost) -> None:
         self._post = post
 
-    async def plan(self, namespace: str | None = None, *, time_limit_s: float = 20.0) -> CostReport:
-        body = {"namespace": namespace, "time_limit_s": time_limit_s}
+    async def plan(self, namespace: str | None = None, *, effort: float = 1.0) -> CostReport:
+        body = {"namespace": namespace, "effort": effort}
         return _cost_report(await self._post("/v1/cost/plan", body))
 
 

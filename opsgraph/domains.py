@@ -87,7 +87,7 @@ class CostCalls:
     def __init__(self, ctx: ToolContext) -> None:
         self._ctx = ctx
 
-    def plan(self, *, namespace: str | None = None, time_limit_s: float = 20.0) -> CostReport:
+    def plan(self, *, namespace: str | None = None, effort: float = 1.0) -> CostReport:
         from tools.cost.calls import plan
 
-        return plan(self._ctx, namespace=namespace, time_limit_s=time_limit_s)
+        return plan(self._ctx, namespace=namespace, effort=effort)

@@ -126,7 +126,12 @@ class IamNoPublicAccessIn(_Input):
 
 class CostPlanIn(_Input):
     namespace: str | None = Field(default=None, max_length=253, description="Report one namespace only.")
-    time_limit_s: float = Field(default=20.0, gt=0, le=60, description="The node planner's time limit.")
+    effort: float = Field(
+        default=1.0,
+        gt=0,
+        le=3,
+        description="The node planner's work limit, scaled (plans do not depend on load).",
+    )
 
 
 class DomainInputError(ValueError):
@@ -250,7 +255,7 @@ def _plan(body: CostPlanIn, ctx: ToolContext) -> CostReport:
     from tools.cost.calls import plan
 
     try:
-        return plan(ctx, namespace=body.namespace or None, time_limit_s=body.time_limit_s)
+        return plan(ctx, namespace=body.namespace or None, effort=body.effort)
     except (ConfigException, HTTPError, ApiException, OSError) as exc:
         # the details (kubeconfig paths, addresses) stay in the server's log, not in the answer
         log.warning("cost plan: no cluster is reachable: %s: %s", type(exc).__name__, exc)

@@ -45,6 +45,6 @@ def test_typed_iam_calls() -> None:
 
 def test_typed_cost_plan_on_the_sandbox(sandbox_cluster: SandboxCluster) -> None:
     with Assistant(kubeconfig=sandbox_cluster.kubeconfig, checkpoint_url="memory") as assistant:
-        report = assistant.cost.plan(namespace="analytics", time_limit_s=5)
+        report = assistant.cost.plan(namespace="analytics", effort=0.25)
     assert report.recommended_monthly <= report.current_monthly
     assert report.current_monthly > 0

@@ -33,7 +33,7 @@ SMALL_OFFERINGS = [
 ]
 
 
-def random_problem(seed: int, pods: int = 6, spot: bool = True) -> PlanProblem:
+def random_problem(seed: int, pods: int = 6, spot: bool = True, rules: bool = False) -> PlanProblem:
     rng = random.Random(seed)
     works: list[Workload] = []
     left, k = pods, 0
@@ -50,6 +50,8 @@ def random_problem(seed: int, pods: int = 6, spot: bool = True) -> PlanProblem:
                 spot_allowed=allowed,
                 max_spot_share=rng.choice([0.5, 1.0]) if allowed else 1.0,
                 min_spot_pools=rng.choice([1, 2]) if allowed else 1,
+                max_per_node=rng.choice([None, 1, 2]) if rules else None,
+                separate_from=(f"ns/Deployment/w{k - 1}",) if rules and k and rng.random() < 0.3 else (),
             )
         )
         left -= n
@@ -76,6 +78,9 @@ def brute_force_optimum(problem: PlanProblem) -> float:
         options = []
         for block in part:
             ws = [pods[i] for i in block]
+            names = [w.name for w in ws]
+            if any(names.count(w.name) > w.per_node() or set(w.separate_from) & set(names) for w in ws):
+                break  # per-node caps and anti-affinity
             fits = [
                 o
                 for o in problem.offerings
@@ -115,7 +120,8 @@ def small_problem() -> PlanProblem:
 
 @pytest.fixture
 def make_problem() -> object:
-    """`make_problem(seed, pods=6, spot=True) -> PlanProblem` on the small offerings."""
+    """`make_problem(seed, pods=6, spot=True, rules=False) -> PlanProblem` on the small offerings; `rules`
+    adds per-node caps and anti-affinity between workloads."""
     return random_problem
 
 

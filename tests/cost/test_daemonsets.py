@@ -64,7 +64,7 @@ def test_planned_nodes_hold_their_pods_and_the_daemonset_pods() -> None:
     ds = _ds("node-exporter", 150, 200)
     reserved, _ = reserve_daemonsets(offerings, [ds])
     problem = PlanProblem(workloads=works, offerings=reserved)
-    plan = plan_nodes(problem, time_limit_s=5)
+    plan = plan_nodes(problem, effort=0.25)
     assert validate_plan(problem, plan).ok
     real = {o.name: o for o in offerings}
     by_name = {w.name: w for w in works}
@@ -72,7 +72,7 @@ def test_planned_nodes_hold_their_pods_and_the_daemonset_pods() -> None:
         cpu = sum(by_name[k].cpu_m * n for k, n in node.pods.items()) + 150
         mem = sum(by_name[k].memory_mib * n for k, n in node.pods.items()) + 200
         assert cpu <= real[node.offering].cpu_m and mem <= real[node.offering].memory_mib
-    without = plan_nodes(PlanProblem(workloads=works, offerings=offerings), time_limit_s=5)
+    without = plan_nodes(PlanProblem(workloads=works, offerings=offerings), effort=0.25)
     assert plan.hourly_cost >= without.lower_bound
 
 
@@ -80,8 +80,8 @@ def test_optimize_reports_the_daemonset_reservation(usage: RecordedUsageSource) 
     plain = snapshot()
     with_ds = plain.model_copy(update={"daemonsets": [_ds("logs", 500, 1024)]})
     catalog = PriceCatalog("aws", "us-east-1")
-    a = optimize(plain, usage, catalog, time_limit_s=6)
-    b = optimize(with_ds, usage, catalog, time_limit_s=6)
+    a = optimize(plain, usage, catalog, effort=0.3)
+    b = optimize(with_ds, usage, catalog, effort=0.3)
     assert any("DaemonSet/logs" in n for n in b.notes) and not any("DaemonSet" in n for n in a.notes)
     assert b.recommended_monthly >= a.plan.lower_bound
 

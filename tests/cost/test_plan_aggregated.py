@@ -38,6 +38,6 @@ def test_size_rows_count_pods_a_node_cannot_share() -> None:
     divisible = solve_relaxation(problem, integer_nodes=True, rel_gap=1e-9)
     assert divisible.dual_bound == pytest.approx(0.4)
     assert agg.dual_bound == pytest.approx(0.6)
-    plan = plan_nodes(problem, time_limit_s=5)
+    plan = plan_nodes(problem, effort=0.25)
     assert plan.status == "optimal" and plan.hourly_cost == pytest.approx(0.6)
     assert len(plan.nodes) == 3 and validate_plan(problem, plan).ok

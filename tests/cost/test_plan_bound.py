@@ -33,7 +33,7 @@ def test_bound_below_every_feasible_plan(
 
 def test_large_plan_states_a_certified_gap(make_problem: Callable[..., PlanProblem]) -> None:
     problem = make_problem(7, pods=150)
-    plan = plan_nodes(problem, time_limit_s=5, exact_max_pods=0)
+    plan = plan_nodes(problem, effort=0.25, exact_max_pods=0)
     assert plan.bound_source in ("lp-dual", "milp-bound", "configuration-lp") and plan.certificate is not None
     certified = certified_lower_bound(problem, plan.certificate)
     assert certified <= plan.lower_bound + 1e-9 <= plan.hourly_cost + 2e-9
@@ -57,7 +57,7 @@ def test_forged_certificate_proves_no_more_than_the_truth(
 
 def test_validator_rejects_an_overstated_bound(make_problem: Callable[..., PlanProblem]) -> None:
     problem = make_problem(4, pods=8)
-    plan = plan_nodes(problem, time_limit_s=5, exact_max_pods=0)
+    plan = plan_nodes(problem, effort=0.25, exact_max_pods=0)
     lying = plan.model_copy(update={"lower_bound": plan.hourly_cost * 0.999999, "bound_source": "lp-dual"})
     if plan.certificate is not None and certified_lower_bound(problem, plan.certificate) < lying.lower_bound:
         assert not validate_plan(problem, lying).ok

@@ -45,7 +45,7 @@ def test_bound_between_resource_lp_and_brute_force_optimum(
     seed: int, make_problem: Callable[..., PlanProblem], brute_force: Callable[[PlanProblem], float]
 ) -> None:
     problem = make_problem(seed + 300, pods=6)
-    cfg = solve_configuration(problem, set(), [], time_limit_s=5)
+    cfg = solve_configuration(problem, set(), [])
     assert cfg.converged
     certified = certified_configuration_bound(problem, cfg.certificate)
     optimum = brute_force(problem)
@@ -60,10 +60,10 @@ def test_whole_pods_make_the_bound_tighter_than_the_resource_lp() -> None:
     node = Offering(instance_type="n", cpu_m=1930, memory_mib=8192, usd_per_hour=0.1)
     web = Workload(name="ns/Deployment/web", replicas=10, cpu_m=1000, memory_mib=512)
     problem = PlanProblem(workloads=[web], offerings=[node])
-    cfg = solve_configuration(problem, set(), [], time_limit_s=5)
+    cfg = solve_configuration(problem, set(), [])
     assert solve_relaxation(problem).certified == pytest.approx(10 / 1.93 * 0.1, rel=1e-6)
     assert certified_configuration_bound(problem, cfg.certificate) == pytest.approx(1.0, rel=1e-3)
-    plan = plan_nodes(problem, time_limit_s=5)
+    plan = plan_nodes(problem, effort=0.25)
     assert plan.status == "optimal" and plan.hourly_cost == pytest.approx(1.0)
 
 
@@ -87,7 +87,7 @@ def test_validator_rejects_a_bound_its_configuration_certificate_does_not_prove(
     make_problem: Callable[..., PlanProblem],
 ) -> None:
     problem = make_problem(8, pods=6)
-    plan = plan_nodes(problem, time_limit_s=5, exact_max_pods=0)
+    plan = plan_nodes(problem, effort=0.25, exact_max_pods=0)
     weak = ConfigurationCertificate(pod_prices={w.name: 1e-4 for w in problem.workloads})
     lying = plan.model_copy(update={"bound_source": "configuration-lp", "configuration_certificate": weak,
                                     "lower_bound": plan.hourly_cost * 0.99})  # fmt: skip
@@ -101,9 +101,9 @@ def test_pattern_proof_matches_brute_force(
     seed: int, make_problem: Callable[..., PlanProblem], brute_force: Callable[[PlanProblem], float]
 ) -> None:
     problem = make_problem(seed + 400, pods=6)
-    cfg = solve_configuration(problem, set(), [], time_limit_s=5)
+    cfg = solve_configuration(problem, set(), [])
     start = karpenter_style_plan(problem)
-    proof = solve_by_patterns(cfg, problem.offerings, _nodes(problem, start), time_limit_s=10)
+    proof = solve_by_patterns(cfg, problem.offerings, _nodes(problem, start))
     assert proof is not None
     optimum = brute_force(problem)
     found = _as_plan(proof.nodes)
@@ -129,12 +129,12 @@ def test_pattern_plans_honour_spot_caps() -> None:
                    spot_allowed=True, max_spot_share=0.4, min_spot_pools=2)  # fmt: skip
     db = Workload(name="w/StatefulSet/db", replicas=4, cpu_m=900, memory_mib=1000)
     problem = PlanProblem(workloads=[web, api, db], offerings=offerings)
-    cfg = solve_configuration(problem, set(), [], time_limit_s=5)
-    found = solve_patterns(cfg.classes, cfg.patterns, time_limit_s=5)
+    cfg = solve_configuration(problem, set(), [])
+    found = solve_patterns(cfg.classes, cfg.patterns, max_nodes=5_000)
     assert found is not None
     check = validate_plan(problem, _as_plan(found.nodes))
     assert check.ok, check.errors
-    plan = plan_nodes(problem, time_limit_s=10)
+    plan = plan_nodes(problem, effort=0.5)
     assert plan.status == "optimal" and validate_plan(problem, plan).ok
     # pool a: 4 web + 2 api on two nodes, pool b: 4 web; the other 11 pods on three on-demand nodes
     assert plan.hourly_cost == pytest.approx(2 * 0.05 + 0.06 + 3 * 0.2)
@@ -145,10 +145,10 @@ def test_pod_larger_than_every_offering_stays_unplaceable_with_the_configuration
     giant = Workload(name="ml/Deployment/trainer", replicas=2, cpu_m=64000, memory_mib=1024)
     web = Workload(name="ml/Deployment/web", replicas=7, cpu_m=600, memory_mib=512)
     problem = PlanProblem(workloads=[giant, web], offerings=[small])
-    plan = plan_nodes(problem, time_limit_s=5)
+    plan = plan_nodes(problem, effort=0.25)
     assert plan.unplaceable == {giant.name: 2}
     assert validate_plan(problem, plan).ok
     assert plan.hourly_cost == pytest.approx(0.3)  # three 600m pods per 2,000m node: 3 nodes
-    cfg = solve_configuration(problem, {giant.name}, [], time_limit_s=5)
+    cfg = solve_configuration(problem, {giant.name}, [])
     assert [w.name for c in cfg.classes for w in c.workloads] == [web.name]
     assert certified_configuration_bound(problem, cfg.certificate) == pytest.approx(7 / 3 * 0.1, rel=1e-3)

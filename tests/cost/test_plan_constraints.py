@@ -42,7 +42,7 @@ def test_every_combination_plans_or_names_the_constraint(
                  min_spot_pools=pools)  # fmt: skip
     other = Workload(name="ns/Deployment/other", replicas=2, cpu_m=500, memory_mib=500)
     problem = PlanProblem(workloads=[w, other], offerings=OFFERINGS)
-    plan = plan_nodes(problem, time_limit_s=5)
+    plan = plan_nodes(problem, effort=0.25)
     assert validate_plan(problem, plan).ok
     assert set(plan.unplaceable) == set(plan.unplaceable_reasons)
     assert "ns/Deployment/other" not in plan.unplaceable
@@ -56,7 +56,7 @@ def test_spot_only_selector_with_the_default_share_plans_half_and_says_why() -> 
     w = Workload(name="ns/Deployment/s", replicas=3, cpu_m=500, memory_mib=512, spot_allowed=True,
                  max_spot_share=0.5, min_spot_pools=2, node_selector={"karpenter.sh/capacity-type": "spot"})  # fmt: skip
     problem = PlanProblem(workloads=[w], offerings=OFFERINGS)
-    plan = plan_nodes(problem, time_limit_s=5)
+    plan = plan_nodes(problem, effort=0.25)
     assert plan.unplaceable == {w.name: 2}
     assert "spot share of 0.5 lets 1 of 3 replicas run on spot" in plan.unplaceable_reasons[w.name]
     assert validate_plan(problem, plan).ok
@@ -66,7 +66,7 @@ def test_the_validator_rejects_pods_dropped_without_cause() -> None:
     w = Workload(name="ns/Deployment/s", replicas=3, cpu_m=500, memory_mib=512, spot_allowed=True,
                  node_selector={"karpenter.sh/capacity-type": "spot"})  # fmt: skip
     problem = PlanProblem(workloads=[w], offerings=OFFERINGS)
-    plan = plan_nodes(problem, time_limit_s=5)
+    plan = plan_nodes(problem, effort=0.25)
     assert not plan.unplaceable
     node = plan.nodes[0]
     dropped = plan.model_copy(update={
@@ -94,6 +94,6 @@ def test_report_on_a_spot_only_workload_plans_it(tmp_path: Path) -> None:
     snap = snapshot()
     snap = snap.model_copy(update={"workloads": [*snap.workloads, batch]})
     (tmp_path / "u.json").write_text('{"series": []}')
-    report = optimize(snap, RecordedUsageSource(tmp_path / "u.json"), PriceCatalog(), time_limit_s=6)
+    report = optimize(snap, RecordedUsageSource(tmp_path / "u.json"), PriceCatalog(), effort=0.3)
     assert report.plan.unplaceable == {"ops/Deployment/batch": 2}
     assert any("ops/Deployment/batch: 2 pod(s) not planned" in n and "spot share" in n for n in report.notes)

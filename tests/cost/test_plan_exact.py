@@ -15,7 +15,7 @@ def test_exact_plan_matches_brute_force(
     seed: int, make_problem: Callable[..., PlanProblem], brute_force: Callable[[PlanProblem], float]
 ) -> None:
     problem = make_problem(seed, pods=6)
-    plan = plan_nodes(problem, time_limit_s=10)
+    plan = plan_nodes(problem, effort=0.5)
     best = brute_force(problem)
     assert plan.status == "optimal"
     assert plan.hourly_cost == pytest.approx(best, abs=1e-9)

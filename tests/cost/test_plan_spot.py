@@ -21,7 +21,7 @@ def test_spot_share_and_pools(exact_max_pods: int) -> None:
                    spot_allowed=True, max_spot_share=0.75, min_spot_pools=3)  # fmt: skip
     db = Workload(name="w/StatefulSet/db", replicas=4, cpu_m=900, memory_mib=1000)
     problem = PlanProblem(workloads=[web, db], offerings=OFFERINGS)
-    plan = plan_nodes(problem, time_limit_s=10, exact_max_pods=exact_max_pods)
+    plan = plan_nodes(problem, effort=0.5, exact_max_pods=exact_max_pods)
     assert validate_plan(problem, plan).ok
     spot_by_pool: Counter[str] = Counter()
     for node in plan.nodes:
@@ -38,5 +38,5 @@ def test_spot_share_and_pools(exact_max_pods: int) -> None:
 def test_spot_not_allowed_means_on_demand_only() -> None:
     api = Workload(name="w/Deployment/api", replicas=5, cpu_m=500, memory_mib=500)
     problem = PlanProblem(workloads=[api], offerings=OFFERINGS)
-    plan = plan_nodes(problem, time_limit_s=5)
+    plan = plan_nodes(problem, effort=0.25)
     assert all(n.offering == "a/on-demand" for n in plan.nodes)

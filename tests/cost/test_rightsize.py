@@ -71,6 +71,40 @@ def test_percentile_and_headroom_are_configurable(recorded: RecordedUsageSource)
     assert rec.confidence == "high" and rec.notes == []
 
 
+def test_oom_kill_at_the_peak_is_thin_evidence_and_repeated_kills_step_up(tmp_path: Path) -> None:
+    # killed at 256Mi with the working set pinned there (as a killed container's is): above it, low confidence
+    write_series(tmp_path / "k.json", {"web-a": [0.1] * 5000}, {"web-a": 256.0}, oom=256 * MIB)
+    usage = RecordedUsageSource(tmp_path / "k.json").container_usage(
+        REF, timedelta(days=30), timedelta(minutes=5)
+    )
+    rec = recommend("w", "web", CURRENT, usage)
+    assert rec.recommended.memory_limit_mib == 320 and rec.confidence == "low"
+    assert any("real need is above it and unknown" in n for n in rec.notes)
+    # the next rollout at 320Mi was killed too: the step doubles
+    usage = usage.model_copy(
+        update={"oom_kill_limits": [256 * MIB, 320 * MIB], "oom_killed_limit_bytes": 320 * MIB}
+    )
+    again = recommend("w", "web", CURRENT, usage)
+    assert again.recommended.memory_limit_mib == 480 and again.confidence == "low"
+
+
+def test_history_spans_rollouts(tmp_path: Path) -> None:
+    from tools.cost.usage import pod_pattern
+
+    old, new = "web-7d9f8b6c4-abcde", "web-5c6d7e8f9-fghij"
+    write_series(tmp_path / "r.json", {old: [0.4] * 150, new: [0.1] * 150, "web-api-7d9f8-xyzab": [2.0] * 150},
+                 {old: 900.0, new: 300.0, "web-api-7d9f8-xyzab": 4000.0})  # fmt: skip
+    ref = ContainerRef(
+        namespace="shop", pods=[new], container="web", pod_pattern=pod_pattern("Deployment", "web")
+    )
+    usage = RecordedUsageSource(tmp_path / "r.json").container_usage(
+        ref, timedelta(days=14), timedelta(minutes=5)
+    )
+    assert set(usage.cpu_cores) == {old, new}  # the old ReplicaSet's pod counts, another Deployment's not
+    rec = recommend("shop/Deployment/web", "web", CURRENT, usage)
+    assert rec.recommended.memory_limit_mib == 1035  # the old pod's 900Mi peak x 1.15
+
+
 def test_oom_kill_raises_memory(tmp_path: Path) -> None:
     write_series(tmp_path / "o.json", {"web-a": [0.1] * 150}, {"web-a": 200.0}, oom=512 * MIB)
     usage = RecordedUsageSource(tmp_path / "o.json").container_usage(
@@ -81,12 +115,18 @@ def test_oom_kill_raises_memory(tmp_path: Path) -> None:
     assert any("OOM-killed at a 512Mi limit" in n for n in rec.notes)
 
 
-def test_hpa_on_cpu_gets_a_per_replica_target(recorded: RecordedUsageSource) -> None:
+def test_hpa_on_cpu_moves_its_threshold_and_the_replicas_it_runs(recorded: RecordedUsageSource) -> None:
     usage = recorded.container_usage(REF, timedelta(days=14), timedelta(minutes=5))
     hpa = HpaTarget(name="web", min_replicas=2, max_replicas=10, cpu_utilization_pct=50)
-    rec = recommend("w", "web", CURRENT, usage, hpa=hpa)
-    assert rec.recommended.cpu_request_m == 382
-    assert any("HPA web scales on CPU at 50%" in n for n in rec.notes)
+    rec = recommend("w", "web", CURRENT, usage, hpa=hpa, replicas=10)
+    assert rec.recommended.cpu_request_m == 382  # p95 191m / 50%
+    note = next(n for n in rec.notes if n.startswith("HPA web"))
+    # today it scales out above 500m per pod; with 382m it does so above 191m: the threshold moves
+    assert "today at 500m (50% of 1000m)" in note and "with the new request at 191m" in note
+    # mean load 75.75m per pod x 10 replicas / 191m per replica: 4 replicas, which the plan prices
+    assert rec.hpa_replicas == 4 and "it would run 4 replica(s)" in note
+    low = recommend("w", "web", CURRENT, usage, hpa=hpa, replicas=2)
+    assert low.hpa_replicas == 2  # never below the HPA's minimum
 
 
 def test_no_data_leaves_requests_alone(tmp_path: Path) -> None:

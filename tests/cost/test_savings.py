@@ -58,7 +58,7 @@ def test_allocation_plus_idle_equals_node_cost() -> None:
 
 
 def test_savings_reconcile(usage: RecordedUsageSource) -> None:
-    report = optimize(snapshot(), usage, PriceCatalog("aws", "us-east-1"), time_limit_s=10)
+    report = optimize(snapshot(), usage, PriceCatalog("aws", "us-east-1"), effort=0.5)
     price = PriceCatalog().quote("m7i.xlarge").usd_per_hour
     assert report.current_monthly == pytest.approx(3 * price * HOURS_PER_MONTH, abs=0.01)
     assert report.current_allocation.check() == pytest.approx(0.0, abs=1e-9)

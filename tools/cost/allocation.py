@@ -11,7 +11,13 @@ from collections import defaultdict
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Allocation", "NodeCharge", "PodCharge", "allocate"]
+from tools.cost.catalog import CatalogError, PriceCatalog
+from tools.cost.cluster import ClusterSnapshot
+from tools.cost.rightsize import pod_request
+from tools.cost.usage.base import ContainerUsage
+from verifiers.cost.model import Plan, PlanProblem
+
+__all__ = ["Allocation", "NodeCharge", "PodCharge", "allocate", "current_allocation", "plan_allocation"]
 
 # OpenCost's default unit prices ($/core-hour, $/GiB-hour); only their ratio is used.
 CPU_TO_RAM_PRICE_RATIO = 0.031611 / 0.004237
@@ -66,3 +72,64 @@ def allocate(nodes: list[NodeCharge]) -> Allocation:
     return Allocation(
         total_usd_per_hour=total, by_namespace=dict(by_ns), by_workload=dict(by_wl), idle_usd_per_hour=idle
     )
+
+
+def plan_allocation(problem: PlanProblem, plan: Plan) -> Allocation:
+    offerings = problem.offering_by_name()
+    works = problem.workload_by_name()
+    return allocate(
+        [
+            NodeCharge(
+                name=f"{n.offering}#{i}", usd_per_hour=offerings[n.offering].usd_per_hour,
+                cpu_m=offerings[n.offering].cpu_m, memory_mib=offerings[n.offering].memory_mib,
+                pods=[PodCharge(namespace=works[k].namespace, workload=k, cpu_m=works[k].cpu_m,
+                                memory_mib=works[k].memory_mib) for k, c in n.pods.items() for _ in range(c)],
+            )
+            for i, n in enumerate(plan.nodes)
+        ]
+    )  # fmt: skip
+
+
+def current_allocation(
+    snapshot: ClusterSnapshot, catalog: PriceCatalog, usage: dict[str, dict[str, ContainerUsage]]
+) -> tuple[Allocation | None, list[str]]:
+    """Allocation over the cluster's real nodes, or None (with the reason) when a node has no price."""
+    charges: dict[str, NodeCharge] = {}
+    for node in snapshot.nodes:
+        if node.control_plane:
+            continue
+        if not node.instance_type:
+            return None, [f"node {node.name} has no instance-type label"]
+        try:
+            quote = catalog.quote(node.instance_type, "spot" if node.capacity_type == "spot" else "on-demand")
+        except CatalogError as exc:
+            return None, [f"node {node.name}: {exc}"]
+        charges[node.name] = NodeCharge(
+            name=node.name,
+            usd_per_hour=quote.usd_per_hour,
+            cpu_m=node.cpu_m,
+            memory_mib=node.memory_mib,
+            pods=[],
+        )
+    if not charges:
+        return None, ["the cluster reports no nodes"]
+    for w in snapshot.workloads:
+        cpu_req, mem_req = pod_request(w.containers)
+        for pod in w.pods:
+            if pod.node not in charges:
+                continue
+            cpu_use = sum(_mean(u.cpu_cores.get(pod.name)) * 1000 for u in usage.get(w.key, {}).values())
+            mem_use = sum(_mean(u.memory_bytes.get(pod.name)) / 2**20 for u in usage.get(w.key, {}).values())
+            charges[pod.node].pods.append(
+                PodCharge(
+                    namespace=w.namespace,
+                    workload=w.key,
+                    cpu_m=max(cpu_req, cpu_use),
+                    memory_mib=max(mem_req, mem_use),
+                )
+            )
+    return allocate(list(charges.values())), []
+
+
+def _mean(values: list[float] | None) -> float:
+    return sum(values) / len(values) if values else 0.0

@@ -35,14 +35,14 @@ def cluster_inputs(ctx: ToolContext) -> tuple[ClusterSnapshot, UsageSource, Any]
         raise
 
 
-def plan(ctx: ToolContext, *, namespace: str | None = None, time_limit_s: float = 20.0) -> CostReport:
+def plan(ctx: ToolContext, *, namespace: str | None = None, effort: float = 1.0) -> CostReport:
     """Right-sizing, the node plan with its proven lower bound and gap, spot risk and savings."""
     from tools.cost.connect import catalog_for
     from tools.cost.engine import optimize
 
     snapshot, source, api = cluster_inputs(ctx)
     try:
-        return optimize(snapshot, source, catalog_for(ctx), time_limit_s=time_limit_s, namespace=namespace)
+        return optimize(snapshot, source, catalog_for(ctx), effort=effort, namespace=namespace)
     finally:
         if api is not None:
             api.close()

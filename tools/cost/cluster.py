@@ -11,22 +11,39 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tools.cost import podspec
+from tools.cost.podspec import AntiAffinityTerm, LabelSelector, SpreadConstraint
 from tools.cost.rightsize import ContainerResources, HpaTarget, pod_request
 from tools.quantity import parse_cpu, parse_memory
+from verifiers.cost.scheduling import Requirement, Taint, Toleration
 
 __all__ = [
+    "AntiAffinityTerm",
     "ClusterDaemonSet",
     "ClusterNode",
+    "ClusterPdb",
     "ClusterPod",
     "ClusterSnapshot",
     "ClusterWorkload",
+    "SpreadConstraint",
     "read_cluster",
 ]
+
+
+class ClusterPdb(BaseModel):
+    """A PodDisruptionBudget: how many of the pods it selects must stay up (or may go) during a drain."""
+
+    namespace: str
+    name: str
+    selector: LabelSelector
+    min_available: str | None = None
+    max_unavailable: str | None = None
 
 
 class ClusterPod(BaseModel):
     name: str
     node: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
 
 
 class ClusterWorkload(BaseModel):
@@ -44,6 +61,12 @@ class ClusterWorkload(BaseModel):
         default=False, description="Images run on amd64 and arm64 (annotation opsgraph.io/multi-arch)."
     )
     hpa: HpaTarget | None = None
+    pod_labels: dict[str, str] = Field(default_factory=dict, description="The pod template's labels.")
+    annotations: dict[str, str] = Field(default_factory=dict, description="Workload and pod-template ones.")
+    tolerations: list[Toleration] = Field(default_factory=list)
+    node_affinity: list[list[Requirement]] = Field(default_factory=list, description="Required terms.")
+    anti_affinity: list[AntiAffinityTerm] = Field(default_factory=list)
+    spread: list[SpreadConstraint] = Field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -51,12 +74,14 @@ class ClusterWorkload(BaseModel):
 
 
 class ClusterDaemonSet(BaseModel):
-    """A DaemonSet: one pod on every node its node selector matches, whatever the plan."""
+    """A DaemonSet: one pod on every node its node selector, node affinity and tolerations allow."""
 
     namespace: str
     name: str
     containers: dict[str, ContainerResources]
     node_selector: dict[str, str] = Field(default_factory=dict)
+    node_affinity: list[list[Requirement]] = Field(default_factory=list, description="Required terms.")
+    tolerations: list[Toleration] = Field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -74,6 +99,7 @@ class ClusterNode(BaseModel):
     cpu_m: float
     memory_mib: float
     labels: dict[str, str] = Field(default_factory=dict)
+    taints: list[Taint] = Field(default_factory=list)
 
     @property
     def control_plane(self) -> bool:
@@ -90,6 +116,7 @@ class ClusterSnapshot(BaseModel):
     daemonsets: list[ClusterDaemonSet] = Field(
         default_factory=list, description="Cluster-wide: their pods take room on every node of any plan."
     )
+    pdbs: list[ClusterPdb] = Field(default_factory=list)
 
 
 def _resources(container: Any) -> ContainerResources:
@@ -175,7 +202,7 @@ def read_cluster(api_client: Any, namespace: str | None = None) -> ClusterSnapsh
                 dict(tmpl.spec.node_selector or {}),
             )
             owned = [
-                ClusterPod(name=p.metadata.name, node=p.spec.node_name)
+                ClusterPod(name=p.metadata.name, node=p.spec.node_name, labels=dict(p.metadata.labels or {}))
                 for p in pods
                 if p.metadata.namespace == meta.namespace
                 and _labels_match(selector, p.metadata.labels or {})
@@ -189,6 +216,10 @@ def read_cluster(api_client: Any, namespace: str | None = None) -> ClusterSnapsh
                     spot_allowed=allowed, max_spot_share=share, min_spot_pools=pools,
                     multi_arch={**(meta.annotations or {}), **annotations}.get("opsgraph.io/multi-arch") == "true",
                     hpa=hpa_by_target.get((meta.namespace, kind, meta.name)),
+                    pod_labels=dict((tmpl.metadata.labels if tmpl.metadata else None) or {}),
+                    annotations={**(meta.annotations or {}), **annotations},
+                    tolerations=podspec.tolerations(tmpl.spec), node_affinity=podspec.node_affinity(tmpl.spec),
+                    anti_affinity=podspec.anti_affinity(tmpl.spec), spread=podspec.spread(tmpl.spec),
                 )
             )  # fmt: skip
     nodes = []
@@ -207,9 +238,41 @@ def read_cluster(api_client: Any, namespace: str | None = None) -> ClusterSnapsh
                 cpu_m=parse_cpu(alloc.get("cpu", "0")),
                 memory_mib=parse_memory(alloc.get("memory", "0")),
                 labels=labels,
+                taints=podspec.taints(n.spec),
             )
         )
-    return ClusterSnapshot(workloads=workloads, nodes=nodes, daemonsets=_daemonsets(apps, namespace))
+    return ClusterSnapshot(
+        workloads=workloads,
+        nodes=nodes,
+        daemonsets=_daemonsets(apps, namespace),
+        pdbs=_pdbs(api_client, namespace),
+    )
+
+
+def _pdbs(api_client: Any, namespace: str | None) -> list[ClusterPdb]:
+    """The PodDisruptionBudgets (none when the user may not read them: the migration plan then says so)."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+
+    policy: Any = client.PolicyV1Api(api_client)
+    try:
+        items = (
+            policy.list_namespaced_pod_disruption_budget(namespace).items
+            if namespace
+            else policy.list_pod_disruption_budget_for_all_namespaces().items
+        )
+    except ApiException as exc:
+        if exc.status not in (401, 403, 404):
+            raise
+        return []
+    return [
+        ClusterPdb(
+            namespace=b.metadata.namespace, name=b.metadata.name, selector=podspec.label_selector(b.spec.selector),
+            min_available=None if b.spec.min_available is None else str(b.spec.min_available),
+            max_unavailable=None if b.spec.max_unavailable is None else str(b.spec.max_unavailable),
+        )
+        for b in items
+    ]  # fmt: skip
 
 
 def _daemonsets(apps: Any, namespace: str | None) -> list[ClusterDaemonSet]:
@@ -229,6 +292,8 @@ def _daemonsets(apps: Any, namespace: str | None) -> list[ClusterDaemonSet]:
             name=d.metadata.name,
             containers={c.name: _resources(c) for c in d.spec.template.spec.containers},
             node_selector=dict(d.spec.template.spec.node_selector or {}),
+            node_affinity=podspec.node_affinity(d.spec.template.spec),
+            tolerations=podspec.tolerations(d.spec.template.spec),
         )
         for d in items
     ]

@@ -12,21 +12,22 @@ from datetime import timedelta
 
 from pydantic import BaseModel, Field
 
-from tools.cost.allocation import Allocation, NodeCharge, PodCharge, allocate
-from tools.cost.catalog import CatalogError, PriceCatalog
-from tools.cost.cluster import ClusterSnapshot, ClusterWorkload
+from tools.cost.allocation import Allocation, current_allocation, plan_allocation
+from tools.cost.catalog import PriceCatalog
+from tools.cost.cluster import ClusterSnapshot
 from tools.cost.daemonsets import reserve_daemonsets
 from tools.cost.plan import plan_nodes
+from tools.cost.problem import cluster_arch, cluster_problem, inherit_taints
+from tools.cost.proposal import NodePoolProposal, propose
 from tools.cost.rightsize import (
     ContainerResources,
     Recommendation,
     RightsizeStrategy,
-    pod_request,
     recommend,
 )
 from tools.cost.spot_risk import SpotRisk, spot_risk
-from tools.cost.usage.base import ContainerRef, ContainerUsage, UsageError, UsageSource
-from verifiers.cost.model import Offering, Plan, PlanProblem, Workload
+from tools.cost.usage.base import ContainerRef, ContainerUsage, UsageError, UsageSource, pod_pattern
+from verifiers.cost.model import Offering, Plan, PlanProblem
 
 __all__ = ["HOURS_PER_MONTH", "CostReport", "PlanSummary", "default_offerings", "optimize", "summarize_plan"]
 
@@ -121,130 +122,29 @@ class CostReport(BaseModel):
     rightsizing: list[Recommendation]
     notes: list[str] = Field(default_factory=list)
     price_sources: list[str] = Field(default_factory=list)
+    nodepool: NodePoolProposal | None = Field(default=None, description="Karpenter NodePools for the plan.")
 
 
-def _demand(w: ClusterWorkload, containers: dict[str, ContainerResources], arch: str | None) -> Workload:
-    cpu, mem = pod_request(containers)
-    selector = dict(w.node_selector)
-    if arch and not w.multi_arch:
-        selector.setdefault("kubernetes.io/arch", arch)
-    return Workload(
-        name=w.key, namespace=w.namespace, replicas=w.replicas, cpu_m=cpu, memory_mib=mem,
-        node_selector=selector, spot_allowed=w.spot_allowed, max_spot_share=w.max_spot_share,
-        min_spot_pools=w.min_spot_pools,
-    )  # fmt: skip
-
-
-def _plan_allocation(problem: PlanProblem, plan: Plan) -> Allocation:
-    offerings = problem.offering_by_name()
-    works = problem.workload_by_name()
-    return allocate(
-        [
-            NodeCharge(
-                name=f"{n.offering}#{i}", usd_per_hour=offerings[n.offering].usd_per_hour,
-                cpu_m=offerings[n.offering].cpu_m, memory_mib=offerings[n.offering].memory_mib,
-                pods=[PodCharge(namespace=works[k].namespace, workload=k, cpu_m=works[k].cpu_m,
-                                memory_mib=works[k].memory_mib) for k, c in n.pods.items() for _ in range(c)],
-            )
-            for i, n in enumerate(plan.nodes)
-        ]
-    )  # fmt: skip
-
-
-def _current_allocation(
-    snapshot: ClusterSnapshot, catalog: PriceCatalog, usage: dict[str, dict[str, ContainerUsage]]
-) -> tuple[Allocation | None, list[str]]:
-    """Allocation over the cluster's real nodes, or None (with the reason) when a node has no price."""
-    charges: dict[str, NodeCharge] = {}
-    for node in snapshot.nodes:
-        if node.control_plane:
-            continue
-        if not node.instance_type:
-            return None, [f"node {node.name} has no instance-type label"]
-        try:
-            quote = catalog.quote(node.instance_type, "spot" if node.capacity_type == "spot" else "on-demand")
-        except CatalogError as exc:
-            return None, [f"node {node.name}: {exc}"]
-        charges[node.name] = NodeCharge(
-            name=node.name,
-            usd_per_hour=quote.usd_per_hour,
-            cpu_m=node.cpu_m,
-            memory_mib=node.memory_mib,
-            pods=[],
-        )
-    if not charges:
-        return None, ["the cluster reports no nodes"]
-    for w in snapshot.workloads:
-        cpu_req, mem_req = pod_request(w.containers)
-        for pod in w.pods:
-            if pod.node not in charges:
-                continue
-            cpu_use = sum(_mean(u.cpu_cores.get(pod.name)) * 1000 for u in usage.get(w.key, {}).values())
-            mem_use = sum(_mean(u.memory_bytes.get(pod.name)) / 2**20 for u in usage.get(w.key, {}).values())
-            charges[pod.node].pods.append(
-                PodCharge(
-                    namespace=w.namespace,
-                    workload=w.key,
-                    cpu_m=max(cpu_req, cpu_use),
-                    memory_mib=max(mem_req, mem_use),
-                )
-            )
-    return allocate(list(charges.values())), []
-
-
-def _cluster_arch(snapshot: ClusterSnapshot, catalog: PriceCatalog) -> str | None:
-    """The one CPU architecture all of today's nodes share, if they do (images are assumed built for it)."""
-    archs: set[str] = set()
-    for node in snapshot.nodes:
-        arch = node.labels.get("kubernetes.io/arch")
-        if arch is None and node.instance_type:
-            try:
-                arch = catalog.spec(node.instance_type).arch
-            except CatalogError:
-                arch = None
-        if arch is None:
-            return None
-        archs.add(arch)
-    return archs.pop() if len(archs) == 1 else None
-
-
-def _mean(values: list[float] | None) -> float:
-    return sum(values) / len(values) if values else 0.0
-
-
-def optimize(
+def _rightsize(
     snapshot: ClusterSnapshot,
     source: UsageSource,
-    catalog: PriceCatalog,
-    strategy: RightsizeStrategy | None = None,
-    offerings: list[Offering] | None = None,
-    time_limit_s: float = 20.0,
-    namespace: str | None = None,
-) -> CostReport:
-    """The report for the snapshot's workloads, or for one namespace: its workloads are right-sized and
-    planned alone, while today's cost is its OpenCost allocation plus its share of the cluster's idle cost
-    (the snapshot must then hold every namespace, so the cluster's nodes are shared out correctly)."""
-    s = strategy or RightsizeStrategy()
-    offerings = offerings if offerings is not None else default_offerings(catalog)
-    offerings, notes = reserve_daemonsets(offerings, snapshot.daemonsets)
+    s: RightsizeStrategy,
+    namespace: str | None,
+    notes: list[str],
+) -> tuple[
+    list[Recommendation], dict[str, dict[str, ContainerUsage]], dict[str, dict[str, ContainerResources]]
+]:
+    """Usage and a recommendation per container; the right-sized containers per workload."""
     recs: list[Recommendation] = []
     usage: dict[str, dict[str, ContainerUsage]] = defaultdict(dict)
-    current_w: list[Workload] = []
-    rightsized_w: list[Workload] = []
-    arch = _cluster_arch(snapshot, catalog)
-    if arch and any(not w.multi_arch for w in snapshot.workloads):
-        notes.append(
-            f"workloads stay on {arch} (the architecture of every node today); annotate a workload "
-            '`opsgraph.io/multi-arch: "true"` to let the plan use other architectures'
-        )
+    sized: dict[str, dict[str, ContainerResources]] = {}
     for w in snapshot.workloads:
         if namespace and w.namespace != namespace:
             continue
-        new: dict[str, ContainerResources] = {}
+        sized[w.key] = {}
         for cname, res in w.containers.items():
-            ref = ContainerRef(
-                namespace=w.namespace, pods=[p.name for p in w.pods] or [f"{w.name}-.*"], container=cname
-            )
+            ref = ContainerRef(namespace=w.namespace, pods=[p.name for p in w.pods], container=cname,
+                               pod_pattern=pod_pattern(w.kind, w.name))  # fmt: skip
             try:
                 u = source.container_usage(
                     ref, timedelta(days=s.history_days), timedelta(minutes=s.step_minutes)
@@ -253,11 +153,36 @@ def optimize(
                 notes.append(f"{w.key}/{cname}: usage unavailable ({exc})")
                 u = ContainerUsage(source=source.name)
             usage[w.key][cname] = u
-            rec = recommend(w.key, cname, res, u, s, w.hpa)
+            rec = recommend(w.key, cname, res, u, s, w.hpa, w.replicas)
             recs.append(rec)
-            new[cname] = rec.recommended
-        current_w.append(_demand(w, w.containers, arch))
-        rightsized_w.append(_demand(w, new, arch))
+            sized[w.key][cname] = rec.recommended
+    return recs, usage, sized
+
+
+def optimize(
+    snapshot: ClusterSnapshot,
+    source: UsageSource,
+    catalog: PriceCatalog,
+    strategy: RightsizeStrategy | None = None,
+    offerings: list[Offering] | None = None,
+    effort: float = 1.0,
+    namespace: str | None = None,
+) -> CostReport:
+    """The report for the snapshot's workloads, or for one namespace: its workloads are right-sized and
+    planned alone, while today's cost is its OpenCost allocation plus its share of the cluster's idle cost
+    (the snapshot must then hold every namespace, so the cluster's nodes are shared out correctly)."""
+    s = strategy or RightsizeStrategy()
+    offerings = offerings if offerings is not None else default_offerings(catalog)
+    offerings, notes = inherit_taints(offerings, snapshot)
+    offerings, reserved = reserve_daemonsets(offerings, snapshot.daemonsets)
+    notes += reserved
+    arch = cluster_arch(snapshot, catalog)
+    if arch and any(not w.multi_arch for w in snapshot.workloads):
+        notes.append(
+            f"workloads stay on {arch} (the architecture of every node today); annotate a workload "
+            '`opsgraph.io/multi-arch: "true"` to let the plan use other architectures'
+        )
+    recs, usage, sized = _rightsize(snapshot, source, s, namespace, notes)
     pending = [
         f"{w.key} x{sum(1 for p in w.pods if not p.node) + max(0, w.replicas - len(w.pods))}"
         for w in snapshot.workloads
@@ -269,13 +194,23 @@ def optimize(
             "pods not running on a node today (pending or missing), so not in today's cost but placed by the "
             "plan: " + ", ".join(pending)
         )
-    before = PlanProblem(workloads=current_w, offerings=offerings)
-    after = PlanProblem(workloads=rightsized_w, offerings=offerings)
-    plan_before = plan_nodes(before, time_limit_s=time_limit_s / 2)
-    plan_after = plan_nodes(after, time_limit_s=time_limit_s / 2)
-    current_alloc, why = _current_allocation(snapshot, catalog, usage)
+    today = cluster_problem(snapshot, offerings, lambda w: w.containers, arch, namespace)
+    scaled = {r.workload: r.hpa_replicas for r in recs if r.hpa_replicas is not None}  # an HPA's replicas
+    cp = cluster_problem(snapshot, offerings, lambda w: sized[w.key], arch, namespace, scaled)
+    before, after = today.problem, cp.problem
+    notes += cp.notes
+    if cp.defaulted:
+        notes.append(
+            f"{len(cp.defaulted)} workload(s) with 2+ replicas keep them on separate nodes (opsgraph's default; "
+            'annotate `opsgraph.io/max-per-node: "none"` to allow sharing)'
+        )
+    if after.zones:
+        notes.append(f"nodes are planned in today's zones: {', '.join(after.zones)}")
+    plan_before = plan_nodes(before, effort=effort)
+    plan_after = plan_nodes(after, effort=effort)
+    current_alloc, why = current_allocation(snapshot, catalog, usage)
     if current_alloc is None:
-        current_alloc = _plan_allocation(before, plan_before)
+        current_alloc = plan_allocation(before, plan_before)
         current_source = "estimated: today's requests packed optimally (" + "; ".join(why) + ")"
     else:
         workers = [n for n in snapshot.nodes if not n.control_plane]
@@ -307,7 +242,8 @@ def optimize(
         cloud=catalog.cloud, region=catalog.region,
         current_monthly=round(current, 2), current_source=current_source, current_allocation=current_alloc,
         after_node_plan_monthly=round(mid, 2), recommended_monthly=round(rec_monthly, 2),
-        recommended_allocation=_plan_allocation(after, plan_after), savings=savings,
+        recommended_allocation=plan_allocation(after, plan_after), savings=savings,
         plan=summarize_plan(after, plan_after), spot_risk=spot_risk(after, plan_after),
         rightsizing=recs, notes=notes, price_sources=sources,
+        nodepool=propose(after, plan_after, cp.labels, cp.defaulted),
     )  # fmt: skip

@@ -44,20 +44,20 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         from tools.cost.engine import optimize
 
         snapshot, source, api = cluster_inputs(ctx)
-        report = optimize(snapshot, source, catalog_for(ctx), time_limit_s=20.0, namespace=namespace or None)
+        report = optimize(snapshot, source, catalog_for(ctx), namespace=namespace or None)
         return report, snapshot, api
 
     def optimize_cost(namespace: str | None = None) -> str:
         """Optimize cluster cost: right-size every container from its usage (krr strategy), plan the cheapest
         nodes with a solver (proven lower bound and gap), estimate spot risk, and report current vs recommended
         monthly cost with each saving counted once. Read-only: nothing is changed."""
-        from tools.cost.proposal import karpenter_nodepool
-
         try:
             report, _, _ = _report(namespace)
         except Exception as exc:  # a tool answers with an error the model can read, never a traceback
             return _error(exc)
-        out = report.model_dump(exclude={"current_allocation", "recommended_allocation", "rightsizing"})
+        out = report.model_dump(
+            exclude={"current_allocation", "recommended_allocation", "rightsizing", "nodepool"}
+        )
         out["rightsizing"] = [
             {"workload": r.workload, "container": r.container, "confidence": r.confidence, "notes": r.notes,
              "current": r.current.model_dump(), "recommended": r.recommended.model_dump()}
@@ -75,7 +75,7 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             },
             "recommended_idle": round(report.recommended_allocation.idle_usd_per_hour * 730, 2),
         }
-        out["nodepool_proposal"] = karpenter_nodepool(report.plan)
+        out["nodepool_proposal"] = report.nodepool.yaml() if report.nodepool else None
         return json.dumps(out, default=str)
 
     def rightsize(namespace: str | None = None) -> str:

@@ -13,6 +13,7 @@ import math
 from ortools.sat.python import cp_model
 
 from tools.cost.plan.packing import OpenNode
+from tools.cost.plan.work import deterministic
 from verifiers.cost.model import Offering, Workload
 
 __all__ = ["pack_exactly"]
@@ -26,21 +27,30 @@ def pack_exactly(
     by_name: dict[str, Workload],
     bins: int,
     greedy: list[OpenNode],
-    time_limit_s: float = 0.5,
-) -> list[OpenNode] | None:
+    dtime: float = 0.5,
+) -> tuple[list[OpenNode] | None, float]:
     """Nodes of `offering` (at most `bins`) holding as much of `demand` as fits; `demand` is reduced by what
-    they hold. None when CP-SAT finds nothing better than `greedy` in time (demand then untouched)."""
+    they hold. None when CP-SAT finds nothing better than `greedy` within `dtime` deterministic seconds
+    (demand then untouched). Also returns the deterministic time it used."""
     names = [k for k, v in sorted(demand.items()) if v > 0]
     if not names or bins <= 0:
-        return None
+        return None, 0.0
     o = offering
     weight = {
         k: max(1, round(_WEIGHT * (by_name[k].cpu_m / o.cpu_m + by_name[k].memory_mib / o.memory_mib)))
         for k in names
     }
     m = cp_model.CpModel()
-    counts = [{k: m.new_int_var(0, demand[k], f"n[{b},{k}]") for k in names} for b in range(bins)]
+    cap = {k: min(demand[k], by_name[k].per_node()) for k in names}
+    counts = [{k: m.new_int_var(0, cap[k], f"n[{b},{k}]") for k in names} for b in range(bins)]
     for b, c in enumerate(counts):
+        for k in names:  # required anti-affinity between workloads: never both on one node
+            for other in by_name[k].separate_from:
+                if other in c:
+                    here, there = m.new_bool_var(""), m.new_bool_var("")
+                    m.add(c[k] <= cap[k] * here)
+                    m.add(c[other] <= cap[other] * there)
+                    m.add(here + there <= 1)
         m.add(sum(by_name[k].cpu_m * c[k] for k in names) <= o.cpu_m)
         m.add(
             sum(math.ceil(by_name[k].memory_mib * 1000) * c[k] for k in names)
@@ -59,11 +69,11 @@ def pack_exactly(
             m.add_hint(c[k], ordered[b].counts.get(k, 0) if b < len(ordered) else 0)
     greedy_value = sum(weight.get(k, 0) * v for n in greedy for k, v in n.counts.items())
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit_s
-    solver.parameters.num_workers = 1
+    deterministic(solver, dtime, workers=1)
     status = solver.solve(m)
+    used = solver.deterministic_time
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE) or solver.objective_value <= greedy_value:
-        return None
+        return None, used
     nodes: list[OpenNode] = []
     for c in counts:
         node = OpenNode(o)
@@ -73,4 +83,4 @@ def pack_exactly(
                 demand[k] -= solver.value(c[k])
         if node.pods:
             nodes.append(node)
-    return nodes
+    return nodes, used

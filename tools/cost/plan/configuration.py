@@ -12,7 +12,6 @@ out as a `ConfigurationCertificate`, which `verifiers.cost.configuration` re-che
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import highspy
@@ -58,9 +57,14 @@ class PodClass:
         return sum(w.pool_cap() for w in self.workloads if w.max_spot_cap())
 
     @property
+    def node_most(self) -> int:
+        """Most of its pods one node can hold under the workloads' per-node caps."""
+        return sum(w.per_node() for w in self.workloads)
+
+    @property
     def spot_most(self) -> int:
         """Most of its pods one spot node can hold under the workloads' caps."""
-        return sum(min(w.replicas, w.max_spot_cap(), w.pool_cap()) for w in self.workloads)
+        return sum(min(w.per_node(), w.max_spot_cap(), w.pool_cap()) for w in self.workloads)
 
 
 def pod_classes(problem: PlanProblem, skip: set[str]) -> list[PodClass]:
@@ -110,7 +114,7 @@ def node_items(o: Offering, classes: list[PodClass], duals: Duals) -> list[Item]
             value = duals.pi[k] - duals.sigma[k] - duals.rho.get((k, o.name), 0.0)
             items.append(Item(k, c.cpu_m, c.memory_mib, value, c.spot_most))
         else:
-            items.append(Item(k, c.cpu_m, c.memory_mib, duals.pi[k], c.demand))
+            items.append(Item(k, c.cpu_m, c.memory_mib, duals.pi[k], c.node_most))
     return items
 
 
@@ -247,7 +251,7 @@ def _seed_patterns(
         for o in offerings:
             if o.name not in c.offerings:
                 continue
-            n = min(c.spot_most if o.capacity_type == "spot" else c.demand, o.max_pods)
+            n = min(c.spot_most if o.capacity_type == "spot" else c.node_most, o.max_pods)
             if c.cpu_m:
                 n = min(n, int((o.cpu_m + 1e-6) // c.cpu_m))
             if c.memory_mib:
@@ -260,41 +264,37 @@ def _seed_patterns(
 
 
 def solve_configuration(
-    problem: PlanProblem, skip: set[str], seeds: list[OpenNode], time_limit_s: float
+    problem: PlanProblem, skip: set[str], seeds: list[OpenNode], max_rounds: int = 40
 ) -> ConfigurationLP:
     """Column generation over `problem.offerings` (pass them pruned of dominated ones) until no load is worth
-    more than its node, or the time is up; the bound is valid either way."""
-    deadline = time.perf_counter() + time_limit_s
+    more than its node, or `max_rounds` pricing rounds (each prices every offering); the bound is valid
+    either way. Rounds, not seconds, so the same input gives the same bound on a busy machine."""
     classes = pod_classes(problem, skip)
     master = _Master(classes, problem.offerings)
     for p in _seed_patterns(classes, problem.offerings, seeds):
         master.add(p)
     best_bound, best_duals = 0.0, Duals([0.0] * len(classes), [0.0] * len(classes))
     converged, rounds, usage = False, 0, [0.0] * len(master.patterns)
-    while True:
+    while rounds < max_rounds:
         rounds += 1
         duals, usage = master.solve()
-        theta, new, priced = 1.0, [], True
+        theta, new = 1.0, []
         for o in problem.offerings:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                priced = False  # a round not priced over every offering proves nothing
-                break
             worth, cap, counts = best_load(
-                Node(o.cpu_m, o.memory_mib, o.max_pods), node_items(o, classes, duals), milp_s=min(0.5, left)
+                Node(o.cpu_m, o.memory_mib, o.max_pods),
+                node_items(o, classes, duals),
+                rel_tol=1e-4,
+                target=o.usd_per_hour,
             )
             if cap > o.usd_per_hour:
                 theta = min(theta, o.usd_per_hour / cap)
             if worth > o.usd_per_hour * (1 + 1e-9) + 1e-12:
                 new.append(Pattern(o, tuple(sorted(counts.items()))))
-        bound = theta * dual_objective(classes, duals) if priced else 0.0
+        bound = theta * dual_objective(classes, duals)
         if bound > best_bound:
             best_bound, best_duals = bound, duals.scaled(theta * (1 - 1e-12))
-        added = sum(master.add(p) for p in new)
-        if not added:
-            converged = priced and not new
-            break
-        if time.perf_counter() > deadline:
+        if not sum(master.add(p) for p in new):
+            converged = not new
             break
     if len(usage) != len(master.patterns):  # columns added since the last solve
         _, usage = master.solve()

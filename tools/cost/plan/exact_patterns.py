@@ -9,7 +9,6 @@ on every plan. Too many patterns, a search limit or a MILP timeout proves nothin
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from tools.cost.plan.configuration import ConfigurationLP, Pattern, dual_objective, node_items
@@ -61,15 +60,16 @@ def solve_by_patterns(
     cfg: ConfigurationLP,
     offerings: list[Offering],
     incumbent: list[OpenNode],
-    time_limit_s: float,
+    max_rounds: int = 8,
     max_patterns: int = 20_000,
+    milp_nodes: int = 20_000,
 ) -> PatternProof | None:
     """`offerings`: those the configuration LP priced (non-dominated ones; an optimum over them is one).
 
     Rounds with a growing reduced-cost limit delta: the MILP over the patterns within delta, solved to
     optimality with bound B, proves every plan costs at least min(LB + delta, B); once the best plan costs at
-    most LB + delta that is its optimality. None when no round proves anything."""
-    deadline = time.perf_counter() + time_limit_s
+    most LB + delta that is its optimality. None when no round proves anything. At most `max_rounds` rounds
+    and `milp_nodes` branch-and-bound nodes per MILP: work limits, so a busy machine proves the same."""
     nodes = incumbent
     upper = sum(n.offering.usd_per_hour for n in incumbent)
     lower = dual_objective(cfg.classes, cfg.duals)
@@ -77,15 +77,14 @@ def solve_by_patterns(
         return None
     proven: float | None = None
     delta = min(upper - lower, 0.003 * upper)
-    while time.perf_counter() < deadline - 0.3:
+    for _ in range(max_rounds):
         margin = delta + 1e-7 + 1e-9 * upper  # float slack: listing a few more patterns never hurts
         patterns = _patterns(cfg, offerings, margin, max_patterns)
-        left = deadline - time.perf_counter()
-        if patterns is None or left < 0.2:
+        if patterns is None:
             break
-        found = solve_patterns(cfg.classes, patterns, left, rel_gap=0.0)
+        found = solve_patterns(cfg.classes, patterns, milp_nodes, rel_gap=0.0)
         if found is None:
-            break  # no plan in time: proves nothing
+            break  # no plan within the node limit: proves nothing
         if found.infeasible:  # no plan uses only patterns within delta: every plan costs >= LB + delta
             proven = max(proven or 0.0, lower + delta)
         else:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -143,7 +142,12 @@ def _fill_with(
                 a, b = shares[name]
                 if a > cpu_free + 1e-9 or b > mem_free + 1e-9:
                     continue
-                if spot and not ledger.room(by_name[name], offering):
+                cand = by_name[name]
+                if (
+                    cand.max_per_node is not None or cand.separate_from or node.blocked
+                ) and not node.room_for(cand):
+                    continue  # its per-node cap or an anti-affinity keeps it off this node
+                if spot and not ledger.room(cand, offering):
                     continue
                 value = score(a, b, cpu_free, mem_free)
                 if best is None or (value, name) > best:
@@ -269,16 +273,17 @@ def _fill_exactly(
     by_name: dict[str, Workload],
     ledger: SpotLedger,
     limit: int,
-    exact_until: float,
+    budget: list[float],
 ) -> list[OpenNode]:
-    """`_fill` into `limit` nodes, then, while time is left and pods are over, an exact repacking."""
+    """`_fill` into `limit` nodes, then, while the deterministic-time `budget[0]` lasts and pods are over,
+    an exact repacking (its time is taken from the budget)."""
     trial, trial_ledger = dict(demand), copy.deepcopy(ledger)
     greedy = _fill(offering, trial, by_name, trial_ledger, limit)
-    budget = min(1.0, exact_until - time.perf_counter())
     packed = None
-    if any(trial.values()) and budget > 0.05:
+    if any(trial.values()) and budget[0] > 0.05:
         exact = dict(demand)
-        packed = pack_exactly(offering, exact, by_name, limit, greedy, budget)
+        packed, used = pack_exactly(offering, exact, by_name, limit, greedy, min(1.0, budget[0]))
+        budget[0] -= used
     if packed is None:
         demand.update(trial)
         for node in greedy:
@@ -293,10 +298,11 @@ def _fill_exactly(
 
 
 def pack_guided(
-    problem: PlanProblem, relaxation: Relaxation, skip: set[str], exact_until: float = 0.0
+    problem: PlanProblem, relaxation: Relaxation, skip: set[str], exact_dtime: float = 0.0
 ) -> list[OpenNode]:
-    """Pack along the relaxation's placement; with integer node counts and until `exact_until`
-    (perf_counter time), an offering whose pods the greedy fill leaves over is repacked exactly."""
+    """Pack along the relaxation's placement; with integer node counts, an offering whose pods the greedy
+    fill leaves over is repacked exactly while `exact_dtime` (CP-SAT deterministic seconds in all) lasts."""
+    budget = [exact_dtime]
     by_name = problem.workload_by_name()
     offerings = problem.offering_by_name()
     ledger = SpotLedger()
@@ -309,7 +315,7 @@ def pack_guided(
         before = dict(demand)
         limit = round(relaxation.nodes.get(oname, 0)) if relaxation.integral else None
         if limit:
-            nodes.extend(_fill_exactly(offerings[oname], demand, by_name, ledger, limit, exact_until))
+            nodes.extend(_fill_exactly(offerings[oname], demand, by_name, ledger, limit, budget))
         else:
             nodes.extend(_fill(offerings[oname], demand, by_name, ledger, limit))
         for name, n in before.items():

@@ -191,11 +191,18 @@ def _search(
 
 
 def best_load(
-    node: Node, items: list[Item], rel_tol: float = 2e-4, limit: int = 20_000, milp_s: float = 0.5
+    node: Node,
+    items: list[Item],
+    rel_tol: float = 2e-4,
+    limit: int = 20_000,
+    milp_nodes: int = 2_000,
+    target: float = 0.0,
 ) -> tuple[float, float, dict[int, int]]:
     """The most valuable load of one node: (its value, a proven cap on any load's value, class key -> count).
-    Branches that cannot beat the best by more than `rel_tol` are cut, so the cap is value * (1 + rel_tol);
-    a search past `limit` nodes hands the load to HiGHS as a small MILP (its proven bound is the cap)."""
+    Branches that cannot beat max(best, `target`) by more than `rel_tol` are cut, so the cap is that times
+    (1 + rel_tol): with the node's price as the target, proving that no load is worth more is quick. A
+    search past `limit` nodes hands the load to HiGHS as a small MILP of at most `milp_nodes` branch-and-bound
+    nodes (its proven bound is the cap). Work limits, not time: the same input gives the same answer."""
     groups = _groups(node, [it for it in items if it.value > 0])
     best: list[tuple[float, dict[int, int]]] = [(0.0, {})]
 
@@ -207,20 +214,20 @@ def best_load(
             best[0] = (value, load)
 
     def enough(v: float, cap: float) -> bool:
-        return v + cap > best[0][0] * (1 + rel_tol) + 1e-15
+        return v + cap > max(best[0][0], target) * (1 + rel_tol) + 1e-15
 
     try:
         _search(node, groups, enough, leaf, limit)
     except LoadLimitError:
         root = _search(node, groups, lambda v, cap: False, leaf, 1)
-        solved = _milp_load(node, [it for it in items if it.value > 0], milp_s)
+        solved = _milp_load(node, [it for it in items if it.value > 0], milp_nodes)
         if solved is None:
-            return best[0][0], max(root, best[0][0] * (1 + rel_tol)), best[0][1]
+            return best[0][0], max(root, max(best[0][0], target) * (1 + rel_tol)), best[0][1]
         value, cap, load = solved
         if value > best[0][0]:
             best[0] = (value, load)
         return best[0][0], max(best[0][0], min(root, cap)), best[0][1]
-    return best[0][0], best[0][0] * (1 + rel_tol), best[0][1]
+    return best[0][0], max(best[0][0], target) * (1 + rel_tol), best[0][1]
 
 
 def _load_model(node: Node, items: list[Item], values: list[float]) -> highspy.HighsLp:
@@ -240,17 +247,16 @@ def _load_model(node: Node, items: list[Item], values: list[float]) -> highspy.H
     return lp
 
 
-def _milp_load(
-    node: Node, items: list[Item], time_limit_s: float
-) -> tuple[float, float, dict[int, int]] | None:
-    """The load as a MILP for HiGHS: (value found, proven cap, load), or None without a solution."""
+def _milp_load(node: Node, items: list[Item], max_nodes: int) -> tuple[float, float, dict[int, int]] | None:
+    """The load as a MILP for HiGHS, at most `max_nodes` branch-and-bound nodes: (value found, proven cap,
+    load), or None without a solution."""
     n = len(items)
     h = quiet_highs()
     lp = _load_model(node, items, [it.value for it in items])
     lp.integrality_ = [highspy.HighsVarType.kInteger] * n
     h.passModel(lp)
     h.setOptionValue("mip_rel_gap", 1e-6)
-    h.setOptionValue("time_limit", max(0.02, time_limit_s))
+    h.setOptionValue("mip_max_nodes", max(1, max_nodes))
     h.run()
     if h.getInfo().primal_solution_status != 2:
         return None

@@ -8,13 +8,12 @@ nodes stay as they are, so the spot-share and spot-pool caps are untouched. Stop
 from __future__ import annotations
 
 import random
-import time
 from collections import Counter
 
 from tools.cost.plan.exact import solve_exact
-from tools.cost.plan.packing import OpenNode
+from tools.cost.plan.packing import OpenNode, prune_dominated
 from tools.cost.plan.relaxation import solve_relaxation
-from verifiers.cost.model import PlanProblem, Workload
+from verifiers.cost.model import PlanProblem
 
 __all__ = ["improve_on_demand"]
 
@@ -24,16 +23,16 @@ def _slack_cost(n: OpenNode) -> float:
 
 
 def improve_on_demand(
-    problem: PlanProblem, nodes: list[OpenNode], deadline: float, seed: int = 0, max_pods: int = 60
+    problem: PlanProblem, nodes: list[OpenNode], dtime: float, seed: int = 0, max_pods: int = 60
 ) -> list[OpenNode]:
-    from tools.cost.plan.planner import prune_dominated
+    """Rounds until 12 in a row find nothing or the CP-SAT deterministic time `dtime` is spent."""
 
     rng = random.Random(seed)
     by_name = problem.workload_by_name()
     on_demand = [o for o in problem.offerings if o.capacity_type == "on-demand"]
     tried: set[frozenset[int]] = set()
     stale = 0
-    while time.perf_counter() < deadline - 0.5 and stale < 12:
+    while dtime > 0.2 and stale < 12:
         od = [n for n in nodes if n.offering.capacity_type == "on-demand"]
         if len(od) < 2:
             break
@@ -56,16 +55,13 @@ def improve_on_demand(
         for v in victims:
             counts.update(v.counts)
         sub_works = [
-            Workload(name=name, namespace=by_name[name].namespace, replicas=n, cpu_m=by_name[name].cpu_m,
-                     memory_mib=by_name[name].memory_mib, node_selector=by_name[name].node_selector)
+            by_name[name].model_copy(update={"replicas": n, "spot_allowed": False})
             for name, n in sorted(counts.items()) if n
         ]  # fmt: skip
         sub = prune_dominated(PlanProblem(workloads=sub_works, offerings=on_demand))
-        budget = min(3.0, deadline - time.perf_counter())
-        if budget <= 0.2:
-            break
         relax = solve_relaxation(sub)
-        result = solve_exact(sub, set(), victims, relax.certified, budget, relax)
+        result = solve_exact(sub, set(), victims, relax.certified, min(3.0, dtime), relax)
+        dtime -= result.dtime
         before = sum(v.offering.usd_per_hour for v in victims)
         after = sum(n.offering.usd_per_hour for n in result.nodes or [])
         if result.nodes is not None and after < before - 1e-9:

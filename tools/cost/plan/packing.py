@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from verifiers.cost.model import Offering, PlannedNode, PlanProblem, Workload
 from verifiers.cost.placeable import placeable
 
-__all__ = ["OpenNode", "SpotLedger", "placeable_problem"]
+__all__ = ["OpenNode", "SpotLedger", "placeable_problem", "prune_dominated"]
 
 
 @dataclass
@@ -18,11 +18,16 @@ class OpenNode:
     memory_mib: float = 0.0
     pods: int = 0
     counts: Counter[str] = field(default_factory=Counter)
+    blocked: Counter[str] = field(default_factory=Counter)
+    """Workloads the pods here keep away (anti-affinity), with how many pods ask it."""
+    zone: str = ""
 
     def room_for(self, w: Workload, n: int = 1) -> int:
-        """How many of `n` more pods of `w` fit on this node (resources only)."""
+        """How many of `n` more pods of `w` fit on this node (resources, its per-node cap, anti-affinity)."""
         o = self.offering
-        best = min(n, o.max_pods - self.pods)
+        best = min(n, o.max_pods - self.pods, w.per_node() - self.counts[w.name])
+        if self.blocked[w.name] or any(self.counts[other] for other in w.separate_from):
+            return 0
         if w.cpu_m:
             best = min(best, int((o.cpu_m - self.cpu_m + 1e-6) // w.cpu_m))
         if w.memory_mib:
@@ -34,6 +39,10 @@ class OpenNode:
         self.memory_mib += w.memory_mib * n
         self.pods += n
         self.counts[w.name] += n
+        for other in w.separate_from:
+            self.blocked[other] += n
+            if not self.blocked[other]:
+                del self.blocked[other]
 
     def remove(self, w: Workload, n: int = 1) -> None:
         self.add(w, -n)
@@ -46,7 +55,9 @@ class OpenNode:
 
     def to_planned(self) -> PlannedNode:
         return PlannedNode(
-            offering=self.offering.name, pods={k: v for k, v in sorted(self.counts.items()) if v}
+            offering=self.offering.name,
+            pods={k: v for k, v in sorted(self.counts.items()) if v},
+            zone=self.zone,
         )
 
 
@@ -89,3 +100,33 @@ def placeable_problem(problem: PlanProblem) -> tuple[PlanProblem, dict[str, int]
                 )
             )  # fmt: skip
     return PlanProblem(workloads=works, offerings=problem.offerings, zones=problem.zones), lost, reasons
+
+
+def prune_dominated(problem: PlanProblem) -> PlanProblem:
+    """Drop offerings another one beats on every count (capacity and price) for every workload that allows
+    them. Exactness is kept: a node of a dropped offering can always be swapped for its dominator."""
+    works = [w for w in problem.workloads if w.replicas]
+    pool_bound = any(w.pool_cap() < w.replicas for w in works if w.spot_allowed)
+    zones: list[str | None] = list(problem.zones) or [None]
+    allowed = {
+        o.name: frozenset((w.name, z) for w in works for z in zones if w.allows(o, z) and w.fits(o))
+        for o in problem.offerings
+    }
+
+    def beats(a: Offering, b: Offering) -> bool:
+        ge = a.cpu_m >= b.cpu_m and a.memory_mib >= b.memory_mib and a.max_pods >= b.max_pods
+        return (
+            ge
+            and a.capacity_type == b.capacity_type
+            and a.usd_per_hour <= b.usd_per_hour
+            and allowed[a.name] >= allowed[b.name]
+            and (a.usd_per_hour, a.name) < (b.usd_per_hour, b.name)
+        )
+
+    keep = [
+        b
+        for b in problem.offerings
+        if allowed[b.name]
+        and ((b.capacity_type == "spot" and pool_bound) or not any(beats(a, b) for a in problem.offerings))
+    ]
+    return PlanProblem(workloads=problem.workloads, offerings=keep, zones=problem.zones)

@@ -53,11 +53,12 @@ def _spot_pairs(classes: list[PodClass], patterns: list[Pattern]) -> list[tuple[
 def solve_patterns(
     classes: list[PodClass],
     patterns: list[Pattern],
-    time_limit_s: float,
+    max_nodes: int,
     rel_gap: float = 1e-4,
     cutoff: float | None = None,
 ) -> PatternPlan | None:
-    """The cheapest plan made of `patterns`; None when HiGHS finds none in time (or none below `cutoff`)."""
+    """The cheapest plan made of `patterns`; None when HiGHS finds none within `max_nodes` branch-and-bound
+    nodes (or none below `cutoff`)."""
     pairs = _spot_pairs(classes, patterns)
     n_pat = len(patterns)
     room_row = {key: r for r, key in enumerate(sorted({(k, o) for k, _, o in pairs}))}
@@ -109,7 +110,7 @@ def solve_patterns(
         pairs
     )
     h = quiet_highs()
-    h.setOptionValue("time_limit", max(0.1, float(time_limit_s)))
+    h.setOptionValue("mip_max_nodes", max(1, int(max_nodes)))
     h.setOptionValue("mip_rel_gap", float(rel_gap))
     h.setOptionValue("mip_abs_gap", 1e-7)
     if cutoff is not None:
@@ -128,56 +129,58 @@ def solve_patterns(
     return PatternPlan(nodes, optimal, float(h.getInfo().mip_dual_bound))
 
 
+class _Flow:
+    """A max-flow graph whose nodes are named by keys."""
+
+    def __init__(self) -> None:
+        self.graph = max_flow.SimpleMaxFlow()
+        self.ids: dict[object, int] = {}
+        self.arcs: dict[tuple[object, object], int] = {}
+
+    def arc(self, tail: object, head: object, capacity: int) -> int:
+        """The arc tail -> head, added once (with `capacity`)."""
+        if (tail, head) not in self.arcs:
+            t, h = (self.ids.setdefault(x, len(self.ids)) for x in (tail, head))
+            self.arcs[(tail, head)] = self.graph.add_arc_with_capacity(t, h, capacity)
+        return self.arcs[(tail, head)]
+
+    def solve(self) -> int:
+        if "src" not in self.ids or "sink" not in self.ids:
+            return 0
+        if self.graph.solve(self.ids["src"], self.ids["sink"]) != self.graph.OPTIMAL:
+            return -1
+        return int(self.graph.optimal_flow())
+
+
 def _build(classes: list[PodClass], patterns: list[Pattern], counts: list[int]) -> list[OpenNode] | None:
-    """Nodes for the chosen patterns, with each class's pods given back to its workloads (spot by max flow
-    under the workloads' caps, the rest on-demand); None if the rooms cannot hold them."""
+    """Nodes for the chosen patterns, with each class's room given to its workloads by an exact max flow:
+    workload -> node (at most its per-node cap), through its spot cap and per-pool caps for spot nodes.
+    None if the rooms cannot hold every pod, or a node would break an anti-affinity."""
     rooms: list[tuple[OpenNode, dict[int, int]]] = []
     for p, n in zip(patterns, counts, strict=True):
         for _ in range(n):
             rooms.append((OpenNode(p.offering), dict(p.counts)))
     for k, c in enumerate(classes):
-        spot_room: dict[str, int] = {}
-        for node, room in rooms:
-            if node.offering.capacity_type == "spot" and room.get(k):
-                spot_room[node.offering.name] = spot_room.get(node.offering.name, 0) + room[k]
-        pools = sorted(spot_room)
-        flow = max_flow.SimpleMaxFlow()
-        src, sink, nw = 0, 1, len(c.workloads)
-        arcs: list[tuple[int, int, str]] = []
-        for i, w in enumerate(c.workloads):
-            flow.add_arc_with_capacity(src, 2 + i, w.max_spot_cap())
-            for j, o in enumerate(pools):
-                arcs.append(
-                    (flow.add_arc_with_capacity(2 + i, 2 + nw + j, min(w.pool_cap(), w.replicas)), i, o)
-                )
-        for j, o in enumerate(pools):
-            flow.add_arc_with_capacity(2 + nw + j, sink, spot_room[o])
-        if pools and flow.solve(src, sink) != flow.OPTIMAL:
+        g = _Flow()
+        arcs: list[tuple[int, int, int]] = []  # (arc, workload index, room index)
+        for j, w in enumerate(c.workloads):
+            g.arc("src", ("w", j), w.replicas)
+            for i, (node, room) in enumerate(rooms):
+                if not room.get(k):
+                    continue
+                tail: object = ("w", j)
+                if node.offering.capacity_type == "spot":
+                    g.arc(("w", j), ("spot", j), w.max_spot_cap())
+                    tail = ("pool", j, node.offering.name)
+                    g.arc(("spot", j), tail, w.pool_cap())
+                arcs.append((g.arc(tail, ("room", i), w.per_node()), j, i))
+                g.arc(("room", i), "sink", room[k])
+        if g.solve() < c.demand:
             return None
-        left = {i: w.replicas for i, w in enumerate(c.workloads)}
-        for arc, i, o in arcs:
-            n = flow.flow(arc)
-            left[i] -= n
-            if _fill(rooms, k, c, i, n, o):
-                return None
-        for i in range(nw):
-            if _fill(rooms, k, c, i, left[i], None):
-                return None
-    return [node for node, _ in rooms if node.pods]
-
-
-def _fill(
-    rooms: list[tuple[OpenNode, dict[int, int]]], k: int, c: PodClass, i: int, n: int, pool: str | None
-) -> int:
-    """Place n pods of workload i of class k into the class's room on nodes of spot `pool` (None: on-demand
-    nodes); returns how many found no room."""
-    for node, room in rooms:
-        if n <= 0:
-            break
-        here = node.offering.name == pool if pool else node.offering.capacity_type != "spot"
-        if room.get(k) and here:
-            take = min(n, room[k])
-            node.add(c.workloads[i], take)
-            room[k] -= take
-            n -= take
-    return n
+        for arc, j, i in arcs:
+            if g.graph.flow(arc):
+                rooms[i][0].add(c.workloads[j], g.graph.flow(arc))
+    nodes = [node for node, _ in rooms if node.pods]
+    if any(node.blocked[name] for node in nodes for name in node.counts):
+        return None
+    return nodes

@@ -1,9 +1,12 @@
 """Plan nodes: the cheapest node multiset and pod placement, with a proven lower bound and its gap.
 
-Small problems (at most `exact_max_pods` pods) are solved with CP-SAT, started from the heuristic's plan;
-larger ones get the LP-guided heuristic. Every plan carries the best proven bound: CP-SAT's own (optimal or
-its objective bound) or the relaxation's, re-derived from the dual certificate. Every plan is validated by
-`verifiers.cost.validate_plan` before it is returned; an invalid one raises PlanRejectedError.
+Small problems (at most `exact_max_pods` pods) are solved exactly (pattern MILP or CP-SAT), started from
+the heuristic's plan; larger ones get the configuration LP's bound and price-and-branch plan, MILP-guided
+packing and a large-neighbourhood search. Every plan carries the best proven bound: CP-SAT's own (optimal or
+its objective bound) or a relaxation's, re-derived from its dual certificate. Every stage is limited by work
+(`tools.cost.plan.work`), never by the clock, so a plan does not depend on how busy the machine is. Every
+plan is validated by `verifiers.cost.validate_plan` before it is returned; an invalid one raises
+PlanRejectedError.
 """
 
 from __future__ import annotations
@@ -23,11 +26,13 @@ from tools.cost.plan.exact import solve_exact
 from tools.cost.plan.exact_patterns import solve_by_patterns
 from tools.cost.plan.heuristic import pack_guided
 from tools.cost.plan.neighbourhood import improve_on_demand
-from tools.cost.plan.packing import OpenNode, placeable_problem
+from tools.cost.plan.packing import OpenNode, placeable_problem, prune_dominated
 from tools.cost.plan.patterns import solve_patterns
 from tools.cost.plan.relaxation import solve_relaxation
+from tools.cost.plan.work import Effort
+from tools.cost.plan.zones import assign_zones
 from verifiers.cost.configuration import certified_configuration_bound
-from verifiers.cost.model import BoundSource, ConfigurationCertificate, Offering, Plan, PlanProblem
+from verifiers.cost.model import BoundSource, ConfigurationCertificate, Plan, PlanProblem
 from verifiers.cost.validate import validate_plan
 
 __all__ = ["PlanRejectedError", "plan_nodes", "prune_dominated"]
@@ -45,201 +50,170 @@ class PlanRejectedError(RuntimeError):
         self.errors = errors
 
 
-def prune_dominated(problem: PlanProblem) -> PlanProblem:
-    """Drop offerings another one beats on every count (capacity and price) for every workload that allows
-    them. Exactness is kept: a node of a dropped offering can always be swapped for its dominator."""
-    works = [w for w in problem.workloads if w.replicas]
-    pool_bound = any(w.pool_cap() < w.replicas for w in works if w.spot_allowed)
-    allowed = {
-        o.name: frozenset(w.name for w in works if w.allows(o) and w.fits(o)) for o in problem.offerings
-    }
-
-    def beats(a: Offering, b: Offering) -> bool:
-        ge = a.cpu_m >= b.cpu_m and a.memory_mib >= b.memory_mib and a.max_pods >= b.max_pods
-        return (
-            ge
-            and a.capacity_type == b.capacity_type
-            and a.usd_per_hour <= b.usd_per_hour
-            and allowed[a.name] >= allowed[b.name]
-            and (a.usd_per_hour, a.name) < (b.usd_per_hour, b.name)
-        )
-
-    keep = [
-        b
-        for b in problem.offerings
-        if allowed[b.name]
-        and ((b.capacity_type == "spot" and pool_bound) or not any(beats(a, b) for a in problem.offerings))
-    ]
-    return PlanProblem(workloads=problem.workloads, offerings=keep)
-
-
 def _cost(nodes: list[OpenNode]) -> float:
     return sum(n.offering.usd_per_hour for n in nodes)
 
 
 @dataclass
 class _Best:
+    """The best plan so far (its nodes in zones, every rule kept) and the best proven bound."""
+
+    problem: PlanProblem
+    effort: Effort
     nodes: list[OpenNode]
     bound: float
     source: BoundSource
     solver: str
-    optimal: bool = False
     configuration: ConfigurationCertificate | None = None
 
+    def offer(self, nodes: list[OpenNode], solver: str | None = None) -> None:
+        """Take `nodes` (placed in zones first, pods moved where the zone rules need it) if cheaper."""
+        placed = assign_zones(self.problem, nodes, self.effort.dtime(1.0))
+        if _cost(placed) < _cost(self.nodes) - 1e-9:
+            self.nodes = placed
+            if solver:
+                self.solver = solver
 
-def _aggregate_restricted(
-    problem: PlanProblem, best: _Best, lost: set[str], used: set[str], time_limit_s: float
-) -> None:
+    def proven(self) -> bool:
+        return _cost(self.nodes) <= self.bound * (1 + 1e-9)
+
+
+def _aggregate_restricted(problem: PlanProblem, best: _Best, used: set[str], effort: Effort) -> None:
     """Plans only: the aggregated MILP (whole pods) over the offerings the integer-node MILP chose, packed
     node by node; it rounds no pods, so fewer are left over. Its bound, over a subset, proves nothing."""
     sub = PlanProblem(workloads=problem.workloads, offerings=[o for o in problem.offerings if o.name in used])
-    if any(w.replicas and w.name not in lost and not any(w.allows(o) and w.fits(o) for o in sub.offerings)
-           for w in problem.workloads):  # fmt: skip
+    if any(
+        w.replicas and not any(w.allows(o) and w.fits(o) for o in sub.offerings) for w in problem.workloads
+    ):
         return
     try:
         guide = solve_relaxation(
-            sub, lost, integer_nodes=True, integer_pods=True, time_limit_s=time_limit_s, rel_gap=1e-3
+            sub, integer_nodes=True, integer_pods=True, max_nodes=effort.count(500), rel_gap=1e-3
         )
     except RuntimeError:
         return
-    packed = pack_guided(problem, guide, lost)
-    if _cost(packed) < _cost(best.nodes) - 1e-9:
-        best.nodes = packed
+    best.offer(pack_guided(problem, guide, set()))
 
 
-def _improve_large(
-    problem: PlanProblem, best: _Best, lost: set[str], start: float, time_limit_s: float
-) -> None:
+def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
     """The configuration LP (bound and price-and-branch plan), MILP-guided packing (integer node counts), then
-    large-neighbourhood search until the deadline."""
-    _configuration(problem, best, lost, min(6.0, time_limit_s * 0.2), min(4.0, time_limit_s * 0.12))
+    large-neighbourhood search."""
+    _configuration(problem, best, effort.count(40), effort.count(2_000))
     try:
-        guide = solve_relaxation(problem, lost, integer_nodes=True, time_limit_s=min(10.0, time_limit_s / 3))
+        guide = solve_relaxation(problem, integer_nodes=True, max_nodes=effort.count(500))
     except RuntimeError:
-        guide = None  # no MILP incumbent in time: keep the LP-guided plan
+        guide = None  # no MILP incumbent within the node limit: keep the LP-guided plan
     if guide is not None:
-        rounded = pack_guided(problem, guide, lost)
-        if _cost(rounded) < _cost(best.nodes):
-            best.nodes = rounded
+        best.offer(pack_guided(problem, guide, set()))
         if guide.dual_bound > best.bound * (1 + 1e-9):  # integer node counts: a stronger relaxation
             best.bound, best.source = guide.dual_bound, "milp-bound"
         if sum(w.replicas for w in problem.workloads) <= 3000:  # larger: few pods to round, little to win
-            _aggregate_restricted(problem, best, lost, set(guide.nodes), min(6.0, time_limit_s / 4))
-    best.nodes = improve_on_demand(problem, best.nodes, start + time_limit_s * 0.9)
+            _aggregate_restricted(problem, best, set(guide.nodes), effort)
+    best.offer(improve_on_demand(problem, list(best.nodes), effort.dtime(6.0)))
 
 
-def _aggregate(problem: PlanProblem, best: _Best, lost: set[str], time_limit_s: float) -> None:
+def _aggregate(problem: PlanProblem, best: _Best, effort: Effort) -> None:
     """The aggregated MILP (integer node and pod counts per offering, capacity summed over an offering's
     nodes): its proven bound is a relaxation's, so a lower bound; its solution, packed node by node, is often
     a better plan, and when it packs at the bound it is optimal. Falls back to integer node counts only."""
-    start = time.perf_counter()
     try:
         guide = solve_relaxation(
-            problem, lost, integer_nodes=True, integer_pods=True, time_limit_s=time_limit_s, rel_gap=1e-6
+            problem, integer_nodes=True, integer_pods=True, max_nodes=effort.count(2_000), rel_gap=1e-6
         )
-        packed = pack_guided(problem, guide, lost, exact_until=time.perf_counter() + 2.0)
-        if _cost(packed) < _cost(best.nodes) - 1e-9:
-            best.nodes, best.solver = packed, "milp-aggregated"
-    except RuntimeError:  # no incumbent in time: integer node counts alone (pods divisible) still bound
+        best.offer(pack_guided(problem, guide, set(), exact_dtime=effort.dtime(2.0)), "milp-aggregated")
+    except RuntimeError:  # no incumbent: integer node counts alone (pods divisible) still bound
         try:
-            left = max(1.0, time_limit_s - (time.perf_counter() - start))
-            guide = solve_relaxation(problem, lost, integer_nodes=True, time_limit_s=left)
+            guide = solve_relaxation(problem, integer_nodes=True, max_nodes=effort.count(2_000))
         except RuntimeError:
             return
     if guide.dual_bound > best.bound * (1 + 1e-9):
         best.bound, best.source = min(guide.dual_bound, _cost(best.nodes)), "milp-bound"
 
 
-def _configuration(
-    problem: PlanProblem, best: _Best, lost: set[str], cg_s: float, milp_s: float
-) -> ConfigurationLP | None:
+def _configuration(problem: PlanProblem, best: _Best, rounds: int, milp_nodes: int) -> ConfigurationLP | None:
     """The configuration LP over the non-dominated offerings: its certified bound (re-derived by the
     verifier over every offering), then the pattern MILP over its columns (price and branch) as a plan.
-    Skipped with more than _MAX_CLASSES pod classes: a pricing round then takes longer than its budget."""
-    if len(pod_classes(problem, lost)) > _MAX_CLASSES:
+    Skipped with more than _MAX_CLASSES pod classes: a pricing round then takes too long."""
+    if len(pod_classes(problem, set())) > _MAX_CLASSES:
         return None
     try:
-        cfg = solve_configuration(prune_dominated(problem), lost, best.nodes, cg_s)
+        cfg = solve_configuration(prune_dominated(problem), set(), best.nodes, rounds)
     except RuntimeError:
         return None
     certified = certified_configuration_bound(problem, cfg.certificate)
     if certified > best.bound * (1 + 1e-9):
         best.bound, best.source, best.configuration = certified, "configuration-lp", cfg.certificate
-    if _cost(best.nodes) > best.bound * (1 + 1e-9) and milp_s > 0.2:
-        found = solve_patterns(cfg.classes, cfg.patterns, milp_s, rel_gap=1e-4)
-        if found is not None and not found.infeasible and _cost(found.nodes) < _cost(best.nodes) - 1e-9:
-            best.nodes, best.solver = found.nodes, "configuration-milp"
+    if not best.proven():
+        found = solve_patterns(cfg.classes, cfg.patterns, milp_nodes, rel_gap=1e-4)
+        if found is not None and not found.infeasible:
+            best.offer(found.nodes, "configuration-milp")
     return cfg
 
 
-def _solve_small(
-    problem: PlanProblem, best: _Best, lost: set[str], start: float, time_limit_s: float
-) -> None:
-    """Exact: CP-SAT, warm-started from the better of the heuristic and the Karpenter-style plan."""
+def _solve_small(problem: PlanProblem, best: _Best, effort: Effort) -> None:
+    """Exact: the pattern proof when the patterns are few, else CP-SAT, warm-started from the best plan."""
     base = karpenter_style_plan(problem)
     offerings = problem.offering_by_name()
     by_name = problem.workload_by_name()
     if base.hourly_cost < _cost(best.nodes) and not validate_plan(problem, base).errors:
-        best.nodes = []
+        nodes = []
         for pn in base.nodes:
-            node = OpenNode(offerings[pn.offering])
+            node = OpenNode(offerings[pn.offering], zone=pn.zone)
             for name, n in pn.pods.items():
                 node.add(by_name[name], n)
-            best.nodes.append(node)
-    if _cost(best.nodes) <= best.bound * (1 + 1e-9):
+            nodes.append(node)
+        best.nodes = nodes
+    if best.proven():
         return
-    cfg = _configuration(problem, best, lost, min(5.0, time_limit_s * 0.2), min(1.5, time_limit_s * 0.06))
-    if _cost(best.nodes) <= best.bound * (1 + 1e-9):
+    cfg = _configuration(problem, best, effort.count(40), effort.count(5_000))
+    if best.proven():
         return
+    pruned = prune_dominated(problem)
     if cfg is not None:
-        left = time_limit_s * 0.25 - (time.perf_counter() - start)  # few patterns: proven fast; else CP-SAT
         proof = solve_by_patterns(
-            cfg, prune_dominated(problem).offerings, best.nodes, left, max_patterns=3000
+            cfg, pruned.offerings, best.nodes, max_rounds=6, max_patterns=3000, milp_nodes=effort.count(1_000)
         )
         if proof is not None:
-            if _cost(proof.nodes) < _cost(best.nodes) - 1e-9:
-                best.nodes, best.solver = proof.nodes, "configuration-milp"
+            best.offer(proof.nodes, "configuration-milp")
             if proof.bound > best.bound:
                 best.bound, best.source = min(proof.bound, _cost(best.nodes)), "pattern-milp"
-            if _cost(best.nodes) <= best.bound * (1 + 1e-9):
-                best.optimal = True
+            if best.proven():
                 return
-    _aggregate(problem, best, lost, min(3.0, time_limit_s * 0.12))
-    if _cost(best.nodes) <= best.bound * (1 + 1e-9):
+    _aggregate(problem, best, effort)
+    if best.proven():
         return
-    budget = max(1.0, time_limit_s * 0.9 - (time.perf_counter() - start))
-    pruned = prune_dominated(problem)
-    guide = solve_relaxation(pruned, lost)
+    guide = solve_relaxation(pruned)
     values = None
     if cfg is not None:  # the configuration LP's prices fix far more slots than the resource LP's
         rcs, values = fixing(cfg, pruned.offerings)
         guide = replace(guide, objective=dual_objective(cfg.classes, cfg.duals), node_reduced_costs=rcs)
-    exact = solve_exact(pruned, lost, best.nodes, best.bound, budget, guide, values)
+    exact = solve_exact(pruned, set(), best.nodes, best.bound, effort.dtime(20.0), guide, values)
     if exact.nodes is None:
-        return  # UNKNOWN: proves nothing, the heuristic plan stands
-    best.solver = "cp-sat"
-    if _cost(exact.nodes) <= _cost(best.nodes) + 1e-9:
-        best.nodes = exact.nodes
-    if exact.optimal:
-        best.bound, best.source, best.optimal = _cost(best.nodes), "cp-sat-optimal", True
+        return  # UNKNOWN: proves nothing, the plan so far stands
+    best.offer(exact.nodes, "cp-sat")
+    if exact.optimal:  # over every rule (zones too): nothing cheaper than what it returned exists
+        best.bound, best.source = max(best.bound, min(exact.bound, _cost(best.nodes))), "cp-sat-optimal"
     elif exact.bound > best.bound:
         best.bound, best.source = exact.bound, "cp-sat-bound"
 
 
-def plan_nodes(problem: PlanProblem, time_limit_s: float = 20.0, exact_max_pods: int = 100) -> Plan:
+def plan_nodes(problem: PlanProblem, effort: float = 1.0, exact_max_pods: int = 100) -> Plan:
     """The plan, validated, with its proven lower bound. Pods the constraints leave without a node are
-    reported with the constraint that cannot be met; the rest is planned."""
+    reported with the constraint that cannot be met; the rest is planned. `effort` scales every work limit
+    (1.0: about 10-25 s on one quiet core); the result depends on the problem and `effort` alone."""
     start = time.perf_counter()
     original = problem
     problem, lost, reasons = placeable_problem(problem)
+    work = Effort(effort)
     pods = sum(w.replicas for w in problem.workloads)
     relax = solve_relaxation(problem)
-    best = _Best(pack_guided(problem, relax, set()), relax.certified, "lp-dual", "lp-guided-ffd")
+    first = assign_zones(problem, pack_guided(problem, relax, set()), work.dtime(1.0))
+    best = _Best(problem, work, first, relax.certified, "lp-dual", "lp-guided-ffd")
     if pods and pods <= exact_max_pods:
-        _solve_small(problem, best, set(), start, time_limit_s)
+        _solve_small(problem, best, work)
     elif pods:
-        _improve_large(problem, best, set(), start, time_limit_s)
-    nodes, bound, source, solver, optimal = best.nodes, best.bound, best.source, best.solver, best.optimal
+        _improve_large(problem, best, work)
+    nodes, bound, source, solver = best.nodes, best.bound, best.source, best.solver
     placed: dict[str, int] = {}
     for node in nodes:
         for name, n in node.counts.items():
@@ -248,8 +222,7 @@ def plan_nodes(problem: PlanProblem, time_limit_s: float = 20.0, exact_max_pods:
         if placed.get(w.name, 0) < w.replicas:
             lost[w.name] = lost.get(w.name, 0) + w.replicas - placed.get(w.name, 0)
     cost = _cost(nodes)
-    if cost <= bound * (1 + 1e-9):
-        optimal = True
+    optimal = cost <= bound * (1 + 1e-9)
     plan = Plan(
         nodes=[n.to_planned() for n in sorted(nodes, key=lambda n: (n.offering.name, -n.pods))],
         unplaceable=lost,

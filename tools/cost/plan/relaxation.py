@@ -83,7 +83,7 @@ def solve_relaxation(
     problem: PlanProblem,
     skip: set[str] | None = None,
     integer_nodes: bool = False,
-    time_limit_s: float = 10.0,
+    max_nodes: int = 2_000,
     integer_pods: bool = False,
     rel_gap: float = 0.005,
 ) -> Relaxation:
@@ -93,6 +93,7 @@ def solve_relaxation(
     packing better; its dual prices are not a certificate, so the returned one then proves nothing (zero).
     With `integer_pods` too, pod counts per offering are integers: the aggregated model (capacity summed over
     an offering's nodes), whose optimum is a lower bound and, when its pods pack per node, the optimum.
+    A MILP stops after `max_nodes` branch-and-bound nodes (a work limit: the same answer on a busy machine).
     """
     skip = skip or set()
     offs = problem.offerings
@@ -168,7 +169,7 @@ def solve_relaxation(
         lp.integrality_ = [highspy.HighsVarType.kInteger] * n_off + [pod_type] * len(pairs)
     h = quiet_highs()
     h.setOptionValue("output_flag", False)
-    h.setOptionValue("time_limit", float(time_limit_s))
+    h.setOptionValue("mip_max_nodes", max(1, int(max_nodes)))
     h.setOptionValue("mip_rel_gap", float(rel_gap))
     h.passModel(lp)
     h.run()

@@ -38,7 +38,7 @@ class MetricsApiUsageSource:
         mem: dict[str, list[float]] = {}
         for item in listing.get("items", []):
             pod = item.get("metadata", {}).get("name", "")
-            if pod not in ref.pods:
+            if not ref.selects(pod):
                 continue
             for c in item.get("containers", []):
                 if c.get("name") == ref.container:

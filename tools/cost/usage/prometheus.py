@@ -20,7 +20,7 @@ __all__ = ["PrometheusUsageSource", "cpu_query", "memory_query", "oom_query"]
 
 
 def _selector(ref: ContainerRef) -> str:
-    pods = "|".join(ref.pods)
+    pods = "|".join([*([ref.pod_pattern] if ref.pod_pattern else []), *ref.pods])
     return f'namespace="{ref.namespace}", pod=~"{pods}", container="{ref.container}"'
 
 
@@ -110,11 +110,12 @@ class PrometheusUsageSource:
         mem = self._per_pod(self.query_range(memory_query(ref, step), start, end, step))
         oom = self._per_pod(self.query_range(oom_query(ref), start, end, step))
         stamps = [float(t) for s in cpu_series for t, _ in s.get("values", [])]
-        oom_values = [v for vs in oom.values() for v in vs]
+        oom_values = sorted({v for vs in oom.values() for v in vs})
         return ContainerUsage(
             cpu_cores=self._per_pod(cpu_series),
             memory_bytes=mem,
             oom_killed_limit_bytes=max(oom_values) if oom_values else None,
+            oom_kill_limits=oom_values,
             history_seconds=(max(stamps) - min(stamps)) if stamps else 0.0,
             source=f"prometheus {self.url}",
         )

@@ -57,17 +57,18 @@ class RecordedUsageSource:
         chosen = [
             s
             for s in self.series
-            if s.namespace == ref.namespace and s.container == ref.container and s.pod in ref.pods
+            if s.namespace == ref.namespace and s.container == ref.container and ref.selects(s.pod)
         ]
         stamps = [t for s in chosen for t, _ in s.cpu_cores]
         end = max(stamps, default=0.0)
         start = end - history.total_seconds()
-        ooms = [s.oom_killed_limit_bytes for s in chosen if s.oom_killed_limit_bytes is not None]
+        ooms = sorted({s.oom_killed_limit_bytes for s in chosen if s.oom_killed_limit_bytes is not None})
         kept = [t for t in stamps if t >= start]
         return ContainerUsage(
             cpu_cores={s.pod: [v for t, v in s.cpu_cores if t >= start] for s in chosen},
             memory_bytes={s.pod: [v for t, v in s.memory_bytes if t >= start] for s in chosen},
             oom_killed_limit_bytes=max(ooms) if ooms else None,
+            oom_kill_limits=ooms,
             history_seconds=(max(kept) - min(kept)) if kept else 0.0,
             source=f"recorded {self.path.name}",
         )

@@ -1,0 +1,170 @@
+"""Zones for a plan's nodes: every pod allowed in its node's zone, per-zone caps and zone spreads kept.
+
+Prices are the same in every zone of a region (the catalogs have no per-zone prices), so the planners pack
+without zones and this step places the nodes: CP-SAT chooses a zone per node that breaks as few rules as it
+can (limited by deterministic time). Where the packing makes a rule impossible (say, two pods of a
+workload spread over three zones share a node), the pods that break it move to nodes, existing or new, in
+the zones that need them. Without zone rules, nodes are spread evenly over the zones.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ortools.sat.python import cp_model
+
+from tools.cost.plan.packing import OpenNode, SpotLedger
+from tools.cost.plan.work import deterministic
+from verifiers.cost.model import PlanProblem, Workload
+from verifiers.cost.placeable import eligible_zones
+from verifiers.cost.scheduling import ZONE_LABEL
+
+__all__ = ["assign_zones", "has_zone_rules", "names_zone"]
+
+
+def names_zone(w: Workload) -> bool:
+    """Whether `w`'s node selector or affinity names the zone label."""
+    return ZONE_LABEL in w.node_selector or any(r.key == ZONE_LABEL for term in w.node_affinity for r in term)
+
+
+def has_zone_rules(w: Workload) -> bool:
+    """Whether where `w`'s pods run depends on zones: per-zone caps, zone spreads, zone selectors."""
+    return w.max_per_zone is not None or w.zone_max_skew is not None or names_zone(w)
+
+
+def _node_zones(problem: PlanProblem, node: OpenNode, by_name: dict[str, Workload]) -> list[str]:
+    return [z for z in problem.zones if all(by_name[w].allows(node.offering, z) for w in node.counts)]
+
+
+def _choose(problem: PlanProblem, nodes: list[OpenNode], ruled: list[Workload], dtime: float) -> list[str]:
+    """A zone per node, breaking as few zone rules as CP-SAT finds, then spreading nodes evenly."""
+    by_name = problem.workload_by_name()
+    zones = problem.zones
+    m = cp_model.CpModel()
+    x: list[dict[str, cp_model.IntVar]] = []
+    penalties: list[cp_model.IntVar] = []
+    for i, node in enumerate(nodes):
+        ok = _node_zones(problem, node, by_name) or zones  # none fits: the repair moves its pods
+        x.append({z: m.new_bool_var(f"x[{i},{z}]") for z in ok})
+        m.add_exactly_one(x[i].values())
+    total = sum(n.counts[w.name] for n in nodes for w in ruled)
+    for w in ruled:
+        holders = [(i, n.counts[w.name]) for i, n in enumerate(nodes) if n.counts[w.name]]
+        count = {z: sum(c * x[i][z] for i, c in holders if z in x[i]) for z in zones}
+        if w.max_per_zone is not None:
+            for z in zones:
+                over = m.new_int_var(0, total, f"over[{w.name},{z}]")
+                m.add(count[z] <= w.max_per_zone + over)
+                penalties.append(over)
+        if w.zone_max_skew is not None:
+            hosts = [o for o in problem.offerings if w.allows(o) and w.fits(o)]
+            low = m.new_int_var(0, total, f"low[{w.name}]")
+            for z in eligible_zones(w, hosts, zones):
+                gap = m.new_int_var(0, total, f"skew[{w.name},{z}]")
+                m.add(count[z] >= low)
+                m.add(count[z] <= low + w.zone_max_skew + gap)
+                penalties.append(gap)
+    most = m.new_int_var(0, len(nodes), "most")
+    for z in zones:
+        m.add(sum(v[z] for v in x if z in v) <= most)
+    m.minimize(
+        cp_model.LinearExpr.weighted_sum([*penalties, most], [len(nodes) * 1000] * len(penalties) + [1])
+    )
+    solver = cp_model.CpSolver()
+    deterministic(solver, dtime)
+    if solver.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return [next(iter(v)) for v in x]  # no assignment in time: the repair makes the rules hold
+    return [next(z for z, var in v.items() if solver.value(var)) for v in x]
+
+
+def _counts(nodes: list[OpenNode], w: Workload, zones: list[str]) -> Counter[str]:
+    out: Counter[str] = Counter({z: 0 for z in zones})
+    for n in nodes:
+        out[n.zone] += n.counts[w.name]
+    return out
+
+
+def _move(problem: PlanProblem, nodes: list[OpenNode], w: Workload, node: OpenNode, dst: str,
+          ledger: SpotLedger) -> None:  # fmt: skip
+    """One pod of `w` from `node` to a node in zone `dst` (a new one if none has room)."""
+    node.remove(w)
+    ledger.add(w, node.offering, -1)
+    by_name = problem.workload_by_name()
+    for other in nodes:
+        if (
+            other.zone == dst
+            and other.room_for(w)
+            and ledger.room(w, other.offering)
+            and w.allows(other.offering, dst)
+            and all(by_name[v].allows(other.offering, dst) for v in other.counts)
+        ):
+            other.add(w)
+            ledger.add(w, other.offering)
+            return
+    hosts = [o for o in problem.offerings if w.allows(o, dst) and w.fits(o) and ledger.room(w, o)]
+    fresh = OpenNode(min(hosts, key=lambda o: (o.usd_per_hour, o.name)), zone=dst)
+    fresh.add(w)
+    ledger.add(w, fresh.offering)
+    nodes.append(fresh)
+
+
+def _source(nodes: list[OpenNode], w: Workload, zone: str) -> OpenNode:
+    """The node in `zone` to take a pod of `w` from: the one with the fewest pods (it may empty)."""
+    return min((n for n in nodes if n.zone == zone and n.counts[w.name]), key=lambda n: n.pods)
+
+
+def _repair(problem: PlanProblem, nodes: list[OpenNode], w: Workload, ledger: SpotLedger) -> None:
+    hosts = [o for o in problem.offerings if w.allows(o) and w.fits(o)]
+    domains = eligible_zones(w, hosts, problem.zones)
+    for _ in range(w.replicas * len(problem.zones) + 1):
+        count = _counts(nodes, w, problem.zones)
+        cap = w.max_per_zone
+        over = [z for z in problem.zones if cap is not None and count[z] > cap]
+        if over:
+            room = [z for z in domains if count[z] < (cap or 0)]
+            _move(
+                problem, nodes, w, _source(nodes, w, over[0]), min(room, key=lambda z: (count[z], z)), ledger
+            )
+            continue
+        if w.zone_max_skew is None or not domains:
+            return
+        hi = max(domains, key=lambda z: (count[z], z))
+        lo = min(domains, key=lambda z: (count[z], z))
+        if count[hi] - count[lo] <= w.zone_max_skew:
+            return
+        _move(problem, nodes, w, _source(nodes, w, hi), lo, ledger)
+
+
+def assign_zones(problem: PlanProblem, nodes: list[OpenNode], dtime: float = 2.0) -> list[OpenNode]:
+    """The nodes, each with a zone, with pods moved where the zone rules need it (empty nodes dropped)."""
+    if not problem.zones:
+        for n in nodes:
+            n.zone = ""
+        return nodes
+    by_name = problem.workload_by_name()
+    ruled = [w for w in problem.workloads if has_zone_rules(w) and w.replicas]
+    nodes = sorted(nodes, key=lambda n: (n.offering.name, sorted(n.counts.items())))
+    if not ruled:
+        per_zone: Counter[str] = Counter({z: 0 for z in problem.zones})
+        for n in sorted(nodes, key=lambda n: -n.offering.usd_per_hour):  # the costly nodes spread first
+            n.zone = min(problem.zones, key=lambda z: (per_zone[z], z))
+            per_zone[n.zone] += 1
+        return nodes
+    for node, zone in zip(nodes, _choose(problem, nodes, ruled, dtime), strict=True):
+        node.zone = zone
+    ledger = SpotLedger()
+    for n in nodes:
+        for name, c in n.counts.items():
+            ledger.add(by_name[name], n.offering, c)
+    for n in list(nodes):  # a pod a zone rule keeps out of its node's zone moves to a zone it may use
+        for name in list(n.counts):
+            w = by_name[name]
+            if n.counts[name] and not w.allows(n.offering, n.zone):
+                hosts = [o for o in problem.offerings if w.allows(o) and w.fits(o)]
+                count = _counts(nodes, w, problem.zones)
+                dst = min(eligible_zones(w, hosts, problem.zones), key=lambda z: (count[z], z))
+                for _ in range(n.counts[name]):
+                    _move(problem, nodes, w, n, dst, ledger)
+    for w in ruled:
+        _repair(problem, nodes, w, ledger)
+    return [n for n in nodes if n.pods]
