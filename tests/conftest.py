@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,20 @@ import pytest
 pytest_plugins = ["sandbox.testing", "agents.models.local_testing"]
 
 _real_connect = socket.socket.connect
+
+
+@pytest.fixture(scope="session")
+def fork_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One process with the project imported, from which the CLI tests and the docs runner fork their
+    `opsgraph` commands (tests/forkserver.py); it imports in the background: `wait_ready()` before use."""
+    from tests.forkserver import ForkServer
+
+    folder = tmp_path_factory.mktemp("fork-server")
+    # each command brings the test's own environment; the server's only matters to what reads it on import
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "OPSGRAPH_", "KUBECONFIG"))}
+    env.update({"HOME": str(folder / "home"), "OPSGRAPH_CONFIG_FILE": str(folder / "absent.toml")})
+    with ForkServer(folder, env) as server:
+        yield server
 
 
 def _loopback_only(self: socket.socket, address: Any) -> Any:

@@ -11,14 +11,20 @@ from pathlib import Path
 import pytest
 
 OPSGRAPH = [sys.executable, "-m", "opsgraph"]
+WARM: list[Path] = []
+"""The warm start's `opsgraph` (tests/forkserver.py), while the `warm_cli` fixture (tests/cli/conftest.py) runs."""
+
+pytestmark = pytest.mark.usefixtures("warm_cli")
 
 
 def run(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """`opsgraph ARGS` in a process of its own, forked warm when a test module uses `warm_cli`."""
     full_env = {**os.environ, "OPSGRAPH_SANDBOX": "false", **(env or {})}
+    command = [str(WARM[0])] if WARM else OPSGRAPH
     return subprocess.run(
-        [*OPSGRAPH, *args], input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120
+        [*command, *args], input=stdin, capture_output=True, text=True, env=full_env, cwd=cwd, timeout=120
     )
 
 

@@ -15,6 +15,8 @@ from sandbox.testing import SandboxCluster
 from tests.cli.test_cli import run
 from tests.kubernetes.conftest import web  # noqa: F401 (a fixture: a Deployment `web` in a fresh namespace)
 
+pytestmark = pytest.mark.usefixtures("warm_cli")  # `run` forks its commands warm (tests/forkserver.py)
+
 
 def test_version_option() -> None:
     result = run("--version")

@@ -30,7 +30,7 @@ file's first documented `opsgraph serve` starts them; the others run their runs 
 (`--run-processes 0`).
 
 `opsgraph` and Python blocks start warm when the test gives the session a `bin` folder: forked from one
-process that has the project imported (tests/docs/forkserver.py), each still a process of its own with
+process that has the project imported (tests/forkserver.py), each still a process of its own with
 the session's environment, directory and streams; this saves the ~2-3 s of imports per command.
 
 A block right under a line `` `NAME`: `` is also written to NAME in the session's directory, for the
@@ -248,7 +248,7 @@ class Session:
     timings: list[tuple[float, str]] = field(default_factory=list)
     """(seconds, what) for every command, server start and Python block: where the docs' time goes."""
     bin: Path | None = None
-    """A folder put first on PATH: the warm start's commands (tests/docs/forkserver.py), when given."""
+    """A folder put first on PATH: the warm start's commands (tests/forkserver.py), when given."""
 
     def __post_init__(self) -> None:
         self.work = self.folder / "work"
@@ -258,7 +258,7 @@ class Session:
                 (self.work / entry.name).symlink_to(entry)
         (self.folder / "home").mkdir()
         env = session_env(self.kubeconfig, self.folder / "home")
-        if self.bin is not None:  # the warm start's `opsgraph` and `docs-python` (tests/docs/forkserver.py)
+        if self.bin is not None:  # the warm start's `opsgraph` and `docs-python` (tests/forkserver.py)
             env["PATH"] = f"{self.bin}{os.pathsep}{env['PATH']}"
         self._marker = f"__docs_done_{uuid.uuid4().hex}"
         self._shell = subprocess.Popen(

@@ -14,16 +14,15 @@ from pathlib import Path
 import pytest
 
 from sandbox.process import SandboxProcess
-from tests.docs.forkserver import ForkServer
 from tests.docs.runner import (
     Block,
     BlockError,
     Session,
     blocks,
     documented_files,
-    session_env,
     shell_commands,
 )
+from tests.forkserver import ForkServer
 
 SKIP: dict[tuple[str, str], str] = {
     # (file, text the block or command contains): why it cannot run in the test suite
@@ -61,22 +60,10 @@ def docs_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxPr
 
 
 @pytest.fixture(scope="module")
-def warm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ForkServer]:
-    """One process with the project imported, from which every file's `opsgraph` commands and Python
-    blocks are forked (tests/docs/forkserver.py): the docs run ~70 of them. It imports while the sandbox
-    starts; `sessions` waits for it."""
-    folder = tmp_path_factory.mktemp("docs-warm")
-    env = session_env(folder / "kubeconfig", folder / "home")
-    env = {
-        k: v for k, v in env.items() if not k.startswith(("OPENAI_", "OPSGRAPH_"))
-    }  # each command has its own
-    with ForkServer(folder, env) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def sessions(warm: ForkServer, docs_cluster: SandboxProcess) -> Iterator[dict[str, Session]]:
-    warm.wait_ready()
+def sessions(fork_server: ForkServer, docs_cluster: SandboxProcess) -> Iterator[dict[str, Session]]:
+    """The files' shell sessions; their `opsgraph` commands and Python blocks are forked from the suite's
+    `fork_server` (tests/forkserver.py), which imports the project while the sandbox starts."""
+    fork_server.wait_ready()
     opened: dict[str, Session] = {}
     try:
         yield opened
@@ -109,11 +96,11 @@ def test_block_runs(
     block: Block,
     sessions: dict[str, Session],
     docs_cluster: SandboxProcess,
-    warm: ForkServer,
+    fork_server: ForkServer,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     root = tmp_path_factory.getbasetemp() / "docs-sessions"
-    session = _session(sessions, block.file, docs_cluster, root, warm)
+    session = _session(sessions, block.file, docs_cluster, root, fork_server)
     session.run_through(block, BLOCKS[block.file])
 
 

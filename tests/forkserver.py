@@ -1,14 +1,16 @@
-"""A warm start for the documented commands: `opsgraph ...` and Python blocks, forked from one process that
+"""A warm start for the commands tests run: `opsgraph ...` and Python scripts, forked from one process that
 has already imported the project, instead of a new interpreter importing LangGraph, LangChain, z3 and the
-Kubernetes client again for each of the ~70 commands the docs run (~2-3 s of CPU each on CI's cores).
+Kubernetes client again for each one (~2-3 s of CPU each on CI's cores). The docs runner runs ~80 commands
+this way (tests/docs), the CLI tests ~35 (tests/cli/test_cli.py's `run`).
 
-The command still runs in a process of its own, with the session's argv, environment, working directory and
-standard streams (the shell's file descriptors are passed over a Unix socket), and its exit code is the
-shell's `$?`. What the warm start does not exercise is the console script's own start-up, which
-tests/cli/test_cli.py times and checks for heavy imports.
+The command still runs in a process of its own, with the caller's argv, environment, working directory and
+standard streams (the caller's file descriptors are passed over a Unix socket), and its exit code is the
+caller's. What the warm start does not exercise is the interpreter's own start-up and import of the
+project, which tests/cli/test_cli.py checks for heavy imports (and bench/cli_start.py times), and which
+the CLI tests that need a real process start (Ctrl-C on a pty, the shared sandbox's lifecycle) still run.
 
-How it fits together: `ForkServer` starts `python tests/docs/forkserver.py serve SOCKET`, which imports the
-project (never starting a thread or an event loop) and waits. The session's PATH starts with a folder whose
+How it fits together: `ForkServer` starts `python tests/forkserver.py serve SOCKET`, which imports the
+project (never starting a thread or an event loop) and waits. The caller puts first on its PATH a folder whose
 `opsgraph` (and `docs-python`, for Python blocks) is the small client below, run by `python -S`: it connects,
 sends its argv, environment, working directory and fds 0-2, forwards the signals it receives (SIGTERM,
 SIGINT, SIGHUP) and exits with the command's code. The server forks a keeper per command; the keeper forks
@@ -58,7 +60,7 @@ PRELOAD = (
 
 _CLIENT = """\
 #!{python} -S
-# The docs runner's warm start (tests/docs/forkserver.py): run this command in a process forked from a
+# The tests' warm start (tests/forkserver.py): run this command in a process forked from a
 # server that has the project imported; without the server, run the real thing.
 import json, os, signal, socket, struct, sys
 MODE, REAL, SOCKET = {mode!r}, {real!r}, {socket!r}
@@ -151,7 +153,7 @@ def _serve(path: str, preload: list[str]) -> None:
     import signal
     import threading
 
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(Path(__file__).resolve().parents[1])
     if root not in sys.path:
         sys.path.append(root)
     for name in preload:

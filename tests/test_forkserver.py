@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.forkserver import ForkServer
+from tests.forkserver import ForkServer
 
 SCRIPT = """
 import os, signal, sys, time
