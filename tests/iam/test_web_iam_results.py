@@ -54,14 +54,19 @@ def test_a_public_bucket_and_its_lint_in_the_chat(browser: Any, url: str) -> Non
     page.goto(url)
     page.fill("#input", "check that policy bucket.json is not public")
     page.keyboard.press("Enter")
-    answer = page.locator(".answer").filter(has_text="FAIL")
-    answer.wait_for()
-    text = answer.inner_text()
-    assert '"check": "no-public-access"' in text and "granted by Statement[0] (Website)" in text
-    assert "arn:aws:iam::999988887770:user/outsider" in text
-    assert "untrusted data" not in text and "<<end" not in text
+    # the check's result, rendered from its artifact where the answer would be (the offline model's answer
+    # only repeats it, so the page leaves that out)
+    result = page.locator(".md.result").filter(has_text="FAIL")
+    result.wait_for()
+    text = result.inner_text()
+    assert "no-public-access" in text and "bucket.json" in text
+    assert "arn:aws:iam::999988887770:user/outsider" in text  # the counterexample
+    granted = result.locator("table tr").filter(has_text="Website").inner_text()
+    assert "/Statement/0" in granted and "s3:GetObject" in granted  # the statement that grants it, and why
     page.locator("details.step[data-tool='check_no_public_access'] summary").click()
     page.fill("#input", "lint policy bucket.json")
     page.keyboard.press("Enter")
-    page.locator(".answer").filter(has_text='"valid": true').wait_for()
+    page.locator(".md.result").filter(has_text="no findings").wait_for()
+    shown = page.locator("#log").inner_text()
+    assert "untrusted data" not in shown and "<<" not in shown  # no fence marker reaches a person
     page.screenshot(path=str(ARTIFACTS / "web-iam-check.png"), full_page=True)
