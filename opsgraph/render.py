@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
 from rich.markdown import Markdown
@@ -259,6 +260,29 @@ def _is_diff(key: str, value: object) -> bool:
     )
 
 
+def _records(value: object) -> bool:
+    """A list of flat records (the precondition's objects): shown as a table."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(
+            isinstance(row, dict) and not any(isinstance(v, dict | list) for v in row.values())
+            for row in value
+        )
+    )
+
+
+def _records_table(rows: list[dict[str, Any]]) -> Table:
+    """Flat records as a table right under its heading (Markdown's would add blank lines around it)."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold dim")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(Text("" if row.get(c) is None else str(row.get(c))) for c in columns))
+    return table
+
+
 def approval_screen(request: ApprovalRequest, where: Where | None = None) -> Panel:
     """Everything the person deciding needs, nothing cut: the call, its target, the cluster, who asked,
     the dry run and every part of the preview (diffs in full, coloured)."""
@@ -287,11 +311,22 @@ def approval_screen(request: ApprovalRequest, where: Where | None = None) -> Pan
     if request.reason:  # asked again: the arguments were edited, or the target changed since
         parts.insert(0, Text(f"asked again: {request.reason}\n", style="bold yellow"))
     for key, value in preview.items():
+        while (
+            isinstance(value, dict)
+            and len(value) == 1
+            and isinstance(next(iter(value.values())), dict | list)
+        ):
+            inner, value = next(
+                iter(value.items())
+            )  # {"objects": [...]}: one heading, "precondition · objects"
+            key = f"{key} · {inner}"
         label = Text("\n" + key.replace("_", " "), style="bold")
         if _is_diff(key, value):
             parts += [label, _diff(str(value)) if str(value).strip() else Text("(no change)", style="dim")]
         elif isinstance(value, str):
             parts += [Text.assemble(label, ": ", value)]
+        elif _records(value):
+            parts += [label, _records_table(value)]
         else:
             parts += [label, markdown(json_markdown(value))]
     if not request.preview:

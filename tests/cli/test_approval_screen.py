@@ -1,0 +1,58 @@
+"""The terminal's approval screen: every fact, the whole diff (wrapped, never cut), structured preview parts
+as tables, the dry run's outcome and why a change is asked again."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from agents.gate import ApprovalRequest
+from opsgraph.render import Where, approval_screen
+
+LONG = "image: registry.example.com/shop/frontend:" + "9" * 90
+PREVIEW = {
+    "summary": "Deployment shop/frontend changed",
+    "dry_run": "server-side dryRun=All: accepted",
+    "diff": (
+        "--- deployment/frontend (current)\n+++ deployment/frontend (after)\n@@ -10,3 +10,3 @@\n spec:\n"
+        f"-  replicas: 3\n+  replicas: 4\n   {LONG}"
+    ),
+    "precondition": {"objects": [{"kind": "Deployment", "name": "frontend", "resourceVersion": "91"}]},
+}
+
+
+def _screen(request: ApprovalRequest, width: int) -> str:
+    console = Console(width=width, record=True, color_system=None)
+    console.print(approval_screen(request, Where("sandbox (local demo cluster)", "alice")))
+    return console.export_text()
+
+
+def test_the_screen_shows_the_facts_the_whole_diff_and_a_table() -> None:
+    request = ApprovalRequest(
+        tool="scale_deployment",
+        agent="kubernetes",
+        args={"name": "frontend", "replicas": 4, "namespace": "shop"},
+        preview=PREVIEW,
+    )
+    for width in (120, 60):
+        screen = _screen(request, width)
+        lines = [line.strip("│ ") for line in screen.splitlines()]
+        for fact in ("target     shop/frontend", "asked by   alice", "dry run    ✓ server-side dryRun=All"):
+            assert any(line.startswith(fact) for line in lines), screen
+        assert "+  replicas: 4" in lines and "-  replicas: 3" in lines
+        assert "9" * 90 in "".join(lines)  # a long line wraps inside the panel: every character is there
+        heading = lines.index("precondition · objects")
+        assert lines[heading + 1].split()[:2] == ["kind", "name"], screen  # the table right under it
+        assert "{" not in screen and '"' not in screen  # no JSON for people
+
+
+def test_a_failed_dry_run_and_a_second_asking_say_so() -> None:
+    request = ApprovalRequest(
+        tool="scale_deployment",
+        agent="kubernetes",
+        args={"name": "nope", "replicas": 2, "namespace": "shop"},
+        preview={"error": "404 deployments.apps nope not found"},
+        reason="alice edited the call: this is the dry run of the edited arguments",
+    )
+    screen = _screen(request, 100)
+    assert "asked again: alice edited the call" in screen
+    assert "✗ failed: 404 deployments.apps nope not found" in screen
