@@ -198,7 +198,14 @@ function approvalCard(threadId, request, turn) {
   if (preview.dry_run) { fact("dry run", `${/accepted/.test(preview.dry_run) ? "✓ " : ""}${preview.dry_run}`, /accepted/.test(preview.dry_run) ? "ok" : "warn"); delete preview.dry_run; }
   if (preview.error) { fact("dry run", `✗ failed: ${preview.error}`, "bad"); delete preview.error; }
   const parts = el("div", { class: "parts" });
-  for (const [key, value] of Object.entries(preview)) {
+  for (let [key, value] of Object.entries(preview)) {
+    // {"objects": [...]}: one heading, "precondition · objects", and the table under it at full width
+    while (value && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1
+      && typeof Object.values(value)[0] === "object" && Object.values(value)[0] !== null) {
+      const [inner, v] = Object.entries(value)[0];
+      key = `${key} · ${inner}`;
+      value = v;
+    }
     const isDiff = typeof value === "string" && (/diff/.test(key) || /^(--- |@@ )/.test(value) || /\n[+-]/.test(value));
     const body = isDiff ? MD.render("```diff\n" + value + "\n```")
       : typeof value === "string" ? markdown(value)

@@ -93,6 +93,9 @@ def test_chat_stream_and_approve_on_a_laptop_and_a_phone(
     card.wait_for()
     assert "-  replicas: 1\n+  replicas: 3" in card.inner_text()  # the server dry run's diff
     assert "dryRun=All: accepted" in card.inner_text()
+    # the write's precondition: the object and version it was previewed against, a table under one heading
+    precondition = card.locator(".part").filter(has_text="precondition · objects")
+    assert precondition.locator("tbody tr").first.inner_text().split()[:3] == ["Deployment", namespace, "web"]
     assert (
         page.locator("details.step[data-tool='scale_deployment'] .state").inner_text()
         == "waiting for approval"
