@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from langchain_core.messages import ToolMessage
 from langchain_core.tools import BaseTool
+from markdown_it import MarkdownIt
 
 from sandbox.testing import SandboxCluster
 from tests.kubernetes.conftest import pod_named
@@ -50,6 +51,9 @@ def test_pods_and_diagnosis_carry_artifacts_people_read(kube_tools: dict[str, Ba
     markdown = present(diagnosis)
     assert markdown is not None and "**Cause:**" in markdown and "**Fix:**" in markdown
     assert "untrusted data" not in markdown and "KeyError" in markdown
+    tokens = MarkdownIt().parse(markdown)
+    fix = next(i for i, t in enumerate(tokens) if t.type == "inline" and t.content.startswith("**Fix:**"))
+    assert tokens[fix].level == 1  # a paragraph of its own, not the last evidence item's continuation
 
 
 def test_errors_keep_the_artifact_slot_empty(kube_tools: dict[str, BaseTool]) -> None:

@@ -32,7 +32,9 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
 def _finding(f: dict[str, Any], heading: str) -> str:
     parts = [heading, f"**Cause:** {f['cause']}", "**Evidence:**"]
     parts += [f"- {e}" for e in f.get("evidence") or []]
-    parts.append(f"**Fix:** {f['fix']}")
+    parts.append(
+        f"\n**Fix:** {f['fix']}"
+    )  # a paragraph of its own, not the last evidence item's continuation
     return "\n".join(parts)
 
 
