@@ -21,13 +21,26 @@ from dataclasses import dataclass, field
 
 from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
 
-__all__ = ["AgentView", "agent_view", "current_request", "prior_turns", "shape_problems"]
+__all__ = [
+    "AgentView",
+    "agent_view",
+    "current_request",
+    "prior_turns",
+    "request_index",
+    "shape_problems",
+    "tools_called",
+]
 
 MAX_TURNS = 6
 """Earlier requests kept in a view (each a user and an assistant turn)."""
 MAX_TURN_CHARS = 1_500
 """Longest text kept of an earlier turn; the rest is cut with a note."""
 NO_ANSWER = "(this request ended without an answer)"
+TEXT_CALLS = "opsgraph_text_calls"
+"""Key of `additional_kwargs` on a call that a view wrote out as text: the names of the tools it calls."""
+TEXT_RESULT = "opsgraph_text_result"
+"""Key of `additional_kwargs` on a tool result that a view sends as a user turn: the tool's name. Neither key
+reaches a server (the OpenAI client sends only a message's role, content, name and tool calls)."""
 
 
 @dataclass
@@ -58,6 +71,28 @@ def _last_human(messages: Sequence[BaseMessage]) -> int:
         if isinstance(messages[i], HumanMessage):
             return i
     return -1
+
+
+def request_index(messages: Sequence[BaseMessage]) -> int:
+    """Where the request being handled is in `messages`, a thread or an agent's view of one: the latest
+    user message that is not a tool result sent as text (-1 when there is none). In a view with tools as
+    text, every result is a user turn; the request is the one before them."""
+    for i in range(len(messages) - 1, -1, -1):
+        message = messages[i]
+        if isinstance(message, HumanMessage) and TEXT_RESULT not in message.additional_kwargs:
+            return i
+    return -1
+
+
+def tools_called(messages: Sequence[BaseMessage]) -> list[str]:
+    """The names of the tools that the calls in `messages` name, in order: real tool calls and the calls
+    a view wrote out as text."""
+    names: list[str] = []
+    for message in messages:
+        if isinstance(message, AIMessage):
+            names += [c["name"] for c in message.tool_calls]
+            names += [str(n) for n in message.additional_kwargs.get(TEXT_CALLS, ())]
+    return names
 
 
 def _is_answer(message: BaseMessage) -> bool:
@@ -91,7 +126,10 @@ def _as_text_call(message: AIMessage) -> AIMessage:
     calls = [{"name": c["name"], "arguments": c["args"]} for c in message.tool_calls]
     body = json.dumps(calls[0] if len(calls) == 1 else calls, ensure_ascii=False)
     prefix = f"{message.text.strip()}\n" if message.text.strip() else ""
-    return AIMessage(f"{prefix}```json\n{body}\n```", name=message.name)
+    names = [c["name"] for c in message.tool_calls]
+    return AIMessage(
+        f"{prefix}```json\n{body}\n```", name=message.name, additional_kwargs={TEXT_CALLS: names}
+    )
 
 
 def agent_view(messages: Sequence[BaseMessage], agent: str, *, text_tools: bool = False) -> AgentView:
@@ -116,7 +154,11 @@ def agent_view(messages: Sequence[BaseMessage], agent: str, *, text_tools: bool 
                 view.append(message)
         elif isinstance(message, ToolMessage) and message.tool_call_id in mine:
             if text_tools:
-                view.append(HumanMessage(f"Result of {message.name or 'the tool'}:\n{message.text}"))
+                name = message.name or "the tool"
+                result = HumanMessage(
+                    f"Result of {name}:\n{message.text}", additional_kwargs={TEXT_RESULT: name}
+                )
+                view.append(result)
             else:
                 view.append(message)
         elif _is_answer(message) and message.name not in (agent, "supervisor"):
@@ -139,12 +181,24 @@ def _merge_adjacent(messages: list[AnyMessage]) -> list[AnyMessage]:
         previous = out[-1] if out else None
         text = f"{previous.text}\n\n{message.text}" if previous is not None else ""
         if _plain_human(message) and previous is not None and _plain_human(previous):
-            out[-1] = HumanMessage(text)
+            out[-1] = HumanMessage(text, additional_kwargs=_merged_marks(previous, message))
         elif _plain_ai(message) and previous is not None and _plain_ai(previous):
-            out[-1] = AIMessage(text, name=message.name)
+            out[-1] = AIMessage(text, name=message.name, additional_kwargs=_merged_marks(previous, message))
         else:
             out.append(message)
     return out
+
+
+def _merged_marks(first: BaseMessage, second: BaseMessage) -> dict[str, object]:
+    """The view's marks of two merged messages: results stay results only when both were, and the calls
+    written as text are those of both."""
+    marks: dict[str, object] = {}
+    if TEXT_RESULT in first.additional_kwargs and TEXT_RESULT in second.additional_kwargs:
+        marks[TEXT_RESULT] = second.additional_kwargs[TEXT_RESULT]
+    calls = [*first.additional_kwargs.get(TEXT_CALLS, ()), *second.additional_kwargs.get(TEXT_CALLS, ())]
+    if calls:
+        marks[TEXT_CALLS] = calls
+    return marks
 
 
 def shape_problems(messages: Sequence[BaseMessage]) -> list[str]:

@@ -20,10 +20,11 @@ from typing import Any, Literal
 
 import openai
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, SystemMessage
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from agents.conversation import request_index
 from agents.middleware.text_calls import find_text_calls, tool_catalog
 from agents.models.openai_compat import RAW_TOOL_CALLS
 
@@ -132,8 +133,9 @@ def _converted(message: AIMessage, names: Sequence[str], mode: ShimMode) -> AIMe
 
 
 def _first_step(request: ModelRequest[Any]) -> bool:
-    start = max((i for i, m in enumerate(request.messages) if isinstance(m, HumanMessage)), default=-1)
-    later = request.messages[start + 1 :]
+    """True when the agent has not stepped yet for the request (its results, sent as user turns in these
+    modes, do not count as the request)."""
+    later = request.messages[request_index(request.messages) + 1 :]
     return not any(isinstance(m, AIMessage) for m in later)
 
 

@@ -14,8 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
-from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import BaseTool
+
+from agents.conversation import request_index, tools_called
 
 __all__ = ["ToolSubset", "select_tools"]
 
@@ -103,9 +104,7 @@ class ToolSubset(AgentMiddleware):
         tools = [t for t in request.tools if isinstance(t, BaseTool)]
         if len(tools) <= self.limit or len(tools) != len(request.tools):
             return handler(request)
-        start = max((i for i, m in enumerate(request.messages) if isinstance(m, HumanMessage)), default=-1)
+        start = request_index(request.messages)  # not a tool result sent as a user turn
         text = request.messages[start].text if start >= 0 else ""
-        called = {
-            c["name"] for m in request.messages[start + 1 :] if isinstance(m, AIMessage) for c in m.tool_calls
-        }
+        called = set(tools_called(request.messages[start + 1 :]))
         return handler(request.override(tools=list(select_tools(tools, text, self.limit, called))))

@@ -1,0 +1,91 @@
+"""With tools offered as text (`text`, `json`), an agent's later steps know the request and what it called.
+
+In these modes a tool result reaches the model as a user turn. Qwen2.5-Coder-1.5B on `bench/real_model.py`
+showed what happens when that turn is taken for the request: in `json` mode every step was treated as the
+first (a call, never an answer) so the agent called tools until its step limit, and the tool subset was
+chosen from the result's words, so each step offered other tools (and llama.cpp's prompt cache, keyed on
+the prompt's start, was lost at every step). Runs against `ScriptedOpenAIServer` over the real client path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from langchain_core.tools import BaseTool, StructuredTool
+
+from agents.runtime import Runtime
+from opsgraph.settings import Settings
+from tests.scripted_openai_server import Reply, ScriptedOpenAIServer
+
+
+def _tools(calls: list[str]) -> dict[str, list[BaseTool]]:
+    def list_pods(namespace: str) -> str:
+        """List the pods of a namespace."""
+        calls.append("list_pods")
+        return "web-1 CrashLoopBackOff: scale the deployment down or restart the rollout"
+
+    def scale_deployment(name: str, replicas: int, namespace: str) -> str:
+        """Scale a deployment to a number of replicas."""
+        calls.append("scale_deployment")
+        return "scaled"
+
+    def restart_rollout(name: str, namespace: str) -> str:
+        """Restart the rollout of a deployment."""
+        calls.append("restart_rollout")
+        return "restarted"
+
+    kubernetes = [StructuredTool.from_function(f) for f in (list_pods, scale_deployment, restart_rollout)]
+    return {"kubernetes": kubernetes, "iam": [], "cost": []}
+
+
+def _schema(body: dict[str, Any]) -> dict[str, Any]:
+    fmt = body.get("response_format") or {}
+    return dict(fmt.get("json_schema", {}).get("schema", {}))
+
+
+def _is_routing(body: dict[str, Any]) -> bool:
+    return "agents" in json.dumps(_schema(body).get("properties", {}))
+
+
+def _offers_answer(body: dict[str, Any]) -> bool:
+    schema = _schema(body)
+    options = schema.get("anyOf", [schema])
+    return any("answer" in option.get("properties", {}) for option in options)
+
+
+def _has_result(body: dict[str, Any]) -> bool:
+    return any(m["role"] == "user" and m["content"].startswith("Result of") for m in body["messages"])
+
+
+@pytest.mark.parametrize("mode", ["json", "text"])
+def test_a_later_step_keeps_the_request_s_tools_and_may_answer(mode: str) -> None:
+    answer = "web-1 is in CrashLoopBackOff."
+
+    def script(body: dict[str, Any]) -> Reply:
+        if _is_routing(body):
+            return Reply(json.dumps({"agents": ["kubernetes"], "reply": None}))
+        if _has_result(body):
+            return Reply(json.dumps({"answer": answer}) if mode == "json" else answer)
+        return Reply(json.dumps({"name": "list_pods", "arguments": {"namespace": "shop"}}))
+
+    calls: list[str] = []
+    with ScriptedOpenAIServer(script) as server:
+        settings = Settings(
+            model="scripted-model",
+            base_url=server.base_url,
+            checkpoint_url="memory",
+            tool_calls=mode,
+            max_tools=1,
+        )
+        with Runtime(settings, tools=_tools(calls)) as runtime:  # type: ignore[arg-type]
+            result = runtime.run("list the pods in namespace shop", thread_id="t")
+    steps = [b for b in server.requests if not _is_routing(b)]
+    assert result.status == "done" and result.answer == answer and calls == ["list_pods"]
+    assert len(steps) == 2 and server.rejected == []
+    first, second = (b["messages"][0]["content"] for b in steps)
+    assert "- list_pods(" in first and "scale_deployment" not in first
+    assert second == first  # the same tools (and prompt start) after the result that names others
+    if mode == "json":
+        assert not _offers_answer(steps[0]) and _offers_answer(steps[1])  # a call first, then a choice
