@@ -17,12 +17,12 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
-from rich.markdown import Markdown
+from rich.markdown import Markdown, MarkdownElement, TableElement
 from rich.padding import Padding
 from rich.pager import Pager
 from rich.panel import Panel
@@ -69,9 +69,22 @@ class Where:
     user: str
 
 
+class _TableElement(TableElement):
+    """A Markdown table whose cells wrap instead of ending in '…': ids, paths and ARNs stay whole."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for part in super().__rich_console__(console, options):
+            if isinstance(part, Table):
+                for column in part.columns:
+                    column.overflow = "fold"
+            yield part
+
+
 class _Markdown(Markdown):
     """rich's Markdown with a line break where the text has one (chat answers and tool text are written
-    line by line; joining their lines into paragraphs would scramble them)."""
+    line by line; joining their lines into paragraphs would scramble them), and tables that never cut."""
+
+    elements: ClassVar[dict[str, type[MarkdownElement]]] = {**Markdown.elements, "table_open": _TableElement}
 
     def __init__(self, markup: str) -> None:
         super().__init__(markup, code_theme="ansi_dark", hyperlinks=True)
@@ -210,7 +223,8 @@ def render_events(console: Console, events: Iterable[Event]) -> InterruptEvent |
             if isinstance(event, RouteEvent):
                 console.print(Text(f"→ {' then '.join(event.agents)}", style="dim"))
             elif isinstance(event, ToolCallEvent):
-                console.print(Text(f"  {event.agent} · {call_text(event.tool, event.args)}", style="dim"))
+                call = Text(f"{event.agent} · {call_text(event.tool, event.args)}", style="dim")
+                console.print(Padding(call, (0, 0, 0, 2)))  # a long call wraps under itself
             elif isinstance(event, ToolResultEvent):
                 if event.artifact is not None and event.markdown.strip():
                     console.print(Padding(markdown(event.markdown), (0, 0, 0, 4)))

@@ -1,12 +1,13 @@
-"""The terminal's approval screen: every fact, the whole diff (wrapped, never cut), structured preview parts
-as tables, the dry run's outcome and why a change is asked again."""
+"""What the terminal shows: the approval screen (every fact, the whole diff wrapped and never cut, structured
+preview parts as tables, the dry run's outcome, why a change is asked again) and Markdown tables in answers
+whose long cells wrap instead of being cut."""
 
 from __future__ import annotations
 
 from rich.console import Console
 
 from agents.gate import ApprovalRequest
-from opsgraph.render import Where, approval_screen
+from opsgraph.render import Where, approval_screen, markdown
 
 LONG = "image: registry.example.com/shop/frontend:" + "9" * 90
 PREVIEW = {
@@ -56,3 +57,13 @@ def test_a_failed_dry_run_and_a_second_asking_say_so() -> None:
     screen = _screen(request, 100)
     assert "asked again: alice edited the call" in screen
     assert "✗ failed: 404 deployments.apps nope not found" in screen
+
+
+def test_a_table_cell_too_long_for_its_column_wraps_and_stays_whole() -> None:
+    path = "examples/policies/s3-read-write-with-a-very-long-name.json"
+    table = f"| allowed by | denied by |\n|---|---|\n| {path} | examples/policies/s3-read.json |"
+    console = Console(width=50, record=True, color_system=None)
+    console.print(markdown(table))
+    shown = console.export_text()
+    assert "…" not in shown
+    assert path in "".join(line.strip().split("  ")[0] for line in shown.splitlines()), shown
