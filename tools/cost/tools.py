@@ -47,14 +47,14 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         report = optimize(snapshot, source, catalog_for(ctx), namespace=namespace or None)
         return report, snapshot, api
 
-    def optimize_cost(namespace: str | None = None) -> str:
+    def optimize_cost(namespace: str | None = None) -> tuple[str, dict[str, Any] | None]:
         """Optimize cluster cost: right-size every container from its usage (krr strategy), plan the cheapest
         nodes with a solver (proven lower bound and gap), estimate spot risk, and report current vs recommended
         monthly cost with each saving counted once. Read-only: nothing is changed."""
         try:
             report, _, _ = _report(namespace)
         except Exception as exc:  # a tool answers with an error the model can read, never a traceback
-            return _error(exc)
+            return _error(exc), None
         out = report.model_dump(
             exclude={"current_allocation", "recommended_allocation", "rightsizing", "nodepool"}
         )
@@ -76,16 +76,22 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             "recommended_idle": round(report.recommended_allocation.idle_usd_per_hour * 730, 2),
         }
         out["nodepool_proposal"] = report.nodepool.yaml() if report.nodepool else None
-        return json.dumps(out, default=str)
+        text = json.dumps(out, default=str)  # people read the artifact (tools/cost/present.py)
+        return text, {"kind": "cost.report", "namespace": namespace or None, **json.loads(text)}
 
-    def rightsize(namespace: str | None = None) -> str:
+    def rightsize(namespace: str | None = None) -> tuple[str, dict[str, Any] | None]:
         """Right-sizing recommendations (CPU/memory requests and limits per container) with confidence notes;
         read-only. Use apply_rightsizing to change a workload."""
         try:
             report, _, _ = _report(namespace)
         except Exception as exc:
-            return _error(exc)
-        return json.dumps([r.model_dump() for r in report.rightsizing])
+            return _error(exc), None
+        text = json.dumps([r.model_dump() for r in report.rightsizing])
+        return text, {
+            "kind": "cost.rightsizing",
+            "namespace": namespace or None,
+            "recommendations": json.loads(text),
+        }
 
     def price_lookup(
         instance_type: str, capacity_type: str = "on-demand", cloud: str = "aws", region: str = "us-east-1"
@@ -177,8 +183,12 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         )
 
     tools: list[BaseTool] = [
-        StructuredTool.from_function(optimize_cost, args_schema=NamespaceArgs),
-        StructuredTool.from_function(rightsize, args_schema=NamespaceArgs),
+        StructuredTool.from_function(
+            optimize_cost, args_schema=NamespaceArgs, response_format="content_and_artifact"
+        ),
+        StructuredTool.from_function(
+            rightsize, args_schema=NamespaceArgs, response_format="content_and_artifact"
+        ),
         StructuredTool.from_function(price_lookup, args_schema=PriceArgs),
     ]
     apply_tool = StructuredTool.from_function(apply_rightsizing, args_schema=ApplyArgs)

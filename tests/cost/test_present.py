@@ -1,0 +1,135 @@
+"""How cost answers read to people: the artifacts the real cost tools return, presented as Markdown."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tools.base import ToolContext
+from tools.cost import build_tools
+from tools.present import present, readable
+
+EXAMPLES = Path(__file__).parents[2] / "tools" / "cost" / "examples"
+
+
+def _call(ctx: ToolContext, name: str, args: dict[str, Any]) -> tuple[str, Any]:
+    tool = next(t for t in build_tools(ctx) if t.name == name)
+    message = tool.invoke({"type": "tool_call", "name": name, "args": args, "id": "call-1"})
+    return str(message.content), message.artifact
+
+
+@pytest.fixture(scope="module")
+def report() -> tuple[str, dict[str, Any]]:
+    ctx = ToolContext(
+        extras={
+            "cluster_snapshot": str(EXAMPLES / "shop_cluster.json"),
+            "usage_file": str(EXAMPLES / "shop_usage.json.gz"),
+        }
+    )
+    content, artifact = _call(ctx, "optimize_cost", {})
+    assert artifact["kind"] == "cost.report"
+    return content, artifact
+
+
+def _money(x: float) -> str:
+    return f"${x:,.2f}"
+
+
+def test_report_headline_has_the_artifacts_figures(report: tuple[str, dict[str, Any]]) -> None:
+    content, artifact = report
+    md = present(artifact)
+    assert md is not None and readable(content, artifact) == md
+    head = md.splitlines()[0]
+    now, planned = artifact["current_monthly"], artifact["recommended_monthly"]
+    saving = artifact["savings"]["total_monthly"]
+    assert head.startswith("### Cost of the cluster:")
+    assert f"{_money(now)} → {_money(planned)}" in head
+    assert f"saving {_money(saving)} ({saving / now * 100:.2f}%)" in head
+    for key in ("node_plan_monthly", "rightsizing_monthly"):
+        assert f"saves {_money(artifact['savings'][key])}" in md
+    plan = artifact["plan"]
+    assert f"{_money(plan['monthly_cost'])}/month" in md and _money(plan["lower_bound"]) in md
+    # the shop example is solved to optimality; the words follow the status, nothing else
+    assert plan["status"] == "optimal" and "**proven optimal**" in md
+    # the nodes as a table, one row per group with its count and capacity type
+    for group in plan["nodes"]:
+        row = f"| {group['instance_type']} | {group['count']} | {group['capacity_type']} |"
+        assert row in md
+    # no JSON, no raw artifact keys
+    assert "{" not in md and "}" not in md and '"' + "kind" not in md and "usd_per_hour" not in md
+
+
+def test_report_rightsizing_namespaces_notes_and_a_long_nodepool_described(
+    report: tuple[str, dict[str, Any]],
+) -> None:
+    _, artifact = report
+    md = present(artifact) or ""
+    for rec in artifact["rightsizing"]:
+        before, after = rec["current"]["cpu_request_m"], rec["recommended"]["cpu_request_m"]
+        assert f"| {rec['workload']} | {rec['container']} | {before:g}m → {after:g}m |" in md
+    for ns, monthly in artifact["cost_by_namespace"]["current"].items():
+        assert f"| {ns} | {_money(monthly)} |" in md
+    # the proposal is long: named and pointed to, not printed
+    proposal = artifact["nodepool_proposal"]
+    assert len(proposal.splitlines()) > 40
+    assert "```yaml" not in md and "apiVersion" not in md
+    assert "opsgraph cost plan --nodepool" in md and "`opsgraph-fallback`" in md
+    # the engine's notes keep their code spans, with spaces around them
+    assert artifact["notes"] and "annotate a workload `opsgraph.io/multi-arch" in md
+
+
+def test_status_words_follow_the_artifact(report: tuple[str, dict[str, Any]]) -> None:
+    _, artifact = report
+    feasible = copy.deepcopy(artifact)
+    feasible["plan"].update(status="feasible", lower_bound=209.33, gap=0.0324)
+    md = present(feasible) or ""
+    assert "**not proven optimal**" in md and "proven lower bound $209.33" in md and "gap 3.24%" in md
+    assert "**proven optimal**" not in md
+    for status in ("unknown", "timeout"):
+        unknown = copy.deepcopy(artifact)
+        unknown["plan"]["status"] = status
+        md = present(unknown) or ""
+        assert f"status {status}: **nothing proven**" in md
+        assert "**proven optimal**" not in md and "proven lower bound" not in md
+
+
+def test_short_nodepool_is_shown_as_yaml_and_text_is_escaped(report: tuple[str, dict[str, Any]]) -> None:
+    _, artifact = report
+    short = copy.deepcopy(artifact)
+    # the first NodePool of the real proposal: short enough to print
+    short["nodepool_proposal"] = "---".join(artifact["nodepool_proposal"].split("---")[:2])
+    short["notes"] = ["web | <b>bold</b> *x*"]
+    short["plan"]["unplaceable"] = {"shop/Deployment/big": 2}
+    short["plan"]["unplaceable_reasons"] = {"shop/Deployment/big": "needs 200 CPUs"}
+    md = present(short) or ""
+    assert "```yaml\n" in md and "kind: NodePool" in md and "opsgraph cost plan --nodepool" not in md
+    assert r"web \| \<b\>bold\</b\> \*x\*" in md
+    assert "shop/Deployment/big: 2 pod(s) cannot be placed: needs 200 CPUs" in md
+
+
+def test_rightsize_tool_artifact_and_errors_fall_back_to_text(tmp_path: Path) -> None:
+    ctx = ToolContext(
+        extras={
+            "cluster_snapshot": str(EXAMPLES / "shop_cluster.json"),
+            "usage_file": str(EXAMPLES / "shop_usage.json.gz"),
+        }
+    )
+    content, artifact = _call(ctx, "rightsize", {"namespace": "shop"})
+    assert artifact["kind"] == "cost.rightsizing" and artifact["recommendations"] == json.loads(content)
+    md = readable(content, artifact)
+    changed = [r for r in artifact["recommendations"] if r["current"] != r["recommended"]]
+    assert md.startswith(f"### Right-sizing in namespace shop: {len(changed)} containers to change")
+    for rec in changed:
+        before, after = rec["current"]["memory_request_mib"], rec["recommended"]["memory_request_mib"]
+        assert f"{before:g}Mi → {after:g}Mi" in md
+    assert "{" not in md
+    # a failed call has no artifact: the error reads as the tool's text
+    bad = tmp_path / "snapshot.json"
+    bad.write_text("{not json")
+    content, artifact = _call(ToolContext(extras={"cluster_snapshot": str(bad)}), "optimize_cost", {})
+    assert artifact is None and "error" in json.loads(content)
+    assert "error" in readable(content, artifact).lower()
