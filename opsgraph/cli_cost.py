@@ -72,6 +72,7 @@ def _run(
     prices: Path | None,
     effort: float,
     strategy: Any = None,
+    reconcile: bool = True,
 ) -> Any:
     from pydantic import ValidationError
 
@@ -112,7 +113,9 @@ def _run(
             api = api_client_for(ctx)
             snap = read_cluster(api)  # every namespace: the nodes' cost is shared out over all of them
             source = RecordedUsageSource(usage_file) if usage_file else usage_source_for(ctx, api)
-        return optimize(snap, source, catalog, strategy, effort=effort, namespace=namespace)
+        return optimize(
+            snap, source, catalog, strategy, effort=effort, namespace=namespace, reconcile=reconcile
+        )
     except (CatalogError, UsageError) as exc:
         raise _fail(str(exc)) from None
 
@@ -191,7 +194,9 @@ def rightsize(
     from tools.cost.apply import resource_diff
 
     strategy = _strategy(cpu_percentile, memory_buffer, history_days)
-    rep = _run(namespace, snapshot, usage_file, prometheus_url, "aws", "us-east-1", None, 0.25, strategy)
+    rep = _run(
+        namespace, snapshot, usage_file, prometheus_url, "aws", "us-east-1", None, 0.25, strategy, False
+    )
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rep.rightsizing], indent=2))
         return

@@ -77,3 +77,22 @@ def test_savings_reconcile(usage: RecordedUsageSource) -> None:
     assert any("spot prices are estimates" in n for n in report.notes)
     # the db StatefulSet and the agent are never on spot; at most half of web's 4 replicas are
     assert report.spot_risk.expected_pod_evictions_per_month.keys() <= {"shop/Deployment/web"}
+
+
+def test_namespace_shares_add_up_to_the_cluster(usage: RecordedUsageSource) -> None:
+    catalog = PriceCatalog("aws", "us-east-1")
+    whole = optimize(snapshot(), usage, catalog, effort=0.3)
+    parts = [
+        optimize(snapshot(), usage, catalog, effort=0.3, namespace=ns, reconcile=True)
+        for ns in ("shop", "ops")
+    ]
+    shares = [p.cluster_share for p in parts]
+    assert all(s is not None for s in shares) and whole.cluster_share is None
+    assert sum(s.current_monthly for s in shares if s) == pytest.approx(whole.current_monthly, abs=0.02)
+    assert sum(s.recommended_monthly for s in shares if s) == pytest.approx(
+        whole.recommended_monthly, abs=0.02
+    )
+    assert sum(s.saving_monthly for s in shares if s) == pytest.approx(whole.savings.total_monthly, abs=0.03)
+    # planned alone, the namespaces do not share nodes, so their own savings do not add up; the note says so
+    assert sum(p.savings.total_monthly for p in parts) != pytest.approx(whole.savings.total_monthly, abs=0.03)
+    assert all(any("do not add up to the cluster's" in n for n in p.notes) for p in parts)

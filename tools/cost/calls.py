@@ -42,7 +42,9 @@ def plan(ctx: ToolContext, *, namespace: str | None = None, effort: float = 1.0)
 
     snapshot, source, api = cluster_inputs(ctx)
     try:
-        return optimize(snapshot, source, catalog_for(ctx), effort=effort, namespace=namespace)
+        return optimize(
+            snapshot, source, catalog_for(ctx), effort=effort, namespace=namespace, reconcile=True
+        )
     finally:
         if api is not None:
             api.close()

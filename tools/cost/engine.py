@@ -107,6 +107,24 @@ class Savings(BaseModel):
     total_monthly: float
 
 
+class NamespaceShare(BaseModel):
+    """A namespace's part of the cluster-wide figures: its shares of every namespace add up to the cluster's."""
+
+    namespace: str
+    current_monthly: float = Field(description="Its allocation today plus its share of the idle cost.")
+    recommended_monthly: float = Field(
+        description="Its allocation in the cluster-wide right-sized plan plus its share of that plan's idle cost."
+    )
+    saving_monthly: float
+
+
+def _share(alloc: Allocation, namespace: str) -> float:
+    """`namespace`'s allocation plus its share of the idle cost (by allocation), $/month."""
+    allocated = sum(alloc.by_namespace.values())
+    mine = alloc.by_namespace.get(namespace, 0.0)
+    return (mine + (alloc.idle_usd_per_hour * mine / allocated if allocated else 0.0)) * HOURS_PER_MONTH
+
+
 class CostReport(BaseModel):
     cloud: str
     region: str
@@ -123,6 +141,10 @@ class CostReport(BaseModel):
     notes: list[str] = Field(default_factory=list)
     price_sources: list[str] = Field(default_factory=list)
     nodepool: NodePoolProposal | None = Field(default=None, description="Karpenter NodePools for the plan.")
+    cluster_share: NamespaceShare | None = Field(
+        default=None,
+        description="With a namespace: its share of the cluster-wide plan, which adds up across namespaces.",
+    )
 
 
 def _rightsize(
@@ -167,10 +189,13 @@ def optimize(
     offerings: list[Offering] | None = None,
     effort: float = 1.0,
     namespace: str | None = None,
+    reconcile: bool = False,
 ) -> CostReport:
     """The report for the snapshot's workloads, or for one namespace: its workloads are right-sized and
     planned alone, while today's cost is its OpenCost allocation plus its share of the cluster's idle cost
-    (the snapshot must then hold every namespace, so the cluster's nodes are shared out correctly)."""
+    (the snapshot must then hold every namespace, so the cluster's nodes are shared out correctly). With
+    `reconcile`, a namespace's report also plans the whole cluster for its `cluster_share`, which adds up
+    across namespaces (plans made per namespace do not)."""
     s = strategy or RightsizeStrategy()
     offerings = offerings if offerings is not None else default_offerings(catalog)
     offerings, notes = inherit_taints(offerings, snapshot)
@@ -221,9 +246,11 @@ def optimize(
     if namespace and current_alloc is not None and "estimated" not in current_source:
         allocated = sum(current_alloc.by_namespace.values())
         mine = current_alloc.by_namespace.get(namespace, 0.0)
-        share = mine / allocated if allocated else 0.0
-        current = (mine + current_alloc.idle_usd_per_hour * share) * HOURS_PER_MONTH
-        current_source += f"; namespace {namespace}: its allocation plus {share:.0%} of the idle cost"
+        current = _share(current_alloc, namespace)
+        current_source += (
+            f"; namespace {namespace}: its allocation plus {mine / allocated if allocated else 0.0:.0%} of the "
+            "idle cost"
+        )
     mid = plan_before.hourly_cost * HOURS_PER_MONTH
     rec_monthly = plan_after.hourly_cost * HOURS_PER_MONTH
     savings = Savings(
@@ -235,6 +262,16 @@ def optimize(
         notes.append(
             f"{name}: {n} pod(s) not planned: {plan_after.unplaceable_reasons.get(name, 'no reason given')}"
         )
+    cluster_share = None
+    if namespace and reconcile and "estimated" not in current_source:
+        cluster_share = _cluster_share(snapshot, source, s, offerings, arch, namespace, current_alloc, effort)
+        notes.append(
+            f"namespace {namespace} planned alone saves ${savings.total_monthly:,.2f}/month; plans made per "
+            "namespace do not add up to the cluster's, as namespaces share nodes. In the cluster-wide plan its "
+            f"share is ${cluster_share.recommended_monthly:,.2f}/month (saving ${cluster_share.saving_monthly:,.2f}): "
+            "those "
+            "shares add up to the cluster's saving"
+        )
     sources = sorted({catalog.quote(o.instance_type, o.capacity_type).source for o in offerings[:200]})
     if "spot-advisor-estimate" in sources:
         notes.append("AWS spot prices are estimates: on-demand x (1 - Spot Advisor savings %)")
@@ -245,5 +282,28 @@ def optimize(
         recommended_allocation=plan_allocation(after, plan_after), savings=savings,
         plan=summarize_plan(after, plan_after), spot_risk=spot_risk(after, plan_after),
         rightsizing=recs, notes=notes, price_sources=sources,
-        nodepool=propose(after, plan_after, cp.labels, cp.defaulted),
+        nodepool=propose(after, plan_after, cp.labels, cp.defaulted), cluster_share=cluster_share,
+    )  # fmt: skip
+
+
+def _cluster_share(
+    snapshot: ClusterSnapshot,
+    source: UsageSource,
+    s: RightsizeStrategy,
+    offerings: list[Offering],
+    arch: str | None,
+    namespace: str,
+    current_alloc: Allocation,
+    effort: float,
+) -> NamespaceShare:
+    """`namespace`'s share of today's cost and of the cluster-wide right-sized plan (allocation + idle share,
+    as OpenCost shares idle), so the namespaces' savings add up to the cluster's."""
+    recs, _, sized = _rightsize(snapshot, source, s, None, [])
+    scaled = {r.workload: r.hpa_replicas for r in recs if r.hpa_replicas is not None}
+    whole = cluster_problem(snapshot, offerings, lambda w: sized[w.key], arch, None, scaled).problem
+    after = plan_allocation(whole, plan_nodes(whole, effort=effort))
+    current, recommended = _share(current_alloc, namespace), _share(after, namespace)
+    return NamespaceShare(
+        namespace=namespace, current_monthly=round(current, 2), recommended_monthly=round(recommended, 2),
+        saving_monthly=round(current - recommended, 2),
     )  # fmt: skip

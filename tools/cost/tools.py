@@ -38,13 +38,15 @@ def _error(exc: Exception) -> str:
 def build_tools(ctx: ToolContext) -> list[BaseTool]:
     from tools.cost.catalog import CatalogError
 
-    def _report(namespace: str | None) -> Any:
+    def _report(namespace: str | None, reconcile: bool = False) -> Any:
         from tools.cost.calls import cluster_inputs
         from tools.cost.connect import catalog_for
         from tools.cost.engine import optimize
 
         snapshot, source, api = cluster_inputs(ctx)
-        report = optimize(snapshot, source, catalog_for(ctx), namespace=namespace or None)
+        report = optimize(
+            snapshot, source, catalog_for(ctx), namespace=namespace or None, reconcile=reconcile
+        )
         return report, snapshot, api
 
     def optimize_cost(namespace: str | None = None) -> tuple[str, dict[str, Any] | None]:
@@ -52,7 +54,7 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         nodes with a solver (proven lower bound and gap), estimate spot risk, and report current vs recommended
         monthly cost with each saving counted once. Read-only: nothing is changed."""
         try:
-            report, _, _ = _report(namespace)
+            report, _, _ = _report(namespace, reconcile=True)
         except Exception as exc:  # a tool answers with an error the model can read, never a traceback
             return _error(exc), None
         out = report.model_dump(

@@ -154,7 +154,7 @@ def solve_exact(
         spot = [s for s in slots if w.name in s.counts and s.offering.capacity_type == "spot"]
         if spot:
             m.add(sum(s.counts[w.name] for s in spot) <= w.max_spot_cap())
-            for pool in {s.offering.name for s in spot}:
+            for pool in sorted({s.offering.name for s in spot}):  # the model must not depend on hashing
                 m.add(sum(s.counts[w.name] for s in spot if s.offering.name == pool) <= w.pool_cap())
     if zoned:
         _zone_rules(m, problem, works, slots)
