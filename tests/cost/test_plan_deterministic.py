@@ -1,7 +1,7 @@
 """Plans are limited by work, not by the clock: the same problem gives the same plan, bound and status whether
 the machine is quiet or busy, and in another process (another string-hash seed, so nothing may depend on a
 set's order). The limits are set low so that they bind (a plan proven optimal early would prove nothing
-here), and the second plan is made in a fresh process while others keep every core busy."""
+here), and the second plan is made in a fresh process while a spinner per core keeps the machine busy."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _spin(seconds: float) -> None:
 @contextmanager
 def busy() -> Iterator[None]:
     procs = [multiprocessing.get_context("spawn").Process(target=_spin, args=(120.0,), daemon=True)
-             for _ in range(2 * (os.cpu_count() or 2))]  # fmt: skip
+             for _ in range(os.cpu_count() or 2)]  # fmt: skip
     for p in procs:
         p.start()
     try:
