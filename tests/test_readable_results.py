@@ -56,6 +56,16 @@ def test_an_answer_leaves_out_the_results_it_only_repeats() -> None:
     assert without_repeats(answer, []).startswith("list_pods: NAME  READY")
 
 
+def test_a_repeat_cut_by_the_answer_limit_is_left_out_too() -> None:
+    report = '{"cloud": "aws", "rows": [' + ", ".join(f'{{"n": {i}}}' for i in range(3000)) + "]}"
+    cut = f"optimize_cost: {report}"[:11_999] + "… (answer cut at 12,000 characters)"
+    assert without_repeats(cut, [("optimize_cost", report)]) == ""
+    before = f"The plan saves 30 %.\n\n{cut}"
+    assert without_repeats(before, [("optimize_cost", report)]) == "The plan saves 30 %."
+    other = f"optimize_cost: {report[:500]} and then something else entirely"
+    assert without_repeats(other, [("optimize_cost", report)]) == other  # not a repeat: kept
+
+
 def test_a_failing_presenter_falls_back_to_the_text() -> None:
     @presenter("test.broken")
     def _broken(artifact: Any) -> str:

@@ -276,4 +276,27 @@ def without_repeats(answer: str, shown: Sequence[tuple[str, str]]) -> str:
             continue
         labelled = f"{tool}: {body}"
         text = text.replace(labelled, "") if labelled in text else text.replace(body, "")
+        text = _without_cut_repeat(text, f"{tool}: ", body)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+_CUT_NOTE = re.compile(r"…? ?\(answer cut at [\d,]+ characters\)")
+
+
+def _without_cut_repeat(text: str, label: str, body: str) -> str:
+    """`text` without a repeat of `body` that the answer's length limit cut short (`label` + the first part
+    of `body`, running to the end of the text or to the cut note): a long result quoted whole is cut
+    (agents.middleware.answers), and then it no longer matches the result word for word."""
+    start = text.find(label + body[:200])
+    if start < 0:
+        return text
+    rest = text[start + len(label) :]
+    same = 0
+    for ours, theirs in zip(rest, body, strict=False):
+        if ours != theirs:
+            break
+        same += 1
+    tail = rest[same:]
+    if tail.strip() and not _CUT_NOTE.fullmatch(tail.strip()):
+        return text  # the answer goes on past the quote: leave it as it is
+    return text[:start]  # the note said the quote was cut; the quote is gone
