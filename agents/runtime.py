@@ -576,7 +576,7 @@ def model_policy(settings: Settings, model: BaseChatModel) -> ModelPolicy:
         )
     return ModelPolicy(
         where=where,
-        tool_calls=settings.tool_calls,
+        tool_calls=settings.resolved_tool_calls(),
         max_tools=settings.max_tools,
         max_steps=settings.agent_max_steps,
         tool_retries=settings.tool_retries,

@@ -72,8 +72,9 @@ RUN_SETTINGS = (
 
 
 def run_settings_of(settings: Settings) -> dict[str, Any]:
-    """The model-shaping part of `settings` (see `RUN_SETTINGS`), as JSON."""
-    return settings.model_dump(mode="json", include=set(RUN_SETTINGS))
+    """The model-shaping part of `settings` (see `RUN_SETTINGS`), as JSON; the tool-call mode as used."""
+    shaping = settings.model_dump(mode="json", include=set(RUN_SETTINGS))
+    return {**shaping, "tool_calls": settings.resolved_tool_calls()}
 
 
 @dataclass

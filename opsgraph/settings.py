@@ -89,7 +89,8 @@ class Settings(BaseSettings):
             "How a real model calls tools: `native` (the API's tool calls only), `auto` (native, and calls a "
             "model writes as text are recognised too), `text` (tools described in the prompt, calls read "
             "from the text: for servers without a tool API), `json` (`text` with JSON-schema constrained "
-            "output: every step is a valid call or an answer, and an agent's first step is a call)."
+            "output: every step is a valid call or an answer, and an agent's first step is a call). Unset, "
+            "a `local:` model gets `json` (see `resolved_tool_calls`)."
         ),
     )
     max_tools: int = Field(
@@ -174,6 +175,16 @@ class Settings(BaseSettings):
         if self.base_url:
             raise ValueError("OPSGRAPH_MODEL must name the model served at OPSGRAPH_BASE_URL")
         return "openai:gpt-4o-mini" if self.resolved_api_key() else "offline"
+
+    def resolved_tool_calls(self) -> Literal["auto", "native", "text", "json"]:
+        """The tool-call mode: `tool_calls` where it was set (environment, `opsgraph.toml`, argument),
+        else `json` for a `local:` model and `auto` for every other. Measured on Qwen2.5-Coder-1.5B with
+        `bench/real_model.py` (docs/models.md, "Measured routing and quality"): in `auto` the small model
+        writes prose around a call it invents arguments for, hundreds of tokens at a few per second; a
+        constrained step is a few dozen tokens naming the file the request names."""
+        if "tool_calls" in self.model_fields_set or not self.model.startswith("local:"):
+            return self.tool_calls
+        return "json"
 
     def resolved_checkpoint_url(self) -> str:
         return self.checkpoint_url or f"sqlite:///{self.data_dir / 'opsgraph.sqlite'}"

@@ -44,3 +44,28 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     }
     undocumented = [n for n in Settings.model_fields if f"OPSGRAPH_{n.upper()}" not in names]
     assert undocumented == [], "add a row to the README's configuration table for each"
+
+
+def test_a_local_model_steps_in_json_unless_a_mode_is_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from agents.runtime import model_policy
+    from eval.suite import run_settings_of
+
+    local = "local:/models/qwen.gguf"
+    assert Settings(model=local).resolved_tool_calls() == "json"
+    assert Settings(model="llama3", base_url="http://127.0.0.1:9/v1").resolved_tool_calls() == "auto"
+    assert Settings(model=local, tool_calls="auto").resolved_tool_calls() == "auto"
+    assert Settings().model_copy(update={"model": local}).resolved_tool_calls() == "json"  # the SDK's way
+    fake = FakeListChatModel(responses=["-"])
+    assert model_policy(Settings(model=local), fake).tool_calls == "json"
+    assert run_settings_of(Settings(model=local))["tool_calls"] == "json"  # cassettes record the mode used
+    monkeypatch.setenv("OPSGRAPH_TOOL_CALLS", "native")
+    assert Settings(model=local).resolved_tool_calls() == "native"
+    monkeypatch.delenv("OPSGRAPH_TOOL_CALLS")
+    toml = tmp_path / "opsgraph.toml"
+    toml.write_text('tool_calls = "text"\n')
+    monkeypatch.setenv("OPSGRAPH_CONFIG_FILE", str(toml))
+    assert Settings(model=local).resolved_tool_calls() == "text"
