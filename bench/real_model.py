@@ -33,6 +33,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `sandbox`, not bench/sandbox.py
+
 from eval.answers import is_tool_json
 from eval.cassette import load_cassette
 from eval.runner import read_results, run_suite
