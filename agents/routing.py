@@ -81,7 +81,8 @@ DOMAIN_TERMS: dict[AgentName, tuple[str, ...]] = {
         "kubernetes k8s kubectl pod deployment deploy replica statefulset daemonset service ingress namespace "
         "node container logs event rollout configmap secret hpa autoscal crashloop job cronjob pvc "
         "volume rbac serviceaccount helm image scale restart evict drain cordon taint rolebinding "
-        "clusterrole networkpolic network_polic probe oomkill cluster"
+        "clusterrole networkpolic network_polic probe oomkill cluster gatekeeper kyverno admission "
+        "podsecurity pod_security poddisruptionbudget pdb ingress tls label annotation"
     ),
     "iam": _terms(
         "iam policy policies aws arn s3 bucket permission allow deny principal role least_privilege "
@@ -98,8 +99,25 @@ DOMAIN_TERMS: dict[AgentName, tuple[str, ...]] = {
 They decide how many domains a request asks for (see the module docstring), and route a request by
 themselves when the model's decision cannot be parsed twice; the model makes the choice."""
 
+IAM_ONLY_TERMS = _terms(
+    "iam aws arn s3 bucket sts kms access_analyzer scp accessdenied access_denied cloudwatch ecr ec2 lambda "
+    "dynamodb sqs sns rds cloudtrail secretsmanager"
+)
+"""Words that name AWS itself. The other IAM words ("policy", "role", "allow", "deny", "permission") are
+Kubernetes words too where a request is about RBAC, NetworkPolicies or Gatekeeper/Kyverno policies (see
+`KUBERNETES_POLICY_TERMS`); there, without one of these, a policy file (`x.json`) or an IAM action, they do
+not ask for IAM."""
+
+KUBERNETES_POLICY_TERMS = _terms(
+    "gatekeeper kyverno admission networkpolic network_polic rbac rolebinding clusterrole serviceaccount "
+    "service_account podsecurity pod_security violat"
+)
+
+_POLICY_FILE = re.compile(r"\b[\w.-]+\.json\b")
 _NONWORD = re.compile(r"[^a-z0-9$\-]+")
-_IAM_ACTION = re.compile(r"\b[a-z][a-z0-9-]*:[A-Za-z*]")
+_PDB = re.compile(r"pod[\s_-]*disruption[\s_-]*budget", re.IGNORECASE)
+"""A PodDisruptionBudget is a Kubernetes object, not a budget to cost."""
+_IAM_ACTION = re.compile(r"\b[a-z][a-z0-9-]*:(?:[A-Z][a-z]|\*)")
 """An IAM action (`s3:PutObject`, `ec2:*`) names the IAM domain wherever it appears."""
 _CLAUSES = re.compile(r"\s*(?:;|:\s|,?\s+and\s+then\s+|,?\s+then\s+|,?\s+and\s+|,\s+)\s*", re.IGNORECASE)
 _OBJECTS_OF_OTHERS: AgentName = "kubernetes"
@@ -132,6 +150,7 @@ assert RouteDecision.__name__ == ROUTE_TOOL_NAME  # the offline model recognises
 
 def domains_named(text: str) -> list[AgentName]:
     """The domains whose words appear in `text`, in the order they first appear."""
+    text = _PDB.sub("pdb", text)
     lowered = f" {_NONWORD.sub(' ', text.lower())} "
     split = lowered.replace("-", " ")  # the same length: positions agree
     found: list[tuple[int, AgentName]] = []
@@ -141,7 +160,22 @@ def domains_named(text: str) -> list[AgentName]:
             hits += [m.start() for m in _IAM_ACTION.finditer(text)][:1]
         if hits:
             found.append((min(hits), agent))
-    return [agent for _, agent in sorted(found)]
+    named = [agent for _, agent in sorted(found)]
+    if (
+        "iam" in named
+        and _any(KUBERNETES_POLICY_TERMS, lowered, split)
+        and not _names_aws(lowered, split, text)
+    ):
+        named.remove("iam")  # a Kubernetes policy, role or permission
+    return named
+
+
+def _any(terms: tuple[str, ...], *texts: str) -> bool:
+    return any(f" {t}" in v for t in terms for v in texts)
+
+
+def _names_aws(lowered: str, split: str, text: str) -> bool:
+    return bool(_IAM_ACTION.search(text) or _POLICY_FILE.search(text)) or _any(IAM_ONLY_TERMS, lowered, split)
 
 
 def domains_asked(text: str) -> list[AgentName]:
@@ -153,6 +187,8 @@ def domains_asked(text: str) -> list[AgentName]:
         if len(named) > 1 and _OBJECTS_OF_OTHERS in named:
             named.remove(_OBJECTS_OF_OTHERS)
         asked.extend(a for a in named if a not in asked)
+    if "iam" in asked and "iam" not in domains_named(text):
+        asked.remove("iam")  # "violates this policy" of a Kubernetes request (see IAM_ONLY_TERMS)
     return asked
 
 

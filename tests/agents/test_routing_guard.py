@@ -24,6 +24,22 @@ def _decide(agents: list[str], text: str, reply: str | None = None) -> list[str]
             ["kubernetes", "iam", "cost"],
         ),
         ("hello", []),
+        # Kubernetes policies, roles and permissions are not IAM (the k8s-tasks prompts: 31 of 56 asked
+        # for IAM before), unless the request names AWS, a policy file or an IAM action.
+        (
+            "check the Ingresses in namespace web against our Gatekeeper policy and list any that allow "
+            "wildcard hosts; report each violating resource",
+            ["kubernetes"],
+        ),
+        ("which ClusterRoleBindings allow the system:anonymous user?", ["kubernetes"]),
+        ("grant the service account builder permission to read configmaps in ci", ["kubernetes"]),
+        ("list the roles and rolebindings in namespace ops", ["kubernetes"]),
+        ("does the policy in deploy.json allow the service account's pods to read the bucket?", ["iam"]),
+        (
+            "create a service account in namespace logs and a CloudWatch write policy for it",
+            ["kubernetes", "iam"],
+        ),
+        ("check that no PodDisruptionBudget in shop blocks a drain", ["kubernetes"]),
     ],
 )
 def test_the_domains_a_request_asks_for(text: str, asked: list[str]) -> None:
