@@ -133,3 +133,41 @@ def test_rightsize_tool_artifact_and_errors_fall_back_to_text(tmp_path: Path) ->
     content, artifact = _call(ToolContext(extras={"cluster_snapshot": str(bad)}), "optimize_cost", {})
     assert artifact is None and "error" in json.loads(content)
     assert "error" in readable(content, artifact).lower()
+
+
+def test_price_and_apply_artifacts_read_as_markdown(tmp_path: Path) -> None:
+    content, artifact = _call(
+        ToolContext(), "price_lookup", {"instance_type": "m7i.large", "capacity_type": "spot"}
+    )
+    assert (
+        artifact["kind"] == "cost.price" and artifact["usd_per_hour"] == json.loads(content)["usd_per_hour"]
+    )
+    md = readable(content, artifact)
+    hourly = artifact["usd_per_hour"]
+    assert md.startswith(
+        f"### m7i.large spot (aws/us-east-1): ${hourly:g}/hour, {_money(hourly * 730)}/month"
+    )
+    assert "**estimate**" in md and f"spot interruption frequency: {artifact['interruption_label']}" in md
+    content, artifact = _call(ToolContext(), "price_lookup", {"instance_type": "m7i.large"})
+    assert "list price" in readable(content, artifact) and "estimate" not in readable(content, artifact)
+    content, artifact = _call(ToolContext(), "price_lookup", {"instance_type": "nope.large"})
+    assert artifact is None and "nope.large" in readable(content, artifact)
+    applied = {
+        "kind": "cost.apply",
+        "workload": "shop/Deployment/web",
+        "changed": True,
+        "diff": ["shop/Deployment/web/web cpu_request: 1000m -> 120m"],
+        "cost_delta_monthly_usd": -52.5,
+    }
+    md = present(applied) or ""
+    assert md.startswith("### Right-sized shop/Deployment/web: saves $52.50 a month")
+    assert md.endswith("- shop/Deployment/web/web cpu\\_request: 1000m -\\> 120m")
+    same = present(
+        {
+            "kind": "cost.apply",
+            "workload": "ops/StatefulSet/db",
+            "changed": False,
+            "reason": "already right-sized",
+        }
+    )
+    assert same == "### ops/StatefulSet/db: not changed\n\nalready right-sized"

@@ -66,7 +66,7 @@ def test_metrics_api_gives_one_sample_and_low_confidence(sandbox_cluster: Any) -
 
 
 def test_apply_rightsizing_goes_through_a_dry_run_and_patches(
-    sandbox_cluster: Any, sandbox_namespace: str
+    sandbox_cluster: Any, sandbox_namespace: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import time
 
@@ -94,7 +94,17 @@ def test_apply_rightsizing_goes_through_a_dry_run_and_patches(
         if t.name == "apply_rightsizing"
     )
     assert is_mutating(tool)
-    args = {"namespace": sandbox_namespace, "workload": "web"}
+    # the workload as `opsgraph cost rightsize` names it
+    from typer.testing import CliRunner
+
+    from opsgraph.cli import app
+
+    monkeypatch.setenv("KUBECONFIG", str(sandbox_cluster.kubeconfig))
+    printed = CliRunner().invoke(app, ["cost", "rightsize", "-n", sandbox_namespace, "--json"])
+    assert printed.exit_code == 0, printed.output
+    (workload_id,) = {r["workload"] for r in json.loads(printed.output)}
+    assert workload_id == f"{sandbox_namespace}/Deployment/web"
+    args = {"namespace": sandbox_namespace, "workload": workload_id}
     preview = preview_call(tool, args)
     assert "preview_error" not in preview, preview
     assert preview["dry_run"].startswith("accepted") and preview["cost_delta_monthly_usd"] < 0

@@ -81,3 +81,47 @@ def test_price_overrides_from_settings(monkeypatch: pytest.MonkeyPatch, tmp_path
     )
     err = json.loads(tool.invoke({"instance_type": "m7i.large"}))["error"]
     assert "/override/0/" in err and "exactly one of usd_per_hour or discount_pct" in err
+
+
+def test_apply_accepts_the_workload_ids_rightsize_prints(ctx: ToolContext) -> None:
+    from typer.testing import CliRunner
+
+    from opsgraph.cli import app
+
+    offline = ["--snapshot", ctx.extras["cluster_snapshot"], "--usage-file", ctx.extras["usage_file"]]
+    result = CliRunner().invoke(app, ["cost", "rightsize", *offline, "--json"])
+    assert result.exit_code == 0, result.output
+    ids = sorted({r["workload"] for r in json.loads(result.output)})
+    assert "shop/Deployment/web" in ids
+    tool = next(t for t in build_tools(ctx) if t.name == "apply_rightsizing")
+    for workload_id in ids:
+        namespace, kind, name = workload_id.split("/")
+        for args in (
+            {"workload": workload_id},
+            {"namespace": namespace, "workload": workload_id},
+            {"namespace": namespace, "workload": f"{kind}/{name}"},
+        ):
+            preview = preview_call(tool, args)
+            assert "preview_error" not in preview, (args, preview)
+            assert preview["summary"] == f"patch requests/limits of {kind} {namespace}/{name}"
+    # past the lookup, an offline snapshot has nothing to patch: said so, nothing else
+    content = tool.invoke({"workload": "shop/Deployment/web"})
+    assert "no cluster to patch" in json.loads(content)["error"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"workload": "shop/Deployment/nope"}, "'shop/Deployment/nope' in namespace 'shop': no Deployment"),
+        ({"namespace": "ops", "workload": "shop/Deployment/web"}, "is in namespace 'shop', not 'ops'"),
+        ({"workload": "web"}, "'web': give namespace/Kind/name as rightsize prints it"),
+        ({"workload": "shop/DaemonSet/web"}, "kind 'DaemonSet' is not Deployment or StatefulSet"),
+        ({"workload": "a/b/c/d", "namespace": "shop"}, "'a/b/c/d': give namespace/Kind/name"),
+    ],
+)
+def test_a_bad_workload_id_is_an_error_naming_it(
+    ctx: ToolContext, args: dict[str, str], message: str
+) -> None:
+    tool = next(t for t in build_tools(ctx) if t.name == "apply_rightsizing")
+    assert message in preview_call(tool, args)["preview_error"]
+    assert message in json.loads(tool.invoke(args))["error"]

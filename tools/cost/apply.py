@@ -11,11 +11,45 @@ from typing import Any
 from tools.base import PreconditionFailedError
 from tools.cost.allocation import CPU_TO_RAM_PRICE_RATIO
 from tools.cost.catalog import PriceCatalog
+from tools.cost.cluster import ClusterWorkload
 from tools.cost.engine import HOURS_PER_MONTH, default_offerings
 from tools.cost.rightsize import ContainerResources, Recommendation
 from tools.quantity import format_cpu, format_memory
 
-__all__ = ["apply_patch", "cost_delta_monthly", "resource_diff", "resource_patch"]
+__all__ = ["apply_patch", "cost_delta_monthly", "find_workload", "resource_diff", "resource_patch"]
+
+_KINDS = ("Deployment", "StatefulSet")
+
+
+def find_workload(workloads: list[ClusterWorkload], namespace: str | None, workload: str) -> ClusterWorkload:
+    """The workload `workload` names: `ns/Kind/name` (the id `rightsize` prints), `Kind/name` or `name`
+    in `namespace`. A namespace both in the id and given must agree; anything else is an error naming it."""
+    parts = workload.strip().split("/")
+    kind: str | None
+    if len(parts) == 3:
+        ns, kind, name = parts
+        if namespace and namespace != ns:
+            raise ValueError(f"workload {workload!r} is in namespace {ns!r}, not {namespace!r}")
+    elif len(parts) in (1, 2) and namespace:
+        ns, kind, name = namespace, (parts[0] if len(parts) == 2 else None), parts[-1]
+    else:
+        raise ValueError(
+            f"workload {workload!r}: give namespace/Kind/name as rightsize prints it "
+            "(e.g. shop/Deployment/cart), or a namespace and the name"
+        )
+    if kind is not None and kind not in _KINDS:
+        raise ValueError(f"workload {workload!r}: kind {kind!r} is not Deployment or StatefulSet")
+    found = [w for w in workloads if (w.namespace, w.name) == (ns, name) and kind in (None, w.kind)]
+    if len(found) != 1:
+        what = (
+            "no Deployment or StatefulSet of that name"
+            if not found
+            else "both a Deployment and a StatefulSet"
+        )
+        names = sorted(w.key for w in workloads if w.namespace == ns)[:10]
+        hint = f" (in {ns}: {', '.join(names)})" if names and not found else " (name the kind: ns/Kind/name)"
+        raise ValueError(f"workload {workload!r} in namespace {ns!r}: {what}{hint}")
+    return found[0]
 
 
 def resource_patch(recs: list[Recommendation]) -> dict[str, Any]:

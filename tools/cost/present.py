@@ -1,5 +1,6 @@
 """Markdown for people of the cost tools' artifacts: a report (cost now and planned, the savings, the plan's
-bound and status, its nodes, the right-sizing changes, the NodePool proposal) and right-sizing lists.
+bound and status, its nodes, the right-sizing changes, the NodePool proposal), right-sizing lists, price
+quotes (an estimate called one) and applied right-sizing changes.
 Imported by `tools.present` on first use of a `cost.*` kind.
 
 Figures are the artifact's own, money with two decimals. A plan is called proven optimal only when its
@@ -14,7 +15,7 @@ from typing import Any
 from tools.markdown import code, escape, table
 from tools.present import Artifact, presenter
 
-__all__ = ["present_report", "present_rightsizing"]
+__all__ = ["present_apply", "present_price", "present_report", "present_rightsizing"]
 
 MAX_CHANGES = 10
 """Right-sizing rows shown; the rest are counted (the JSON has them all)."""
@@ -230,3 +231,44 @@ def present_rightsizing(artifact: Artifact) -> str:
     count = len(recs)
     head = f"### Right-sizing in {scope}: {count} container{'s' if count != 1 else ''} to change"
     return "\n\n".join([head, *(_rightsizing(recs) if recs else [])])
+
+
+_SOURCES = {
+    "list": "list price",
+    "spot-advisor-estimate": "**estimate**: on-demand less the Spot Advisor's savings",
+}
+
+
+@presenter("cost.price")
+def present_price(artifact: Artifact) -> str:
+    """One quote: the price a month too, where it comes from, and the interruption bucket of a spot price."""
+    hourly = artifact.get("usd_per_hour")
+    where = "/".join(escape(artifact[k]) for k in ("cloud", "region") if artifact.get(k))
+    head = (
+        f"### {escape(artifact.get('instance_type', '?'))} {escape(artifact.get('capacity_type', ''))} "
+        f"({where}): ${float(hourly):g}/hour, {_money(float(hourly) * 730)}/month"
+        if isinstance(hourly, int | float)
+        else f"### {escape(artifact.get('instance_type', '?'))}: no price"
+    )
+    source = str(artifact.get("source") or "")
+    label = source.removeprefix("override:")
+    lines = [
+        f"- source: {_SOURCES.get(source) or (f'your override ({escape(label)})' if label != source else escape(source))}"
+    ]
+    if artifact.get("interruption_label"):
+        lines.append(f"- spot interruption frequency: {escape(artifact['interruption_label'])}")
+    return "\n\n".join([head, "\n".join(lines)])
+
+
+@presenter("cost.apply")
+def present_apply(artifact: Artifact) -> str:
+    """What an approved right-sizing changed (each resource before and after), or why nothing was."""
+    workload = escape(artifact.get("workload", "?"))
+    if not artifact.get("changed"):
+        return f"### {workload}: not changed\n\n{escape(artifact.get('reason', ''))}"
+    delta = artifact.get("cost_delta_monthly_usd")
+    head = f"### Right-sized {workload}"
+    if isinstance(delta, int | float):
+        head += f": {'saves' if delta < 0 else 'adds'} {_money(abs(delta))} a month (allocated cost)"
+    diff = [f"- {escape(line)}" for line in artifact.get("diff") or []]
+    return "\n\n".join([head, "\n".join(diff) or "No resource changed."])

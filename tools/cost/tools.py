@@ -27,8 +27,13 @@ class PriceArgs(BaseModel):
 
 
 class ApplyArgs(BaseModel):
-    namespace: str = Field(description="Namespace of the workload.")
-    workload: str = Field(description="Deployment or StatefulSet name.")
+    namespace: str | None = Field(
+        default=None, description="Namespace of the workload (may be left out when workload is ns/Kind/name)."
+    )
+    workload: str = Field(
+        description="The workload as rightsize names it (ns/Kind/name, e.g. shop/Deployment/cart), "
+        "or a Deployment or StatefulSet name in namespace."
+    )
 
 
 def _error(exc: Exception) -> str:
@@ -38,12 +43,12 @@ def _error(exc: Exception) -> str:
 def build_tools(ctx: ToolContext) -> list[BaseTool]:
     from tools.cost.catalog import CatalogError
 
-    def _report(namespace: str | None, reconcile: bool = False) -> Any:
+    def _report(namespace: str | None, reconcile: bool = False, inputs: Any = None) -> Any:
         from tools.cost.calls import cluster_inputs
         from tools.cost.connect import catalog_for
         from tools.cost.engine import optimize
 
-        snapshot, source, api = cluster_inputs(ctx)
+        snapshot, source, api = inputs or cluster_inputs(ctx)
         report = optimize(
             snapshot, source, catalog_for(ctx), namespace=namespace or None, reconcile=reconcile
         )
@@ -97,29 +102,28 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
 
     def price_lookup(
         instance_type: str, capacity_type: str = "on-demand", cloud: str = "aws", region: str = "us-east-1"
-    ) -> str:
+    ) -> tuple[str, dict[str, Any] | None]:
         """Hourly price of an instance type from the shipped catalogs (with user overrides); spot prices on AWS
         are estimates from the Spot Advisor."""
         from tools.cost.connect import catalog_for
 
         if capacity_type not in ("on-demand", "spot"):
-            return _error(ValueError(f"capacity_type: {capacity_type!r} is not on-demand or spot"))
+            return _error(ValueError(f"capacity_type: {capacity_type!r} is not on-demand or spot")), None
         try:
             quote = catalog_for(ctx, cloud, region).quote(instance_type, capacity_type)  # type: ignore[arg-type]
         except CatalogError as exc:
-            return _error(exc)
-        return quote.model_dump_json()
+            return _error(exc), None
+        text = quote.model_dump_json()
+        return text, {"kind": "cost.price", "cloud": cloud, "region": region, **json.loads(text)}
 
-    def _plan_change(namespace: str, workload: str) -> dict[str, Any]:
-        from tools.cost.apply import cost_delta_monthly, resource_diff, resource_patch
+    def _plan_change(namespace: str | None, workload: str) -> dict[str, Any]:
+        from tools.cost.apply import cost_delta_monthly, find_workload, resource_diff, resource_patch
+        from tools.cost.calls import cluster_inputs
         from tools.cost.connect import catalog_for
 
-        report, snapshot, api = _report(namespace)
-        target = next(
-            (w for w in snapshot.workloads if w.name == workload and w.namespace == namespace), None
-        )
-        if target is None:
-            raise ValueError(f"workload {namespace}/{workload}: no Deployment or StatefulSet of that name")
+        inputs = cluster_inputs(ctx)
+        target = find_workload(inputs[0].workloads, namespace, workload)  # a bad id fails before the solver
+        report, _, api = _report(target.namespace, inputs=inputs)
         recs = [r for r in report.rightsizing if r.workload == target.key]
         return {
             "target": target, "api": api, "patch": resource_patch(recs), "diff": resource_diff(recs),
@@ -129,7 +133,7 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
     def preview_apply(args: dict[str, Any]) -> dict[str, Any]:
         from tools.cost.apply import apply_patch
 
-        change = _plan_change(args["namespace"], args["workload"])
+        change = _plan_change(args.get("namespace"), args["workload"])
         t = change["target"]
         precondition = None
         if change["api"] is not None:
@@ -151,7 +155,7 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
             "precondition": precondition,
         }
 
-    def apply_rightsizing(namespace: str, workload: str) -> str:
+    def apply_rightsizing(workload: str, namespace: str | None = None) -> tuple[str, dict[str, Any] | None]:
         """Patch one workload's container requests/limits to the right-sizing recommendation (a server-side
         dry run first). Changes the cluster: needs approval."""
         from tools.cost.apply import apply_patch
@@ -159,11 +163,12 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         expect = expected_state()  # the approved preview: its patch, at its resourceVersion
         try:
             change = _plan_change(namespace, workload)
+            t = change["target"]
             if expect is not None:
                 change |= {"patch": expect["patch"], "diff": expect["diff"]}
             if not change["diff"]:
-                return json.dumps({"changed": False, "reason": "already right-sized or no usage data"})
-            t = change["target"]
+                out = {"workload": t.key, "changed": False, "reason": "already right-sized or no usage data"}
+                return json.dumps(out), {"kind": "cost.apply", **out}
             if change["api"] is None:
                 raise ValueError("offline snapshot: there is no cluster to patch")
             rv = expect["objects"][0]["resourceVersion"] if expect is not None else None
@@ -175,14 +180,14 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         except PreconditionFailedError:
             raise
         except Exception as exc:
-            return _error(exc)
-        return json.dumps(
-            {
-                "changed": True,
-                "diff": change["diff"],
-                "cost_delta_monthly_usd": change["cost_delta_monthly_usd"],
-            }
-        )
+            return _error(exc), None
+        out = {
+            "workload": t.key,
+            "changed": True,
+            "diff": change["diff"],
+            "cost_delta_monthly_usd": change["cost_delta_monthly_usd"],
+        }
+        return json.dumps(out), {"kind": "cost.apply", **out}
 
     tools: list[BaseTool] = [
         StructuredTool.from_function(
@@ -191,9 +196,13 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         StructuredTool.from_function(
             rightsize, args_schema=NamespaceArgs, response_format="content_and_artifact"
         ),
-        StructuredTool.from_function(price_lookup, args_schema=PriceArgs),
+        StructuredTool.from_function(
+            price_lookup, args_schema=PriceArgs, response_format="content_and_artifact"
+        ),
     ]
-    apply_tool = StructuredTool.from_function(apply_rightsizing, args_schema=ApplyArgs)
+    apply_tool = StructuredTool.from_function(
+        apply_rightsizing, args_schema=ApplyArgs, response_format="content_and_artifact"
+    )
     if not ctx.read_only:
         tools.append(mark_mutating(apply_tool, preview_apply))
     return tools
