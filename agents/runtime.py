@@ -46,11 +46,11 @@ from agents.models.factory import make_chat_model
 from agents.models.local import LocalModelError
 from agents.models.offline import OfflineChatModel
 from agents.models.vocabulary import AgentName
+from agents.settings import Settings
 from agents.stop import STOP_KEY, RunStoppedError, StopSignal
 from agents.store import AuditEntry, Store, open_store
 from agents.streaming import AnswerStream
 from agents.supervisor import build_supervisor, final_answers
-from opsgraph.settings import Settings
 from tools.base import ToolContext, unfence
 from tools.markdown import readable_text, without_repeats
 from tools.present import readable

@@ -82,7 +82,7 @@ def model_info(
             "name": first.model if first is not None else "(empty cassette)",
             "replayed_from": str(options.replay),
         }
-    from opsgraph.settings import load_settings
+    from agents.settings import load_settings
 
     try:
         settings = load_settings(model=options.model) if options.model else load_settings()

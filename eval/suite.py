@@ -17,9 +17,9 @@ from typing import Any, ClassVar
 from langchain_core.language_models import BaseChatModel
 from pydantic import BaseModel, Field
 
+from agents.settings import Settings
 from eval.case import Case, CaseOutcome, CaseResult, Usage
 from eval.cassette import CassetteEntry, OfflineReplayChatModel, RecordingChatModel, ReplayChatModel
-from opsgraph.settings import Settings
 
 __all__ = [
     "RUN_SETTINGS",
@@ -92,7 +92,7 @@ class CaseEnv:
     def settings(self, **overrides: Any) -> Settings:
         """The run's settings with `overrides`: the configured ones (OPSGRAPH_*, `--model`), or, on replay,
         those the cassette was recorded with, so the agents treat the replayed model as they did the real one."""
-        from opsgraph.settings import load_settings
+        from agents.settings import load_settings
 
         if self.replay is not None:
             recorded = next((e.run_settings for e in self.replay if e.run_settings), {})

@@ -16,8 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agents.runtime import Runtime
+from agents.settings import Settings
 from opsgraph import __version__
-from opsgraph.settings import Settings
 from server import streams, threads
 from server.auth import Authenticator, parse_tokens
 from server.domain_routes import install_domain_routes

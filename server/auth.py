@@ -8,7 +8,7 @@ from typing import cast, get_args
 
 from fastapi import HTTPException, Request
 
-from opsgraph.settings import Role
+from agents.settings import Role
 
 __all__ = ["Authenticator", "Principal", "TokenSpecError", "parse_tokens"]
 

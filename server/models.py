@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from agents.gate import ApprovalRequest
+from agents.settings import Role
 from agents.store import AuditEntry
-from opsgraph.settings import Role
 
 __all__ = [
     "ApprovalIn",

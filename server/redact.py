@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from opsgraph.settings import Settings
+from agents.settings import Settings
 
 __all__ = ["Redactor"]
 

@@ -9,8 +9,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from agents.runtime import Runtime, ThreadNotFoundError
+from agents.settings import Settings
 from agents.store import ThreadInfo
-from opsgraph.settings import Settings
 from server.auth import Authenticator, Principal
 from server.metrics import Metrics
 from server.redact import Redactor

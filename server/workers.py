@@ -30,8 +30,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from agents.events import ErrorEvent, Event
+from agents.settings import Settings
 from agents.stop import StopSignal
-from opsgraph.settings import Settings
 from server.runs import RunRequest, run_events, run_failure
 
 __all__ = ["RunProcesses", "WorkerStartError"]

@@ -11,7 +11,7 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 
 from agents.models.offline import OfflineChatModel
 from agents.models.openai_compat import RawArgsChatOpenAI
-from opsgraph.settings import Settings
+from agents.settings import Settings
 
 __all__ = ["CompatibleServerChat", "ModelConfigError", "make_chat_model"]
 

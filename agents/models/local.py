@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
-from opsgraph.settings import Settings
+from agents.settings import Settings
 
 __all__ = [
     "LocalModelError",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from agents.models.local import LocalServer, LocalServerSpec, check_gguf, default_threads
-from opsgraph.settings import Settings
+from agents.settings import Settings
 
 __all__ = [
     "TEST_CONTEXT_SIZE",
