@@ -22,10 +22,10 @@ from agents.gate import ApprovalDecision, ApprovalRequest
 from agents.models.vocabulary import AgentName
 from agents.runtime import Checkpoint, RunResult, Runtime
 from agents.store import AuditEntry, ThreadInfo
+from agents.tool_context import tool_context_for
 from opsgraph.domains import CostCalls, IamCalls
 from opsgraph.sandbox_registry import SandboxLease, SandboxRegistry
 from opsgraph.settings import Settings
-from tools.base import ToolContext
 
 __all__ = [
     "Answer",
@@ -76,12 +76,7 @@ class Assistant:
         # the kubeconfig's path is known before the sandbox runs: nothing starts until the model and the
         # database have proved good (the Runtime below builds both)
         kubeconfig_path = registry.kubeconfig if registry else self.settings.resolved_kubeconfig()
-        ctx = ToolContext(
-            workdir=workdir or Path.cwd(),
-            kubeconfig=kubeconfig_path,
-            kube_context=self.settings.kube_context,
-            read_only=self.settings.read_only,
-        )
+        ctx = tool_context_for(self.settings, kubeconfig=kubeconfig_path, workdir=workdir)
         chat_model = model if isinstance(model, BaseChatModel) else None
         self.runtime = Runtime(self.settings, model=chat_model, tools=tools, tool_context=ctx)
         self._stack.callback(self.runtime.close)

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from agents.runtime import Runtime
 from agents.settings import Settings
+from agents.tool_context import tool_context_for
 from opsgraph import __version__
 from server import streams, threads
 from server.auth import Authenticator, parse_tokens
@@ -138,11 +139,7 @@ def create_app(
         parse_tokens(settings.api_tokens), local_user=settings.user, read_only=settings.read_only
     )
     metrics = Metrics()
-    tool_context = tool_context or ToolContext(
-        kubeconfig=settings.resolved_kubeconfig(),
-        kube_context=settings.kube_context,
-        read_only=settings.read_only,
-    )
+    tool_context = tool_context or tool_context_for(settings)
     for ctx in (runtime.tool_context, tool_context):
         ctx.confine(settings.workspace)
     state = ServerState(

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from agents.settings import load_settings
+from agents.tool_context import tool_context_for
 from tools.base import ToolContext, is_mutating, preview_call
 from tools.cost import build_tools
 
@@ -73,7 +75,8 @@ def test_price_overrides_from_settings(monkeypatch: pytest.MonkeyPatch, tmp_path
         json.dumps({"override": [{"instance_type": "m7i.large", "usd_per_hour": 0.05, "label": "RI"}]})
     )
     monkeypatch.setenv("OPSGRAPH_COST_PRICES", str(rules))
-    tool = next(t for t in build_tools(ToolContext()) if t.name == "price_lookup")
+    # the setting reaches the tool in the context the runtime builds from the settings, not by the tool reading it
+    tool = next(t for t in build_tools(tool_context_for(load_settings())) if t.name == "price_lookup")
     quote = json.loads(tool.invoke({"instance_type": "m7i.large"}))
     assert (quote["usd_per_hour"], quote["source"]) == (0.05, "override:RI")
     rules.write_text(

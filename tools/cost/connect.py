@@ -75,11 +75,9 @@ def usage_source_for(ctx: ToolContext, api_client: Any) -> UsageSource:
 
 
 def catalog_for(ctx: ToolContext, cloud: str | None = None, region: str | None = None) -> PriceCatalog:
-    """The catalog, with price overrides from the context extra `cost_prices`, else the `cost_prices` setting
-    (OPSGRAPH_COST_PRICES or opsgraph.toml)."""
-    from opsgraph.settings import load_settings
-
-    path = ctx.extras.get("cost_prices") or load_settings().cost_prices
+    """The catalog, with price overrides from the context extra `cost_prices` (the layer that builds the
+    context sets it from the `cost_prices` setting: `agents.tool_context`, the cost CLI)."""
+    path = ctx.extras.get("cost_prices")
     overrides = load_overrides(ctx.setting_path(str(path))) if path else []
     return PriceCatalog(
         cloud or str(ctx.extras.get("cloud", "aws")),
