@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import ipaddress
 import logging
 import time
@@ -18,7 +19,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from agents.runtime import Runtime
 from agents.settings import Settings
 from agents.tool_context import tool_context_for
-from opsgraph import __version__
 from server import streams, threads
 from server.auth import Authenticator, parse_tokens
 from server.domain_routes import install_domain_routes
@@ -42,6 +42,9 @@ __all__ = ["STATIC_DIR", "create_app", "safe_bind_host"]
 
 log = logging.getLogger("opsgraph.server")
 STATIC_DIR = Path(__file__).parent / "static"
+VERSION = importlib.metadata.version("opsgraph")
+"""The installed distribution's version, which `opsgraph.__version__` repeats: the server sits below the
+`opsgraph` package and does not import it (tests/test_layers.py holds the two equal)."""
 
 
 # The page loads only its own files and talks only to this server.
@@ -164,7 +167,7 @@ def create_app(
 
     app = FastAPI(
         title="opsgraph",
-        version=__version__,
+        version=VERSION,
         summary="LLM agents for Kubernetes, AWS IAM and cost, with every change verified and approved.",
         lifespan=lifespan,
     )
@@ -186,9 +189,7 @@ def create_app(
     @app.get("/healthz", tags=["ops"], summary="Liveness")
     def healthz(state: CurrentState) -> Health:
         backend = state.runtime.store.url.split(":", 1)[0].replace("postgresql", "postgres")
-        return Health(
-            version=__version__, checkpoint=backend, auth=auth.enabled, read_only=settings.read_only
-        )
+        return Health(version=VERSION, checkpoint=backend, auth=auth.enabled, read_only=settings.read_only)
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse, summary="Prometheus metrics")
     def prometheus() -> PlainTextResponse:

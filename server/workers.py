@@ -61,14 +61,15 @@ def _worker_main(settings: Settings, conn: Connection, threads: int) -> None:
         with send_lock, contextlib.suppress(OSError, EOFError):
             conn.send(message)
 
-    from opsgraph.sdk import Assistant
+    from agents.runtime import Runtime
+    from agents.tool_context import tool_context_for
 
-    try:
-        assistant = Assistant(settings, start_sandbox=False)
+    try:  # the cluster is the settings' kubeconfig (the sandbox the server leased, if so): none starts here
+        runtime = Runtime(settings, tool_context=tool_context_for(settings))
     except Exception as exc:  # reported to the server, which refuses to start
         send(("failed", f"{type(exc).__name__}: {exc}"))
         return
-    assistant.runtime.tool_context.confine(settings.workspace)  # every run here came over HTTP or Slack
+    runtime.tool_context.confine(settings.workspace)  # every run here came over HTTP or Slack
     send(("ready",))
 
     stops: dict[int, tuple[str, StopSignal]] = {}  # by run: its thread, and whether the server stopped it
@@ -76,7 +77,7 @@ def _worker_main(settings: Settings, conn: Connection, threads: int) -> None:
     def work(run_id: int, request: RunRequest, stop: StopSignal) -> None:
         send(("started", run_id))
         try:
-            for event in run_events(assistant.runtime, request, stop):
+            for event in run_events(runtime, request, stop):
                 send(("event", run_id, event.model_dump_json()))
         except Exception as exc:
             send(("event", run_id, run_failure(exc).model_dump_json()))
@@ -84,7 +85,7 @@ def _worker_main(settings: Settings, conn: Connection, threads: int) -> None:
             stops.pop(run_id, None)
             send(("end", run_id))
 
-    with assistant, ThreadPoolExecutor(threads, thread_name_prefix="opsgraph-run") as pool:
+    with runtime, ThreadPoolExecutor(threads, thread_name_prefix="opsgraph-run") as pool:
         while True:
             try:
                 message = conn.recv()
@@ -96,7 +97,7 @@ def _worker_main(settings: Settings, conn: Connection, threads: int) -> None:
                 if message[1] in stops:
                     thread_id, stop = stops[message[1]]
                     stop.set(message[2])
-                    assistant.runtime.cancel(thread_id, by=message[2])
+                    runtime.cancel(thread_id, by=message[2])
                 continue
             stop = StopSignal()
             stops[message[1]] = (message[2].thread_id, stop)
