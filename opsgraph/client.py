@@ -8,21 +8,23 @@ with Client("http://127.0.0.1:8080", token="...") as client:
         result = client.approve(result.thread_id)
     print(result.answer)
     print(client.iam.diff("old.json", "new.json").relation)  # local files are read and sent as JSON
+
+This module holds the session, the runs and their event stream; the typed domain calls (`client.iam`,
+`client.cost`) are in `opsgraph.client_calls`.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Any, Literal
 
 import httpx
 from pydantic import TypeAdapter
 
 from agents.events import CancelledEvent, Event, FinalEvent, InterruptEvent, RouteEvent
 from agents.runtime import RunResult
+from opsgraph.client_calls import AsyncCostCalls, AsyncIamCalls, CostCalls, IamCalls, PolicyArg, SpecArg
 from server.models import (
     ApprovalIn,
     AuditEntry,
@@ -33,14 +35,6 @@ from server.models import (
     ThreadOut,
     WhoAmI,
 )
-
-if TYPE_CHECKING:
-    from policies import Policy
-    from tools.cost.engine import CostReport
-    from verifiers.iam import Comparison
-    from verifiers.iam.checks import CheckResult
-    from verifiers.iam.lint import Finding
-    from verifiers.iam.repair import RepairResult
 
 __all__ = [
     "ApiError",
@@ -130,256 +124,6 @@ def _headers(token: str | None) -> dict[str, str]:
 
 def _decision_body(decision: Decision, args: dict[str, Any] | None, comment: str | None) -> dict[str, Any]:
     return ApprovalIn(decision=decision, args=args, comment=comment).model_dump(exclude_none=True)
-
-
-# typed domain calls: policies and specs go over the wire as JSON, never as paths the server would read
-PolicyArg: TypeAlias = "Mapping[str, Any] | Policy | str | os.PathLike[str]"
-"""A policy: a decoded JSON object, a `policies.Policy`, inline JSON text, or a local file path."""
-SpecArg: TypeAlias = "Mapping[str, Any] | list[Any] | str | os.PathLike[str]"
-"""A repair spec: a decoded JSON object or list, inline JSON text, or a local file path."""
-
-
-def _read_local_json(path: Path, what: str) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ValueError(f"{what}: cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(
-            f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-
-
-def _document(value: Any, what: str, openers: tuple[str, ...]) -> tuple[Any, Path]:
-    """What to send for `value`, and the folder relative paths inside it resolve against."""
-    from policies import Policy
-
-    if isinstance(value, Policy):
-        return value.to_json(), Path.cwd()
-    if isinstance(value, Mapping):
-        return dict(value), Path.cwd()
-    if isinstance(value, list) and "[" in openers:
-        return value, Path.cwd()
-    if isinstance(value, str) and value.lstrip().startswith(openers):
-        return (
-            value,
-            Path.cwd(),
-        )  # inline JSON text: the server parses it and names the JSON pointer on errors
-    if not isinstance(value, str | os.PathLike):
-        raise TypeError(
-            f"{what}: expected a JSON object, JSON text or a file path, got {type(value).__name__}"
-        )
-    path = Path(value).expanduser()
-    return _read_local_json(path, what), path.parent
-
-
-def _policy_body(policy: PolicyArg, what: str) -> Any:
-    return _document(policy, what, ("{",))[0]
-
-
-def _spec_body(spec: SpecArg) -> Any:
-    doc, base = _document(spec, "spec", ("{", "["))
-    if isinstance(doc, dict) and isinstance(doc.get("reference"), str):  # a reference file, read here too
-        doc = {**doc, "reference": _read_local_json(base / doc["reference"], "spec reference")}
-    return doc
-
-
-def _diff_body(policy_a: PolicyArg, policy_b: PolicyArg, timeout_ms: int) -> dict[str, Any]:
-    a, b = _policy_body(policy_a, "policy_a"), _policy_body(policy_b, "policy_b")
-    return {"policy_a": a, "policy_b": b, "timeout_ms": timeout_ms}
-
-
-def _repair_body(policy: PolicyArg, spec: SpecArg, time_budget_s: float) -> dict[str, Any]:
-    return {
-        "policy": _policy_body(policy, "policy"),
-        "spec": _spec_body(spec),
-        "time_budget_s": time_budget_s,
-    }
-
-
-def _lint_body(policy: PolicyArg, policy_type: str | None) -> dict[str, Any]:
-    """A local file goes as its text, so the findings get lines and columns (and bad JSON is a finding)."""
-    doc: Any
-    if isinstance(policy, str | os.PathLike) and not str(policy).lstrip().startswith("{"):
-        path = Path(policy).expanduser()
-        try:
-            doc = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ValueError(f"policy: cannot read {path}: {exc.strerror or exc}") from None
-    else:
-        doc = _policy_body(policy, "policy")
-    return {"policy": doc, "policy_type": policy_type}
-
-
-def _new_access_body(new: PolicyArg, existing: PolicyArg, timeout_ms: int) -> dict[str, Any]:
-    return {
-        "policy": _policy_body(new, "policy"),
-        "existing": _policy_body(existing, "existing"),
-        "timeout_ms": timeout_ms,
-    }
-
-
-def _not_granted_body(
-    policy: PolicyArg, actions: Sequence[str], resources: Sequence[str], timeout_ms: int
-) -> dict[str, Any]:
-    body = {"policy": _policy_body(policy, "policy"), "actions": list(actions), "resources": list(resources)}
-    return body | {"timeout_ms": timeout_ms}
-
-
-def _findings(data: Any) -> list[Finding]:
-    from verifiers.iam.lint import Finding
-
-    return [Finding.model_validate(f) for f in data["findings"]]
-
-
-def _check(data: Any) -> CheckResult:
-    from verifiers.iam.checks import CheckResult
-
-    return CheckResult.model_validate(data)
-
-
-def _comparison(data: Any) -> Comparison:
-    from verifiers.iam import Comparison
-
-    return Comparison.model_validate(data)
-
-
-def _repair_result(data: Any) -> RepairResult:
-    from verifiers.iam.repair import RepairResult
-
-    return RepairResult.model_validate(data)
-
-
-def _cost_report(data: Any) -> CostReport:
-    from tools.cost.engine import CostReport
-
-    return CostReport.model_validate(data)
-
-
-_Post = Callable[[str, dict[str, Any]], Any]
-_AsyncPost = Callable[[str, dict[str, Any]], Awaitable[Any]]
-
-
-class IamCalls:
-    """`client.iam`: IAM policy diff, checks, lint and repair, on the server, as the same models `Assistant.iam`
-    returns."""
-
-    def __init__(self, post: _Post) -> None:
-        self._post = post
-
-    def diff(self, policy_a: PolicyArg, policy_b: PolicyArg, *, timeout_ms: int = 10_000) -> Comparison:
-        """How `policy_a` relates to `policy_b`: equivalent, less/more permissive, incomparable, or unknown."""
-        return _comparison(self._post("/v1/iam/diff", _diff_body(policy_a, policy_b, timeout_ms)))
-
-    def repair(self, policy: PolicyArg, spec: SpecArg, *, time_budget_s: float = 60.0) -> RepairResult:
-        """The fewest edits that make `policy` meet `spec`, least permissive first, with the proofs."""
-        return _repair_result(self._post("/v1/iam/repair", _repair_body(policy, spec, time_budget_s)))
-
-    def lint(self, policy: PolicyArg, *, policy_type: str | None = None) -> list[Finding]:
-        """Access Analyzer-style findings; a local file is sent as text, so they carry lines and columns."""
-        return _findings(self._post("/v1/iam/lint", _lint_body(policy, policy_type)))
-
-    def check_no_new_access(
-        self, new: PolicyArg, existing: PolicyArg, *, timeout_ms: int = 10_000
-    ) -> CheckResult:
-        """PASS, FAIL (a request `new` grants and `existing` does not, with the statements), or UNKNOWN."""
-        return _check(self._post("/v1/iam/checks/no-new-access", _new_access_body(new, existing, timeout_ms)))
-
-    def check_access_not_granted(
-        self,
-        policy: PolicyArg,
-        *,
-        actions: Sequence[str] = (),
-        resources: Sequence[str] = (),
-        timeout_ms: int = 10_000,
-    ) -> CheckResult:
-        """PASS when none of the actions (on any of the resources) is granted; FAIL with one that is."""
-        body = _not_granted_body(policy, actions, resources, timeout_ms)
-        return _check(self._post("/v1/iam/checks/access-not-granted", body))
-
-    def check_no_public_access(
-        self, policy: PolicyArg, *, resource_type: str, timeout_ms: int = 10_000
-    ) -> CheckResult:
-        """PASS when the resource policy grants nothing to an outsider; FAIL with the outsider's request."""
-        body = {
-            "policy": _policy_body(policy, "policy"),
-            "resource_type": resource_type,
-            "timeout_ms": timeout_ms,
-        }
-        return _check(self._post("/v1/iam/checks/no-public-access", body))
-
-
-class CostCalls:
-    """`client.cost`: the cost report for the server's cluster."""
-
-    def __init__(self, post: _Post) -> None:
-        self._post = post
-
-    def plan(self, namespace: str | None = None, *, effort: float = 1.0) -> CostReport:
-        """Right-sizing, the node plan with its proven lower bound and gap, spot risk and savings."""
-        body = {"namespace": namespace, "effort": effort}
-        return _cost_report(self._post("/v1/cost/plan", body))
-
-
-class AsyncIamCalls:
-    """`AsyncClient.iam`: the same calls as `IamCalls`, awaited."""
-
-    def __init__(self, post: _AsyncPost) -> None:
-        self._post = post
-
-    async def diff(self, policy_a: PolicyArg, policy_b: PolicyArg, *, timeout_ms: int = 10_000) -> Comparison:
-        return _comparison(await self._post("/v1/iam/diff", _diff_body(policy_a, policy_b, timeout_ms)))
-
-    async def repair(self, policy: PolicyArg, spec: SpecArg, *, time_budget_s: float = 60.0) -> RepairResult:
-        return _repair_result(await self._post("/v1/iam/repair", _repair_body(policy, spec, time_budget_s)))
-
-    async def lint(self, policy: PolicyArg, *, policy_type: str | None = None) -> list[Finding]:
-        """Access Analyzer-style findings; a local file is sent as text, so they carry lines and columns."""
-        return _findings(await self._post("/v1/iam/lint", _lint_body(policy, policy_type)))
-
-    async def check_no_new_access(
-        self, new: PolicyArg, existing: PolicyArg, *, timeout_ms: int = 10_000
-    ) -> CheckResult:
-        """PASS, FAIL (a request `new` grants and `existing` does not, with the statements), or UNKNOWN."""
-        return _check(
-            await self._post("/v1/iam/checks/no-new-access", _new_access_body(new, existing, timeout_ms))
-        )
-
-    async def check_access_not_granted(
-        self,
-        policy: PolicyArg,
-        *,
-        actions: Sequence[str] = (),
-        resources: Sequence[str] = (),
-        timeout_ms: int = 10_000,
-    ) -> CheckResult:
-        """PASS when none of the actions (on any of the resources) is granted; FAIL with one that is."""
-        body = _not_granted_body(policy, actions, resources, timeout_ms)
-        return _check(await self._post("/v1/iam/checks/access-not-granted", body))
-
-    async def check_no_public_access(
-        self, policy: PolicyArg, *, resource_type: str, timeout_ms: int = 10_000
-    ) -> CheckResult:
-        """PASS when the resource policy grants nothing to an outsider; FAIL with the outsider's request."""
-        body = {
-            "policy": _policy_body(policy, "policy"),
-            "resource_type": resource_type,
-            "timeout_ms": timeout_ms,
-        }
-        return _check(await self._post("/v1/iam/checks/no-public-access", body))
-
-
-class AsyncCostCalls:
-    """`AsyncClient.cost`: the same call as `CostCalls`, awaited."""
-
-    def __init__(self, post: _AsyncPost) -> None:
-        self._post = post
-
-    async def plan(self, namespace: str | None = None, *, effort: float = 1.0) -> CostReport:
-        body = {"namespace": namespace, "effort": effort}
-        return _cost_report(await self._post("/v1/cost/plan", body))
 
 
 class Client:
