@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from opsgraph.settings import Settings
-from tests.docs.runner import Block, blocks, shell_commands
+from tests.docs.blocks import Block, blocks, shell_commands
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()

@@ -14,14 +14,8 @@ from pathlib import Path
 import pytest
 
 from sandbox.process import SandboxProcess
-from tests.docs.runner import (
-    Block,
-    BlockError,
-    Session,
-    blocks,
-    documented_files,
-    shell_commands,
-)
+from tests.docs.blocks import Block, blocks, documented_files, shell_commands
+from tests.docs.runner import BlockError, Session
 from tests.forkserver import ForkServer
 
 SKIP: dict[tuple[str, str], str] = {

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs.runner import BlockError, Session, blocks, shell_commands
+from tests.docs.blocks import blocks, shell_commands
+from tests.docs.runner import BlockError, Session
 
 DOC = """# A page
 
