@@ -17,6 +17,7 @@ from tools.cost.plan import plan_nodes
 from tools.cost.rightsize import ContainerResources
 from tools.cost.usage import RecordedUsageSource
 from verifiers.cost import PlanProblem, Workload, validate_plan
+from verifiers.cost.scheduling import ZONE_LABEL
 
 
 def _ds(name: str, cpu: float, mem: float, selector: dict[str, str] | None = None) -> ClusterDaemonSet:
@@ -44,6 +45,36 @@ def test_every_node_loses_the_requests_of_the_daemonsets_that_select_it() -> Non
         assert o.max_pods == before.max_pods - (2 if arm else 1)
         assert o.usd_per_hour == before.usd_per_hour
     assert "kube-system/DaemonSet/logs" in notes[0] and "200m CPU" in notes[0]
+
+
+def test_node_affinity_and_taints_decide_where_a_daemonset_runs() -> None:
+    from verifiers.cost.scheduling import Requirement, Taint, Toleration
+
+    gpu_taint = Taint(key="nvidia.com/gpu", value="true", effect="NoSchedule")
+    offerings = [
+        o.model_copy(update={"taints": (gpu_taint,)}) if o.instance_type.startswith("c7g") else o
+        for o in _offerings()
+    ]
+    arm_by_affinity = _ds("arm-agent", 100, 100).model_copy(
+        update={"node_affinity": [[Requirement(key="kubernetes.io/arch", operator="In", values=("arm64",))]]}
+    )
+    zonal = _ds("zonal", 50, 50).model_copy(  # zones come later: counted on every node
+        update={
+            "node_affinity": [[Requirement(key=ZONE_LABEL, operator="In", values=("us-east-1a",))]],
+            "node_selector": {ZONE_LABEL: "us-east-1a"},
+        }
+    )
+    tolerant = _ds("gpu-agent", 30, 30).model_copy(
+        update={"tolerations": [Toleration(key="nvidia.com/gpu", operator="Exists")]}
+    )
+    kept, notes = reserve_daemonsets(offerings, [arm_by_affinity, zonal, tolerant, _ds("plain", 10, 10)])
+    by_name = {o.name: o for o in offerings}
+    for o in kept:
+        before = by_name[o.name]
+        tainted = bool(before.taints)
+        cpu = (100 if before.arch == "arm64" and not tainted else 0) + (0 if tainted else 50 + 10) + 30
+        assert before.cpu_m - o.cpu_m == cpu, o.name
+    assert "30m CPU" in notes[0] and "node affinity and tolerations allow" in notes[0]
 
 
 def test_an_instance_type_a_daemonset_fills_is_not_planned_and_said_so() -> None:
