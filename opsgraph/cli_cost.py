@@ -219,11 +219,17 @@ def plan(
     prices: Path | None = _PRICES,
     effort: float = _EFFORT,
     nodepool: bool = typer.Option(False, "--nodepool", help="Print a Karpenter NodePool proposal."),
+    migration: bool = typer.Option(
+        False, "--migration", help="Print the move to the plan: waves within the PodDisruptionBudgets."
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """The cheapest node plan for the right-sized workloads, with its proven lower bound and gap."""
     rep = _run(namespace, snapshot, usage_file, prometheus_url, cloud, region, prices, effort)
     p = rep.plan
+    if migration:
+        _print_migration(rep.migration, as_json)
+        return
     if as_json:
         typer.echo(p.model_dump_json(indent=2))
         return
@@ -246,6 +252,28 @@ def plan(
     )
     for name, n in p.unplaceable.items():
         typer.echo(f"unplaceable: {name} x{n}: {p.unplaceable_reasons.get(name, 'no reason given')}")
+
+
+def _print_migration(m: Any, as_json: bool) -> None:
+    if m is None:
+        raise _fail("no migration plan: the snapshot has no nodes today")
+    if as_json:
+        typer.echo(m.model_dump_json(indent=2))
+        return
+    launch = ", ".join(f"{n} x {o}" for o, n in m.launch.items())
+    typer.echo(f"1. launch {launch}; once Ready, cordon {', '.join(m.cordon) or 'nothing (namespace only)'}")
+    for pdb, n in m.budgets.items():
+        typer.echo(f"   PDB {pdb}: at most {n} pod(s) evicted at a time")
+    for i, wave in enumerate(m.waves, 2):
+        typer.echo(
+            f"{i}. evict {', '.join(e.pod for e in wave.evict) or 'nothing'}; wait for replacements Ready"
+        )
+        if wave.remove_nodes:
+            typer.echo(f"   then remove {', '.join(wave.remove_nodes)}")
+    for pod, why in m.blocked.items():
+        typer.echo(f"blocked: {pod}: {why}")
+    for note in m.notes:
+        typer.echo(f"note: {note}")
 
 
 @app.command()

@@ -171,3 +171,16 @@ def test_price_and_apply_artifacts_read_as_markdown(tmp_path: Path) -> None:
         }
     )
     assert same == "### ops/StatefulSet/db: not changed\n\nalready right-sized"
+
+
+def test_report_states_the_migration_in_brief(report: tuple[str, dict[str, Any]]) -> None:
+    _, artifact = report
+    m = artifact["migration"]
+    md = present(artifact) or ""
+    launched = sum(m["launch"].values())
+    assert (
+        f"**Migration**: launch {launched} nodes, then {m['evictions']} evictions in {m['waves']} wave" in md
+    )
+    blocked = copy.deepcopy(artifact)
+    blocked["migration"]["blocked"] = {"shop/db-0": "PDB shop/db allows no disruption"}
+    assert "⚠ shop/db-0: PDB shop/db allows no disruption" in (present(blocked) or "")

@@ -16,6 +16,7 @@ from tools.cost.allocation import Allocation, current_allocation, plan_allocatio
 from tools.cost.catalog import PriceCatalog
 from tools.cost.cluster import ClusterSnapshot
 from tools.cost.daemonsets import reserve_daemonsets
+from tools.cost.migration import MigrationPlan, plan_migration
 from tools.cost.plan import plan_nodes
 from tools.cost.problem import cluster_arch, cluster_problem, inherit_taints
 from tools.cost.proposal import NodePoolProposal, propose
@@ -144,6 +145,9 @@ class CostReport(BaseModel):
     cluster_share: NamespaceShare | None = Field(
         default=None,
         description="With a namespace: its share of the cluster-wide plan, which adds up across namespaces.",
+    )
+    migration: MigrationPlan | None = Field(
+        default=None, description="Waves from today's nodes to the plan, within the PodDisruptionBudgets."
     )
 
 
@@ -283,6 +287,7 @@ def optimize(
         plan=summarize_plan(after, plan_after), spot_risk=spot_risk(after, plan_after),
         rightsizing=recs, notes=notes, price_sources=sources,
         nodepool=propose(after, plan_after, cp.labels, cp.defaulted), cluster_share=cluster_share,
+        migration=plan_migration(snapshot, plan_after, namespace) if snapshot.nodes else None,
     )  # fmt: skip
 
 

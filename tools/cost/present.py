@@ -214,10 +214,30 @@ def present_report(artifact: Artifact) -> str:
     nodepool = _nodepool(artifact.get("nodepool_proposal"))
     if nodepool:
         out.append(nodepool)
+    migration = _migration(artifact.get("migration"))
+    if migration:
+        out.append(migration)
     notes = [f"- {_text(n)}" for n in artifact.get("notes") or []]
     if notes:
         out.append("**Notes**\n\n" + "\n".join(notes))
     return "\n\n".join(out)
+
+
+def _migration(m: Any) -> str | None:
+    """The move to the plan in brief: waves within the PodDisruptionBudgets, and what blocks it."""
+    if not isinstance(m, Mapping):
+        return None
+    launched = sum(int(n) for n in (m.get("launch") or {}).values())
+    head = (
+        f"**Migration**: launch {launched} node{'s' if launched != 1 else ''}, then {m.get('evictions', 0)} "
+        f"evictions in {m.get('waves', 0)} wave{'s' if m.get('waves') != 1 else ''}, none evicting more than a "
+        "PodDisruptionBudget allows (`opsgraph cost plan --migration` lists them)."
+    )
+    lines = [
+        f"- ⚠ {escape(pod)}: {escape(why)}" for pod, why in sorted((m.get("blocked") or {}).items())[:10]
+    ]
+    lines += [f"- {_text(n)}" for n in m.get("notes") or []]
+    return "\n\n".join([head, "\n".join(lines)]) if lines else head
 
 
 @presenter("cost.rightsizing")

@@ -63,8 +63,13 @@ def build_tools(ctx: ToolContext) -> list[BaseTool]:
         except Exception as exc:  # a tool answers with an error the model can read, never a traceback
             return _error(exc), None
         out = report.model_dump(
-            exclude={"current_allocation", "recommended_allocation", "rightsizing", "nodepool"}
+            exclude={"current_allocation", "recommended_allocation", "rightsizing", "nodepool", "migration"}
         )
+        m = report.migration
+        out["migration"] = m and {
+            "waves": len(m.waves), "evictions": sum(len(w.evict) for w in m.waves),
+            "launch": m.launch, "pdb_budgets": m.budgets, "blocked": m.blocked, "notes": m.notes,
+        }  # fmt: skip
         out["rightsizing"] = [
             {"workload": r.workload, "container": r.container, "confidence": r.confidence, "notes": r.notes,
              "current": r.current.model_dump(), "recommended": r.recommended.model_dump()}
