@@ -245,8 +245,10 @@ def plan(
     typer.echo(
         f"{_money(p.monthly_cost)}/month, lower bound {_money(p.lower_bound)}, gap {p.gap:.2%} [{p.status}]"
     )
+    estimated = "spot-advisor-estimate" in rep.price_sources
     for g in p.nodes:
-        typer.echo(f"  {g.count} x {g.instance_type:<14} {g.capacity_type:<9} ${g.usd_per_hour:g}/h")
+        guess = " (Spot Advisor estimate)" if estimated and g.capacity_type == "spot" else ""
+        typer.echo(f"  {g.count} x {g.instance_type:<14} {g.capacity_type:<9} ${g.usd_per_hour:g}/h{guess}")
     typer.echo(
         f"spot share {p.spot_share:.0%}, {p.expected_interruptions_per_month:.2f} expected interruptions/month"
     )

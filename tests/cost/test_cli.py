@@ -65,3 +65,10 @@ def test_rightsize_percentile_is_configurable() -> None:
     assert web50 < web95
     bad = runner.invoke(app, ["cost", "rightsize", *OFFLINE, "--cpu-percentile", "150"])
     assert bad.exit_code == 1 and "--cpu-percentile: Input should be less than or equal to 100" in bad.output
+
+
+def test_plan_labels_spot_estimates() -> None:
+    result = CliRunner().invoke(app, ["cost", "plan", *OFFLINE])
+    assert result.exit_code == 0, result.output
+    spot = [line for line in result.output.splitlines() if " spot " in line]
+    assert spot and all(line.endswith("/h (Spot Advisor estimate)") for line in spot)

@@ -184,3 +184,15 @@ def test_report_states_the_migration_in_brief(report: tuple[str, dict[str, Any]]
     blocked = copy.deepcopy(artifact)
     blocked["migration"]["blocked"] = {"shop/db-0": "PDB shop/db allows no disruption"}
     assert "⚠ shop/db-0: PDB shop/db allows no disruption" in (present(blocked) or "")
+
+
+def test_spot_prices_that_are_estimates_say_so(report: tuple[str, dict[str, Any]]) -> None:
+    _, artifact = report
+    md = present(artifact) or ""
+    spot = [g for g in artifact["plan"]["nodes"] if g["capacity_type"] == "spot"]
+    assert spot and "spot-advisor-estimate" in artifact["price_sources"]
+    for g in spot:
+        assert f"| ${g['usd_per_hour']} (estimate) |" in md
+    listed = copy.deepcopy(artifact)
+    listed["price_sources"] = ["list"]
+    assert "(estimate)" not in (present(listed) or "")

@@ -128,3 +128,30 @@ def test_a_bad_workload_id_is_an_error_naming_it(
     tool = next(t for t in build_tools(ctx) if t.name == "apply_rightsizing")
     assert message in preview_call(tool, args)["preview_error"]
     assert message in json.loads(tool.invoke(args))["error"]
+
+
+def test_aws_regions_of_the_spot_advisor_price_spot_from_given_list_prices(tmp_path: Path) -> None:
+    from tools.cost.catalog import CatalogError, PriceCatalog, load_overrides
+    from tools.cost.engine import default_offerings
+
+    assert {"eu-west-1", "ap-southeast-2", "sa-east-1"} <= set(PriceCatalog.regions("aws"))
+    with pytest.raises(CatalogError, match="list prices ship for us-east-1 and GovCloud only"):
+        PriceCatalog("aws", "eu-west-1").quote("m7i.large", "spot")
+    with pytest.raises(CatalogError, match="no priced instance types in aws/eu-west-1"):
+        default_offerings(PriceCatalog("aws", "eu-west-1"))
+    rules = tmp_path / "prices.toml"
+    rules.write_text(
+        '[[override]]\nregion = "eu-west-1"\ninstance_type = "m7i.large"\nusd_per_hour = 0.112\n'
+        'list_price = true\nlabel = "eu-west-1 list 2026-11"\n'
+    )
+    catalog = PriceCatalog("aws", "eu-west-1", load_overrides(rules))
+    od, spot = catalog.quote("m7i.large"), catalog.quote("m7i.large", "spot")
+    assert (od.usd_per_hour, od.source) == (0.112, "list:eu-west-1 list 2026-11")
+    assert spot.source == "spot-advisor-estimate" and spot.interruption_label
+    assert 0 < spot.usd_per_hour < 0.112
+    offerings = default_offerings(catalog)
+    assert {o.name for o in offerings} == {"m7i.large/on-demand", "m7i.large/spot"}
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[override]]\ninstance_type = "m7i.*"\ndiscount_pct = 10\nlist_price = true\n')
+    with pytest.raises(CatalogError, match="list_price rule gives usd_per_hour"):
+        load_overrides(bad)

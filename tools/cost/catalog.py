@@ -77,11 +77,18 @@ class PriceOverride(BaseModel):
     usd_per_hour: float | None = Field(default=None, ge=0)
     discount_pct: float | None = Field(default=None, ge=0, le=100)
     label: str = "override"
+    list_price: bool = Field(
+        default=False,
+        description="An on-demand list price (for AWS regions whose prices are not shipped): spot prices "
+        "are estimated from it with the Spot Advisor, as from a shipped one.",
+    )
 
     @model_validator(mode="after")
     def _one_kind(self) -> PriceOverride:
         if (self.usd_per_hour is None) == (self.discount_pct is None):
             raise ValueError("give exactly one of usd_per_hour or discount_pct")
+        if self.list_price and (self.usd_per_hour is None or self.capacity_type != "on-demand"):
+            raise ValueError("a list_price rule gives usd_per_hour for capacity_type on-demand")
         return self
 
     def matches(self, cloud: str, region: str, instance_type: str, capacity_type: str) -> bool:
@@ -170,8 +177,7 @@ class PriceCatalog:
     def __init__(
         self, cloud: str = "aws", region: str = "us-east-1", overrides: list[PriceOverride] | None = None
     ):
-        prices = _tables()[1]
-        regions = sorted({k[1] for k in prices if k[0] == cloud})
+        regions = self.regions(cloud)
         if not regions:
             raise CatalogError(f"unknown cloud {cloud!r}; known: aws, gcp, azure")
         if region not in regions:
@@ -182,7 +188,11 @@ class PriceCatalog:
 
     @staticmethod
     def regions(cloud: str) -> list[str]:
-        return sorted({k[1] for k in _tables()[1] if k[0] == cloud})
+        """Regions with shipped prices; on AWS also the Spot Advisor's (their on-demand prices come from
+        the price file's list_price rules)."""
+        _, prices, spot = _tables()
+        advised = {region for region, _ in spot} if cloud == "aws" else set()
+        return sorted({k[1] for k in prices if k[0] == cloud} | advised)
 
     def spec(self, instance_type: str) -> InstanceSpec:
         spec = _tables()[0].get((self.cloud, instance_type))
@@ -191,27 +201,37 @@ class PriceCatalog:
         return spec
 
     def instance_types(self) -> list[str]:
-        specs, prices, _ = _tables()
-        return sorted(
-            {
-                k[2]
-                for k in prices
-                if k[0] == self.cloud and k[1] == self.region and (self.cloud, k[2]) in specs
-            }
-        )
+        """Types priced in the region (on AWS also those the Spot Advisor lists there, priced when the price
+        file gives their list price)."""
+        specs, prices, spot = _tables()
+        listed = {k[2] for k in prices if k[0] == self.cloud and k[1] == self.region}
+        if self.cloud == "aws" and any(rule.list_price for rule in self.overrides):
+            listed |= {t for region, t in spot if region == self.region}
+        return sorted(t for t in listed if (self.cloud, t) in specs)
+
+    def _list_price(self, instance_type: str, capacity_type: str) -> tuple[float, str] | None:
+        """The list price and its source: shipped, or the price file's list_price rule."""
+        listed = _tables()[1].get((self.cloud, self.region, instance_type, capacity_type))
+        if listed is not None:
+            return listed, "list"
+        for rule in self.overrides:
+            if rule.list_price and rule.matches(self.cloud, self.region, instance_type, capacity_type):
+                return float(rule.usd_per_hour or 0.0), f"list:{rule.label}"
+        return None
 
     def _base(self, instance_type: str, capacity_type: CapacityType) -> PriceQuote | None:
-        _, prices, spot = _tables()
-        listed = prices.get((self.cloud, self.region, instance_type, capacity_type))
+        spot = _tables()[2]
+        listed = self._list_price(instance_type, capacity_type)
         advice = spot.get((self.region, instance_type)) if self.cloud == "aws" else None
         bucket = advice[1] if advice and capacity_type == "spot" else None
         if listed is not None:
             return PriceQuote(
                 cloud=self.cloud, region=self.region, instance_type=instance_type, capacity_type=capacity_type,
-                usd_per_hour=listed, source="list", interruption_bucket=bucket,
+                usd_per_hour=listed[0], source=listed[1], interruption_bucket=bucket,
                 interruption_label=BUCKET_LABELS.get(bucket) if bucket is not None else None,
             )  # fmt: skip
-        od = prices.get((self.cloud, self.region, instance_type, "on-demand"))
+        od_listed = self._list_price(instance_type, "on-demand")
+        od = od_listed[0] if od_listed else None
         if capacity_type == "spot" and od is not None and advice is not None:
             return PriceQuote(
                 cloud=self.cloud, region=self.region, instance_type=instance_type, capacity_type="spot",
@@ -225,7 +245,7 @@ class PriceCatalog:
         self.spec(instance_type)
         base = self._base(instance_type, capacity_type)
         for rule in self.overrides:
-            if rule.matches(self.cloud, self.region, instance_type, capacity_type):
+            if not rule.list_price and rule.matches(self.cloud, self.region, instance_type, capacity_type):
                 if rule.usd_per_hour is not None:
                     price = rule.usd_per_hour
                 elif base is not None and rule.discount_pct is not None:
@@ -239,7 +259,15 @@ class PriceCatalog:
                     interruption_bucket=bucket, interruption_label=BUCKET_LABELS.get(bucket) if bucket is not None else None,
                 )  # fmt: skip
         if base is None:
-            raise CatalogError(f"no {capacity_type} price for {instance_type} in {self.cloud}/{self.region}")
+            hint = ""
+            if self.cloud == "aws" and self._list_price(instance_type, "on-demand") is None:
+                hint = (
+                    ": AWS list prices ship for us-east-1 and GovCloud only; give this region's on-demand "
+                    "prices in the price file (`[[override]]` with `list_price = true`), spot is then estimated"
+                )
+            raise CatalogError(
+                f"no {capacity_type} price for {instance_type} in {self.cloud}/{self.region}{hint}"
+            )
         return base
 
     def offerings(

@@ -13,7 +13,7 @@ from datetime import timedelta
 from pydantic import BaseModel, Field
 
 from tools.cost.allocation import Allocation, current_allocation, plan_allocation
-from tools.cost.catalog import PriceCatalog
+from tools.cost.catalog import CatalogError, PriceCatalog
 from tools.cost.cluster import ClusterSnapshot
 from tools.cost.daemonsets import reserve_daemonsets
 from tools.cost.migration import MigrationPlan, plan_migration
@@ -45,7 +45,18 @@ def default_offerings(catalog: PriceCatalog, instance_types: list[str] | None = 
     if instance_types is None:
         pattern = re.compile(_DEFAULT_FAMILIES.get(catalog.cloud, r".*"))
         instance_types = [t for t in catalog.instance_types() if pattern.match(t)]
-    return catalog.offerings(instance_types)
+    offerings = catalog.offerings(instance_types)
+    if not offerings:
+        raise CatalogError(
+            f"no priced instance types in {catalog.cloud}/{catalog.region}"
+            + (
+                ": AWS list prices ship for us-east-1 and GovCloud only; give this region's on-demand prices "
+                "in the price file (`[[override]]` with `list_price = true`)"
+                if catalog.cloud == "aws"
+                else ""
+            )
+        )
+    return offerings
 
 
 class NodeGroup(BaseModel):

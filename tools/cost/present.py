@@ -112,7 +112,8 @@ def _rightsizing(recs: Sequence[Mapping[str, Any]]) -> list[str]:
     return out
 
 
-def _nodes(plan: Mapping[str, Any]) -> str:
+def _nodes(plan: Mapping[str, Any], spot_estimated: bool = False) -> str:
+    """One row per node group; spot prices that are Spot Advisor estimates say so."""
     rows: list[list[object]] = []
     for g in plan.get("nodes") or []:
         spot = g.get("capacity_type") == "spot"
@@ -122,7 +123,7 @@ def _nodes(plan: Mapping[str, Any]) -> str:
                 g.get("instance_type"),
                 g.get("count"),
                 g.get("capacity_type"),
-                f"${g.get('usd_per_hour')}",
+                f"${g.get('usd_per_hour')}" + (" (estimate)" if spot and spot_estimated else ""),
                 f"bucket {bucket}" if spot and bucket is not None else "",
             ]
         )
@@ -197,7 +198,8 @@ def present_report(artifact: Artifact) -> str:
             f" Spot: {_percent(spot)} of pods, {plan.get('expected_interruptions_per_month')} "
             "expected interruptions a month."
         )
-    out += [plan_line, "\n".join(detail), _nodes(plan)]
+    estimated = "spot-advisor-estimate" in (artifact.get("price_sources") or [])
+    out += [plan_line, "\n".join(detail), _nodes(plan, estimated)]
     warnings = [
         f"- ⚠ {escape(name)}: {n} pod(s) cannot be placed: "
         f"{escape((plan.get('unplaceable_reasons') or {}).get(name, 'no reason given'))}"
@@ -271,9 +273,10 @@ def present_price(artifact: Artifact) -> str:
         else f"### {escape(artifact.get('instance_type', '?'))}: no price"
     )
     source = str(artifact.get("source") or "")
-    label = source.removeprefix("override:")
+    kind, _, label = source.partition(":")
+    where = {"override": "your override", "list": "list price from your price file"}.get(kind)
     lines = [
-        f"- source: {_SOURCES.get(source) or (f'your override ({escape(label)})' if label != source else escape(source))}"
+        f"- source: {_SOURCES.get(source) or (f'{where} ({escape(label)})' if where else escape(source))}"
     ]
     if artifact.get("interruption_label"):
         lines.append(f"- spot interruption frequency: {escape(artifact['interruption_label'])}")
