@@ -274,9 +274,9 @@ def present_price(artifact: Artifact) -> str:
     )
     source = str(artifact.get("source") or "")
     kind, _, label = source.partition(":")
-    where = {"override": "your override", "list": "list price from your price file"}.get(kind)
+    given = {"override": "your override", "list": "list price from your price file"}.get(kind)
     lines = [
-        f"- source: {_SOURCES.get(source) or (f'{where} ({escape(label)})' if where else escape(source))}"
+        f"- source: {_SOURCES.get(source) or (f'{given} ({escape(label)})' if given else escape(source))}"
     ]
     if artifact.get("interruption_label"):
         lines.append(f"- spot interruption frequency: {escape(artifact['interruption_label'])}")
