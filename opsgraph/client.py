@@ -17,14 +17,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import httpx
 from pydantic import TypeAdapter
 
 from agents.events import CancelledEvent, Event, FinalEvent, InterruptEvent, RouteEvent
 from agents.runtime import RunResult
-from opsgraph.client_calls import AsyncCostCalls, AsyncIamCalls, CostCalls, IamCalls, PolicyArg, SpecArg
+from opsgraph.client_calls import (
+    AsyncCostCalls,
+    AsyncIamCalls,
+    CostCalls,
+    IamCalls,
+    PolicyArg,
+    Request,
+    SpecArg,
+)
 from server.models import (
     ApprovalIn,
     AuditEntry,
@@ -51,6 +59,7 @@ __all__ = [
     "collect",
 ]
 
+T = TypeVar("T")
 Decision = Literal["approve", "reject", "edit"]
 _EVENT: TypeAdapter[Event] = TypeAdapter(Event)
 _THREADS = TypeAdapter(list[ThreadOut])
@@ -122,8 +131,50 @@ def _headers(token: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
-def _decision_body(decision: Decision, args: dict[str, Any] | None, comment: str | None) -> dict[str, Any]:
-    return ApprovalIn(decision=decision, args=args, comment=comment).model_dump(exclude_none=True)
+def _answer(response: httpx.Response) -> Any:
+    """The JSON of a read response; `ApiError` with the problem's detail when the server refused."""
+    if response.status_code >= 400:
+        _raise_for_problem(response.status_code, response.content)
+    return response.json()
+
+
+# the requests of both clients, each described once; the typed domain calls are in opsgraph.client_calls
+_HEALTH = Request("GET", "/healthz", None, Health.model_validate)
+_ME = Request("GET", "/v1/me", None, WhoAmI.model_validate)
+
+
+def _create_thread(title: str, thread_id: str | None) -> Request[ThreadOut]:
+    body = ThreadCreate(title=title[:200], thread_id=thread_id).model_dump(exclude_none=True)
+    return Request("POST", "/v1/threads", body, ThreadOut.model_validate)
+
+
+def _threads(limit: int) -> Request[list[ThreadOut]]:
+    return Request("GET", "/v1/threads", None, _THREADS.validate_python, {"limit": limit})
+
+
+def _thread(thread_id: str) -> Request[ThreadDetail]:
+    return Request("GET", f"/v1/threads/{thread_id}", None, ThreadDetail.model_validate)
+
+
+def _audit(thread_id: str) -> Request[list[AuditEntry]]:
+    return Request("GET", f"/v1/threads/{thread_id}/audit", None, _AUDIT.validate_python)
+
+
+def _cancel(thread_id: str) -> Request[None]:
+    return Request("POST", f"/v1/threads/{thread_id}/cancel", None, lambda _answer: None)
+
+
+def _message(thread_id: str, text: str) -> tuple[str, dict[str, Any]]:
+    """Where a message's run streams from, and the body."""
+    return f"/v1/threads/{thread_id}/messages", MessageIn(text=text).model_dump()
+
+
+def _decision(
+    thread_id: str, decision: Decision, args: dict[str, Any] | None, comment: str | None
+) -> tuple[str, dict[str, Any]]:
+    """Where an approval's run streams from, and the body."""
+    body = ApprovalIn(decision=decision, args=args, comment=comment).model_dump(exclude_none=True)
+    return f"/v1/threads/{thread_id}/approvals", body
 
 
 class Client:
@@ -140,17 +191,12 @@ class Client:
         self._http = http or httpx.Client(base_url=base_url, timeout=timeout)
         self._http.headers.update(_headers(token))
         self._owns_http = http is None
-        self.iam = IamCalls(self._post)
-        self.cost = CostCalls(self._post)
+        self.iam = IamCalls(self._send)
+        self.cost = CostCalls(self._send)
 
-    def _json(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
-        response = self._http.request(method, path, json=body, params=params or None)
-        if response.status_code >= 400:
-            _raise_for_problem(response.status_code, response.content)
-        return response.json()
-
-    def _post(self, path: str, body: dict[str, Any]) -> Any:
-        return self._json("POST", path, body)
+    def _send(self, request: Request[T]) -> T:
+        response = self._http.request(request.method, request.path, json=request.body, params=request.params)
+        return request.decode(_answer(response))
 
     def _stream(self, path: str, body: dict[str, Any]) -> Iterator[Event]:
         with self._http.stream("POST", path, json=body, headers={"Accept": "text/event-stream"}) as response:
@@ -163,29 +209,28 @@ class Client:
 
     # threads
     def health(self) -> Health:
-        return Health.model_validate(self._json("GET", "/healthz"))
+        return self._send(_HEALTH)
 
     def me(self) -> WhoAmI:
-        return WhoAmI.model_validate(self._json("GET", "/v1/me"))
+        return self._send(_ME)
 
     def create_thread(self, title: str = "", *, thread_id: str | None = None) -> ThreadOut:
-        body = ThreadCreate(title=title[:200], thread_id=thread_id).model_dump(exclude_none=True)
-        return ThreadOut.model_validate(self._json("POST", "/v1/threads", body))
+        return self._send(_create_thread(title, thread_id))
 
     def threads(self, *, limit: int = 100) -> list[ThreadOut]:
-        return _THREADS.validate_python(self._json("GET", "/v1/threads", limit=limit))
+        return self._send(_threads(limit))
 
     def thread(self, thread_id: str) -> ThreadDetail:
-        return ThreadDetail.model_validate(self._json("GET", f"/v1/threads/{thread_id}"))
+        return self._send(_thread(thread_id))
 
     def audit(self, thread_id: str) -> list[AuditEntry]:
-        return _AUDIT.validate_python(self._json("GET", f"/v1/threads/{thread_id}/audit"))
+        return self._send(_audit(thread_id))
 
     # runs
     def stream(self, text: str, *, thread_id: str | None = None) -> Iterator[Event]:
         """Send a message (in a new thread when `thread_id` is None) and yield the run's events."""
         thread_id = thread_id or self.create_thread(text).thread_id
-        yield from self._stream(f"/v1/threads/{thread_id}/messages", MessageIn(text=text).model_dump())
+        yield from self._stream(*_message(thread_id, text))
 
     def ask(self, text: str, *, thread_id: str | None = None) -> RunResult:
         """Send a message; returns the answer, or the approval request a mutating call is waiting on."""
@@ -200,7 +245,7 @@ class Client:
         args: dict[str, Any] | None = None,
         comment: str | None = None,
     ) -> Iterator[Event]:
-        yield from self._stream(f"/v1/threads/{thread_id}/approvals", _decision_body(decision, args, comment))
+        yield from self._stream(*_decision(thread_id, decision, args, comment))
 
     def decide(
         self,
@@ -220,7 +265,7 @@ class Client:
     def cancel(self, thread_id: str) -> None:
         """Stop the thread's run after its current step (its stream ends with a `cancelled` event);
         `ApiError` 409 when it has none in progress."""
-        self._json("POST", f"/v1/threads/{thread_id}/cancel")
+        self._send(_cancel(thread_id))
 
     def reject(self, thread_id: str, *, comment: str | None = None) -> RunResult:
         return self.decide(thread_id, "reject", comment=comment)
@@ -250,17 +295,14 @@ class AsyncClient:
         self._http = http or httpx.AsyncClient(base_url=base_url, timeout=timeout)
         self._http.headers.update(_headers(token))
         self._owns_http = http is None
-        self.iam = AsyncIamCalls(self._post)
-        self.cost = AsyncCostCalls(self._post)
+        self.iam = AsyncIamCalls(self._send)
+        self.cost = AsyncCostCalls(self._send)
 
-    async def _json(self, method: str, path: str, body: dict[str, Any] | None = None, **params: Any) -> Any:
-        response = await self._http.request(method, path, json=body, params=params or None)
-        if response.status_code >= 400:
-            _raise_for_problem(response.status_code, response.content)
-        return response.json()
-
-    async def _post(self, path: str, body: dict[str, Any]) -> Any:
-        return await self._json("POST", path, body)
+    async def _send(self, request: Request[T]) -> T:
+        response = await self._http.request(
+            request.method, request.path, json=request.body, params=request.params
+        )
+        return request.decode(_answer(response))
 
     async def _stream(self, path: str, body: dict[str, Any]) -> AsyncIterator[Event]:
         async with self._http.stream(
@@ -274,29 +316,26 @@ class AsyncClient:
                     yield event
 
     async def health(self) -> Health:
-        return Health.model_validate(await self._json("GET", "/healthz"))
+        return await self._send(_HEALTH)
 
     async def me(self) -> WhoAmI:
-        return WhoAmI.model_validate(await self._json("GET", "/v1/me"))
+        return await self._send(_ME)
 
     async def create_thread(self, title: str = "", *, thread_id: str | None = None) -> ThreadOut:
-        body = ThreadCreate(title=title[:200], thread_id=thread_id).model_dump(exclude_none=True)
-        return ThreadOut.model_validate(await self._json("POST", "/v1/threads", body))
+        return await self._send(_create_thread(title, thread_id))
 
     async def threads(self, *, limit: int = 100) -> list[ThreadOut]:
-        return _THREADS.validate_python(await self._json("GET", "/v1/threads", limit=limit))
+        return await self._send(_threads(limit))
 
     async def thread(self, thread_id: str) -> ThreadDetail:
-        return ThreadDetail.model_validate(await self._json("GET", f"/v1/threads/{thread_id}"))
+        return await self._send(_thread(thread_id))
 
     async def audit(self, thread_id: str) -> list[AuditEntry]:
-        return _AUDIT.validate_python(await self._json("GET", f"/v1/threads/{thread_id}/audit"))
+        return await self._send(_audit(thread_id))
 
     async def stream(self, text: str, *, thread_id: str | None = None) -> AsyncIterator[Event]:
         thread_id = thread_id or (await self.create_thread(text)).thread_id
-        async for event in self._stream(
-            f"/v1/threads/{thread_id}/messages", MessageIn(text=text).model_dump()
-        ):
+        async for event in self._stream(*_message(thread_id, text)):
             yield event
 
     async def ask(self, text: str, *, thread_id: str | None = None) -> RunResult:
@@ -311,8 +350,7 @@ class AsyncClient:
         args: dict[str, Any] | None = None,
         comment: str | None = None,
     ) -> AsyncIterator[Event]:
-        path = f"/v1/threads/{thread_id}/approvals"
-        async for event in self._stream(path, _decision_body(decision, args, comment)):
+        async for event in self._stream(*_decision(thread_id, decision, args, comment)):
             yield event
 
     async def decide(
@@ -331,7 +369,7 @@ class AsyncClient:
 
     async def cancel(self, thread_id: str) -> None:
         """As `Client.cancel`."""
-        await self._json("POST", f"/v1/threads/{thread_id}/cancel")
+        await self._send(_cancel(thread_id))
 
     async def reject(self, thread_id: str, *, comment: str | None = None) -> RunResult:
         return await self.decide(thread_id, "reject", comment=comment)

@@ -1,6 +1,6 @@
 """The typed domain calls of `Client` and `AsyncClient`: `client.iam.diff(...)`, `client.cost.plan(...)`.
 
-Each call is described once (`_Call`: the path, the body, and the model its answer decodes to), and sent by
+Each call is described once (a `Request`: the path, the body, and the model its answer decodes to), and sent by
 the synchronous or the asynchronous client. Policies and specs go over the wire as JSON, read here from local
 files when given as paths, never as paths the server would read; the answers are the same models
 `Assistant.iam` and `Assistant.cost` return in-process.
@@ -13,7 +13,7 @@ import os
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeAlias, TypeVar
 
 if TYPE_CHECKING:
     from policies import Policy
@@ -23,7 +23,17 @@ if TYPE_CHECKING:
     from verifiers.iam.lint import Finding
     from verifiers.iam.repair import RepairResult
 
-__all__ = ["AsyncCostCalls", "AsyncIamCalls", "CostCalls", "IamCalls", "PolicyArg", "SpecArg"]
+__all__ = [
+    "AsyncCostCalls",
+    "AsyncIamCalls",
+    "AsyncSend",
+    "CostCalls",
+    "IamCalls",
+    "PolicyArg",
+    "Request",
+    "Send",
+    "SpecArg",
+]
 
 PolicyArg: TypeAlias = "Mapping[str, Any] | Policy | str | os.PathLike[str]"
 """A policy: a decoded JSON object, a `policies.Policy`, inline JSON text, or a local file path."""
@@ -112,29 +122,44 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class _Call(Generic[T]):
-    """One request: POST `body` to `path`; `decode` turns the answer into the call's model."""
+class Request(Generic[T]):
+    """One request, described once for the synchronous and the asynchronous client: `method` `path` with
+    the JSON `body` and query `params`; `decode` turns the answer's JSON into the call's model."""
 
+    method: str
     path: str
-    body: dict[str, Any]
+    body: dict[str, Any] | None
     decode: Callable[[Any], T]
+    params: dict[str, Any] | None = None
 
 
-def _diff(policy_a: PolicyArg, policy_b: PolicyArg, timeout_ms: int) -> _Call[Comparison]:
+class Send(Protocol):
+    """How a client sends a `Request` and returns its decoded answer (`ApiError` when refused)."""
+
+    def __call__(self, request: Request[T], /) -> T: ...
+
+
+class AsyncSend(Protocol):
+    def __call__(self, request: Request[T], /) -> Awaitable[T]: ...
+
+
+def _diff(policy_a: PolicyArg, policy_b: PolicyArg, timeout_ms: int) -> Request[Comparison]:
     a, b = _policy_body(policy_a, "policy_a"), _policy_body(policy_b, "policy_b")
-    return _Call("/v1/iam/diff", {"policy_a": a, "policy_b": b, "timeout_ms": timeout_ms}, _comparison)
+    return Request(
+        "POST", "/v1/iam/diff", {"policy_a": a, "policy_b": b, "timeout_ms": timeout_ms}, _comparison
+    )
 
 
-def _repair(policy: PolicyArg, spec: SpecArg, time_budget_s: float) -> _Call[RepairResult]:
+def _repair(policy: PolicyArg, spec: SpecArg, time_budget_s: float) -> Request[RepairResult]:
     body = {
         "policy": _policy_body(policy, "policy"),
         "spec": _spec_body(spec),
         "time_budget_s": time_budget_s,
     }
-    return _Call("/v1/iam/repair", body, _repair_result)
+    return Request("POST", "/v1/iam/repair", body, _repair_result)
 
 
-def _lint(policy: PolicyArg, policy_type: str | None) -> _Call[list[Finding]]:
+def _lint(policy: PolicyArg, policy_type: str | None) -> Request[list[Finding]]:
     """A local file goes as its text, so the findings get lines and columns (and bad JSON is a finding)."""
     doc: Any
     if isinstance(policy, str | os.PathLike) and not str(policy).lstrip().startswith("{"):
@@ -145,56 +170,46 @@ def _lint(policy: PolicyArg, policy_type: str | None) -> _Call[list[Finding]]:
             raise ValueError(f"policy: cannot read {path}: {exc.strerror or exc}") from None
     else:
         doc = _policy_body(policy, "policy")
-    return _Call("/v1/iam/lint", {"policy": doc, "policy_type": policy_type}, _findings)
+    return Request("POST", "/v1/iam/lint", {"policy": doc, "policy_type": policy_type}, _findings)
 
 
-def _no_new_access(new: PolicyArg, existing: PolicyArg, timeout_ms: int) -> _Call[CheckResult]:
+def _no_new_access(new: PolicyArg, existing: PolicyArg, timeout_ms: int) -> Request[CheckResult]:
     body = {
         "policy": _policy_body(new, "policy"),
         "existing": _policy_body(existing, "existing"),
         "timeout_ms": timeout_ms,
     }
-    return _Call("/v1/iam/checks/no-new-access", body, _check)
+    return Request("POST", "/v1/iam/checks/no-new-access", body, _check)
 
 
 def _access_not_granted(
     policy: PolicyArg, actions: Sequence[str], resources: Sequence[str], timeout_ms: int
-) -> _Call[CheckResult]:
+) -> Request[CheckResult]:
     body = {"policy": _policy_body(policy, "policy"), "actions": list(actions), "resources": list(resources)}
-    return _Call("/v1/iam/checks/access-not-granted", body | {"timeout_ms": timeout_ms}, _check)
+    return Request("POST", "/v1/iam/checks/access-not-granted", body | {"timeout_ms": timeout_ms}, _check)
 
 
-def _no_public_access(policy: PolicyArg, resource_type: str, timeout_ms: int) -> _Call[CheckResult]:
+def _no_public_access(policy: PolicyArg, resource_type: str, timeout_ms: int) -> Request[CheckResult]:
     body = {
         "policy": _policy_body(policy, "policy"),
         "resource_type": resource_type,
         "timeout_ms": timeout_ms,
     }
-    return _Call("/v1/iam/checks/no-public-access", body, _check)
+    return Request("POST", "/v1/iam/checks/no-public-access", body, _check)
 
 
-def _plan(namespace: str | None, effort: float) -> _Call[CostReport]:
-    return _Call("/v1/cost/plan", {"namespace": namespace, "effort": effort}, _cost_report)
-
-
-_Post = Callable[[str, dict[str, Any]], Any]
-_AsyncPost = Callable[[str, dict[str, Any]], Awaitable[Any]]
+def _plan(namespace: str | None, effort: float) -> Request[CostReport]:
+    return Request("POST", "/v1/cost/plan", {"namespace": namespace, "effort": effort}, _cost_report)
 
 
 class _Calls:
-    def __init__(self, post: _Post) -> None:
-        self._post = post
-
-    def _send(self, call: _Call[T]) -> T:
-        return call.decode(self._post(call.path, call.body))
+    def __init__(self, send: Send) -> None:
+        self._send = send
 
 
 class _AsyncCalls:
-    def __init__(self, post: _AsyncPost) -> None:
-        self._post = post
-
-    async def _send(self, call: _Call[T]) -> T:
-        return call.decode(await self._post(call.path, call.body))
+    def __init__(self, send: AsyncSend) -> None:
+        self._send = send
 
 
 class IamCalls(_Calls):
