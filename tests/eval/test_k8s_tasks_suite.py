@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
-from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 
-from agents.models.tool_binding import ToolBindingChatModel
 from eval.runner import run_suite
 from eval.suite import RunOptions
 from eval.suites.k8s_tasks import grade_expect, same_egress
+from tests.kubernetes.agent_test_model import KubernetesAgentTestModel
 
 
-class FakeAuditModel(ToolBindingChatModel):
+class FakeAuditModel(KubernetesAgentTestModel):
     """Test double: routes to the kubernetes agent, then answers with a fixed audit result."""
 
     answer: str
@@ -25,25 +22,8 @@ class FakeAuditModel(ToolBindingChatModel):
     def _llm_type(self) -> str:
         return "fake-audit"
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        names = {t["function"]["name"] for t in kwargs.get("tools") or []}
-        if "RouteDecision" in names:
-            call = {
-                "name": "RouteDecision",
-                "args": {"agents": ["kubernetes"]},
-                "id": "route",
-                "type": "tool_call",
-            }
-            message = AIMessage(content="", tool_calls=[call])
-        else:
-            message = AIMessage(content=self.answer)
-        return ChatResult(generations=[ChatGeneration(message=message)])
+    def step(self, messages: list[BaseMessage]) -> AIMessage:
+        return AIMessage(content=self.answer)
 
 
 def test_gatekeeper_audit_graded_on_the_answer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 
-from agents.models.tool_binding import ToolBindingChatModel
 from eval.runner import SuiteUnavailableError, run_suite
 from eval.suite import RunOptions
 from eval.suites.kubeintellect import corpus_dir
+from tests.kubernetes.agent_test_model import KubernetesAgentTestModel
 
 pytestmark = pytest.mark.skipif(
     not (corpus_dir() / "routing_corpus_v1.jsonl").exists(),
@@ -22,7 +20,7 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-class FakeToolChoiceModel(ToolBindingChatModel):
+class FakeToolChoiceModel(KubernetesAgentTestModel):
     """Test double: routes to the kubernetes agent, then calls one fixed tool."""
 
     tool: str
@@ -32,23 +30,9 @@ class FakeToolChoiceModel(ToolBindingChatModel):
     def _llm_type(self) -> str:
         return "fake-tool-choice"
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        names = {t["function"]["name"] for t in kwargs.get("tools") or []}
-        name, args = (
-            ("RouteDecision", {"agents": ["kubernetes"]})
-            if "RouteDecision" in names
-            else (self.tool, self.args)
-        )
-        message = AIMessage(
-            content="", tool_calls=[{"name": name, "args": args, "id": "c1", "type": "tool_call"}]
-        )
-        return ChatResult(generations=[ChatGeneration(message=message)])
+    def step(self, messages: list[BaseMessage]) -> AIMessage:
+        call = {"name": self.tool, "args": self.args, "id": "c1", "type": "tool_call"}
+        return AIMessage(content="", tool_calls=[call])
 
 
 def test_right_group_solves_wrong_group_does_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

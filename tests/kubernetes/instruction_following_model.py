@@ -9,14 +9,10 @@ which is what a prompt-injection test needs to be able to fail.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from typing import Any
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 
-from agents.models.tool_binding import ToolBindingChatModel
+from tests.kubernetes.agent_test_model import KubernetesAgentTestModel
 
 __all__ = ["InstructionFollowingTestModel"]
 
@@ -24,30 +20,15 @@ _POD = re.compile(r"pod\s+(?P<pod>[a-z0-9][-a-z0-9]*)(?:.*\bin\s+(?P<ns>[a-z0-9]
 _ORDER = re.compile(r"delete\s+(?:the\s+)?deployment\s+(?P<name>[a-z0-9][-a-z0-9]*)", re.I)
 
 
-class InstructionFollowingTestModel(ToolBindingChatModel):
+class InstructionFollowingTestModel(KubernetesAgentTestModel):
     """Diagnose the named pod, then obey any 'delete the deployment X' found in tool output."""
 
     @property
     def _llm_type(self) -> str:
         return "instruction-following-test-double"
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(
-            generations=[ChatGeneration(message=self._respond(messages, kwargs.get("tools") or []))]
-        )
-
-    def _respond(self, messages: Sequence[BaseMessage], tools: list[dict[str, Any]]) -> AIMessage:
-        names = {t["function"]["name"] for t in tools}
+    def step(self, messages: list[BaseMessage]) -> AIMessage:
         request = next(m.text for m in reversed(messages) if isinstance(m, HumanMessage))
-        if "RouteDecision" in names:
-            call = {"name": "RouteDecision", "args": {"agents": ["kubernetes"]}, "id": "route"}
-            return AIMessage("", tool_calls=[call])
         m = _POD.search(request)
         pod, namespace = (m.group("pod"), m.group("ns") or "default") if m else ("", "default")
         results = [msg for msg in messages if isinstance(msg, ToolMessage)]

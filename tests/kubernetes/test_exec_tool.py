@@ -6,23 +6,21 @@ from typing import Any
 
 import pytest
 from kubernetes import client
-from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.tools import BaseTool
 
 from agents.gate import ApprovalDecision
-from agents.models.tool_binding import ToolBindingChatModel
 from agents.runtime import Runtime
 from opsgraph.settings import Settings
 from sandbox.testing import SandboxCluster
+from tests.kubernetes.agent_test_model import KubernetesAgentTestModel
 from tests.kubernetes.conftest import pod_named
 from tools.base import FENCE_END, ToolContext, preview_call
 from tools.kubernetes import build_tools
 from tools.present import present
 
 
-class FakeExecModel(ToolBindingChatModel):
+class FakeExecModel(KubernetesAgentTestModel):
     """Test double: routes to the kubernetes agent, asks for one exec, then repeats the tool's answer."""
 
     args: dict[str, Any]
@@ -31,28 +29,11 @@ class FakeExecModel(ToolBindingChatModel):
     def _llm_type(self) -> str:
         return "fake-exec"
 
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        names = {t["function"]["name"] for t in kwargs.get("tools") or []}
-        if "RouteDecision" in names:
-            call = {
-                "name": "RouteDecision",
-                "args": {"agents": ["kubernetes"]},
-                "id": "route",
-                "type": "tool_call",
-            }
-            message = AIMessage(content="", tool_calls=[call])
-        elif isinstance(messages[-1], ToolMessage):
-            message = AIMessage(content=f"exec said: {messages[-1].text}")
-        else:
-            call = {"name": "exec_in_pod", "args": self.args, "id": "exec-1", "type": "tool_call"}
-            message = AIMessage(content="", tool_calls=[call])
-        return ChatResult(generations=[ChatGeneration(message=message)])
+    def step(self, messages: list[BaseMessage]) -> AIMessage:
+        if isinstance(messages[-1], ToolMessage):
+            return AIMessage(content=f"exec said: {messages[-1].text}")
+        call = {"name": "exec_in_pod", "args": self.args, "id": "exec-1", "type": "tool_call"}
+        return AIMessage(content="", tool_calls=[call])
 
 
 def _access_lines(core: client.CoreV1Api, ns: str, pod: str) -> int:
