@@ -196,3 +196,17 @@ def test_spot_prices_that_are_estimates_say_so(report: tuple[str, dict[str, Any]
     listed = copy.deepcopy(artifact)
     listed["price_sources"] = ["list"]
     assert "(estimate)" not in (present(listed) or "")
+
+
+def test_commitment_bills_are_shown_beside_the_list_prices(report: tuple[str, dict[str, Any]]) -> None:
+    _, artifact = report
+    assert artifact.get("commitments") is None  # no price file: no commitment line
+    assert "your commitments" not in (present(artifact) or "")
+    billed = copy.deepcopy(artifact)
+    billed["commitments"] = {"current_monthly": 660.0, "node_plan_monthly": 500.0, "recommended_monthly": 581.33,
+                             "saving_monthly": 78.67, "lines": ["RI 1y: 0 of 2 reserved m7i.2xlarge used, $0.5/h"]}  # fmt: skip
+    md = present(billed) or ""
+    assert (
+        "with your commitments (paid used or not, before on-demand): $660.00 → $581.33 (saving $78.67)" in md
+    )
+    assert "  - RI 1y: 0 of 2 reserved m7i.2xlarge used, $0.5/h" in md

@@ -17,7 +17,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -32,6 +32,9 @@ __all__ = [
     "estimated_allocatable",
     "load_overrides",
 ]
+
+if TYPE_CHECKING:
+    from tools.cost.commitments import Commitment
 
 Cloud = Literal["aws", "gcp", "azure"]
 DATA = Path(__file__).parent / "data"
@@ -175,7 +178,11 @@ class PriceCatalog:
     """Instance specs and prices for one cloud and region, with overrides applied."""
 
     def __init__(
-        self, cloud: str = "aws", region: str = "us-east-1", overrides: list[PriceOverride] | None = None
+        self,
+        cloud: str = "aws",
+        region: str = "us-east-1",
+        overrides: list[PriceOverride] | None = None,
+        commitments: list[Commitment] | None = None,
     ):
         regions = self.regions(cloud)
         if not regions:
@@ -185,6 +192,7 @@ class PriceCatalog:
             raise CatalogError(f"unknown region {region!r} for {cloud}; e.g. {', '.join(near[:8])}")
         self.cloud, self.region = cloud, region
         self.overrides = list(overrides or [])
+        self.commitments = list(commitments or [])  # applied to bills (tools.cost.commitments), not prices
 
     @staticmethod
     def regions(cloud: str) -> list[str]:

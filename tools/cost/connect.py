@@ -78,9 +78,12 @@ def catalog_for(ctx: ToolContext, cloud: str | None = None, region: str | None =
     """The catalog, with price overrides from the context extra `cost_prices` (the layer that builds the
     context sets it from the `cost_prices` setting: `agents.tool_context`, the cost CLI)."""
     path = ctx.extras.get("cost_prices")
-    overrides = load_overrides(ctx.setting_path(str(path))) if path else []
+    from tools.cost.commitments import load_commitments
+
+    file = ctx.setting_path(str(path)) if path else None
     return PriceCatalog(
         cloud or str(ctx.extras.get("cloud", "aws")),
         region or str(ctx.extras.get("region", "us-east-1")),
-        overrides,
+        load_overrides(file) if file else [],
+        load_commitments(file) if file else [],
     )

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from tools.cost.allocation import Allocation, current_allocation, plan_allocation
 from tools.cost.catalog import CatalogError, PriceCatalog
 from tools.cost.cluster import ClusterSnapshot
+from tools.cost.commitments import apply_commitments
 from tools.cost.daemonsets import reserve_daemonsets
 from tools.cost.migration import MigrationPlan, plan_migration
 from tools.cost.plan import plan_nodes
@@ -137,6 +138,46 @@ def _share(alloc: Allocation, namespace: str) -> float:
     return (mine + (alloc.idle_usd_per_hour * mine / allocated if allocated else 0.0)) * HOURS_PER_MONTH
 
 
+class CommitmentBills(BaseModel):
+    """Monthly bills with commitments (paid used or not) applied before on-demand."""
+
+    current_monthly: float
+    node_plan_monthly: float
+    recommended_monthly: float
+    saving_monthly: float
+    lines: list[str] = Field(description="What each commitment covers in the recommended plan.")
+
+
+def _commitment_bills(
+    snapshot: ClusterSnapshot, catalog: PriceCatalog, plans: list[tuple[PlanProblem, Plan]]
+) -> CommitmentBills | None:
+    """Today's nodes and the two plans billed with the commitments; None without commitments, or when a
+    node of today is of an unknown type (its bill cannot be made)."""
+    workers = [n for n in snapshot.nodes if not n.control_plane]
+    if not catalog.commitments or not workers or any(not n.instance_type for n in workers):
+        return None
+    today = []
+    for n in workers:
+        quote = catalog.quote(n.instance_type or "", "spot" if n.capacity_type == "spot" else "on-demand")
+        today.append((quote.instance_type, quote.capacity_type, quote.usd_per_hour))
+    bills = [apply_commitments(today, catalog.commitments, catalog.region)]
+    for problem, plan in plans:
+        offerings = problem.offering_by_name()
+        nodes = [offerings[n.offering] for n in plan.nodes]
+        bills.append(
+            apply_commitments(
+                [(o.instance_type, o.capacity_type, o.usd_per_hour) for o in nodes],
+                catalog.commitments,
+                catalog.region,
+            )
+        )
+    now, mid, after = (round(b.usd_per_hour * HOURS_PER_MONTH, 2) for b in bills)
+    return CommitmentBills(
+        current_monthly=now, node_plan_monthly=mid, recommended_monthly=after,
+        saving_monthly=round(now - after, 2), lines=bills[-1].lines,
+    )  # fmt: skip
+
+
 class CostReport(BaseModel):
     cloud: str
     region: str
@@ -156,6 +197,10 @@ class CostReport(BaseModel):
     cluster_share: NamespaceShare | None = Field(
         default=None,
         description="With a namespace: its share of the cluster-wide plan, which adds up across namespaces.",
+    )
+    commitments: CommitmentBills | None = Field(
+        default=None,
+        description="Bills with the price file's RIs and Savings Plans applied before on-demand.",
     )
     migration: MigrationPlan | None = Field(
         default=None, description="Waves from today's nodes to the plan, within the PodDisruptionBudgets."
@@ -287,6 +332,27 @@ def optimize(
             "those "
             "shares add up to the cluster's saving"
         )
+    bills = (
+        None
+        if namespace
+        else _commitment_bills(snapshot, catalog, [(before, plan_before), (after, plan_after)])
+    )
+    if bills is not None:
+        notes.append(
+            f"with the price file's commitments (paid whether used or not, applied before on-demand) today's "
+            f"bill is ${bills.current_monthly:,.2f}/month and the plan's ${bills.recommended_monthly:,.2f} "
+            f"(saving ${bills.saving_monthly:,.2f}); the plan is chosen at catalog prices, so it does not seek "
+            "out committed instance types"
+        )
+    elif catalog.commitments:
+        notes.append(
+            "commitments are not applied: "
+            + (
+                "they cover the whole cluster, not one namespace"
+                if namespace
+                else "a node of today has no known type"
+            )
+        )
     sources = sorted({catalog.quote(o.instance_type, o.capacity_type).source for o in offerings[:200]})
     if "spot-advisor-estimate" in sources:
         notes.append("AWS spot prices are estimates: on-demand x (1 - Spot Advisor savings %)")
@@ -299,6 +365,7 @@ def optimize(
         rightsizing=recs, notes=notes, price_sources=sources,
         nodepool=propose(after, plan_after, cp.labels, cp.defaulted), cluster_share=cluster_share,
         migration=plan_migration(snapshot, plan_after, namespace) if snapshot.nodes else None,
+        commitments=bills,
     )  # fmt: skip
 
 

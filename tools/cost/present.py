@@ -190,6 +190,13 @@ def present_report(artifact: Artifact) -> str:
             f"{_money(cluster_share.get('current_monthly'))} → {_money(cluster_share.get('recommended_monthly'))} "
             f"(saving {_money(cluster_share.get('saving_monthly'))})"
         )
+    bills = artifact.get("commitments")
+    if isinstance(bills, Mapping):
+        detail.append(
+            f"- with your commitments (paid used or not, before on-demand): {_money(bills.get('current_monthly'))}"
+            f" → {_money(bills.get('recommended_monthly'))} (saving {_money(bills.get('saving_monthly'))})"
+        )
+        detail += [f"  - {escape(line)}" for line in bills.get("lines") or []]
     plan = artifact.get("plan") or {}
     plan_line = f"**Plan** ({where}): {_money(plan.get('monthly_cost'))}/month, {_status(plan)}."
     spot = plan.get("spot_share")
