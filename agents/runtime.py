@@ -28,7 +28,7 @@ from langgraph.types import Command
 from pydantic import BaseModel, ValidationError
 
 from agents.domains import DOMAINS
-from agents.errors import ModelError, ModelUnavailableError
+from agents.errors import ModelError, ModelUnavailableError, model_error
 from agents.events import (
     CancelledEvent,
     Event,
@@ -43,7 +43,6 @@ from agents.gate import ApprovalDecision, ApprovalPredicate, ApprovalRequest, ga
 from agents.leases import Heartbeat, new_token
 from agents.middleware import ModelPolicy, agent_middleware
 from agents.models.factory import make_chat_model
-from agents.models.local import LocalModelError
 from agents.models.offline import OfflineChatModel
 from agents.models.vocabulary import AgentName
 from agents.settings import Settings
@@ -581,49 +580,3 @@ def model_policy(settings: Settings, model: BaseChatModel) -> ModelPolicy:
         max_steps=settings.agent_max_steps,
         tool_retries=settings.tool_retries,
     )
-
-
-def model_error(exc: BaseException, where: str, agent: str) -> ModelError:
-    """One line for a failed model call: what happened, which model and endpoint, which agent, what to fix."""
-    who = "the router" if agent == "supervisor" else f"the {agent} agent" if agent else "a model check"
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, LocalModelError):  # the local model's server could not start
-            return ModelUnavailableError(f"{cause} ({who})")
-        cause = cause.__cause__
-    if isinstance(exc, openai.APIConnectionError | openai.APITimeoutError):
-        kind = "timed out" if isinstance(exc, openai.APITimeoutError) else "cannot be reached"
-        fix = "OPSGRAPH_MODEL_TIMEOUT_S" if kind == "timed out" else "OPSGRAPH_BASE_URL"
-        return ModelUnavailableError(f"the model {where} {kind} ({who}); check {fix}")
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return ModelUnavailableError(f"the model {where} refused the key ({who}); check OPSGRAPH_API_KEY")
-    if isinstance(exc, openai.NotFoundError):
-        return ModelUnavailableError(f"the model {where} was not found ({who}); check OPSGRAPH_MODEL")
-    if isinstance(exc, openai.BadRequestError) and _is_context_overflow(exc):
-        return ModelError(
-            f"the request does not fit the context of the model {where} ({who}): {_first_line(exc.message)}; "
-            "raise OPSGRAPH_LOCAL_CONTEXT_SIZE (a local: model) or the server's context size, or start a new thread"
-        )
-    if isinstance(exc, openai.APIStatusError):
-        detail = _first_line(re.sub(r"^Error code: \d+ - ", "", exc.message))
-        return ModelError(f"the model {where} answered HTTP {exc.status_code} ({who}): {detail}")
-    if isinstance(exc, openai.LengthFinishReasonError):
-        return ModelError(f"the model {where} ran out of tokens ({who}); raise OPSGRAPH_MAX_TOKENS")
-    if isinstance(exc, GraphRecursionError):
-        return ModelError(f"{who} did not finish within the step limit (model {where})")
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        return ModelError(f"the model {where} gave invalid output ({who}): {first['loc']}: {first['msg']}")
-    return ModelError(f"the model {where} failed ({who}): {_first_line(str(exc))}")
-
-
-def _is_context_overflow(exc: openai.BadRequestError) -> bool:
-    """llama.cpp's `exceed_context_size_error`, OpenAI's and vLLM's `context_length_exceeded` wording."""
-    text = f"{exc.code} {exc.message}".lower()
-    markers = ("exceed_context_size", "context_length_exceeded", "maximum context length", "context size")
-    return any(marker in text for marker in markers)
-
-
-def _first_line(text: str, limit: int = 300) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "(no detail)"
-    return line if len(line) <= limit else line[: limit - 1] + "…"

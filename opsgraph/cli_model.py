@@ -85,7 +85,7 @@ def check() -> None:
     from langchain_core.messages import HumanMessage
 
     from agents.models.factory import make_chat_model
-    from agents.runtime import model_error
+    from agents.errors import model_error
     from opsgraph.settings import load_settings
 
     settings = load_settings()
