@@ -282,6 +282,7 @@ class Runtime:
                 for event in self._events(payload, config, thread_id, where, stop):
                     if isinstance(event, ToolResultEvent) and event.artifact is not None:
                         shown.append((event.tool, event.content))
+                        shown.append((event.tool, event.markdown))  # a direct answer is this rendering
                     yield event
             except RunStoppedError as exc:  # cancel(): between two events, or at the gate of a tool call
                 stopped = CancelledEvent(thread_id=thread_id, by=exc.by)
@@ -579,4 +580,5 @@ def model_policy(settings: Settings, model: BaseChatModel) -> ModelPolicy:
         max_tools=settings.max_tools,
         max_steps=settings.agent_max_steps,
         tool_retries=settings.tool_retries,
+        direct_answers=settings.resolved_direct_answers(),
     )

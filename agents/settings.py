@@ -96,6 +96,15 @@ class Settings(BaseSettings):
             "a `local:` model gets `json` (see `resolved_tool_calls`)."
         ),
     )
+    direct_answers: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description=(
+            "Whether an agent whose one read-only tool call answered the request (a result opsgraph presents: "
+            "an IAM decision, a pod list, a diagnosis, a cost report) ends with opsgraph's rendering of it "
+            "instead of another model call. `auto`: on for a `local:` model, off for every other (see "
+            "`resolved_direct_answers`)."
+        ),
+    )
     max_tools: int = Field(
         default=8, ge=1, description="Tools bound per model call of a real model (the most relevant ones)."
     )
@@ -188,6 +197,14 @@ class Settings(BaseSettings):
         if "tool_calls" in self.model_fields_set or not self.model.startswith("local:"):
             return self.tool_calls
         return "json"
+
+    def resolved_direct_answers(self) -> bool:
+        """Whether agents end with the rendering of a decisive read-only result (`direct_answers`). `auto`
+        turns it on for `local:` models: on 2 CPU cores the model calls it saves were most of an IAM check's
+        time, and a 1.5B model restating a decision got 1 of 6 checks right (docs/models.md)."""
+        if self.direct_answers == "auto":
+            return self.model.startswith("local:")
+        return self.direct_answers == "on"
 
     def resolved_checkpoint_url(self) -> str:
         return self.checkpoint_url or f"sqlite:///{self.data_dir / 'opsgraph.sqlite'}"

@@ -58,6 +58,7 @@ RUN_SETTINGS = (
     "model",
     "base_url",
     "tool_calls",
+    "direct_answers",
     "max_tools",
     "agent_max_steps",
     "tool_retries",
@@ -72,9 +73,11 @@ RUN_SETTINGS = (
 
 
 def run_settings_of(settings: Settings) -> dict[str, Any]:
-    """The model-shaping part of `settings` (see `RUN_SETTINGS`), as JSON; the tool-call mode as used."""
+    """The model-shaping part of `settings` (see `RUN_SETTINGS`), as JSON; the tool-call mode and direct
+    answers as used."""
     shaping = settings.model_dump(mode="json", include=set(RUN_SETTINGS))
-    return {**shaping, "tool_calls": settings.resolved_tool_calls()}
+    direct = "on" if settings.resolved_direct_answers() else "off"
+    return {**shaping, "tool_calls": settings.resolved_tool_calls(), "direct_answers": direct}
 
 
 @dataclass

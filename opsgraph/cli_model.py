@@ -84,8 +84,8 @@ def check() -> None:
     """Send the configured model one short request: says which setting to fix when it fails."""
     from langchain_core.messages import HumanMessage
 
-    from agents.models.factory import make_chat_model
     from agents.errors import model_error
+    from agents.models.factory import make_chat_model
     from opsgraph.settings import load_settings
 
     settings = load_settings()

@@ -2,11 +2,12 @@
 
 Each is a small `AgentMiddleware` with one job, composed by `agents.middleware.stack.agent_middleware`:
 the view each call sees of the thread, the step limit, the tool subset, the strict argument check with
-retries, the text tool-call shim, and the answer fallback when a model gives no answer.
+retries, the text tool-call shim, the direct answer from a decisive result, and the answer fallback when a model gives no answer.
 """
 
 from agents.middleware.answers import AnswerFallback
 from agents.middleware.arguments import StrictArguments, argument_problems
+from agents.middleware.direct import DirectAnswer
 from agents.middleware.limits import StepLimit
 from agents.middleware.shim import TextToolCalls
 from agents.middleware.stack import ModelPolicy, agent_middleware
@@ -16,6 +17,7 @@ from agents.middleware.view import ConversationView
 __all__ = [
     "AnswerFallback",
     "ConversationView",
+    "DirectAnswer",
     "ModelPolicy",
     "StepLimit",
     "StrictArguments",

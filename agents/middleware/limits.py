@@ -2,7 +2,9 @@
 
 When the agent has one call left, or has just repeated a tool call it already made for this request (same
 tool, same arguments: small models loop like that), the call is made without tools and with an instruction
-to answer from the results it has. A model that still does not stop ends the run with one clear line.
+to answer from the results it has. The instruction is the last user turn (`final_note`), never a change
+to the system message: what the model has read so far stays a prefix a prompt cache can serve. A model
+that still does not stop ends the run with one clear line.
 """
 
 from __future__ import annotations
@@ -12,16 +14,23 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from agents.errors import StepLimitError
 
-__all__ = ["FINAL_STEP_NOTE", "StepLimit"]
+__all__ = ["FINAL_NOTE", "FINAL_STEP_NOTE", "StepLimit", "final_note"]
 
 FINAL_STEP_NOTE = (
-    "\n\nYou have the tool results you need (or cannot get more): do not call tools now. Answer the "
+    "You have the tool results you need (or cannot get more): do not call tools now. Answer the "
     "user's request in a few sentences from the results above, and say plainly what is missing."
 )
+FINAL_NOTE = "opsgraph_final_note"
+"""Key of `additional_kwargs` that marks the final step's instruction among a call's messages."""
+
+
+def final_note() -> HumanMessage:
+    """The final step's instruction, which `ConversationView` puts at the end of the agent's view."""
+    return HumanMessage(FINAL_STEP_NOTE, additional_kwargs={FINAL_NOTE: True})
 
 
 def _repeated_call(own: Sequence[AIMessage]) -> bool:
@@ -59,8 +68,7 @@ class StepLimit(AgentMiddleware):
             )
         if not request.tools or not (len(own) >= self.max_steps - 1 or _repeated_call(own)):
             return handler(request)
-        prompt = request.system_message.text if request.system_message else ""
-        response = handler(request.override(tools=[], system_message=SystemMessage(prompt + FINAL_STEP_NOTE)))
+        response = handler(request.override(tools=[], messages=[*request.messages, final_note()]))
         if any(isinstance(m, AIMessage) and m.tool_calls for m in response.result):
             raise StepLimitError(
                 f"the {self.agent} agent kept calling tools after {len(own) + 1} model calls instead of "

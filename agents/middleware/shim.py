@@ -9,6 +9,11 @@
   and OpenAI: each step must be `{"name": TOOL, "arguments": {...}}` with arguments that match the tool's
   schema, or `{"answer": "..."}`. An agent's first step for a request must be a tool call, so even a tiny
   model grounds its answer in a tool result instead of inventing cluster state.
+
+In `text` and `json` modes the system message lists all the agent's tools, the same bytes on every call
+of every request, final steps included: a server's prompt cache (llama.cpp's) then serves the agent's
+instructions and catalog from memory and processes only what follows. The tools a step may call are the
+request's subset (`ToolSubset`), which only the output schema (`json`) names.
 """
 
 from __future__ import annotations
@@ -142,14 +147,22 @@ def _first_step(request: ModelRequest[Any]) -> bool:
 class TextToolCalls(AgentMiddleware):
     """Read tool calls from text; in `text` and `json` modes offer the tools as text (see the docstring)."""
 
-    def __init__(self, agent: str, mode: ShimMode, names: Sequence[str]) -> None:
+    def __init__(self, agent: str, mode: ShimMode, tools: Sequence[BaseTool]) -> None:
         super().__init__()
-        self.agent, self.mode, self.names = agent, mode, list(names)
+        self.agent, self.mode, self.names = agent, mode, [t.name for t in tools]
+        self.catalog = tool_catalog([convert_to_openai_tool(t) for t in tools], answer_as_json=mode == "json")
+        """Every tool of the agent, described once: byte-stable, so a prompt cache keeps it."""
+
+    def _with_catalog(self, request: ModelRequest[Any]) -> ModelRequest[Any]:
+        prompt = request.system_message.text if request.system_message else ""
+        return request.override(tools=[], system_message=SystemMessage(prompt + self.catalog))
 
     def wrap_model_call(
         self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]
     ) -> ModelResponse[Any]:
         if not request.tools:  # a final step (see `StepLimit`): an answer, whatever the text holds
+            if self.mode in ("text", "json"):
+                request = self._with_catalog(request)  # the same prefix as the steps before it
             if self.mode == "json":
                 settings = dict(request.model_settings)
                 settings["response_format"] = {
@@ -163,22 +176,15 @@ class TextToolCalls(AgentMiddleware):
                 structured_response=response.structured_response,
             )
         if self.mode in ("text", "json"):
-            schemas = [convert_to_openai_tool(t) for t in request.tools if isinstance(t, BaseTool | dict)]
-            prompt = request.system_message.text if request.system_message else ""
             settings = dict(request.model_settings)
             if self.mode == "json":
+                schemas = [convert_to_openai_tool(t) for t in request.tools if isinstance(t, BaseTool | dict)]
                 schema = step_schema(schemas, allow_answer=not _first_step(request))
                 settings["response_format"] = {
                     "type": "json_schema",
                     "json_schema": {"name": "agent_step", "schema": schema},
                 }
-            request = request.override(
-                tools=[],
-                system_message=SystemMessage(
-                    prompt + tool_catalog(schemas, answer_as_json=self.mode == "json")
-                ),
-                model_settings=settings,
-            )
+            request = self._with_catalog(request).override(model_settings=settings)
         response = _call_model(request, handler, self.agent) if self.mode == "json" else handler(request)
         result = list(response.result)
         for i, message in enumerate(result):

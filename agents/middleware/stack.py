@@ -11,6 +11,7 @@ from langchain_core.tools import BaseTool
 
 from agents.middleware.answers import AnswerFallback
 from agents.middleware.arguments import StrictArguments
+from agents.middleware.direct import DirectAnswer
 from agents.middleware.limits import StepLimit
 from agents.middleware.shim import TextToolCalls
 from agents.middleware.subset import ToolSubset
@@ -32,13 +33,17 @@ class ModelPolicy:
     """Tools bound per model call (None: all of the agent's)."""
     max_steps: int = 8
     tool_retries: int = 2
+    direct_answers: bool = False
+    """End an agent with the rendering of a decisive read-only result (`agents.middleware.direct`)."""
 
 
 def agent_middleware(
     agent: str, tools: Sequence[BaseTool], policy: ModelPolicy
 ) -> list[AgentMiddleware[Any]]:
-    """The middleware of `agent`, outermost first: limit, view, subset, argument check, shim, fallback."""
-    stack: list[AgentMiddleware[Any]] = [
+    """The middleware of `agent`, outermost first: direct answer, limit, view, subset, argument check, shim,
+    fallback."""
+    stack: list[AgentMiddleware[Any]] = [DirectAnswer(agent, tools)] if policy.direct_answers else []
+    stack += [
         StepLimit(agent, policy.max_steps, policy.where),
         ConversationView(agent, text_tools=policy.tool_calls in ("text", "json")),
     ]
@@ -46,6 +51,6 @@ def agent_middleware(
         stack.append(ToolSubset(policy.max_tools))
     stack.append(StrictArguments(agent, tools, policy.tool_retries, policy.where))
     if policy.tool_calls != "native":
-        stack.append(TextToolCalls(agent, policy.tool_calls, [t.name for t in tools]))
+        stack.append(TextToolCalls(agent, policy.tool_calls, tools))
     stack.append(AnswerFallback(agent))
     return stack

@@ -18,7 +18,7 @@ from langchain_core.tools import BaseTool
 
 from agents.conversation import request_index, tools_called
 
-__all__ = ["ToolSubset", "select_tools"]
+__all__ = ["ToolSubset", "select_tools", "tool_scores"]
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -65,28 +65,31 @@ def _match(query: str, word: str) -> bool:
     return min(len(query), len(word)) >= 4 and (query.startswith(word) or word.startswith(query))
 
 
-def select_tools(tools: Sequence[BaseTool], request: str, limit: int, keep: set[str]) -> list[BaseTool]:
-    """The `limit` tools most relevant to `request` (plus those named in `keep`), in the agent's order.
+def tool_scores(tools: Sequence[BaseTool], request: str) -> list[float]:
+    """How relevant each of `tools` is to `request`, in the tools' order.
 
     A request word counts by the weight of the field it matches in a tool (name, keywords, description,
     parameters) times how rare it is among the agent's tools, so "pod" or "namespace", which every
     Kubernetes tool mentions, decide little and "logs" or "scale" decide much.
     """
-    if len(tools) <= limit:
-        return list(tools)
     fields = [_fields(t) for t in tools]
     words = _words(request)
     rarity = {
         q: math.log((len(tools) + 1) / (1 + sum(any(_match(q, w) for w in f) for f in fields))) for q in words
     }
+    return [
+        sum(rarity[q] * max((weight for w, weight in f.items() if _match(q, w)), default=0.0) for q in words)
+        for f in fields
+    ]
 
-    def score(i: int) -> float:
-        return sum(
-            rarity[q] * max((weight for w, weight in fields[i].items() if _match(q, w)), default=0.0)
-            for q in words
-        )
 
-    ranked = sorted(range(len(tools)), key=lambda i: (-score(i), i))
+def select_tools(tools: Sequence[BaseTool], request: str, limit: int, keep: set[str]) -> list[BaseTool]:
+    """The `limit` tools most relevant to `request` (`tool_scores`), plus those named in `keep`, in the
+    agent's order."""
+    if len(tools) <= limit:
+        return list(tools)
+    scores = tool_scores(tools, request)
+    ranked = sorted(range(len(tools)), key=lambda i: (-scores[i], i))
     chosen = set(ranked[:limit]) | {i for i, t in enumerate(tools) if t.name in keep}
     return [t for i, t in enumerate(tools) if i in chosen]
 

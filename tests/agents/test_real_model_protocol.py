@@ -204,8 +204,13 @@ def test_a_tool_call_loop_stops_at_the_step_limit_and_the_thread_goes_on() -> No
         with pytest.raises(StepLimitError, match="kubernetes agent kept calling tools after 3 model calls"):
             runtime.run("list the pods in shop", thread_id="t")
         assert len(cluster.calls) == 2  # the third call had no tools to offer, and its call never ran
-        final = [b for b in server.requests if not is_routing(b)][2]
-        assert "tools" not in final and "do not call tools now" in final["messages"][0]["content"]
+        steps = [b for b in server.requests if not is_routing(b)]
+        final = steps[2]
+        assert "tools" not in final and "do not call tools now" in final["messages"][-1]["content"]
+        assert final["messages"][-1]["role"] == "user"
+        # the system message is the one the earlier steps sent: a prompt cache keeps serving it
+        assert final["messages"][0] == steps[1]["messages"][0] == steps[0]["messages"][0]
+        assert final["messages"][: len(steps[1]["messages"])] == steps[1]["messages"]
         state["loop"] = False
         again = runtime.run("list the pods in shop, please", thread_id="t")
     assert again.status == "done" and again.answer == "Here are the pods."

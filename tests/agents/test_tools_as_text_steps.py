@@ -49,6 +49,13 @@ def _is_routing(body: dict[str, Any]) -> bool:
     return "agents" in json.dumps(_schema(body).get("properties", {}))
 
 
+def _callable(body: dict[str, Any]) -> list[str]:
+    """The tools a `json` step's output schema lets the model call."""
+    schema = _schema(body)
+    options = schema.get("anyOf", [schema])
+    return [o["properties"]["name"]["const"] for o in options if "name" in o.get("properties", {})]
+
+
 def _offers_answer(body: dict[str, Any]) -> bool:
     schema = _schema(body)
     options = schema.get("anyOf", [schema])
@@ -85,7 +92,10 @@ def test_a_later_step_keeps_the_request_s_tools_and_may_answer(mode: str) -> Non
     assert result.status == "done" and result.answer == answer and calls == ["list_pods"]
     assert len(steps) == 2 and server.rejected == []
     first, second = (b["messages"][0]["content"] for b in steps)
-    assert "- list_pods(" in first and "scale_deployment" not in first
-    assert second == first  # the same tools (and prompt start) after the result that names others
+    # the catalog lists every tool of the agent, the same bytes on every step: a prompt cache serves it
+    assert "- list_pods(" in first and "- scale_deployment(" in first and "- restart_rollout(" in first
+    assert second == first
     if mode == "json":
+        # the request's subset is what the output schema lets a step call, on every step
+        assert _callable(steps[0]) == ["list_pods"] == _callable(steps[1])
         assert not _offers_answer(steps[0]) and _offers_answer(steps[1])  # a call first, then a choice
