@@ -36,7 +36,10 @@ from agents.models.openai_compat import RAW_TOOL_CALLS
 __all__ = ["TextToolCalls", "step_schema"]
 
 ShimMode = Literal["auto", "text", "json"]
-ANSWER_MAX_CHARS = 4_000
+ANSWER_MAX_CHARS = 2_000
+"""Longest answer a `json` step may write: the grammar closes it there. A small model on a CPU writes ~8
+tokens a second, and one that wanders (a pod list that turned into a diagnosis) would otherwise run to
+`OPSGRAPH_MAX_TOKENS`, minutes; an answer that reaches the limit says it was cut."""
 
 
 def step_schema(tools: list[dict[str, Any]], *, allow_answer: bool) -> dict[str, Any]:
@@ -81,6 +84,8 @@ def _answer_of(text: str) -> str | None:
         except json.JSONDecodeError:
             return partial + " … (cut at the token limit)"
     answer = value.get("answer") if isinstance(value, dict) else None
+    if isinstance(answer, str) and len(answer) >= ANSWER_MAX_CHARS:
+        return answer + f" … (cut at {ANSWER_MAX_CHARS:,} characters)"
     return answer if isinstance(answer, str) else None
 
 

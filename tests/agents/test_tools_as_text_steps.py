@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from langchain_core.tools import BaseTool, StructuredTool
 
+from agents.middleware.shim import ANSWER_MAX_CHARS
 from agents.runtime import Runtime
 from opsgraph.settings import Settings
 from tests.scripted_openai_server import Reply, ScriptedOpenAIServer
@@ -99,3 +100,33 @@ def test_a_later_step_keeps_the_request_s_tools_and_may_answer(mode: str) -> Non
         # the request's subset is what the output schema lets a step call, on every step
         assert _callable(steps[0]) == ["list_pods"] == _callable(steps[1])
         assert not _offers_answer(steps[0]) and _offers_answer(steps[1])  # a call first, then a choice
+
+
+def test_a_json_answer_is_bounded_and_says_when_it_was_cut() -> None:
+    """A small model that wanders (a pod list turned into a diagnosis ran 121 s) is stopped by the answer's
+    length in the output schema, and the person is told the answer was cut."""
+    long = "The pods look fine. " * 100
+
+    def script(body: dict[str, Any]) -> Reply:
+        if _is_routing(body):
+            return Reply(json.dumps({"agents": ["kubernetes"], "reply": None}))
+        if _has_result(body):
+            options = _schema(body).get("anyOf", [_schema(body)])
+            limit = next(
+                o["properties"]["answer"]["maxLength"] for o in options if "answer" in o["properties"]
+            )
+            return Reply(json.dumps({"answer": long[:limit]}))  # what the grammar lets through
+        return Reply(json.dumps({"name": "list_pods", "arguments": {"namespace": "shop"}}))
+
+    with ScriptedOpenAIServer(script) as server:
+        settings = Settings(
+            model="scripted-model",
+            base_url=server.base_url,
+            checkpoint_url="memory",
+            tool_calls="json",
+            direct_answers="off",
+        )
+        with Runtime(settings, tools=_tools([])) as runtime:  # type: ignore[arg-type]
+            result = runtime.run("list the pods in namespace shop and tell me about them", thread_id="t")
+    assert ANSWER_MAX_CHARS <= 2_000
+    assert (result.answer or "").endswith(f"(cut at {ANSWER_MAX_CHARS:,} characters)")
