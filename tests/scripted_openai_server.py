@@ -172,6 +172,19 @@ def _chunks(body: dict[str, Any], reply: Reply) -> Iterator[dict[str, Any]]:
     yield chunk({}, _finish(reply))
 
 
+def _timings(body: str) -> dict[str, Any] | None:
+    """The last `timings` object of a JSON answer or a server-sent-event stream."""
+    texts = [line.removeprefix("data: ") for line in body.splitlines() if line.startswith("data: {")]
+    for text in reversed(texts or [body]):
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict) and isinstance(value.get("timings"), dict):
+            return dict(value["timings"])
+    return None
+
+
 class RecordingProxy:
     """A pass-through proxy in front of a real OpenAI-compatible server that records each request and the
     status of its answer, so a test can assert what opsgraph sent to a real model and how it was received.
@@ -181,6 +194,9 @@ class RecordingProxy:
         self.upstream = upstream.rstrip("/")
         self.requests: list[dict[str, Any]] = []
         self.statuses: list[int] = []
+        self.timings: list[dict[str, Any] | None] = []
+        """llama.cpp's `timings` of each answer (`prompt_n` processed, `cache_n` served from its prompt
+        cache, `predicted_n` written), None where the server sent none; in the order of `requests`."""
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -206,9 +222,12 @@ class RecordingProxy:
                     self.send_response(response.status_code)
                     self.send_header("Content-Type", response.headers.get("content-type", "application/json"))
                     self.end_headers()
+                    body = bytearray()
                     for block in response.iter_raw():
+                        body.extend(block)
                         self.wfile.write(block)
                         self.wfile.flush()
+                    proxy.timings.append(_timings(body.decode(errors="replace")))
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)

@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
 from agents.middleware.direct import asks_for_change, change_words
-from agents.runtime import Runtime
+from agents.models.offline import OfflineChatModel
+from agents.runtime import Runtime, model_policy
 from eval.answers import verdict
+from eval.suite import run_settings_of
 from opsgraph.settings import Settings
 from tests.scripted_openai_server import Reply, ScriptedOpenAIServer
 from tools.base import ToolContext
@@ -99,6 +102,12 @@ def test_auto_is_on_for_local_models_only() -> None:
     assert not Settings(model="openai:gpt-4o-mini").resolved_direct_answers()
     assert not Settings(model="offline").resolved_direct_answers()
     assert not Settings(model="local:/models/m.gguf", direct_answers="off").resolved_direct_answers()
+    assert Settings(model="openai:gpt-4o-mini", direct_answers="on").resolved_direct_answers()
+    fake = FakeListChatModel(responses=["-"])
+    assert model_policy(Settings(model="local:/models/m.gguf"), fake).direct_answers
+    assert not model_policy(Settings(model="offline"), OfflineChatModel()).direct_answers
+    # cassettes record it as used, so a replay treats the model as the recording did
+    assert run_settings_of(Settings(model="local:/models/m.gguf"))["direct_answers"] == "on"
 
 
 @pytest.mark.parametrize(
