@@ -95,7 +95,10 @@ def parse_request(obj: Any, pointer: str = "") -> Request:
             raise PolicyParseError(f"{pointer}/{key}", "expected an object of operator -> {key: value}")
         for op, inner in block.items():
             if not isinstance(inner, dict):
-                raise PolicyParseError(f"{pointer}/{key}/{op}", "expected an object of context key -> value")
+                # a context key with its value, as small models write it ({"aws:SourceIp": "10.0.0.1"}):
+                # an operator always maps to an object, so the two forms cannot be confused
+                context[op] = _value(inner, f"{pointer}/{key}/{op}")
+                continue
             for name, raw in inner.items():
                 context[name] = _value(raw, f"{pointer}/{key}/{op}/{name}")
     expected = text("expected") or text("effect")

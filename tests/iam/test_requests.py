@@ -58,6 +58,25 @@ def test_cloudfix_suite_condition_block_carries_context_and_extra_fields_are_ign
     assert (second.expected, second.principal) == ("Deny", "ssm.amazonaws.com")
 
 
+def test_a_condition_block_of_context_keys_is_the_request_s_context() -> None:
+    """Qwen2.5-Coder-1.5B writes the context of a check as `"Condition": {key: value}`; it was an error
+    sent back to the model, which then spent 50-130 s on other calls and an answer (BENCHMARKS.md)."""
+    flat = {
+        "Action": "ec2:StopInstances",
+        "Condition": {"aws:SourceIp": "203.0.113.25", "aws:MultiFactorAuthPresent": True},
+    }
+    (request,) = parse_requests(json.dumps(flat))
+    assert request.context == {"aws:SourceIp": "203.0.113.25", "aws:MultiFactorAuthPresent": "true"}
+    mixed = {
+        "Action": "s3:GetObject",
+        "Condition": {"IpAddress": {"aws:SourceIp": "10.1.2.3"}, "aws:SecureTransport": False},
+    }
+    (request,) = parse_requests(json.dumps(mixed))
+    assert request.context == {"aws:SourceIp": "10.1.2.3", "aws:SecureTransport": "false"}
+    with pytest.raises(PolicyParseError, match="/Condition/aws:SourceIp"):
+        parse_requests(json.dumps({"Action": "s3:GetObject", "Condition": {"aws:SourceIp": {"a": {"b": 1}}}}))
+
+
 def test_json_lines_and_lists() -> None:
     lines = "\n".join(json.dumps({"action": a}) for a in ("s3:GetObject", "s3:PutObject"))
     assert [r.action for r in parse_requests(lines)] == ["s3:GetObject", "s3:PutObject"]
