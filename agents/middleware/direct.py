@@ -2,16 +2,16 @@
 
 A small local model pays for every model call in seconds of prompt processing and generation, and the
 call after a decisive result adds little: it restates an IAM decision (sometimes as its opposite), or
-wanders off into a diagnosis nobody asked for until its token limit. When the agent's only call for the
-request was read-only, succeeded, and returned an artifact that opsgraph presents (an IAM decision with
-the statements that decided it, a pod list, a diagnosis, a cost report: `tools.present`), the agent's
-answer is that presentation, with no further model call. A tool's raw output is still never the answer:
-the presentation is the same readable rendering every surface shows for the result.
+wanders off into a diagnosis nobody asked for until its token limit. When the agent's only successful
+call for the request (after any that failed) was read-only and returned an artifact that opsgraph
+presents (an IAM decision with the statements that decided it, a pod list, a diagnosis, a cost report:
+`tools.present`), the agent's answer is that presentation, with no further model call. A tool's raw
+output is still never the answer: the presentation is the same readable rendering every surface shows.
 
 It stands aside (the model answers as usual) when the request asks for a change (its words name one of
-the agent's changing tools, or a change verb), when the call failed or changed something, when the agent
-made more than one call, or when the result has no presenter. `OPSGRAPH_DIRECT_ANSWERS` turns it on or
-off; by default it is on for `local:` models only.
+the agent's changing tools, or a change verb), when the call failed or changed something, when an
+earlier call of the request succeeded too, or when the result has no presenter. `OPSGRAPH_DIRECT_ANSWERS`
+turns it on or off; by default it is on for `local:` models only.
 """
 
 from __future__ import annotations
@@ -88,20 +88,21 @@ def direct_answer(messages: Sequence[BaseMessage], agent: str, tools: Sequence[B
     start = max((i for i, m in enumerate(messages) if isinstance(m, HumanMessage)), default=-1)
     if start < 0:
         return None
-    steps = [m for m in messages[start + 1 :] if isinstance(m, AIMessage) and m.name == agent]
-    if len(steps) != 1 or len(steps[0].tool_calls) != 1:
+    later = messages[start + 1 :]
+    steps = [m for m in later if isinstance(m, AIMessage) and m.name == agent]
+    if not steps or len(steps[-1].tool_calls) != 1:
         return None
-    call = steps[0].tool_calls[0]
-    by_name = {t.name: t for t in tools}
-    tool = by_name.get(call["name"])
+    call = steps[-1].tool_calls[0]
+    tool = {t.name: t for t in tools}.get(call["name"])
     if tool is None or is_mutating(tool):
         return None
-    result = next(
-        (m for m in messages[start + 1 :] if isinstance(m, ToolMessage) and m.tool_call_id == call["id"]),
-        None,
-    )
+    results = {m.tool_call_id: m for m in later if isinstance(m, ToolMessage)}
+    result = results.get(call["id"] or "")
     if result is None or result.status == "error" or not isinstance(result.artifact, dict):
         return None
+    earlier = [c["id"] or "" for m in steps[:-1] for c in m.tool_calls]
+    if any(c not in results or results[c].status != "error" for c in earlier):
+        return None  # an earlier call succeeded too: the model weighs the results together
     if asks_for_change(messages[start].text, change_words(tools)):
         return None
     try:

@@ -140,3 +140,24 @@ def test_what_asks_for_a_change_in_kubernetes(text: str, change: bool) -> None:
     from tools.kubernetes import build_tools as kubernetes_tools
 
     assert asks_for_change(text, change_words(kubernetes_tools(ToolContext()))) is change
+
+
+def test_a_call_that_works_after_one_that_failed_is_the_answer(tmp_path: Path) -> None:
+    broken = {**CHECK, "arguments": {**CHECK["arguments"], "policy": "missing.json"}}
+    (tmp_path / "policy.json").write_text(json.dumps(POLICY))
+    steps_sent: list[int] = []
+
+    def script(body: dict[str, Any]) -> Reply:
+        if _is_routing(body):
+            return Reply(json.dumps({"agents": ["iam"], "reply": None}))
+        steps_sent.append(1)
+        return Reply(json.dumps(broken if len(steps_sent) == 1 else CHECK))
+
+    with ScriptedOpenAIServer(script) as server:
+        settings = Settings(
+            model="scripted-model", base_url=server.base_url, checkpoint_url="memory", tool_calls="json",
+            direct_answers="on",
+        )  # fmt: skip
+        with Runtime(settings, tool_context=ToolContext(workdir=tmp_path)) as runtime:
+            result = runtime.run(QUESTION, thread_id="t")
+    assert len(steps_sent) == 2 and "Allowed" in (result.answer or "")
