@@ -50,6 +50,7 @@ from agents.stop import STOP_KEY, RunStoppedError, StopSignal
 from agents.store import AuditEntry, Store, open_store
 from agents.streaming import AnswerStream
 from agents.supervisor import build_supervisor, final_answers
+from agents.tool_context import tool_context_for
 from tools.base import ToolContext, unfence
 from tools.markdown import readable_text, without_repeats
 from tools.present import readable
@@ -130,11 +131,7 @@ class Runtime:
         self.model = model or make_chat_model(self.settings)
         self.store = store or open_store(self.settings.resolved_checkpoint_url())
         self._owns_store = store is None
-        ctx = tool_context or ToolContext(
-            kubeconfig=self.settings.resolved_kubeconfig(),
-            kube_context=self.settings.kube_context,
-            read_only=self.settings.read_only,
-        )
+        ctx = tool_context or tool_context_for(self.settings)
         self.tool_context = ctx
         """The cluster and files the built-in tools work with."""
         self.policy = model_policy(self.settings, self.model)

@@ -155,3 +155,16 @@ def test_aws_regions_of_the_spot_advisor_price_spot_from_given_list_prices(tmp_p
     bad.write_text('[[override]]\ninstance_type = "m7i.*"\ndiscount_pct = 10\nlist_price = true\n')
     with pytest.raises(CatalogError, match="list_price rule gives usd_per_hour"):
         load_overrides(bad)
+
+
+def test_a_runtime_built_from_settings_alone_gives_its_tools_the_price_file(tmp_path: Path) -> None:
+    from agents.runtime import Runtime
+    from agents.settings import Settings
+
+    rules = tmp_path / "prices.json"
+    rules.write_text(json.dumps({"override": [{"instance_type": "m7i.large", "usd_per_hour": 0.05}]}))
+    settings = Settings(model="offline", cost_prices=rules, checkpoint_url=f"sqlite:///{tmp_path / 'c.db'}")
+    with Runtime(settings) as runtime:
+        assert runtime.tool_context.extras["cost_prices"] == str(rules)
+        tool = next(t for t in build_tools(runtime.tool_context) if t.name == "price_lookup")
+        assert json.loads(tool.invoke({"instance_type": "m7i.large"}))["usd_per_hour"] == 0.05
