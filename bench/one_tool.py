@@ -108,7 +108,13 @@ def _sum(calls: list[dict[str, Any]], key: str) -> int:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, help="GGUF model file")
-    parser.add_argument("--cases", type=int, default=10, help="check cases, from the first (default 10)")
+    parser.add_argument("--cases", type=int, default=10, help="cases of --kind, from the first (default 10)")
+    parser.add_argument(
+        "--kind",
+        choices=["check", "write"],
+        default="check",
+        help="IAM checks (default) or policies to write",
+    )
     parser.add_argument("--threads", type=int, default=None, help="OPSGRAPH_LOCAL_THREADS")
     parser.add_argument("--json", type=Path, default=None, help="write every case's figures here")
     args = parser.parse_args(argv)
@@ -119,7 +125,7 @@ def main(argv: list[str]) -> int:
         os.environ["OPSGRAPH_LOCAL_THREADS"] = str(args.threads)
     _install_tee()
     suite = IamQuestionsSuite()
-    checks = [q for q in load_iam_questions() if q.kind == "check"][: args.cases]
+    checks = [q for q in load_iam_questions() if q.kind == args.kind][: args.cases]
     rows = []
     print(
         "case                      run s  calls  prompt_n  cache_n  predicted_n  prompt s  gen s  pass  load"

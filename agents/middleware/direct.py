@@ -9,7 +9,8 @@ presents (an IAM decision with the statements that decided it, a pod list, a dia
 output is still never the answer: the presentation is the same readable rendering every surface shows.
 
 It stands aside (the model answers as usual) when the request asks for a change (its words name one of
-the agent's changing tools, or a change verb), when the call failed or changed something, when an
+the agent's changing tools, or a change verb, other than the verbs the called tool's metadata says its
+result answers: `synthesize_policy` answers "write a policy that ..."), when the call failed or changed something, when an
 earlier call of the request succeeded too, or when the result has no presenter. `OPSGRAPH_DIRECT_ANSWERS`
 turns it on or off; by default it is on for `local:` models only.
 """
@@ -103,7 +104,10 @@ def direct_answer(messages: Sequence[BaseMessage], agent: str, tools: Sequence[B
     earlier = [c["id"] or "" for m in steps[:-1] for c in m.tool_calls]
     if any(c not in results or results[c].status != "error" for c in earlier):
         return None  # an earlier call succeeded too: the model weighs the results together
-    if asks_for_change(messages[start].text, change_words(tools)):
+    # a read-only tool whose result is what some change verbs ask for ("write a policy that ..." answered by
+    # synthesize_policy) names those verbs in its metadata `answers`
+    answered = frozenset(_stem(w) for w in (tool.metadata or {}).get("answers", ()))
+    if asks_for_change(messages[start].text, change_words(tools) - answered):
         return None
     try:
         shown = present(result.artifact)

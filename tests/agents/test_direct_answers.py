@@ -161,3 +161,30 @@ def test_a_call_that_works_after_one_that_failed_is_the_answer(tmp_path: Path) -
         with Runtime(settings, tool_context=ToolContext(workdir=tmp_path)) as runtime:
             result = runtime.run(QUESTION, thread_id="t")
     assert len(steps_sent) == 2 and "Allowed" in (result.answer or "")
+
+
+WRITE = "Write an IAM policy that lets a role read q1.csv in the bucket acme-reports, and nothing else."
+SYNTHESIZE = {
+    "name": "synthesize_policy",
+    "arguments": {
+        "spec": json.dumps(
+            {"must_allow": [{"Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-reports/q1.csv"}]}
+        )
+    },
+}
+
+
+def test_a_policy_to_write_ends_with_the_proven_policy_rendered(tmp_path: Path) -> None:
+    # "write" names the changing write_repaired_policy, yet synthesize_policy changes nothing and its
+    # result is what the request asks for: the answer is the proven policy, with no model call after
+    result, steps = _run(tmp_path, WRITE, "on", SYNTHESIZE)
+    assert len(steps) == 1
+    answer = result.answer or ""
+    assert "Policy written, proven by Z3" in answer and "```json" in answer
+    policy = json.loads(answer.split("```json", 1)[1].split("```", 1)[0])
+    assert policy["Statement"] == [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-reports/q1.csv"}
+    ]
+    # a change request answered by a look still goes back to the model
+    fixed, steps = _run(tmp_path, "Repair policy.json so the analyst can read q1.csv", "on", CHECK)
+    assert len(steps) == 2 and fixed.answer == "Yes, the analyst may read it."

@@ -8,7 +8,7 @@ from typing import Any
 
 from tools.present import Artifact, presenter
 
-__all__ = ["present_check", "present_comparison", "present_decisions", "present_lint"]
+__all__ = ["present_check", "present_comparison", "present_decisions", "present_lint", "present_synthesis"]
 
 _BADGE = {
     "error": "🔴 error",
@@ -120,3 +120,25 @@ def present_decisions(artifact: Artifact) -> str:
     if notes:
         out.append("\n".join(notes))
     return "\n\n".join(out)
+
+
+@presenter("iam.synthesis")
+def present_synthesis(artifact: Artifact) -> str:
+    status = str(artifact.get("status", ""))
+    policy = artifact.get("policy")
+    proven = bool(artifact.get("proven")) and policy is not None
+    if policy is None:
+        title = f"### ❌ No policy written ({status})"
+    else:
+        title = (
+            "### ✅ Policy written, proven by Z3"
+            if proven
+            else f"### ❔ Policy written, not proven ({status})"
+        )
+    out = [title]
+    if policy is not None:
+        out.append("```json\n" + json.dumps(policy, indent=2) + "\n```")
+    out += [f"- {line}" for line in artifact.get("proofs") or []]
+    out += [f"- not met: {line}" for line in artifact.get("unmet") or []]
+    out += [f"- ⚠️ {line}" for line in artifact.get("warnings") or []]
+    return "\n\n".join(out[:2]) + ("\n\n" + "\n".join(out[2:]) if out[2:] else "")

@@ -51,7 +51,11 @@ class WriteArgs(BaseModel):
 
 
 class SynthesizeArgs(BaseModel):
-    spec: str = Field(description=_SPEC)
+    spec: str = Field(
+        description=_SPEC
+        + ' To write a new policy, list the requests it must allow, e.g. {"must_allow": [{"Action": '
+        '"s3:GetObject", "Resource": "arn:aws:s3:::reports/q1.csv"}]}.'
+    )
     intent: str = Field(default="", description="What the policy is for, in words (used only with a model).")
 
 
@@ -137,8 +141,9 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
     def summarize_policy(policy: str) -> dict[str, Any]:
         return summarize(load(policy)).to_json()
 
-    def synthesize_policy(spec: str, intent: str = "") -> dict[str, Any]:
-        return synthesize(intent or None, load_spec_arg(spec), proposer=proposer).to_json()
+    def synthesize_policy(spec: str, intent: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+        result = synthesize(intent or None, load_spec_arg(spec), proposer=proposer).to_json()
+        return result, {"kind": "iam.synthesis", **{k: v for k, v in result.items() if k != "model_rounds"}}
 
     specs: list[ToolSpec] = [
         (
@@ -152,14 +157,16 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
         (
             write_repaired_policy,
             WriteArgs,
-            "Repair an IAM policy against a spec (as repair_policy) and write the repaired policy to a file. "
-            "Needs the user's approval, which shows the policy diff and the proof first.",
+            "Repair an existing IAM policy file against a spec (as repair_policy) and write the repaired policy "
+            "to a file. Needs the user's approval, which shows the policy diff and the proof first. Not for a "
+            "new policy: synthesize_policy writes one from the requests it must allow.",
         ),
         (
             synthesize_policy,
             SynthesizeArgs,
-            "Write the least permissive IAM policy that allows every must-allow request of a spec and denies "
-            "every must-deny one, proven with Z3; says what was proven and what was not.",
+            "Write a new IAM policy from what it must allow: the least permissive policy that allows every "
+            "must-allow request of a spec and denies every must-deny one, proven with Z3; says what was proven "
+            "and what was not. Changes no file.",
         ),
         (
             summarize_policy,
@@ -169,6 +176,11 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
             "carve-outs, and counts against the AWS catalog (e.g. 214 of 22,091 actions, 31 write).",
         ),
     ]
-    tools = json_tools(specs)
+    tools = json_tools(specs[:2]) + json_tools(specs[2:3], artifacts=True) + json_tools(specs[3:])
     mark_mutating(tools[1], preview)
+    tools[2].metadata = {
+        "keywords": ("write", "new", "create", "generate", "least", "privilege"),
+        # a request to write a policy is answered by this read-only tool's result: nothing is changed
+        "answers": ("write", "create", "make", "generate", "draft"),
+    }
     return tools
