@@ -14,11 +14,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
+from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.tools import BaseTool
 
 from agents.conversation import request_index, tools_called
 
-__all__ = ["ToolSubset", "select_tools", "tool_scores"]
+__all__ = ["ToolSubset", "offered", "select_tools", "tool_scores"]
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
@@ -83,9 +84,21 @@ def tool_scores(tools: Sequence[BaseTool], request: str) -> list[float]:
     ]
 
 
-def select_tools(tools: Sequence[BaseTool], request: str, limit: int, keep: set[str]) -> list[BaseTool]:
-    """The `limit` tools most relevant to `request` (`tool_scores`), plus those named in `keep`, in the
-    agent's order."""
+def offered(tool: BaseTool, context: str) -> bool:
+    """Whether `tool` may be bound for a conversation whose text is `context`: a tool whose metadata has
+    `offered_if` (a regular expression) needs it to match, e.g. a repair tool needs a policy to repair,
+    named in the conversation (a 1.5B model otherwise calls `write_repaired_policy` for "write a policy
+    that ..." on a policy ARN it made up)."""
+    pattern = (tool.metadata or {}).get("offered_if")
+    return not pattern or re.search(pattern, context, re.IGNORECASE) is not None
+
+
+def select_tools(
+    tools: Sequence[BaseTool], request: str, limit: int, keep: set[str], context: str | None = None
+) -> list[BaseTool]:
+    """The `limit` tools most relevant to `request` (`tool_scores`) among those `offered` in `context`
+    (default: the request), plus those named in `keep`, in the agent's order."""
+    tools = [t for t in tools if t.name in keep or offered(t, request if context is None else context)]
     if len(tools) <= limit:
         return list(tools)
     scores = tool_scores(tools, request)
@@ -105,9 +118,15 @@ class ToolSubset(AgentMiddleware):
         self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]
     ) -> ModelResponse[Any]:
         tools = [t for t in request.tools if isinstance(t, BaseTool)]
-        if len(tools) <= self.limit or len(tools) != len(request.tools):
+        if len(tools) != len(request.tools):
             return handler(request)
         start = request_index(request.messages)  # not a tool result sent as a user turn
         text = request.messages[start].text if start >= 0 else ""
+        context = " ".join(
+            m.text for m in request.messages[: start + 1] if isinstance(m, HumanMessage | AIMessage)
+        )
         called = set(tools_called(request.messages[start + 1 :]))
-        return handler(request.override(tools=list(select_tools(tools, text, self.limit, called))))
+        chosen = select_tools(tools, text, self.limit, called, context)
+        if len(chosen) == len(tools):
+            return handler(request)
+        return handler(request.override(tools=list[BaseTool | dict[str, Any]](chosen)))

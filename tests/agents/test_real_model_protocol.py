@@ -357,3 +357,29 @@ def test_the_kubernetes_subset_keeps_the_tool_a_request_needs(request_text: str,
     tools = build_tools(ToolContext(kubeconfig=Path("/nonexistent")))
     chosen = [t.name for t in select_tools(tools, request_text, 8, set())]
     assert len(tools) > 20 and len(chosen) == 8 and needed in chosen
+
+
+@pytest.mark.parametrize(
+    ("request_text", "context", "repair_offered"),
+    [
+        ("Write an IAM policy that lets a role read objects in the S3 bucket acme-logs", None, False),
+        ("repair policy.json so it denies s3:DeleteObject", None, True),
+        ("fix arn:aws:iam::123456789012:policy/Uploader so it cannot delete", None, True),
+        ("now repair it so the role cannot delete", "what does team.json allow? ... now repair it", True),
+    ],
+)
+def test_the_iam_subset_offers_the_repair_tools_only_for_a_policy_the_conversation_names(
+    request_text: str, context: str | None, repair_offered: bool
+) -> None:
+    from agents.middleware.subset import offered, select_tools
+    from tools.base import ToolContext
+    from tools.iam import build_tools
+
+    tools = {t.name: t for t in build_tools(ToolContext())}
+    for name in ("repair_policy", "write_repaired_policy"):
+        assert offered(tools[name], context or request_text) is repair_offered
+    chosen = [t.name for t in select_tools(list(tools.values()), request_text, 8, set(), context)]
+    assert repair_offered or ("synthesize_policy" in chosen and "write_repaired_policy" not in chosen)
+    # a tool the model already called for the request stays, offered or not
+    kept = select_tools(list(tools.values()), "write a policy", 8, {"repair_policy"})
+    assert "repair_policy" in [t.name for t in kept]

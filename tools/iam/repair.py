@@ -59,6 +59,10 @@ class SynthesizeArgs(BaseModel):
     intent: str = Field(default="", description="What the policy is for, in words (used only with a model).")
 
 
+_NAMES_A_POLICY = r"[\w.-]\.json\b|\{|arn:aws:iam::\d{12}:policy/"
+"""Text that names a policy to repair (a file, inline JSON, a managed policy's ARN), for `offered_if`."""
+
+
 def _summary(result: RepairResult) -> dict[str, Any]:
     out = result.to_json()
     out.pop("seconds", None)
@@ -178,6 +182,8 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
     ]
     tools = json_tools(specs[:2]) + json_tools(specs[2:3], artifacts=True) + json_tools(specs[3:])
     mark_mutating(tools[1], preview)
+    for repairing in tools[:2]:  # they repair a policy the conversation names: a file, inline JSON, an ARN
+        repairing.metadata = {"offered_if": _NAMES_A_POLICY}
     tools[2].metadata = {
         "keywords": ("write", "new", "create", "generate", "least", "privilege"),
         # a request to write a policy is answered by this read-only tool's result: nothing is changed
