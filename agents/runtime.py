@@ -11,6 +11,7 @@ any processes, exactly one carries the decision out; the others get `ApprovalCla
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -528,11 +529,17 @@ def failed_calls(messages: Sequence[AnyMessage]) -> list[str]:
     for message in messages[last_human + 1 :]:
         if isinstance(message, ToolMessage):
             last[message.name or message.tool_call_id] = message
-    return [
-        f"{name}: {unfence(m.text).removeprefix('error:').strip()}"
-        for name, m in last.items()
-        if m.status == "error"
-    ]
+    return [f"{name}: {_error_text(m.text)}" for name, m in last.items() if m.status == "error"]
+
+
+def _error_text(text: str) -> str:
+    """A failed call's message: a tool's `{"error": ...}` answer read out of its JSON."""
+    body = unfence(text).removeprefix("error:").strip()
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return body
+    return doc["error"] if isinstance(doc, dict) and isinstance(doc.get("error"), str) else body
 
 
 def _failed_agent(exc: BaseException, default: str) -> str:

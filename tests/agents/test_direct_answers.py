@@ -188,3 +188,11 @@ def test_a_policy_to_write_ends_with_the_proven_policy_rendered(tmp_path: Path) 
     # a change request answered by a look still goes back to the model
     fixed, steps = _run(tmp_path, "Repair policy.json so the analyst can read q1.csv", "on", CHECK)
     assert len(steps) == 2 and fixed.answer == "Yes, the analyst may read it."
+
+
+def test_a_failed_iam_call_reads_as_its_message_not_its_json(tmp_path: Path) -> None:
+    missing = {"name": "check_request", "arguments": {**CHECK["arguments"], "policy": "missing.json"}}  # type: ignore[dict-item]
+    result, _ = _run(tmp_path, QUESTION, "on", missing)
+    assert result.status == "error" and result.error is not None
+    assert result.error.startswith("check_request: ") and "cannot read policy file" in result.error
+    assert '{"error"' not in result.error and '"pointer"' not in result.error

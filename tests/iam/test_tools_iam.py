@@ -89,3 +89,11 @@ def test_bad_input_is_an_error_message_not_a_traceback() -> None:
         tools()["explain_policy"].invoke({"policy": '{"Statement": {"Effect": "Allow", "Action": 3}}'})
     )
     assert bad["pointer"] == "/Statement/Action"
+
+
+def test_a_policy_arn_for_a_file_says_to_name_the_file() -> None:
+    # a small model names a managed policy's ARN it made up where the request gave policy.json
+    out = json.loads(
+        tools()["explain_policy"].invoke({"policy": "arn:aws:iam::123456789012:policy/MyPolicy"})
+    )
+    assert "is an ARN" in out["error"] and "name the policy file" in out["error"]

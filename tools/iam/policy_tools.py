@@ -135,6 +135,11 @@ def json_tools(specs: list[ToolSpec], *, artifacts: bool = False) -> list[BaseTo
 
 def load_policy_arg(text: str, ctx: ToolContext) -> Policy:
     """A policy from a tool argument: inline JSON, or a file path resolved against the context's workdir."""
+    if text.strip().startswith("arn:"):
+        raise ValueError(
+            f"{text.strip()} is an ARN: policies are read from a file or inline JSON, not fetched from AWS; "
+            "name the policy file the request gives"
+        )
     return load_policy(text if text.strip().startswith("{") else str(ctx.resolve(text)))
 
 
