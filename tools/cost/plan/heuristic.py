@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from collections import defaultdict
 from collections.abc import Callable
@@ -186,7 +185,7 @@ def _fill(
     best: tuple[tuple[int, int], Callable[[float, float, float, float], float]] | None = None
     for score in _SCORES:
         trial = dict(demand)
-        nodes = _fill_with(score, offering, trial, by_name, copy.deepcopy(ledger), max_nodes)
+        nodes = _fill_with(score, offering, trial, by_name, ledger.copy(), max_nodes)
         key = (sum(trial.values()), len(nodes))
         if best is None or key < best[0]:
             best = (key, score)
@@ -221,7 +220,7 @@ def _open_for(
             }
             if not demand or o.usd_per_hour <= 0:
                 continue
-            trial = _fill(o, dict(demand), by_name, copy.deepcopy(ledger), 1)
+            trial = _fill(o, dict(demand), by_name, ledger.copy(), 1)
             if not trial:
                 continue
             score = sum(value[k] * n for k, n in trial[0].counts.items()) / o.usd_per_hour
@@ -277,7 +276,7 @@ def _fill_exactly(
 ) -> list[OpenNode]:
     """`_fill` into `limit` nodes, then, while the deterministic-time `budget[0]` lasts and pods are over,
     an exact repacking (its time is taken from the budget)."""
-    trial, trial_ledger = dict(demand), copy.deepcopy(ledger)
+    trial, trial_ledger = dict(demand), ledger.copy()
     greedy = _fill(offering, trial, by_name, trial_ledger, limit)
     packed = None
     if any(trial.values()) and budget[0] > 0.05:

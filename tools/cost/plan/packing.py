@@ -74,6 +74,10 @@ class SpotLedger:
             return 1 << 30
         return max(0, min(w.max_spot_cap() - self.total[w.name], w.pool_cap() - self.pools[(w.name, o.name)]))
 
+    def copy(self) -> SpotLedger:
+        """An independent ledger with the same counts (keys are immutable: no deep copy needed)."""
+        return SpotLedger(Counter(self.total), Counter(self.pools))
+
     def add(self, w: Workload, o: Offering, n: int = 1) -> None:
         if o.capacity_type == "spot":
             self.total[w.name] += n
