@@ -36,6 +36,8 @@ class ExactResult:
     bound: float
     optimal: bool
     dtime: float = 0.0
+    infeasible: bool = False
+    """No plan within the model (with a target: none costs at most the target; a proof)."""
     """Deterministic time CP-SAT used."""
 
 
@@ -131,13 +133,18 @@ def solve_exact(
     dtime: float,
     relaxation: Relaxation | None = None,
     pod_values: dict[tuple[str, str], float] | None = None,
+    target: float | None = None,
 ) -> ExactResult:
     """`relaxation` (the LP of this same problem) lets reduced-cost fixing drop slots no better plan uses.
     `pod_values[(workload, offering)]`: dual values with which no node is worth more than its price (the
     configuration LP's); each slot then gets the valid cut  sum(value * pods) <= price * open. With zone
-    rules in the problem, slots are per zone and the rules are constraints (`incumbent` must keep them)."""
+    rules in the problem, slots are per zone and the rules are constraints (`incumbent` must keep them).
+    With `target`, only plans of cost <= target are sought (the slots limited by it): INFEASIBLE then proves
+    that none exists (costs are whole micro-dollars)."""
     works = [w for w in problem.workloads if w.replicas and w.name not in skip]
     inc_cost = sum(n.offering.usd_per_hour for n in incumbent)
+    if target is not None:  # only plans of cost <= target are sought: the slot limits follow from it
+        inc_cost = target
     rcs = relaxation.node_reduced_costs if relaxation else {}
     slack = (inc_cost - relaxation.objective) * (1 + 1e-6) + 1e-9 if relaxation else inc_cost
     zoned = bool(problem.zones) and any(has_zone_rules(w) for w in works)
@@ -160,6 +167,8 @@ def solve_exact(
         _zone_rules(m, problem, works, slots)
     cost = sum(round(s.offering.usd_per_hour * _SCALE) * s.is_open for s in slots)
     m.add(cost >= math.floor(lower_bound * _SCALE))
+    if target is not None:
+        m.add(cost <= math.floor(target * _SCALE))
     m.minimize(cost)
     _hint(m, slots, incumbent, zoned)
     solver = cp_model.CpSolver()
@@ -169,7 +178,7 @@ def solve_exact(
     )
     status = solver.solve(m)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return ExactResult(None, 0.0, False, solver.deterministic_time)
+        return ExactResult(None, 0.0, False, solver.deterministic_time, status == cp_model.INFEASIBLE)
     by_name = problem.workload_by_name()
     nodes: list[OpenNode] = []
     for s in slots:
