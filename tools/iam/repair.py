@@ -183,8 +183,9 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
     tools = json_tools(specs[:2]) + json_tools(specs[2:3], artifacts=True) + json_tools(specs[3:])
     mark_mutating(tools[1], preview)
     for repairing in tools[:2]:  # they repair a policy the conversation names: a file, inline JSON, an ARN
-        repairing.metadata = {"offered_if": _NAMES_A_POLICY}
+        repairing.metadata = {**(repairing.metadata or {}), "offered_if": _NAMES_A_POLICY}
     tools[2].metadata = {
+        **(tools[2].metadata or {}),
         "keywords": ("write", "new", "create", "generate", "least", "privilege"),
         # a request to write a policy is answered by this read-only tool's result: nothing is changed
         "answers": ("write", "create", "make", "generate", "draft"),
