@@ -157,6 +157,48 @@ def test_aws_regions_of_the_spot_advisor_price_spot_from_given_list_prices(tmp_p
         load_overrides(bad)
 
 
+@pytest.mark.parametrize(
+    ("cloud", "region", "instance_type"),
+    [("azure", "eastus", "Standard_D4s_v5"), ("aws", "us-gov-west-1", "m7i.xlarge")],
+)
+def test_spot_list_prices_from_the_price_file_give_azure_and_govcloud_spot(
+    tmp_path: Path, cloud: str, region: str, instance_type: str
+) -> None:
+    """No spot prices ship for Azure or GovCloud: the price file's spot list prices are used as given,
+    labelled, and the planner uses them within the workloads' spot share."""
+    from tools.cost.catalog import CatalogError, PriceCatalog, load_overrides
+    from tools.cost.engine import default_offerings
+    from tools.cost.plan import plan_nodes
+    from verifiers.cost import PlanProblem, Workload, validate_plan
+
+    with pytest.raises(
+        CatalogError, match=f'no spot prices ship for {cloud}/{region}.*capacity_type = "spot"'
+    ):
+        PriceCatalog(cloud, region).quote(instance_type, "spot")
+    od = PriceCatalog(cloud, region).quote(instance_type).usd_per_hour
+    rules = tmp_path / "prices.toml"
+    rules.write_text(
+        f'[[override]]\ncloud = "{cloud}"\nregion = "{region}"\ninstance_type = "{instance_type}"\n'
+        f'capacity_type = "spot"\nusd_per_hour = {round(od * 0.3, 4)}\nlist_price = true\nlabel = "spot 2026-12"\n'
+    )
+    catalog = PriceCatalog(cloud, region, load_overrides(rules))
+    spot = catalog.quote(instance_type, "spot")
+    assert (spot.usd_per_hour, spot.source) == (round(od * 0.3, 4), "list:spot 2026-12")
+    offerings = [o for o in default_offerings(catalog) if o.instance_type == instance_type]
+    assert {o.capacity_type for o in offerings} == {"on-demand", "spot"}
+    web = Workload(name="shop/Deployment/web", replicas=8, cpu_m=500, memory_mib=1024,
+                   spot_allowed=True, max_spot_share=0.5)  # fmt: skip
+    problem = PlanProblem(workloads=[web], offerings=offerings)
+    plan = plan_nodes(problem)
+    assert validate_plan(problem, plan).ok
+    spot_pods = sum(n.pods.get(web.name, 0) for n in plan.nodes if n.offering.endswith("/spot"))
+    assert spot_pods == 4  # the cheap spot nodes take the spot share, no more
+    wide = tmp_path / "wide.toml"
+    wide.write_text('[[override]]\ncapacity_type = "*"\nusd_per_hour = 0.1\nlist_price = true\n')
+    with pytest.raises(CatalogError, match=r"/override/0/: .*one capacity_type \(on-demand or spot\)"):
+        load_overrides(wide)
+
+
 def test_a_runtime_built_from_settings_alone_gives_its_tools_the_price_file(tmp_path: Path) -> None:
     from agents.runtime import Runtime
     from agents.settings import Settings

@@ -2,7 +2,8 @@
 
 `PriceCatalog.load()` reads the compact tables in `tools/cost/data/` (sources in `data/ATTRIBUTION.md`).
 AWS spot prices are estimates from the Spot Advisor (on-demand x (1 - savings %)), labelled as such; GCP
-spot prices are list prices; Azure has on-demand only. Overrides (discounts, Savings Plan or reserved rates)
+spot prices are list prices; Azure ships on-demand only (and AWS GovCloud has no Spot Advisor data): their
+spot prices come from the price file as spot list prices. Overrides (discounts, Savings Plan or reserved rates)
 replace or discount matching prices and are labelled with their source.
 """
 
@@ -82,16 +83,17 @@ class PriceOverride(BaseModel):
     label: str = "override"
     list_price: bool = Field(
         default=False,
-        description="An on-demand list price (for AWS regions whose prices are not shipped): spot prices "
-        "are estimated from it with the Spot Advisor, as from a shipped one.",
+        description="A list price where none ships. On-demand (AWS regions whose prices are not shipped): "
+        "spot is then estimated from it with the Spot Advisor, as from a shipped one. Spot (Azure, "
+        "GovCloud, or your own AWS spot rate): used as given, in place of any estimate.",
     )
 
     @model_validator(mode="after")
     def _one_kind(self) -> PriceOverride:
         if (self.usd_per_hour is None) == (self.discount_pct is None):
             raise ValueError("give exactly one of usd_per_hour or discount_pct")
-        if self.list_price and (self.usd_per_hour is None or self.capacity_type != "on-demand"):
-            raise ValueError("a list_price rule gives usd_per_hour for capacity_type on-demand")
+        if self.list_price and (self.usd_per_hour is None or self.capacity_type == "*"):
+            raise ValueError("a list_price rule gives usd_per_hour for one capacity_type (on-demand or spot)")
         return self
 
     def matches(self, cloud: str, region: str, instance_type: str, capacity_type: str) -> bool:
@@ -272,6 +274,11 @@ class PriceCatalog:
                 hint = (
                     ": AWS list prices ship for us-east-1 and GovCloud only; give this region's on-demand "
                     "prices in the price file (`[[override]]` with `list_price = true`), spot is then estimated"
+                )
+            elif capacity_type == "spot":
+                hint = (
+                    f": no spot prices ship for {self.cloud}/{self.region}; give them in the price file "
+                    '(`[[override]]` with `capacity_type = "spot"` and `list_price = true`)'
                 )
             raise CatalogError(
                 f"no {capacity_type} price for {instance_type} in {self.cloud}/{self.region}{hint}"
