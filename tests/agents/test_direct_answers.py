@@ -190,6 +190,23 @@ def test_a_policy_to_write_ends_with_the_proven_policy_rendered(tmp_path: Path) 
     assert len(steps) == 2 and fixed.answer == "Yes, the analyst may read it."
 
 
+def test_a_policy_written_from_an_allow_list_keeps_its_pattern(tmp_path: Path) -> None:
+    """The structured `allow` argument (what the json schema makes a small model fill): the policy shown
+    allows every object of the bucket, as asked, with the proofs."""
+    call = {
+        "name": "synthesize_policy",
+        "arguments": {"allow": [{"action": "s3:GetObject", "resource": "arn:aws:s3:::acme-reports/*"}]},
+    }
+    result, steps = _run(tmp_path, WRITE, "on", call)
+    assert len(steps) == 1
+    answer = result.answer or ""
+    policy = json.loads(answer.split("```json", 1)[1].split("```", 1)[0])
+    assert policy["Statement"] == [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-reports/*"}
+    ]
+    assert "allows nothing beyond them" in answer
+
+
 def test_a_failed_iam_call_reads_as_its_message_not_its_json(tmp_path: Path) -> None:
     missing = {"name": "check_request", "arguments": {**CHECK["arguments"], "policy": "missing.json"}}  # type: ignore[dict-item]
     result, _ = _run(tmp_path, QUESTION, "on", missing)

@@ -66,3 +66,71 @@ def test_synthesize_policy_tool(tmp_path: Path) -> None:
     tools = _tools(_workdir(tmp_path, "region_condition"))
     doc = json.loads(tools["synthesize_policy"].invoke({"spec": "r.json"}))
     assert doc["status"] == "synthesized" and doc["proven"] is True
+
+
+def test_synthesize_policy_from_an_allow_list_keeps_resource_patterns_and_passes_the_grader(
+    tmp_path: Path,
+) -> None:
+    """A small model fills `allow` (the json schema makes it objects, not words); a * in a resource is a
+    pattern, so the policy allows every object, which is what iam-questions' write-01 asks and grades."""
+    from eval.suites.iam_questions import _grade_write
+
+    case = json.loads(
+        next(
+            line
+            for line in (Path(__file__).parents[2] / "eval/data/iam-questions/questions.jsonl").open()
+            if '"write-01"' in line
+        )
+    )
+    allow = [
+        {"action": "s3:GetObject", "resource": "arn:aws:s3:::acme-logs/*"},
+        {"action": "s3:ListBucket", "resource": "arn:aws:s3:::acme-logs"},
+    ]
+    tool = _tools(tmp_path)["synthesize_policy"]
+    content, artifact = tool.func(allow=allow)  # type: ignore[misc]
+    doc = json.loads(content)
+    assert doc["status"] == "synthesized" and doc["proven"] is True and doc["source"] == "allow-list"
+    assert {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-logs/*"} in doc[
+        "policy"
+    ]["Statement"]
+    assert artifact["kind"] == "iam.synthesis"
+    answer = "```json\n" + json.dumps(doc["policy"]) + "\n```"
+    passed, relation, _ = _grade_write(answer, case["reference"], case["must_allow"])
+    assert passed and relation == "equivalent"
+    # the spec path keeps exact requests: the same resource there is one object named "*"
+    exact = json.loads(
+        tool.invoke(
+            {
+                "spec": json.dumps(
+                    {"must_allow": [{"Action": "s3:GetObject", "Resource": allow[0]["resource"]}]}
+                )
+            }
+        )
+    )
+    assert exact["policy"]["Statement"][0]["Resource"] == "arn:aws:s3:::acme-logs/${*}"
+
+
+def test_a_bad_allow_entry_is_an_error_naming_it(tmp_path: Path) -> None:
+    """Each goes back to the model naming the entry; an ARN without the region its service's ARNs have
+    (what the 1.5B model wrote for a secret) would make a policy that matches nothing."""
+    tool = _tools(_workdir(tmp_path, "region_condition"))["synthesize_policy"]
+    secret = "arn:aws:secretsmanager::123456789012:secret:db-password*"
+    for entry, message in (
+        ({"action": "s3:GetObjects", "resource": "arn:aws:s3:::b"}, "/allow/0/action: unknown action 's3:GetObjects'"),
+        ({"action": "read the logs", "resource": "*"}, "/allow/0/action: 'read the logs' is not an action"),
+        ({"action": "s3:GetObject", "resource": "acme-logs"}, "/allow/0/resource: 'acme-logs' is not an ARN"),
+        ({"action": "secretsmanager:GetSecretValue", "resource": secret}, "/allow/0/resource: secretsmanager ARNs need a region"),
+    ):  # fmt: skip
+        assert message in json.loads(tool.invoke({"allow": [entry]}))["error"]
+    one = [{"action": "s3:GetObject", "resource": "arn:aws:s3:::b/*"}]
+    assert "not both" in json.loads(tool.invoke({"allow": one, "spec": "r.json"}))["error"]
+    assert "not both" in json.loads(tool.invoke({"allow": one, "spec": '{"must_allow": []}'}))["error"]
+    # words beside an allow list (small models fill every field) are set aside, and the answer says so
+    doc = json.loads(tool.invoke({"allow": one, "spec": "read objects of b"}))
+    assert doc["proven"] is True and doc["warnings"][0].startswith("spec ignored: 'read objects of b'")
+    # a lint warning (ListBucket acts on the bucket, not its objects) is shown, not fatal
+    listing = json.loads(
+        tool.invoke({"allow": [{"action": "s3:ListBucket", "resource": "arn:aws:s3:::b/*"}]})
+    )
+    assert any(w.startswith("/allow/0/action: s3:ListBucket acts on") for w in listing["warnings"])
+    assert "/allow: list the" in json.loads(tool.invoke({}))["error"]

@@ -4,7 +4,8 @@
   with the original (with counterexamples) and the spec check.
 - `write_repaired_policy(policy, spec, out)`: writes the repaired policy to a file; mutating, so the
   approval gate shows its preview (the policy diff and the comparison) before it runs.
-- `synthesize_policy(spec, intent)`: the least permissive policy for a request spec, proven.
+- `synthesize_policy(allow, spec, intent)`: a new policy, proven: exactly the (action, resource) entries of
+  `allow` (a `*` in a resource is a pattern), or the least permissive policy for a spec's exact requests.
 - `summarize_policy(policy)`: per service and access level, counted against the catalog.
 
 Arguments are file paths (resolved against the tool context's working directory) or inline JSON. A chat
@@ -26,6 +27,7 @@ from tools.iam.calls import reference_resolved
 from tools.iam.policy_tools import POLICY_HELP, Evidence, PolicyArg, ToolSpec, json_tools, load_policy_arg
 from verifiers.iam.repair import RepairResult, Spec, parse_spec, repair, summarize, synthesize
 from verifiers.iam.repair.render import policy_diff
+from verifiers.iam.repair.synthesize import synthesize_allow_list
 
 __all__ = ["build_repair_tools"]
 
@@ -50,11 +52,24 @@ class WriteArgs(BaseModel):
     )
 
 
+class AllowEntry(BaseModel):
+    action: str = Field(description="One action, service:Action, e.g. s3:GetObject.")
+    resource: str = Field(
+        description="The ARN it applies to; a * matches any characters (arn:aws:s3:::acme-logs/* is every "
+        "object of the bucket acme-logs, arn:aws:s3:::acme-logs the bucket itself)."
+    )
+
+
 class SynthesizeArgs(BaseModel):
+    allow: list[AllowEntry] = Field(
+        default_factory=list,
+        description="What the new policy must allow, and nothing else: one entry per action and resource.",
+    )
     spec: str = Field(
-        description=_SPEC
-        + ' To write a new policy, list the requests it must allow, e.g. {"must_allow": [{"Action": '
-        '"s3:GetObject", "Resource": "arn:aws:s3:::reports/q1.csv"}]}.'
+        default="",
+        description="Instead of allow: "
+        + _SPEC
+        + " Its requests are exact (a * in a resource is a character).",
     )
     intent: str = Field(default="", description="What the policy is for, in words (used only with a model).")
 
@@ -145,8 +160,29 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
     def summarize_policy(policy: str) -> dict[str, Any]:
         return summarize(load(policy)).to_json()
 
-    def synthesize_policy(spec: str, intent: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
-        result = synthesize(intent or None, load_spec_arg(spec), proposer=proposer).to_json()
+    def synthesize_policy(
+        allow: list[AllowEntry | dict[str, Any]] | None = None, spec: str = "", intent: str = ""
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        entries = [e if isinstance(e, AllowEntry) else AllowEntry.model_validate(e) for e in allow or []]
+        warnings: list[str] = []
+        if entries and spec.strip():
+            if spec.strip()[:1] in "{[" or ctx.resolve(spec.strip()).is_file():
+                raise ValueError("give allow or spec, not both")
+            # small models fill every field: words in spec beside an allow list are not a spec
+            warnings.append(
+                f"spec ignored: {spec.strip()[:60]!r} is neither JSON nor a file, and allow was given"
+            )
+            spec = ""
+        if entries:
+            result = synthesize_allow_list(
+                [(e.action.strip(), e.resource.strip()) for e in entries]
+            ).to_json()
+            result["warnings"] = warnings + result["warnings"]
+        elif spec.strip() or intent.strip():
+            spec_arg = load_spec_arg(spec) if spec.strip() else None
+            result = synthesize(intent or None, spec_arg, proposer=proposer).to_json()
+        else:
+            raise ValueError("/allow: list the {action, resource} entries the policy must allow")
         return result, {"kind": "iam.synthesis", **{k: v for k, v in result.items() if k != "model_rounds"}}
 
     specs: list[ToolSpec] = [
@@ -168,9 +204,10 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
         (
             synthesize_policy,
             SynthesizeArgs,
-            "Write a new IAM policy from what it must allow: the least permissive policy that allows every "
-            "must-allow request of a spec and denies every must-deny one, proven with Z3; says what was proven "
-            "and what was not. Changes no file.",
+            "Write a new IAM policy from what it must allow: list each action with the resource ARN it applies "
+            'to in allow, e.g. [{"action": "s3:GetObject", "resource": "arn:aws:s3:::acme-logs/*"}]; the '
+            "policy allows those and nothing else, proven with Z3. (A spec file of exact requests gives the "
+            "least permissive policy for them.) Says what was proven and what was not. Changes no file.",
         ),
         (
             summarize_policy,

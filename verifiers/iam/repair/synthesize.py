@@ -17,13 +17,15 @@ from pydantic import BaseModel, ConfigDict
 
 from policies.catalog import load_catalog
 from policies.model import Policy
+from policies.parse import parse_policy
 from verifiers.iam.exclusive import exclusive
+from verifiers.iam.lint import lint
 from verifiers.iam.repair.conflicts import find_conflicts
 from verifiers.iam.repair.model import ModelRound, Proposer, propose_and_check
 from verifiers.iam.repair.repair import RepairOptions, repair
 from verifiers.iam.repair.spec import Spec
 
-__all__ = ["SynthesisResult", "expand_wildcards", "synthesize"]
+__all__ = ["SynthesisResult", "expand_wildcards", "synthesize", "synthesize_allow_list"]
 
 _WILDCARD_INTENT = re.compile(r"\*|\b(all|any|every|full|admin|administrator)\b", re.IGNORECASE)
 _MAX_EXPANSION = 60
@@ -38,7 +40,7 @@ class SynthesisResult(BaseModel):
     unmet: tuple[str, ...] = ()
     proofs: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
-    source: Literal["spec", "model", "none"] = "none"
+    source: Literal["spec", "model", "allow-list", "none"] = "none"
     model_rounds: tuple[ModelRound, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
@@ -176,4 +178,89 @@ def synthesize(
         warnings=warnings,
         source="model",
         model_rounds=tuple(transcript),
+    )
+
+
+_ARN = re.compile(r"^arn:[^:]+:[^:]*:[^:]*:[^:]*:.+$")
+
+
+@exclusive
+def synthesize_allow_list(entries: list[tuple[str, str]]) -> SynthesisResult:
+    """A policy allowing each (action, resource) entry and nothing else, proven with Z3. A `*` or `?` in a
+    resource is a pattern: every matching resource is allowed (`arn:aws:s3:::logs/*`: every object of the
+    bucket), as the entry asks. Raises ValueError naming the entry (`/allow/i/...`) for an action or
+    resource that is not one, or that the linter finds in error (an ARN without the region its service's
+    ARNs have never matches); its warnings are the result's."""
+    from verifiers.iam import compare
+
+    if not entries:
+        raise ValueError("/allow: list at least one {action, resource} the policy must allow")
+    catalog = load_catalog()
+    warnings: list[str] = []
+    by_resource: dict[str, list[str]] = {}
+    for i, (action, resource) in enumerate(entries):
+        service, _, name = action.partition(":")
+        if not service or not name or any(c.isspace() for c in action):
+            raise ValueError(
+                f"/allow/{i}/action: {action!r} is not an action (service:Action, e.g. s3:GetObject)"
+            )
+        if catalog.action_info(action) is None and "*" not in action and "?" not in action:
+            raise ValueError(f"/allow/{i}/action: unknown action {action!r} (not in the AWS catalog)")
+        if resource != "*" and not _ARN.match(resource):
+            raise ValueError(
+                f"/allow/{i}/resource: {resource!r} is not an ARN (arn:partition:service:region:account:resource)"
+            )
+        if "*" in action or "?" in action:
+            warnings.append(f"/allow/{i}/action: {action!r} is a pattern: every matching action is allowed")
+        for finding in lint(
+            parse_policy(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}],
+                }
+            )
+        ):  # a policy that never matches (an ARN without its region) is no answer: the entry is sent back
+            where = f"/allow/{i}/{finding.pointer.rsplit('/', 1)[-1].lower()}"
+            if finding.severity == "error":
+                raise ValueError(f"{where}: {finding.message}")
+            warnings.append(f"{where}: {finding.message}")
+        actions = by_resource.setdefault(resource, [])
+        if action not in actions:
+            actions.append(action)
+    version = "2012-10-17"
+    statements = [
+        {"Effect": "Allow", "Action": acts[0] if len(acts) == 1 else sorted(acts), "Resource": res}
+        for res, acts in by_resource.items()
+    ]
+    policy = parse_policy({"Version": version, "Statement": statements})
+    unmet: list[str] = []
+    for i, (action, resource) in enumerate(entries):
+        one = parse_policy(
+            {"Version": version, "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+        )
+        relation = str(compare(policy, one).relation)
+        if relation not in ("equivalent", "more_permissive"):
+            unmet.append(f"/allow/{i}: not every request it names is proven allowed (Z3: {relation})")
+    union = parse_policy(
+        {
+            "Version": version,
+            "Statement": [{"Effect": "Allow", "Action": a, "Resource": r} for a, r in entries],
+        }
+    )
+    relation = str(compare(policy, union).relation)
+    if relation != "equivalent":
+        unmet.append(f"the policy is not proven to allow exactly the entries (Z3: {relation})")
+    return SynthesisResult(
+        status="synthesized" if not unmet else "failed",
+        policy=policy,
+        proven=not unmet,
+        unmet=tuple(unmet),
+        proofs=()
+        if unmet
+        else (
+            f"allows every request each of the {len(entries)} entries names (Z3)",
+            "allows nothing beyond them (Z3: equivalent to the entries, one statement each)",
+        ),
+        warnings=tuple(warnings),
+        source="allow-list",
     )
