@@ -83,7 +83,7 @@ def test_price_overrides_from_settings(monkeypatch: pytest.MonkeyPatch, tmp_path
         json.dumps({"override": [{"instance_type": "m7i.large", "usd_per_hour": 1, "discount_pct": 5}]})
     )
     err = json.loads(tool.invoke({"instance_type": "m7i.large"}))["error"]
-    assert "/override/0/" in err and "exactly one of usd_per_hour or discount_pct" in err
+    assert "/override/0:" in err and "exactly one of usd_per_hour or discount_pct" in err
 
 
 def test_apply_accepts_the_workload_ids_rightsize_prints(ctx: ToolContext) -> None:
@@ -195,7 +195,7 @@ def test_spot_list_prices_from_the_price_file_give_azure_and_govcloud_spot(
     assert spot_pods == 4  # the cheap spot nodes take the spot share, no more
     wide = tmp_path / "wide.toml"
     wide.write_text('[[override]]\ncapacity_type = "*"\nusd_per_hour = 0.1\nlist_price = true\n')
-    with pytest.raises(CatalogError, match=r"/override/0/: .*one capacity_type \(on-demand or spot\)"):
+    with pytest.raises(CatalogError, match=r"/override/0: .*one capacity_type \(on-demand or spot\)"):
         load_overrides(wide)
 
 

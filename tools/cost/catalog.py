@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
@@ -32,6 +32,7 @@ __all__ = [
     "PriceQuote",
     "estimated_allocatable",
     "load_overrides",
+    "load_price_tables",
 ]
 
 if TYPE_CHECKING:
@@ -105,27 +106,35 @@ class PriceOverride(BaseModel):
         )
 
 
-def load_overrides(path: Path) -> list[PriceOverride]:
-    """Rules from a TOML (`[[override]]` tables) or JSON (`{"override": [...]}`) file."""
+_Row = TypeVar("_Row", bound=BaseModel)
+
+
+def load_price_tables(path: Path, table: str, model: type[_Row], what: str) -> list[_Row]:
+    """The `[[table]]` tables of a TOML price file (or the `table` list of a JSON one), each validated as
+    `model`; a CatalogError naming the file and the table's place (`/override/2/usd_per_hour`) otherwise."""
     try:
         text = path.read_text()
     except OSError as exc:
-        raise CatalogError(f"{path}: cannot read price overrides ({exc.strerror})") from exc
+        raise CatalogError(f"{path}: cannot read {what} ({exc.strerror or exc})") from exc
     try:
         data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogError(
-            f"{path}: not valid {'JSON' if path.suffix == '.json' else 'TOML'}: {exc}"
-        ) from exc
-    rules: list[PriceOverride] = []
-    for k, raw in enumerate(data.get("override", [])):
+        kind = "JSON" if path.suffix == ".json" else "TOML"
+        raise CatalogError(f"{path}: cannot read {what}: not valid {kind} ({exc})") from exc
+    rows: list[_Row] = []
+    for k, raw in enumerate(data.get(table, [])):
         try:
-            rules.append(PriceOverride.model_validate(raw))
+            rows.append(model.model_validate(raw))
         except ValidationError as exc:
             err = exc.errors()[0]
             loc = "/".join(str(p) for p in err["loc"])
-            raise CatalogError(f"{path}: /override/{k}/{loc}: {err['msg']}") from exc
-    return rules
+            raise CatalogError(f"{path}: /{table}/{k}{'/' + loc if loc else ''}: {err['msg']}") from exc
+    return rows
+
+
+def load_overrides(path: Path) -> list[PriceOverride]:
+    """Rules from a TOML (`[[override]]` tables) or JSON (`{"override": [...]}`) file."""
+    return load_price_tables(path, "override", PriceOverride, "price overrides")
 
 
 def estimated_allocatable(vcpu: int, memory_mib: float) -> tuple[int, float]:

@@ -29,15 +29,13 @@ cheapest at list prices (the report says so).
 from __future__ import annotations
 
 import fnmatch
-import json
-import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-from tools.cost.catalog import CatalogError
+from tools.cost.catalog import load_price_tables
 
 __all__ = ["Bill", "Commitment", "apply_commitments", "load_commitments"]
 
@@ -72,20 +70,7 @@ class Commitment(BaseModel):
 
 def load_commitments(path: Path) -> list[Commitment]:
     """The `[[commitment]]` tables of a TOML price file (or the `commitment` list of a JSON one)."""
-    try:
-        text = path.read_text()
-        data = json.loads(text) if path.suffix == ".json" else tomllib.loads(text)
-    except (OSError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot read commitments ({exc})") from exc
-    out: list[Commitment] = []
-    for k, raw in enumerate(data.get("commitment", [])):
-        try:
-            out.append(Commitment.model_validate(raw))
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = "/".join(str(p) for p in err["loc"])
-            raise CatalogError(f"{path}: /commitment/{k}{'/' + loc if loc else ''}: {err['msg']}") from exc
-    return out
+    return load_price_tables(path, "commitment", Commitment, "commitments")
 
 
 class Bill(BaseModel):
