@@ -91,6 +91,30 @@ def repair(
         raise typer.Exit(1)
 
 
+def _allow_entries(allow: list[str], condition: str | None) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """`--allow ACTION=RESOURCE` options and `--condition JSON` as entries; a one-line error naming the
+    option otherwise. The entries themselves are checked by `synthesize_allow_list`, which names them."""
+    cond: dict[str, Any] | None = None
+    if condition:
+        try:
+            cond = json.loads(condition)
+        except json.JSONDecodeError as exc:
+            raise _fail(f"--condition: not JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(cond, dict):
+            raise _fail(
+                '--condition: expected an object, operator -> {key: value}, e.g. {"Bool": {"aws:SecureTransport": "true"}}'
+            )
+    entries = []
+    for i, text in enumerate(allow):
+        action, sep, resource = text.partition("=")
+        if not sep or not action.strip() or not resource.strip():
+            raise _fail(
+                f"--allow {text!r} (entry {i}): expected ACTION=RESOURCE, e.g. s3:GetObject=arn:aws:s3:::logs/*"
+            )
+        entries.append((action.strip(), resource.strip(), cond))
+    return entries
+
+
 def synthesize(
     intent: str = typer.Argument("", help="What the policy should allow, in words (needs --with-model)."),
     spec: str | None = typer.Option(
@@ -102,15 +126,39 @@ def synthesize(
         False, "--with-model", help="Write from the intent with the configured chat model."
     ),
     rounds: int = typer.Option(4, "--rounds", min=1, max=10, help="Counterexample rounds for the model."),
+    allow: list[str] = typer.Option(
+        [],
+        "--allow",
+        help="ACTION=RESOURCE the policy allows, and nothing else (repeat it); a * in the resource is a pattern.",
+    ),
+    condition: str | None = typer.Option(
+        None,
+        "--condition",
+        help='An IAM Condition block for every --allow, e.g. \'{"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}\'.',
+    ),
 ) -> None:
-    """Write a policy from a spec (least permissive, proven) or from an intent with a model (CEGIS)."""
+    """Write a policy from --allow entries or a spec (least permissive, proven), or from an intent with a
+    model (CEGIS)."""
     from verifiers.iam.repair.render import render_synthesis
     from verifiers.iam.repair.synthesize import synthesize as run_synthesis
+    from verifiers.iam.repair.synthesize import synthesize_allow_list
 
-    if not spec and not (intent and with_model):
-        raise _fail("give --spec (requests to allow and deny), or an intent with --with-model")
-    parsed = _read("spec", spec) if spec else None
-    result = run_synthesis(intent or None, parsed, proposer=_proposer(with_model), rounds=rounds)
+    if allow and (spec or with_model):
+        raise _fail("give --allow, or --spec / --with-model, not both")
+    if condition and not allow:
+        raise _fail("--condition applies to --allow entries; give at least one --allow ACTION=RESOURCE")
+    if not allow and not spec and not (intent and with_model):
+        raise _fail(
+            "give --allow ACTION=RESOURCE, --spec (requests to allow and deny), or an intent with --with-model"
+        )
+    if allow:
+        try:
+            result = synthesize_allow_list(_allow_entries(allow, condition))
+        except ValueError as exc:  # names the entry: /allow/i/action, /allow/i/condition/...
+            raise _fail(f"--allow: {exc}") from None
+    else:
+        parsed = _read("spec", spec) if spec else None
+        result = run_synthesis(intent or None, parsed, proposer=_proposer(with_model), rounds=rounds)
     if out and result.policy is not None:
         Path(out).write_text(json.dumps(result.policy.to_json(), indent=2) + "\n")
     typer.echo(json.dumps(result.to_json(), indent=2) if as_json else render_synthesis(result))

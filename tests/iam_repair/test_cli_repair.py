@@ -87,3 +87,36 @@ def test_with_model_refuses_the_offline_model_clearly(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["iam", "repair", str(policy), "--spec", str(spec), "--with-model"])
     assert result.exit_code == 1
     assert result.output.startswith("error: ") and "real model" in result.output
+
+
+def test_synthesize_from_allow_options_with_a_condition(tmp_path: Path) -> None:
+    out = tmp_path / "policy.json"
+    office = {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}
+    args = ["iam", "synthesize", "--allow", "ec2:StartInstances=*", "--allow", "ec2:StopInstances=*"]
+    result = CliRunner().invoke(app, [*args, "--condition", json.dumps(office), "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["proven"] is True and doc["source"] == "allow-list"
+    assert json.loads(out.read_text())["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Action": ["ec2:StartInstances", "ec2:StopInstances"],
+            "Resource": "*",
+            "Condition": office,
+        }
+    ]
+
+
+def test_bad_allow_options_are_one_line_errors_naming_them() -> None:
+    cases = (
+        (["--allow", "ec2:StartInstances"], "error: --allow 'ec2:StartInstances' (entry 0): expected ACTION=RESOURCE"),
+        (["--allow", "s3:GetObject=logs"], "error: --allow: /allow/0/resource: 'logs' is not an ARN"),
+        (["--allow", "s3:GetObject=*", "--condition", "{bad"], "error: --condition: not JSON"),
+        (["--allow", "s3:GetObject=*", "--condition", "[]"], "error: --condition: expected an object"),
+        (["--condition", "{}"], "error: --condition applies to --allow entries"),
+        (["--allow", "s3:GetObject=*", "--spec", "s.json"], "error: give --allow, or --spec"),
+    )  # fmt: skip
+    for args, message in cases:
+        result = CliRunner().invoke(app, ["iam", "synthesize", *args])
+        assert result.exit_code == 1 and result.output.startswith(message), (args, result.output)
+        assert len(result.output.strip().splitlines()) == 1

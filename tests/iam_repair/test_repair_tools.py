@@ -110,6 +110,68 @@ def test_synthesize_policy_from_an_allow_list_keeps_resource_patterns_and_passes
     assert exact["policy"]["Statement"][0]["Resource"] == "arn:aws:s3:::acme-logs/${*}"
 
 
+def test_an_allow_entry_with_a_condition_is_limited_to_it_and_passes_the_grader(tmp_path: Path) -> None:
+    """iam-questions' write-09 ("only from the office network"): the condition goes into the entry's
+    statement, Z3 proves the policy equal to the entries, and the grader's requests from that network pass
+    while a request from elsewhere is denied."""
+    from eval.suites.iam_questions import _grade_write
+    from policies.parse import parse_policy
+    from policies.request import parse_request
+    from verifiers.iam import evaluate
+
+    case = json.loads(
+        next(
+            line
+            for line in (Path(__file__).parents[2] / "eval/data/iam-questions/questions.jsonl").open()
+            if '"write-09"' in line
+        )
+    )
+    office = {"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}
+    allow = [
+        {"action": "ec2:StartInstances", "resource": "*", "condition": office},
+        {"action": "ec2:StopInstances", "resource": "*", "condition": office},
+        {"action": "ec2:DescribeInstances", "resource": "*", "condition": {}},  # {}: no condition
+    ]
+    doc = json.loads(_tools(tmp_path)["synthesize_policy"].invoke({"allow": allow}))
+    assert doc["status"] == "synthesized" and doc["proven"] is True, doc
+    assert "2 only under their conditions" in doc["proofs"][0]
+    statements = doc["policy"]["Statement"]
+    assert {
+        "Effect": "Allow",
+        "Action": ["ec2:StartInstances", "ec2:StopInstances"],
+        "Resource": "*",
+        "Condition": office,
+    } in statements
+    assert {"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"} in statements
+    written = {**doc["policy"], "Statement": statements[:1]}
+    passed, relation, _ = _grade_write(
+        "```json\n" + json.dumps(written) + "\n```", case["reference"], case["must_allow"]
+    )
+    assert passed and relation == "equivalent"
+    policy = parse_policy(doc["policy"])
+    instance = "arn:aws:ec2:us-east-1:123456789012:instance/i-0abc123"
+    outside = {
+        "action": "ec2:StopInstances",
+        "resource": instance,
+        "context": {"aws:SourceIp": "198.51.100.7"},
+    }
+    inside = {**outside, "context": {"aws:SourceIp": "203.0.113.10"}}
+    assert evaluate(policy, parse_request(inside)).allowed
+    assert not evaluate(policy, parse_request(outside)).allowed
+
+
+def test_a_bad_condition_is_an_error_naming_its_place(tmp_path: Path) -> None:
+    tool = _tools(tmp_path)["synthesize_policy"]
+    ok = {"action": "ec2:StartInstances", "resource": "*"}
+    for condition, message in (
+        ({"IpAdress": {"aws:SourceIp": "203.0.113.0/24"}}, "/allow/1/condition/IpAdress: unknown condition operator"),
+        ({"IpAddress": {"aws:SourceIp": "office"}}, "/allow/1/condition/IpAddress/aws:SourceIp: 'office' is not a valid IpAddress value"),
+        ({"StringEquals": {"aws:Office": "x"}}, "/allow/1/condition/StringEquals/aws:Office: 'aws:Office' is not an AWS global condition key"),
+    ):  # fmt: skip
+        error = json.loads(tool.invoke({"allow": [ok, {**ok, "condition": condition}]}))["error"]
+        assert message in error, error
+
+
 def test_a_bad_allow_entry_is_an_error_naming_it(tmp_path: Path) -> None:
     """Each goes back to the model naming the entry; an ARN without the region its service's ARNs have
     (what the 1.5B model wrote for a secret) would make a policy that matches nothing."""

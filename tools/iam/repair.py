@@ -58,6 +58,11 @@ class AllowEntry(BaseModel):
         description="The ARN it applies to; a * matches any characters (arn:aws:s3:::acme-logs/* is every "
         "object of the bucket acme-logs, arn:aws:s3:::acme-logs the bucket itself)."
     )
+    condition: dict[str, dict[str, str | list[str]]] | None = Field(
+        default=None,
+        description="Only when the request limits it: an IAM Condition block, operator -> {key: value}, e.g. "
+        '{"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}} for requests from that network.',
+    )
 
 
 class SynthesizeArgs(BaseModel):
@@ -175,7 +180,7 @@ def build_repair_tools(ctx: ToolContext) -> list[BaseTool]:
             spec = ""
         if entries:
             result = synthesize_allow_list(
-                [(e.action.strip(), e.resource.strip()) for e in entries]
+                [(e.action.strip(), e.resource.strip(), e.condition or None) for e in entries]
             ).to_json()
             result["warnings"] = warnings + result["warnings"]
         elif spec.strip() or intent.strip():

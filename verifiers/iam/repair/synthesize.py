@@ -10,6 +10,7 @@ back for a limited number of rounds. The answer always says what was proven and 
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Literal
 
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from policies.catalog import load_catalog
 from policies.model import Policy
-from policies.parse import parse_policy
+from policies.parse import PolicyParseError, parse_policy
 from verifiers.iam.exclusive import exclusive
 from verifiers.iam.lint import lint
 from verifiers.iam.repair.conflicts import find_conflicts
@@ -184,21 +185,43 @@ def synthesize(
 _ARN = re.compile(r"^arn:[^:]+:[^:]*:[^:]*:[^:]*:.+$")
 
 
+AllowEntry = tuple[str, str, dict[str, Any] | None]
+"""(action, resource, condition): the condition an IAM Condition block (operator -> {key: values}) or None."""
+
+
+def _statement(action: str, resource: str, condition: dict[str, Any] | None) -> dict[str, Any]:
+    st: dict[str, Any] = {"Effect": "Allow", "Action": action, "Resource": resource}
+    if condition:
+        st["Condition"] = condition
+    return st
+
+
+def _entry_place(i: int, pointer: str) -> str:
+    """`/Statement/0/Condition/IpAddress` of a one-statement policy as `/allow/i/condition/IpAddress`."""
+    parts = pointer.split("/")[3:]  # '', 'Statement', '0', element, ...
+    if not parts:
+        return f"/allow/{i}"
+    return "/".join([f"/allow/{i}", parts[0].lower(), *parts[1:]])
+
+
 @exclusive
-def synthesize_allow_list(entries: list[tuple[str, str]]) -> SynthesisResult:
-    """A policy allowing each (action, resource) entry and nothing else, proven with Z3. A `*` or `?` in a
-    resource is a pattern: every matching resource is allowed (`arn:aws:s3:::logs/*`: every object of the
-    bucket), as the entry asks. Raises ValueError naming the entry (`/allow/i/...`) for an action or
-    resource that is not one, or that the linter finds in error (an ARN without the region its service's
-    ARNs have never matches); its warnings are the result's."""
+def synthesize_allow_list(entries: list[AllowEntry]) -> SynthesisResult:
+    """A policy allowing each (action, resource, condition) entry and nothing else, proven with Z3. A `*` or
+    `?` in a resource is a pattern: every matching resource is allowed (`arn:aws:s3:::logs/*`: every object
+    of the bucket), as the entry asks; a condition (an IAM Condition block, e.g. `{"IpAddress":
+    {"aws:SourceIp": "203.0.113.0/24"}}`) limits the entry to the requests that meet it. Raises ValueError
+    naming the entry (`/allow/i/...`) for an action, resource or condition that is not one, or that the
+    linter finds in error (an ARN without the region its service's ARNs have, a condition value that never
+    matches); its warnings are the result's."""
     from verifiers.iam import compare
 
     if not entries:
         raise ValueError("/allow: list at least one {action, resource} the policy must allow")
     catalog = load_catalog()
     warnings: list[str] = []
-    by_resource: dict[str, list[str]] = {}
-    for i, (action, resource) in enumerate(entries):
+    groups: dict[tuple[str, str], list[str]] = {}
+    conditions: dict[str, dict[str, Any] | None] = {}
+    for i, (action, resource, condition) in enumerate(entries):
         service, _, name = action.partition(":")
         if not service or not name or any(c.isspace() for c in action):
             raise ValueError(
@@ -212,44 +235,41 @@ def synthesize_allow_list(entries: list[tuple[str, str]]) -> SynthesisResult:
             )
         if "*" in action or "?" in action:
             warnings.append(f"/allow/{i}/action: {action!r} is a pattern: every matching action is allowed")
-        for finding in lint(
-            parse_policy(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}],
-                }
+        try:
+            one = parse_policy(
+                {"Version": "2012-10-17", "Statement": [_statement(action, resource, condition)]}
             )
-        ):  # a policy that never matches (an ARN without its region) is no answer: the entry is sent back
-            where = f"/allow/{i}/{finding.pointer.rsplit('/', 1)[-1].lower()}"
+        except PolicyParseError as exc:
+            raise ValueError(f"{_entry_place(i, exc.pointer)}: {exc.reason}") from None
+        for finding in lint(one):
+            # a policy that never matches (an ARN without its region, a malformed IP) is no answer: the entry
+            # is sent back
+            where = _entry_place(i, finding.pointer)
             if finding.severity == "error":
                 raise ValueError(f"{where}: {finding.message}")
             warnings.append(f"{where}: {finding.message}")
-        actions = by_resource.setdefault(resource, [])
+        key = json.dumps(condition or None, sort_keys=True)
+        conditions[key] = condition or None
+        actions = groups.setdefault((resource, key), [])
         if action not in actions:
             actions.append(action)
     version = "2012-10-17"
     statements = [
-        {"Effect": "Allow", "Action": acts[0] if len(acts) == 1 else sorted(acts), "Resource": res}
-        for res, acts in by_resource.items()
+        _statement(acts[0] if len(acts) == 1 else sorted(acts), res, conditions[key])  # type: ignore[arg-type]
+        for (res, key), acts in groups.items()
     ]
     policy = parse_policy({"Version": version, "Statement": statements})
     unmet: list[str] = []
-    for i, (action, resource) in enumerate(entries):
-        one = parse_policy(
-            {"Version": version, "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
-        )
+    for i, (action, resource, condition) in enumerate(entries):
+        one = parse_policy({"Version": version, "Statement": [_statement(action, resource, condition)]})
         relation = str(compare(policy, one).relation)
         if relation not in ("equivalent", "more_permissive"):
             unmet.append(f"/allow/{i}: not every request it names is proven allowed (Z3: {relation})")
-    union = parse_policy(
-        {
-            "Version": version,
-            "Statement": [{"Effect": "Allow", "Action": a, "Resource": r} for a, r in entries],
-        }
-    )
+    union = parse_policy({"Version": version, "Statement": [_statement(a, r, c) for a, r, c in entries]})
     relation = str(compare(policy, union).relation)
     if relation != "equivalent":
         unmet.append(f"the policy is not proven to allow exactly the entries (Z3: {relation})")
+    conditional = sum(1 for *_, c in entries if c)
     return SynthesisResult(
         status="synthesized" if not unmet else "failed",
         policy=policy,
@@ -258,7 +278,9 @@ def synthesize_allow_list(entries: list[tuple[str, str]]) -> SynthesisResult:
         proofs=()
         if unmet
         else (
-            f"allows every request each of the {len(entries)} entries names (Z3)",
+            f"allows every request each of the {len(entries)} entries names"
+            + (f" ({conditional} only under their conditions)" if conditional else "")
+            + " (Z3)",
             "allows nothing beyond them (Z3: equivalent to the entries, one statement each)",
         ),
         warnings=tuple(warnings),
