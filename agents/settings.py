@@ -112,7 +112,9 @@ class Settings(BaseSettings):
         default=8, ge=1, description="Model calls an agent may make for one request before the run stops."
     )
     tool_retries: int = Field(
-        default=2, ge=0, description="Times a model is asked again after an invalid tool call."
+        default=2,
+        ge=0,
+        description="Times a model is asked again after an invalid tool call, or an argument a tool rejected.",
     )
     router_max_tokens: int = Field(
         default=160, ge=16, description="Token limit of the routing decision (a short JSON object)."

@@ -9,18 +9,20 @@ number of times, before the run stops with one line naming the agent and the mod
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from langchain.agents.middleware import AgentMiddleware, ModelRequest, ModelResponse
-from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, ValidationError
 
 from agents.errors import ModelOutputError
 from agents.models.openai_compat import raw_arguments
+from tools.base import tool_failure
 
-__all__ = ["StrictArguments", "argument_problems"]
+__all__ = ["CorrectRejected", "StrictArguments", "argument_problems", "rejected_argument"]
 
 
 def _fields(tool: BaseTool) -> tuple[set[str], set[str]] | None:
@@ -128,3 +130,67 @@ class StrictArguments(AgentMiddleware):
             f"the {self.agent} agent: the model {self.where} wrote an invalid tool call "
             f"{self.retries + 1} times ({problems[0]}); try a larger model, or OPSGRAPH_TOOL_CALLS=text"
         )
+
+
+_EXCEPTION = re.compile(r"^[A-Z]\w*(?:Error|Exception): ")
+
+
+def rejected_argument(message: BaseMessage, tools: Mapping[str, BaseTool]) -> str | None:
+    """The tool's own error when `message` is a tool result rejecting one of the tool's arguments by its
+    place (`/allow/0/resource: ... is not an ARN`, `allow` a parameter of the tool), else None. Tools name
+    the place of a bad argument with a JSON pointer; other failures (a missing file, a missing resource, a
+    refused change) are answers, not arguments to correct."""
+    if not isinstance(message, ToolMessage) or message.status != "error":
+        return None
+    failure = tool_failure(message.text)
+    if failure is None and message.text.startswith("/"):
+        failure = message.text
+    if failure and failure.startswith("error: "):
+        failure = tool_failure(failure)
+    if not failure:
+        return None
+    failure = _EXCEPTION.sub("", failure, count=1)  # `ValueError: /allow/0/...` as the IAM tools report it
+    tool = tools.get(message.name or "")
+    fields = _fields(tool) if tool is not None else None
+    head = failure.split(":", 1)[0]
+    if fields is None or not head.startswith("/") or head.split("/")[1] not in fields[0]:
+        return None
+    return failure
+
+
+class CorrectRejected(AgentMiddleware):
+    """A tool rejected an argument (naming its place) and the model answered instead of calling again: ask
+    once more, with the tool's error, to call it with corrected arguments; after the first `nudges`
+    rejections of a request, the model's answer stands. Small models tend to explain the error back to the
+    user ("the ARN needs a region") when the request itself gives what is missing. One by default: the
+    1.5B model, asked again, repeated the rejected call as it was (3 of 3), so more only cost time."""
+
+    def __init__(self, agent: str, tools: Sequence[BaseTool], nudges: int = 1) -> None:
+        super().__init__()
+        self.agent, self.nudges = agent, nudges
+        self.by_name: dict[str, BaseTool] = {t.name: t for t in tools}
+
+    def wrap_model_call(
+        self, request: ModelRequest[Any], handler: Callable[[ModelRequest[Any]], ModelResponse[Any]]
+    ) -> ModelResponse[Any]:
+        response = handler(request)
+        thread: list[BaseMessage] = list((request.state or {}).get("messages", []))
+        error = rejected_argument(thread[-1], self.by_name) if thread else None
+        if error is None:
+            return response
+        start = max((i for i, m in enumerate(thread) if isinstance(m, HumanMessage)), default=-1)
+        if sum(rejected_argument(m, self.by_name) is not None for m in thread[start + 1 :]) > self.nudges:
+            return response
+        message = next((m for m in reversed(response.result) if isinstance(m, AIMessage)), None)
+        if message is None or message.tool_calls or message.invalid_tool_calls:
+            return response
+        tool = thread[-1].name if isinstance(thread[-1], ToolMessage) else None
+        feedback: list[AnyMessage] = [
+            AIMessage(_as_text(message), name=self.agent),
+            HumanMessage(
+                f"{tool or 'The tool'} rejected that argument: {error}. Call {tool or 'it'} again with the "
+                "argument corrected from what the request says; answer in plain text only if the request "
+                "does not give what is needed."
+            ),
+        ]
+        return handler(request.override(messages=[*request.messages, *feedback]))

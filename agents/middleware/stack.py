@@ -10,7 +10,7 @@ from langchain.agents.middleware import AgentMiddleware
 from langchain_core.tools import BaseTool
 
 from agents.middleware.answers import AnswerFallback
-from agents.middleware.arguments import StrictArguments
+from agents.middleware.arguments import CorrectRejected, StrictArguments
 from agents.middleware.direct import DirectAnswer
 from agents.middleware.limits import StepLimit
 from agents.middleware.shim import TextToolCalls
@@ -40,8 +40,8 @@ class ModelPolicy:
 def agent_middleware(
     agent: str, tools: Sequence[BaseTool], policy: ModelPolicy
 ) -> list[AgentMiddleware[Any]]:
-    """The middleware of `agent`, outermost first: direct answer, limit, view, subset, argument check, shim,
-    fallback."""
+    """The middleware of `agent`, outermost first: direct answer, limit, view, subset, rejected-argument
+    retry, argument check, shim, fallback."""
     stack: list[AgentMiddleware[Any]] = [DirectAnswer(agent, tools)] if policy.direct_answers else []
     stack += [
         StepLimit(agent, policy.max_steps, policy.where),
@@ -49,6 +49,8 @@ def agent_middleware(
     ]
     if policy.max_tools is not None:
         stack.append(ToolSubset(policy.max_tools))
+    if policy.tool_retries:
+        stack.append(CorrectRejected(agent, tools))
     stack.append(StrictArguments(agent, tools, policy.tool_retries, policy.where))
     if policy.tool_calls != "native":
         stack.append(TextToolCalls(agent, policy.tool_calls, tools))
