@@ -113,7 +113,15 @@ KUBERNETES_POLICY_TERMS = _terms(
     "service_account podsecurity pod_security violat"
 )
 
+AWS_THINGS_TOO = _terms("log event secret image volume")
+"""Kubernetes words that are AWS things too (CloudWatch log groups and events, Secrets Manager secrets, ECR
+images, EBS volumes): in a request that names AWS and no other Kubernetes word, a clause with only these
+asks nothing of Kubernetes ("put log events in the log group ...")."""
+
 _POLICY_FILE = re.compile(r"\b[\w.-]+\.json\b")
+_NAMED_THINGS = re.compile(r"(?<![\w/:])(?:arn:\S+|/[\w.*-]+(?:/[\w.*-]*)*)")
+"""An ARN or an absolute path (a log group `/aws/lambda/billing`, a file): a name, whose words name no
+domain ("billing" there is not a cost question); an ARN still names AWS."""
 _NONWORD = re.compile(r"[^a-z0-9$\-]+")
 _PDB = re.compile(r"pod[\s_-]*disruption[\s_-]*budget", re.IGNORECASE)
 """A PodDisruptionBudget is a Kubernetes object, not a budget to cost."""
@@ -149,7 +157,9 @@ assert RouteDecision.__name__ == ROUTE_TOOL_NAME  # the offline model recognises
 
 
 def domains_named(text: str) -> list[AgentName]:
-    """The domains whose words appear in `text`, in the order they first appear."""
+    """The domains whose words appear in `text`, in the order they first appear; words inside an ARN or an
+    absolute path do not count (an ARN counts as IAM's word `arn`)."""
+    text = _NAMED_THINGS.sub(lambda m: " arn " if m.group().startswith("arn:") else " ", text)
     text = _PDB.sub("pdb", text)
     lowered = f" {_NONWORD.sub(' ', text.lower())} "
     split = lowered.replace("-", " ")  # the same length: positions agree
@@ -170,6 +180,13 @@ def domains_named(text: str) -> list[AgentName]:
     return named
 
 
+def _kubernetes_beyond(clause: str, terms: tuple[str, ...]) -> bool:
+    """Whether `clause` names Kubernetes with a word that is not one of `terms`."""
+    lowered = f" {_NONWORD.sub(' ', _NAMED_THINGS.sub(' ', _PDB.sub('pdb', clause)).lower())} "
+    split = lowered.replace("-", " ")
+    return _any(tuple(t for t in DOMAIN_TERMS["kubernetes"] if not t.startswith(terms)), lowered, split)
+
+
 def _any(terms: tuple[str, ...], *texts: str) -> bool:
     return any(f" {t}" in v for t in terms for v in texts)
 
@@ -182,8 +199,14 @@ def domains_asked(text: str) -> list[AgentName]:
     """The domains a request asks for work in: what each of its clauses (split at `;`, `, `, `and`,
     `then`) names, Kubernetes words counting only in a clause that names no other domain; in order."""
     asked: list[AgentName] = []
+    lowered = f" {_NONWORD.sub(' ', _NAMED_THINGS.sub(' arn ', text).lower())} "
+    aws = _names_aws(lowered, lowered.replace("-", " "), text) and not _kubernetes_beyond(
+        text, AWS_THINGS_TOO
+    )
     for clause in _CLAUSES.split(text):
         named = domains_named(clause)
+        if aws and named == [_OBJECTS_OF_OTHERS] and not _kubernetes_beyond(clause, AWS_THINGS_TOO):
+            continue
         if len(named) > 1 and _OBJECTS_OF_OTHERS in named:
             named.remove(_OBJECTS_OF_OTHERS)
         asked.extend(a for a in named if a not in asked)

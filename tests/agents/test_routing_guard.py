@@ -40,6 +40,19 @@ def _decide(agents: list[str], text: str, reply: str | None = None) -> list[str]
             ["kubernetes", "iam"],
         ),
         ("check that no PodDisruptionBudget in shop blocks a drain", ["kubernetes"]),
+        # words inside an ARN or an absolute path are names: "billing" in a log group's path asked for cost,
+        # and "log events" for Kubernetes, so write-04 of iam-questions ran the cost agent after IAM
+        (
+            "Write an IAM policy that lets a Lambda function write its logs: create log streams and put log "
+            "events in the log group /aws/lambda/billing (us-east-1, account 123456789012), and nothing else.",
+            ["iam"],
+        ),
+        ("explain arn:aws:iam::aws:policy/job-function/Billing", ["iam"]),  # an ARN names AWS
+        ("what does /etc/opsgraph/cost.toml say about spot prices", ["cost"]),
+        ("generate an IAM policy: read-only access to CloudWatch logs in us-east-1", ["iam"]),
+        # ... unless the request names Kubernetes with a word that is not an AWS thing too
+        ("show me the logs of the lambda in aws and the logs of pod web", ["iam", "kubernetes"]),
+        ("list the secrets in namespace shop", ["kubernetes"]),
     ],
 )
 def test_the_domains_a_request_asks_for(text: str, asked: list[str]) -> None:
