@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["RecordingProxy", "Reply", "ScriptedOpenAIServer", "strict_template_problems", "tool_call"]
+__all__ = [
+    "RecordingProxy",
+    "Reply",
+    "ScriptedOpenAIServer",
+    "is_routing",
+    "scripted_settings",
+    "strict_template_problems",
+    "tool_call",
+]
 
 
 @dataclass
@@ -30,6 +38,25 @@ class Reply:
     finish_reason: str | None = None
     status: int = 200
     error: str = ""
+
+
+def is_routing(body: dict[str, Any]) -> bool:
+    """Whether a request body is the router's decision (its JSON-schema output is a RouteDecision)."""
+    return (body.get("response_format") or {}).get("json_schema", {}).get("name") == "RouteDecision"
+
+
+def scripted_settings(server: ScriptedOpenAIServer, **overrides: Any) -> Any:
+    """Settings that send opsgraph's model calls to `server` as `json` tool steps, with an in-memory
+    checkpointer; `overrides` are further settings."""
+    from opsgraph.settings import Settings
+
+    fields: dict[str, Any] = {
+        "model": "scripted-model",
+        "base_url": server.base_url,
+        "checkpoint_url": "memory",
+        "tool_calls": "json",
+    }
+    return Settings(**{**fields, **overrides})
 
 
 def tool_call(name: str, arguments: str | dict[str, Any], call_id: str = "") -> dict[str, Any]:

@@ -21,7 +21,7 @@ from agents.runtime import Runtime, model_policy
 from eval.answers import verdict
 from eval.suite import run_settings_of
 from opsgraph.settings import Settings
-from tests.scripted_openai_server import Reply, ScriptedOpenAIServer
+from tests.scripted_openai_server import Reply, ScriptedOpenAIServer, is_routing, scripted_settings
 from tools.base import ToolContext
 from tools.iam import build_tools
 
@@ -38,33 +38,22 @@ CHECK = {
 }
 
 
-def _is_routing(body: dict[str, Any]) -> bool:
-    fmt = body.get("response_format") or {}
-    return "agents" in json.dumps(fmt.get("json_schema", {}).get("schema", {}).get("properties", {}))
-
-
 def _run(tmp_path: Path, text: str, direct: str, step: dict[str, Any]) -> tuple[Any, list[dict[str, Any]]]:
     (tmp_path / "policy.json").write_text(json.dumps(POLICY))
 
     def script(body: dict[str, Any]) -> Reply:
-        if _is_routing(body):
+        if is_routing(body):
             return Reply(json.dumps({"agents": ["iam"], "reply": None}))
         if any(m["role"] == "user" and m["content"].startswith("Result of") for m in body["messages"]):
             return Reply(json.dumps({"answer": "Yes, the analyst may read it."}))
         return Reply(json.dumps(step))
 
     with ScriptedOpenAIServer(script) as server:
-        settings = Settings(
-            model="scripted-model",
-            base_url=server.base_url,
-            checkpoint_url="memory",
-            tool_calls="json",
-            direct_answers=direct,  # type: ignore[arg-type]
-        )
+        settings = scripted_settings(server, direct_answers=direct)
         with Runtime(settings, tool_context=ToolContext(workdir=tmp_path)) as runtime:
             result = runtime.run(text, thread_id="t")
     assert server.rejected == []
-    return result, [b for b in server.requests if not _is_routing(b)]
+    return result, [b for b in server.requests if not is_routing(b)]
 
 
 QUESTION = "Under the policy in policy.json, can the role analyst read q1.csv in the bucket acme-reports?"
@@ -148,7 +137,7 @@ def test_a_call_that_works_after_one_that_failed_is_the_answer(tmp_path: Path) -
     steps_sent: list[int] = []
 
     def script(body: dict[str, Any]) -> Reply:
-        if _is_routing(body):
+        if is_routing(body):
             return Reply(json.dumps({"agents": ["iam"], "reply": None}))
         steps_sent.append(1)
         return Reply(json.dumps(broken if len(steps_sent) == 1 else CHECK))

@@ -16,8 +16,7 @@ from langchain_core.messages import ToolMessage
 
 from agents.middleware.arguments import rejected_argument
 from agents.runtime import Runtime
-from opsgraph.settings import Settings
-from tests.scripted_openai_server import Reply, ScriptedOpenAIServer
+from tests.scripted_openai_server import Reply, ScriptedOpenAIServer, is_routing, scripted_settings
 from tools.base import ToolContext
 
 REQUEST = (
@@ -32,14 +31,9 @@ def _call(region: str) -> dict[str, Any]:
     return {"name": "synthesize_policy", "arguments": {"allow": [entry]}}
 
 
-def _is_routing(body: dict[str, Any]) -> bool:
-    fmt = body.get("response_format") or {}
-    return "agents" in json.dumps(fmt.get("json_schema", {}).get("schema", {}).get("properties", {}))
-
-
 def _run(tmp_path: Path, corrects: bool | None, retries: int = 2) -> tuple[Any, list[dict[str, Any]]]:
     def script(body: dict[str, Any]) -> Reply:
-        if _is_routing(body):
+        if is_routing(body):
             return Reply(json.dumps({"agents": ["iam"], "reply": None}))
         last = body["messages"][-1]["content"]
         if "rejected that argument" in last:  # asked again with the tool's error
@@ -55,18 +49,12 @@ def _run(tmp_path: Path, corrects: bool | None, retries: int = 2) -> tuple[Any, 
         return Reply(json.dumps(_call("")))
 
     with ScriptedOpenAIServer(script) as server:
-        settings = Settings(
-            model="scripted-model",
-            base_url=server.base_url,
-            checkpoint_url="memory",
-            tool_calls="json",
-            tool_retries=retries,
-            direct_answers="on",  # as for local models: the proven policy is the answer
-        )
+        # direct answers as for local models: the proven policy is the answer
+        settings = scripted_settings(server, tool_retries=retries, direct_answers="on")
         with Runtime(settings, tool_context=ToolContext(workdir=tmp_path)) as runtime:
             result = runtime.run(REQUEST, thread_id="t")
     assert server.rejected == []
-    return result, [b for b in server.requests if not _is_routing(b)]
+    return result, [b for b in server.requests if not is_routing(b)]
 
 
 def test_a_rejected_argument_gets_a_corrected_call_and_the_policy_is_written(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from langchain_core.tools import BaseTool, StructuredTool
 from agents.middleware.shim import ANSWER_MAX_CHARS
 from agents.runtime import Runtime
 from opsgraph.settings import Settings
-from tests.scripted_openai_server import Reply, ScriptedOpenAIServer
+from tests.scripted_openai_server import Reply, ScriptedOpenAIServer, scripted_settings
 
 
 def _tools(calls: list[str]) -> dict[str, list[BaseTool]]:
@@ -119,13 +119,7 @@ def test_a_json_answer_is_bounded_and_says_when_it_was_cut() -> None:
         return Reply(json.dumps({"name": "list_pods", "arguments": {"namespace": "shop"}}))
 
     with ScriptedOpenAIServer(script) as server:
-        settings = Settings(
-            model="scripted-model",
-            base_url=server.base_url,
-            checkpoint_url="memory",
-            tool_calls="json",
-            direct_answers="off",
-        )
+        settings = scripted_settings(server, direct_answers="off")
         with Runtime(settings, tools=_tools([])) as runtime:  # type: ignore[arg-type]
             result = runtime.run("list the pods in namespace shop and tell me about them", thread_id="t")
     assert ANSWER_MAX_CHARS <= 2_000
