@@ -190,6 +190,7 @@ def test_a_bad_allow_entry_is_an_error_naming_it(tmp_path: Path) -> None:
     # words beside an allow list (small models fill every field) are set aside, and the answer says so
     doc = json.loads(tool.invoke({"allow": one, "spec": "read objects of b"}))
     assert doc["proven"] is True and doc["warnings"][0].startswith("spec ignored: 'read objects of b'")
+    assert doc["proofs"][0] == "allows every request the entry names (Z3)"
     # a lint warning (ListBucket acts on the bucket, not its objects) is shown, not fatal
     listing = json.loads(
         tool.invoke({"allow": [{"action": "s3:ListBucket", "resource": "arn:aws:s3:::b/*"}]})

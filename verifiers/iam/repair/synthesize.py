@@ -278,8 +278,20 @@ def synthesize_allow_list(entries: list[AllowEntry]) -> SynthesisResult:
         proofs=()
         if unmet
         else (
-            f"allows every request each of the {len(entries)} entries names"
-            + (f" ({conditional} only under their conditions)" if conditional else "")
+            (
+                "allows every request the entry names"
+                if len(entries) == 1
+                else f"allows every request each of the {len(entries)} entries names"
+            )
+            + (
+                (
+                    ", under its condition"
+                    if len(entries) == 1
+                    else f" ({conditional} only under their conditions)"
+                )
+                if conditional
+                else ""
+            )
             + " (Z3)",
             "allows nothing beyond them (Z3: equivalent to the entries, one statement each)",
         ),
