@@ -195,13 +195,24 @@ def stop_on_ctrl_c(console: Console, runtime: Runtime, thread_id: str, by: str) 
         signal.signal(signal.SIGINT, previous)
 
 
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|~<>])")
+
+
+def _plain(line: str) -> str:
+    """A Markdown line as plain text for one terminal line: no bold marks, no list bullet, no escapes."""
+    line = line.replace("**", "").strip()
+    line = line[2:] if line.startswith(("- ", "* ")) else line
+    return _MD_ESCAPE.sub(r"\1", line)
+
+
 def _result_line(event: ToolResultEvent) -> RenderableType:
     """One line for a result the answer will carry: its first line, or the first field of a JSON result."""
     text = unfence(event.content).strip()
     failed = text.startswith(_FAILED)
     lines = [line for line in text.splitlines() if line.strip()] or [""]
     if text.startswith(("{", "[")):
-        lines = [ln.replace("**", "") for ln in event.markdown.splitlines() if ln.strip()] or [""]
+        lines = [_plain(ln) for ln in event.markdown.splitlines() if ln.strip()] or [""]
+        failed = failed or lines[0].startswith(_FAILED)
     first = lines[0]
     more = f"  (+{len(lines) - 1} lines)" if len(lines) > 1 and not failed else ""
     first = first if len(first) <= 160 else first[:159] + "…"

@@ -4,6 +4,8 @@ whose long cells wrap instead of being cut."""
 
 from __future__ import annotations
 
+import json
+
 from rich.console import Console
 
 from agents.gate import ApprovalRequest
@@ -67,3 +69,27 @@ def test_a_table_cell_too_long_for_its_column_wraps_and_stays_whole() -> None:
     shown = console.export_text()
     assert "…" not in shown
     assert path in "".join(line.strip().split("  ")[0] for line in shown.splitlines()), shown
+
+
+def test_a_failed_tool_s_line_is_plain_text_in_red() -> None:
+    """The 1.5B model's region-less ARN came back as `↳ - error: ValueError: ... (or \\*) ...instance/\\*`:
+    the Markdown bullet, the escapes and the exception's class shown to a person."""
+    from agents.events import ToolResultEvent
+    from opsgraph.render import _result_line
+    from tools.present import readable
+
+    content = json.dumps(
+        {"error": "/allow/0/resource: ec2 ARNs need a region (or *); 'arn:aws:ec2:::instance/*' has none"}
+    )
+    event = ToolResultEvent(
+        agent="iam", id="c", tool="synthesize_policy", content=content, markdown=readable(content)
+    )
+    shown = _result_line(event)
+    console = Console(width=200, record=True, color_system=None)
+    console.print(shown)
+    line = console.export_text().strip()
+    assert (
+        line
+        == "↳ error: /allow/0/resource: ec2 ARNs need a region (or *); 'arn:aws:ec2:::instance/*' has none"
+    )
+    assert getattr(shown, "style", None) == "red"  # a failure

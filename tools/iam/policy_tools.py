@@ -89,7 +89,9 @@ def _answer(fn: Callable[..., Result], kwargs: dict[str, Any]) -> tuple[str, dic
     except PolicyParseError as exc:
         return json.dumps({"error": str(exc), "pointer": exc.pointer}), None
     except (OSError, ValueError) as exc:
-        return json.dumps({"error": f"{type(exc).__name__}: {exc}"}), None
+        # a ValueError's message is written for the reader (`/allow/0/resource: ...`); others keep their kind
+        text = str(exc) if type(exc) is ValueError else f"{type(exc).__name__}: {exc}"
+        return json.dumps({"error": text}), None
     content, artifact = out if isinstance(out, tuple) else (out, None)
     return (content.text() if isinstance(content, Evidence) else json.dumps(content)), artifact
 
