@@ -94,6 +94,14 @@ def test_synthesize_policy_from_an_allow_list_keeps_resource_patterns_and_passes
         "policy"
     ]["Statement"]
     assert artifact["kind"] == "iam.synthesis"
+    from tools.present import present
+
+    shown = present(artifact)
+    assert shown.startswith("### ✅ Policy written, proven by Z3")
+    # what the proof covers: the entries, the model's reading of the request
+    assert shown.rstrip().endswith(
+        "proven against the entries above, not against the request: check their resources and conditions"
+    )
     answer = "```json\n" + json.dumps(doc["policy"]) + "\n```"
     passed, relation, _ = _grade_write(answer, case["reference"], case["must_allow"])
     assert passed and relation == "equivalent"

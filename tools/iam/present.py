@@ -141,4 +141,11 @@ def present_synthesis(artifact: Artifact) -> str:
     out += [f"- {line}" for line in artifact.get("proofs") or []]
     out += [f"- not met: {line}" for line in artifact.get("unmet") or []]
     out += [f"- ⚠️ {line}" for line in artifact.get("warnings") or []]
+    if proven and artifact.get("source") == "allow-list":
+        # the entries are the model's reading of the request: regions, accounts and conditions it left out or
+        # made up are proven as written (the 1.5B model dropped "only from 203.0.113.0/24" and invented an
+        # account), so the reader is told what the proof covers
+        out.append(
+            "- proven against the entries above, not against the request: check their resources and conditions"
+        )
     return "\n\n".join(out[:2]) + ("\n\n" + "\n".join(out[2:]) if out[2:] else "")
