@@ -374,6 +374,30 @@ class Store:
             conn.close()
 
 
+SQLITE_BUSY_TIMEOUT_S = 30.0
+"""How long a statement on the SQLite store waits for another process's lock before it fails."""
+
+
+def _enter_wal(conn: sqlite3.Connection, timeout_s: float = SQLITE_BUSY_TIMEOUT_S) -> None:
+    """Put the database in WAL mode, waiting for other processes that open it at the same moment.
+
+    Changing the journal mode needs the database to itself and SQLite answers `database is locked` at
+    once rather than waiting through the busy timeout: two servers starting together on a fresh file
+    made one of them exit (seen in CI). Once one process has switched, the others find WAL already set.
+    """
+    deadline = time.monotonic() + timeout_s
+    pause = 0.005
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
 def _open_sqlite(url: str) -> Store:
     from langgraph.checkpoint.sqlite import SqliteSaver
 
@@ -381,13 +405,15 @@ def _open_sqlite(url: str) -> Store:
     if path not in ("", ":memory:"):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(path or ":memory:", check_same_thread=False, timeout=30)
-        conn.execute("PRAGMA journal_mode=WAL")
+        conn = sqlite3.connect(path or ":memory:", check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_S)
+        _enter_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across crashes of the process
         saver = SqliteSaver(conn)
         saver.setup()
         audit_conn = (
-            conn if path in ("", ":memory:") else sqlite3.connect(path, check_same_thread=False, timeout=30)
+            conn
+            if path in ("", ":memory:")
+            else sqlite3.connect(path, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_S)
         )
         audit_conn.execute("PRAGMA synchronous=NORMAL")  # per connection: as durable as the checkpoints
     except sqlite3.Error as exc:
