@@ -6,6 +6,10 @@ to people. `present(artifact)` turns an artifact into Markdown for the terminal 
 page and Slack. Kinds are namespaced by domain, `"<domain>.<name>"`, and a domain registers its presenters
 in `tools/<domain>/present.py`, which `present` imports the first time it meets the domain.
 
+`check_against_request(artifact, request)` holds a result against the words of the request it answers, for
+kinds whose domain registers a check (`request_check`): an IAM policy written from the model's reading of
+the request is checked for the addresses, accounts and ARNs the request names.
+
 `readable(content, artifact)` is what every surface shows for a tool result: the artifact presented, or,
 for a tool without one (or a kind nobody presents yet), its text made readable by `tools.markdown`.
 """
@@ -19,14 +23,25 @@ from typing import Any
 
 from tools.markdown import readable_text
 
-__all__ = ["Artifact", "Presenter", "present", "presenter", "readable"]
+__all__ = [
+    "Artifact",
+    "Presenter",
+    "RequestCheck",
+    "check_against_request",
+    "present",
+    "presenter",
+    "readable",
+    "request_check",
+]
 
 log = logging.getLogger(__name__)
 
 Artifact = Mapping[str, Any]
 Presenter = Callable[[Artifact], str]
+RequestCheck = Callable[[Artifact, str], list[str]]
 
 _PRESENTERS: dict[str, Presenter] = {}
+_REQUEST_CHECKS: dict[str, RequestCheck] = {}
 _DOMAINS = ("kubernetes", "iam", "cost")
 
 
@@ -35,6 +50,17 @@ def presenter(kind: str) -> Callable[[Presenter], Presenter]:
 
     def register(fn: Presenter) -> Presenter:
         _PRESENTERS[kind] = fn
+        return fn
+
+    return register
+
+
+def request_check(kind: str) -> Callable[[RequestCheck], RequestCheck]:
+    """Register the check of artifacts of `kind` against the request's words: it returns what a person
+    should check (empty: nothing found)."""
+
+    def register(fn: RequestCheck) -> RequestCheck:
+        _REQUEST_CHECKS[kind] = fn
         return fn
 
     return register
@@ -59,6 +85,17 @@ def present(artifact: Artifact | None) -> str | None:
         _load_domain(kind)
     fn = _PRESENTERS.get(kind)
     return fn(artifact) if fn is not None else None
+
+
+def check_against_request(artifact: Artifact | None, request: str) -> list[str] | None:
+    """What `artifact` leaves out of (or adds to) `request`, or None when its kind has no check."""
+    if not artifact or not isinstance(artifact.get("kind"), str):
+        return None
+    kind = str(artifact["kind"])
+    if kind not in _REQUEST_CHECKS:
+        _load_domain(kind)
+    fn = _REQUEST_CHECKS.get(kind)
+    return fn(artifact, request) if fn is not None else None
 
 
 def readable(content: str, artifact: Artifact | None = None) -> str:

@@ -13,6 +13,7 @@ from agents.middleware.answers import AnswerFallback
 from agents.middleware.arguments import CorrectRejected, StrictArguments
 from agents.middleware.direct import DirectAnswer
 from agents.middleware.limits import StepLimit
+from agents.middleware.request import AgainstRequest
 from agents.middleware.shim import TextToolCalls
 from agents.middleware.subset import ToolSubset
 from agents.middleware.view import ConversationView
@@ -41,7 +42,7 @@ def agent_middleware(
     agent: str, tools: Sequence[BaseTool], policy: ModelPolicy
 ) -> list[AgentMiddleware[Any]]:
     """The middleware of `agent`, outermost first: direct answer, limit, view, subset, rejected-argument
-    retry, argument check, shim, fallback."""
+    retry, argument check, shim, fallback; around each tool call, the check against the request."""
     stack: list[AgentMiddleware[Any]] = [DirectAnswer(agent, tools)] if policy.direct_answers else []
     stack += [
         StepLimit(agent, policy.max_steps, policy.where),
@@ -54,5 +55,5 @@ def agent_middleware(
     stack.append(StrictArguments(agent, tools, policy.tool_retries, policy.where))
     if policy.tool_calls != "native":
         stack.append(TextToolCalls(agent, policy.tool_calls, tools))
-    stack.append(AnswerFallback(agent))
+    stack += [AnswerFallback(agent), AgainstRequest()]
     return stack

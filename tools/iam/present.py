@@ -6,9 +6,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tools.present import Artifact, presenter
+from tools.iam.request_check import policy_against_request
+from tools.present import Artifact, presenter, request_check
 
-__all__ = ["present_check", "present_comparison", "present_decisions", "present_lint", "present_synthesis"]
+__all__ = [
+    "check_synthesis",
+    "present_check",
+    "present_comparison",
+    "present_decisions",
+    "present_lint",
+    "present_synthesis",
+]
 
 _BADGE = {
     "error": "🔴 error",
@@ -141,6 +149,12 @@ def present_synthesis(artifact: Artifact) -> str:
     out += [f"- {line}" for line in artifact.get("proofs") or []]
     out += [f"- not met: {line}" for line in artifact.get("unmet") or []]
     out += [f"- ⚠️ {line}" for line in artifact.get("warnings") or []]
+    out += [f"- ⚠️ {line}" for line in artifact.get("against_request") or []]
+    if policy is not None and artifact.get("against_request") == []:
+        out.append(
+            "- held against the request: every address, account, region, VPC and ARN it names is in the "
+            "policy, and the policy's ARNs name no other account or region"
+        )
     if proven and artifact.get("source") == "allow-list":
         # the entries are the model's reading of the request: regions, accounts and conditions it left out or
         # made up are proven as written (the 1.5B model dropped "only from 203.0.113.0/24" and invented an
@@ -149,3 +163,11 @@ def present_synthesis(artifact: Artifact) -> str:
             "- proven against the entries above, not against the request: check their resources and conditions"
         )
     return "\n\n".join(out[:2]) + ("\n\n" + "\n".join(out[2:]) if out[2:] else "")
+
+
+@request_check("iam.synthesis")
+def check_synthesis(artifact: Artifact, request: str) -> list[str]:
+    """A written policy against the request's literals (`tools.iam.request_check`); nothing to check
+    without a policy."""
+    policy = artifact.get("policy")
+    return policy_against_request(policy, request) if isinstance(policy, dict) else []
