@@ -118,7 +118,8 @@ def test_the_agent_s_answer_says_what_the_policy_left_out(tmp_path: Path) -> Non
     made_up = {"action": "ec2:StartInstances", "resource": "arn:aws:ec2:us-east-1:123456789012:instance/*"}
     result, _ = _agent_run(tmp_path, made_up)
     answer = result.answer or ""
-    assert "Policy written, proven by Z3" in answer  # true of the entries ...
+    # proven, of the entries; the title says the policy is not what the request asks for
+    assert "### ⚠️ Policy written, proven by Z3, but it differs from the request (below)" in answer
     assert "⚠️ the request names the address 203.0.113.0/24; the policy does not mention it" in answer
     assert "the policy's ARNs name the account 123456789012, which the request does not" in answer
     faithful = {
@@ -128,7 +129,7 @@ def test_the_agent_s_answer_says_what_the_policy_left_out(tmp_path: Path) -> Non
     }
     result, _ = _agent_run(tmp_path, faithful)
     answer = result.answer or ""
-    assert "⚠️" not in answer
+    assert "⚠️" not in answer and "### ✅ Policy written, proven by Z3" in answer
     assert (
         "held against the request: every address, account, region, VPC and ARN it names is in the" in answer
     )

@@ -139,9 +139,11 @@ def present_synthesis(artifact: Artifact) -> str:
         title = f"### ❌ No policy written ({status})"
     else:
         title = (
-            "### ✅ Policy written, proven by Z3"
-            if proven
-            else f"### ❔ Policy written, not proven ({status})"
+            f"### ❔ Policy written, not proven ({status})"
+            if not proven
+            else "### ⚠️ Policy written, proven by Z3, but it differs from the request (below)"
+            if artifact.get("against_request")
+            else "### ✅ Policy written, proven by Z3"
         )
     out = [title]
     if policy is not None:
