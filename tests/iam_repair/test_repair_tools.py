@@ -190,6 +190,11 @@ def test_a_bad_allow_entry_is_an_error_naming_it(tmp_path: Path) -> None:
         ({"action": "read the logs", "resource": "*"}, "/allow/0/action: 'read the logs' is not an action"),
         ({"action": "s3:GetObject", "resource": "acme-logs"}, "/allow/0/resource: 'acme-logs' is not an ARN"),
         ({"action": "secretsmanager:GetSecretValue", "resource": secret}, "/allow/0/resource: secretsmanager ARNs need a region"),
+        # the 1.5B model's write-09 ARN: the instance type is right, a colon too many hides it
+        ({"action": "ec2:StartInstances", "resource": "arn:aws:ec2:us-west-2:::instance/*"},
+         "/allow/0/resource: 'arn:aws:ec2:us-west-2:::instance/*' has one ':' too many before 'instance/*'"),
+        ({"action": "ec2:StartInstances", "resource": "arn:aws:ec2:us-west-2:::nothing/*"},
+         "matches no ec2 resource type"),
     ):  # fmt: skip
         assert message in json.loads(tool.invoke({"allow": [entry]}))["error"]
     one = [{"action": "s3:GetObject", "resource": "arn:aws:s3:::b/*"}]

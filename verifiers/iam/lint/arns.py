@@ -151,6 +151,15 @@ def _check_arn(ctx: Context, where: str, text: str) -> None:
     if _wildcard_type(ctx, where, text, service, resource, formats):
         return
     fitting = [f for f in formats if _part_fits(resource, f[5])]
+    if not fitting and resource.startswith(":") and any(_part_fits(resource[1:], f[5]) for f in formats):
+        ctx.add(
+            "error",
+            "INVALID_ARN_RESOURCE",
+            where,
+            f"{text!r} has one ':' too many before {resource[1:]!r} (an ARN is "
+            "arn:partition:service:region:account:resource)",
+        )
+        return
     if not fitting:
         kinds = ", ".join(sorted(catalog.resource_arns(service))[:6])
         ctx.add(
