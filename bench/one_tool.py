@@ -146,6 +146,13 @@ def main(argv: list[str]) -> int:
             "prompt_s": round(_sum(calls, "prompt_ms") / 1000, 2),
             "predicted_s": round(_sum(calls, "predicted_ms") / 1000, 2),
             "load": round(os.getloadavg()[0], 1),
+            # the policy answer held against the request (tools/iam/request_check.py): what it flagged
+            "against_request": [
+                line.removeprefix("- ⚠️ ")
+                for line in str((outcome.detail or {}).get("answer", "")).splitlines()
+                if line.startswith("- ⚠️ the request names") or line.startswith("- ⚠️ the policy's ARNs name")
+            ],
+            "answer": (outcome.detail or {}).get("answer", ""),
             "timings": calls,
         }
         rows.append(row)
@@ -170,6 +177,7 @@ def main(argv: list[str]) -> int:
         "median_predicted_n": statistics.median(r["predicted_n"] for r in rows),
         "median_per_call": per_call,
         "passed": sum(r["passed"] for r in rows),
+        "flagged_against_request": sum(bool(r["against_request"]) for r in rows),
         "load_1min_end": round(os.getloadavg()[0], 1),
         "settings": {k: v for k, v in os.environ.items() if k.startswith("OPSGRAPH_")},
     }
