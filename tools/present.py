@@ -19,7 +19,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from tools.markdown import readable_text
 
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 Artifact = Mapping[str, Any]
 Presenter = Callable[[Artifact], str]
 RequestCheck = Callable[[Artifact, str], list[str]]
+
+_F = TypeVar("_F", Presenter, RequestCheck)
 
 _PRESENTERS: dict[str, Presenter] = {}
 _REQUEST_CHECKS: dict[str, RequestCheck] = {}
@@ -76,26 +78,26 @@ def _load_domain(kind: str) -> None:
                 raise
 
 
-def present(artifact: Artifact | None) -> str | None:
-    """The Markdown a person reads for `artifact`, or None when its kind has no presenter."""
+def _registered(registry: Mapping[str, _F], artifact: Artifact | None) -> _F | None:
+    """The function `registry` holds for `artifact`'s kind, loading its domain's registrations first."""
     if not artifact or not isinstance(artifact.get("kind"), str):
         return None
     kind = str(artifact["kind"])
-    if kind not in _PRESENTERS:
+    if kind not in registry:
         _load_domain(kind)
-    fn = _PRESENTERS.get(kind)
-    return fn(artifact) if fn is not None else None
+    return registry.get(kind)
+
+
+def present(artifact: Artifact | None) -> str | None:
+    """The Markdown a person reads for `artifact`, or None when its kind has no presenter."""
+    fn = _registered(_PRESENTERS, artifact)
+    return fn(artifact) if fn is not None and artifact is not None else None
 
 
 def check_against_request(artifact: Artifact | None, request: str) -> list[str] | None:
     """What `artifact` leaves out of (or adds to) `request`, or None when its kind has no check."""
-    if not artifact or not isinstance(artifact.get("kind"), str):
-        return None
-    kind = str(artifact["kind"])
-    if kind not in _REQUEST_CHECKS:
-        _load_domain(kind)
-    fn = _REQUEST_CHECKS.get(kind)
-    return fn(artifact, request) if fn is not None else None
+    fn = _registered(_REQUEST_CHECKS, artifact)
+    return fn(artifact, request) if fn is not None and artifact is not None else None
 
 
 def readable(content: str, artifact: Artifact | None = None) -> str:
