@@ -67,6 +67,14 @@ def test_a_faithful_policy_has_nothing_to_check() -> None:
         policy_against_request(_policy("arn:aws:ec2:eu-west-1:111122223333:instance/*", office), OFFICE) == []
     )
     assert policy_against_request(_policy("arn:aws:s3:::acme-logs/*"), "Let the role read acme-logs.") == []
+    # S3 ARNs have no account or region: naming them in the request leaves nothing out of an S3 policy
+    s3 = "Let the role read the bucket acme-logs of account 111122223333 in eu-west-1."
+    assert policy_against_request(_policy("arn:aws:s3:::acme-logs/*"), s3) == []
+    # ... but a policy of any resource at all does not keep to the request's account
+    assert policy_against_request(_policy("*"), s3) == [
+        "the request names the account 111122223333; the policy does not mention it",
+        "the request names the region eu-west-1; the policy does not mention it",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ reading of the request. That reading can drop what the request names (the 1.5B m
 203.0.113.0/24") or make up what it does not (an account `123456789012`, a region), and the proof cannot
 see either. This check reads the request itself, without a model, for the literals a policy must carry
 exactly: IPv4 addresses and CIDR blocks, 12-digit account IDs, AWS regions, ARNs, VPC and VPC endpoint
-IDs. It reports each one the request names and the policy does not, and each account or region in the
-policy's ARNs that the request never names. It reads literals only: "with MFA" or "over HTTPS" are not
-checked, and it says so nowhere as proven.
+IDs. It reports each one the request names and the policy does not (an account or region only when the
+policy's ARNs have a place for one: S3's have none), and each account or region in the policy's ARNs that
+the request never names. It reads literals only: "with MFA" or "over HTTPS" are not checked.
 """
 
 from __future__ import annotations
@@ -79,15 +79,22 @@ def policy_against_request(policy: Mapping[str, Any], request: str) -> list[str]
     region in the policy's ARNs that the request does not name. Empty when the request names nothing the
     policy lacks and the policy adds none."""
     strings = list(_strings(policy))
+    fields = [a.split(":") for a in _arns(json.dumps(policy))]
+    # an S3 bucket's or object's ARN has no account or region: a request that names them for such a policy
+    # (bucket names are global) leaves nothing out
+    anything = "*" in strings  # a resource (or principal) of any account and region
+    without = {
+        "account": bool(fields) and not anything and all(len(f) > 4 and not f[4] for f in fields),
+        "region": bool(fields) and not anything and all(len(f) > 3 and not f[3] for f in fields),
+    }
     out = [
         f"the request names the {kind} {literal}; the policy does not mention it"
         for kind, literal in request_literals(request)
-        if not _mentions(strings, kind, literal)
+        if not without.get(kind) and not _mentions(strings, kind, literal)
     ]
     named = set(_ACCOUNT.findall(request)) | set(_REGION.findall(request))
     added: dict[str, set[str]] = {"account": set(), "region": set()}
-    for arn in _arns(json.dumps(policy)):
-        parts = arn.split(":")
+    for parts in fields:
         if len(parts) >= 5:
             region, account = parts[3], parts[4]
             if _REGION.fullmatch(region) and region not in named:
