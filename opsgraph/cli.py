@@ -55,6 +55,7 @@ def _root(
 
 
 def _assistant() -> Assistant:
+
     from opsgraph.sdk import Assistant
 
     return Assistant()
@@ -120,7 +121,13 @@ def ask(
     from rich.console import Console
 
     from agents.gate import ApprovalRequest
-    from opsgraph.render import answer_approvals, render_approval, render_events, stop_on_ctrl_c
+    from opsgraph.render import (
+        answer_approvals,
+        note_model_load,
+        render_approval,
+        render_events,
+        stop_on_ctrl_c,
+    )
 
     request = _request(text)
     if thread is not None and new_thread is not None:
@@ -145,6 +152,7 @@ def ask(
                 console.print(f"waiting for approval: opsgraph approve {thread_id} [--reject]")
 
         try:
+            note_model_load(console, assistant.settings)
             show(runtime.stream(request, thread_id=thread_id))
             answer_approvals(
                 console,

@@ -41,7 +41,9 @@ from agents.events import (
     ToolResultEvent,
 )
 from agents.gate import ApprovalDecision, ApprovalRequest
+from agents.models.factory import local_model_to_load
 from agents.runtime import Runtime
+from agents.settings import Settings
 from tools.cluster import describe_cluster
 from tools.markdown import json_markdown, readable_text, unfence
 
@@ -53,12 +55,27 @@ __all__ = [
     "call_text",
     "describe_cluster",
     "markdown",
+    "note_model_load",
     "render_approval",
     "render_events",
     "stop_on_ctrl_c",
 ]
 
 _FAILED = ("error:", "refused:", "The user rejected")
+
+
+def note_model_load(console: Console, settings: Settings) -> None:
+    """Say so before a request that will load a local model (the first, or the first after it was let go):
+    otherwise the terminal shows nothing for the tens of seconds that takes."""
+    name = local_model_to_load(settings)
+    if name is not None:
+        console.print(
+            Text(
+                f"loading the local model {name}: this request waits for it (it then stays loaded "
+                f"{settings.local_keep_alive_s:g} s after its last use)",
+                style="dim",
+            )
+        )
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from opsgraph.render import (
     answer_approvals,
     ask_decision,
     describe_cluster,
+    note_model_load,
     render_events,
     stop_on_ctrl_c,
 )
@@ -164,6 +165,7 @@ def run_repl(assistant: Assistant, *, thread_id: str, auto_approve: bool = False
                 console.print(Text("first, the change this thread waits for:", style="yellow"))
                 drive(runtime.stream_resume(thread_id, _ask(console, pending, where, lines)))
                 continue
+            note_model_load(console, settings)
             drive(runtime.stream(line, thread_id=thread_id))
         except (ModelError, PendingApprovalError, ThreadNotFoundError) as exc:
             console.print(Text(f"error: {exc}", style="red"))

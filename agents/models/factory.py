@@ -13,7 +13,7 @@ from agents.models.offline import OfflineChatModel
 from agents.models.openai_compat import RawArgsChatOpenAI
 from agents.settings import Settings
 
-__all__ = ["CompatibleServerChat", "ModelConfigError", "make_chat_model"]
+__all__ = ["CompatibleServerChat", "ModelConfigError", "local_model_to_load", "make_chat_model"]
 
 LOCAL_PREFIX = "local:"
 
@@ -65,6 +65,25 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         )
     except (ImportError, ValueError) as exc:
         raise ModelConfigError(f"cannot use model {name!r}: {exc}") from exc
+
+
+def local_model_to_load(settings: Settings) -> str | None:
+    """The file name of the `local:` model the settings name when no server holds it yet, so the first
+    request loads it (tens of seconds on a CPU, with nothing to show meanwhile); None otherwise."""
+    from agents.models.local import LocalModelError, LocalServerSpec
+    from agents.models.local_shared import is_serving
+
+    try:
+        name = settings.resolved_model()
+    except ValueError:
+        return None
+    if not name.startswith(LOCAL_PREFIX):
+        return None
+    try:
+        spec = LocalServerSpec.from_settings(settings, Path(name.removeprefix(LOCAL_PREFIX)))
+    except (LocalModelError, OSError):
+        return None  # make_chat_model reports it
+    return None if is_serving(spec, settings.data_dir) else spec.model.name
 
 
 class CompatibleServerChat(RawArgsChatOpenAI):

@@ -24,7 +24,16 @@ from pathlib import Path
 from agents.interprocess import locked, process_token
 from agents.models.local import LocalServerSpec, spawn, wait_ready
 
-__all__ = ["ServerFiles", "live_leases", "locked", "process_token", "running", "shared_base_url", "stop"]
+__all__ = [
+    "ServerFiles",
+    "is_serving",
+    "live_leases",
+    "locked",
+    "process_token",
+    "running",
+    "shared_base_url",
+    "stop",
+]
 
 _OUR_LEASES: set[Path] = set()
 
@@ -101,6 +110,12 @@ def _serving(record: dict[str, object]) -> bool:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError):
         return False
+
+
+def is_serving(spec: LocalServerSpec, data_dir: Path) -> bool:
+    """Whether a server for `spec` is up and answering (a request then needs no model load)."""
+    record = _read(ServerFiles(data_dir / "models", spec.key()).record)
+    return record is not None and _serving(record)
 
 
 def shared_base_url(

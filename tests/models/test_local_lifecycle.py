@@ -16,11 +16,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from rich.console import Console
 
 from agents.models import make_chat_model
-from agents.models.factory import CompatibleServerChat
+from agents.models.factory import CompatibleServerChat, local_model_to_load
 from agents.models.local import LocalServerSpec
 from agents.models.local_shared import process_token, running, stop
+from opsgraph.render import note_model_load
 from opsgraph.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,12 +93,24 @@ def test_this_process_reuses_its_server_and_stop_ends_it(real_model_gguf: Path, 
     assert isinstance(first, CompatibleServerChat) and isinstance(second, CompatibleServerChat)
     assert first.max_tokens == 4 and first.temperature == 0.0
     assert running(data_dir) == []  # building a model loads nothing: the server starts on the first call
+    # ... so the terminal says the first request will wait for the load
+    assert local_model_to_load(settings) == real_model_gguf.name
+    console = Console(record=True, width=200)
+    note_model_load(console, settings)
+    assert (
+        f"loading the local model {real_model_gguf.name}: this request waits for it" in console.export_text()
+    )
     assert first.invoke("Say hi").text is not None
+    assert local_model_to_load(settings) is None  # loaded: nothing to say
+    note_model_load(console, settings)
+    assert console.export_text() == ""
+    assert local_model_to_load(Settings(model="offline", data_dir=data_dir)) is None
     [record] = running(data_dir)
     assert record["users"] == 1 and record["context_size"] == 512
     assert second.invoke("Say hi").text is not None and running(data_dir) == [record]  # reused
     assert [r["pid"] for r in stop(data_dir)] == [record["pid"]]
     assert not running(data_dir) and not _healthy(str(record["base_url"]))
+    assert local_model_to_load(settings) == real_model_gguf.name  # stopped: the next request loads it
     assert first.invoke("Say hi again").text is not None  # a server that went away starts again
     assert len(running(data_dir)) == 1
     stop(data_dir)
