@@ -55,7 +55,6 @@ def _root(
 
 
 def _assistant() -> Assistant:
-
     from opsgraph.sdk import Assistant
 
     return Assistant()

@@ -49,17 +49,14 @@ def held_against_request(result: ToolMessage, request: str) -> ToolMessage:
         return result
     if found is None:
         return result
-    content = result.content
-    if isinstance(content, str):
-        try:
-            body = json.loads(content)
-        except json.JSONDecodeError:
-            body = None
-        if isinstance(body, dict):
-            content = json.dumps({**body, "against_request": found})
-        elif found:
-            content += "\nheld against the request:\n" + "\n".join(f"- {line}" for line in found)
-    return result.model_copy(update={"content": content, "artifact": {**artifact, "against_request": found}})
+    update: dict[str, Any] = {"artifact": {**artifact, "against_request": found}}
+    try:  # the model reads the findings in the tool's JSON (every checked kind answers in JSON)
+        body = json.loads(result.content) if isinstance(result.content, str) else None
+    except json.JSONDecodeError:
+        body = None
+    if isinstance(body, dict):
+        update["content"] = json.dumps({**body, "against_request": found})
+    return result.model_copy(update=update)
 
 
 class AgainstRequest(AgentMiddleware):

@@ -12,10 +12,11 @@ the request never names. It reads literals only: "with MFA" or "over HTTPS" are 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from verifiers.iam.globs import matches, pattern_glob
 
 __all__ = ["policy_against_request", "request_literals"]
 
@@ -59,15 +60,11 @@ def _strings(value: Any) -> Iterable[str]:
             yield from _strings(v)
 
 
-def _pattern(value: str) -> re.Pattern[str]:
-    """An IAM string pattern: `*` any characters, `?` one."""
-    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in value))
-
-
 def _mentions(strings: list[str], kind: str, literal: str) -> bool:
-    if kind == "ARN":  # named as it is, or matched by one of the policy's patterns
+    if kind == "ARN":  # named as it is, or matched by one of the policy's patterns (the engine's globs)
         return any(
-            s == literal or (("*" in s or "?" in s) and _pattern(s).fullmatch(literal)) for s in strings
+            s == literal or (("*" in s or "?" in s) and matches(pattern_glob(s, arn=True), literal))
+            for s in strings
         )
     bounded = re.compile(r"(?<![\w.])" + re.escape(literal) + r"(?![\w.-]*\d)")
     return any(bounded.search(s) for s in strings)
@@ -79,7 +76,7 @@ def policy_against_request(policy: Mapping[str, Any], request: str) -> list[str]
     region in the policy's ARNs that the request does not name. Empty when the request names nothing the
     policy lacks and the policy adds none."""
     strings = list(_strings(policy))
-    fields = [a.split(":") for a in _arns(json.dumps(policy))]
+    fields = [a.split(":") for s in strings for a in _arns(s)]
     # an S3 bucket's or object's ARN has no account or region: a request that names them for such a policy
     # (bucket names are global) leaves nothing out
     anything = "*" in strings  # a resource (or principal) of any account and region
