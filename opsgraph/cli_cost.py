@@ -153,15 +153,18 @@ def report(
     if as_json:
         typer.echo(rep.model_dump_json(indent=2))
         return
+    from tools.cost.present import gain
+
     s = rep.savings
     typer.echo(f"current      {_money(rep.current_monthly)}/month  ({rep.current_source})")
     typer.echo(
-        f"node plan    {_money(rep.after_node_plan_monthly)}/month  (saves {_money(s.node_plan_monthly)})"
+        f"node plan    {_money(rep.after_node_plan_monthly)}/month  ({gain(s.node_plan_monthly, 'saves', 'costs')})"
     )
     typer.echo(
-        f"right-sized  {_money(rep.recommended_monthly)}/month  (saves {_money(s.rightsizing_monthly)} more)"
+        f"right-sized  {_money(rep.recommended_monthly)}/month  "
+        f"({gain(s.rightsizing_monthly, 'saves', 'costs', ' more')})"
     )
-    typer.echo(f"total saving {_money(s.total_monthly)}/month")
+    typer.echo(f"{gain(s.total_monthly, 'total saving', 'total: costing')}/month")
     p = rep.plan
     typer.echo(f"plan: {p.status}, lower bound {_money(p.lower_bound)}, gap {p.gap:.1%} ({p.bound_source})")
     typer.echo(

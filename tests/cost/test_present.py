@@ -39,6 +39,21 @@ def _money(x: float) -> str:
     return f"${x:,.2f}"
 
 
+def test_a_plan_that_costs_more_says_so_instead_of_a_negative_saving(
+    report: tuple[str, dict[str, Any]],
+) -> None:
+    """A namespace planned alone can cost more than its share of today's nodes: `opsgraph ask` on the 1.5B
+    model read "saving $-35.90 (-32.53%)"."""
+    _, artifact = report
+    dearer = copy.deepcopy(artifact)
+    now = dearer["current_monthly"]
+    dearer["savings"].update(total_monthly=-35.9, node_plan_monthly=-35.9, rightsizing_monthly=0.0)
+    md = present(dearer) or ""
+    assert f"costing $35.90 more ({35.9 / now * 100:.2f}%)" in md.splitlines()[0]
+    assert "(costs $35.90 more)" in md and "(saves $0.00 more)" in md
+    assert "$-" not in md
+
+
 def test_report_headline_has_the_artifacts_figures(report: tuple[str, dict[str, Any]]) -> None:
     content, artifact = report
     md = present(artifact)

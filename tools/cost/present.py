@@ -15,7 +15,7 @@ from typing import Any
 from tools.markdown import code, escape, table
 from tools.present import Artifact, presenter
 
-__all__ = ["present_apply", "present_price", "present_report", "present_rightsizing"]
+__all__ = ["gain", "present_apply", "present_price", "present_report", "present_rightsizing"]
 
 MAX_CHANGES = 10
 """Right-sizing rows shown; the rest are counted (the JSON has them all)."""
@@ -27,6 +27,14 @@ _CODE_SPAN = re.compile(r"(`[^`\n]+`)")
 
 def _money(value: Any) -> str:
     return f"${float(value):,.2f}" if isinstance(value, int | float) else "—"
+
+
+def gain(value: Any, saves: str, costs: str, more: str = "") -> str:
+    """A saving as people say it: "saving $5.00", or "costing $35.90 more" when the plan costs more (a
+    namespace planned alone can cost more than its share of today's nodes)."""
+    if isinstance(value, int | float) and value < -0.005:
+        return f"{costs} {_money(-value)} more"
+    return f"{saves} {_money(value)}{more}"
 
 
 def _percent(fraction: float) -> str:
@@ -173,28 +181,28 @@ def present_report(artifact: Artifact) -> str:
     total = savings.get("total_monthly")
     head = f"### Cost of {scope}: {_money(now)} → {_money(planned)} a month"
     if isinstance(total, int | float):
-        share = f" ({total / now * 100:.2f}%)" if isinstance(now, int | float) and now else ""
-        head += f", saving {_money(total)}{share}"
+        share = f" ({abs(total) / now * 100:.2f}%)" if isinstance(now, int | float) and now else ""
+        head += f", {gain(total, 'saving', 'costing')}{share}"
     out = [head]
     where = " · ".join(escape(artifact[k]) for k in ("cloud", "region") if artifact.get(k))
     detail = [
         f"- now: {_money(now)}/month ({escape(artifact.get('current_source', ''))})".replace(" ()", ""),
         f"- node plan for today's requests: {_money(artifact.get('after_node_plan_monthly'))}/month "
-        f"(saves {_money(savings.get('node_plan_monthly'))})",
-        f"- right-sized: {_money(planned)}/month (saves {_money(savings.get('rightsizing_monthly'))} more)",
+        f"({gain(savings.get('node_plan_monthly'), 'saves', 'costs')})",
+        f"- right-sized: {_money(planned)}/month ({gain(savings.get('rightsizing_monthly'), 'saves', 'costs', ' more')})",
     ]
     cluster_share = artifact.get("cluster_share")
     if isinstance(cluster_share, Mapping):
         detail.append(
             f"- {escape(cluster_share.get('namespace', ''))}'s share of the cluster-wide plan: "
             f"{_money(cluster_share.get('current_monthly'))} → {_money(cluster_share.get('recommended_monthly'))} "
-            f"(saving {_money(cluster_share.get('saving_monthly'))})"
+            f"({gain(cluster_share.get('saving_monthly'), 'saving', 'costing')})"
         )
     bills = artifact.get("commitments")
     if isinstance(bills, Mapping):
         detail.append(
             f"- with your commitments (paid used or not, before on-demand): {_money(bills.get('current_monthly'))}"
-            f" → {_money(bills.get('recommended_monthly'))} (saving {_money(bills.get('saving_monthly'))})"
+            f" → {_money(bills.get('recommended_monthly'))} ({gain(bills.get('saving_monthly'), 'saving', 'costing')})"
         )
         detail += [f"  - {escape(line)}" for line in bills.get("lines") or []]
     plan = artifact.get("plan") or {}
