@@ -34,6 +34,7 @@ BoundSource = Literal[
     "lp-dual",
     "configuration-lp",
     "pattern-milp",
+    "branch-and-price",
     "none",
 ]
 

@@ -13,6 +13,7 @@ out as a `ConfigurationCertificate`, which `verifiers.cost.configuration` re-che
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import highspy
 import numpy as np
@@ -56,12 +57,12 @@ class PodClass:
     def pool_cap(self) -> int:
         return sum(w.pool_cap() for w in self.workloads if w.max_spot_cap())
 
-    @property
+    @cached_property
     def node_most(self) -> int:
         """Most of its pods one node can hold under the workloads' per-node caps."""
         return sum(w.per_node() for w in self.workloads)
 
-    @property
+    @cached_property
     def spot_most(self) -> int:
         """Most of its pods one spot node can hold under the workloads' caps."""
         return sum(min(w.per_node(), w.max_spot_cap(), w.pool_cap()) for w in self.workloads)
@@ -152,9 +153,15 @@ def _certificate(classes: list[PodClass], duals: Duals) -> ConfigurationCertific
 
 
 class _Master:
-    """The restricted master LP, grown a column at a time."""
+    """The restricted master LP, grown a column at a time. `branches` bounds the node count of offerings
+    (offering name -> (at least, at most or None)): branch and price's rows, with duals in `branch_duals`."""
 
-    def __init__(self, classes: list[PodClass], offerings: list[Offering]):
+    def __init__(
+        self,
+        classes: list[PodClass],
+        offerings: list[Offering],
+        branches: dict[str, tuple[int, int | None]] | None = None,
+    ):
         self.classes = classes
         spot_names = {o.name for o in offerings if o.capacity_type == "spot"}
         self.spot_row: dict[int, int] = {}
@@ -172,6 +179,12 @@ class _Master:
                     self.pool_row[(k, o)] = len(lower)
                     lower.append(-highspy.kHighsInf)
                     upper.append(float(c.pool_cap))
+        self.branch_row: dict[str, int] = {}
+        for name, (least, most) in sorted((branches or {}).items()):
+            self.branch_row[name] = len(lower)
+            lower.append(float(least))
+            upper.append(highspy.kHighsInf if most is None else float(most))
+        self.branch_duals: dict[str, float] = {}
         self.h = quiet_highs()
         big = 10.0 * max((o.usd_per_hour for o in offerings), default=1.0) + 1.0
         lp = highspy.HighsLp()
@@ -187,12 +200,22 @@ class _Master:
         self.h.passModel(lp)
         self.patterns: list[Pattern] = []
         self.seen: set[tuple[str, tuple[tuple[int, int], ...]]] = set()
+        by_name = {o.name: o for o in offerings}
+        for name, (least, _) in sorted((branches or {}).items()):
+            if (
+                least > 0
+            ):  # an empty node of the offering: real (if idle), so a lower end never bars a solution
+                self._column(Pattern(by_name[name], ()))
 
     def add(self, p: Pattern) -> bool:
         key = (p.offering.name, p.counts)
         if key in self.seen or not p.counts:
             return False
         self.seen.add(key)
+        self._column(p)
+        return True
+
+    def _column(self, p: Pattern) -> None:
         self.patterns.append(p)
         idx: list[int] = []
         val: list[float] = []
@@ -204,6 +227,9 @@ class _Master:
                     if row is not None:
                         idx.append(row)
                         val.append(float(a))
+        if p.offering.name in self.branch_row:
+            idx.append(self.branch_row[p.offering.name])
+            val.append(1.0)
         self.h.addCol(
             p.offering.usd_per_hour,
             0.0,
@@ -212,7 +238,6 @@ class _Master:
             np.array(idx, dtype=np.int32),
             np.array(val),
         )
-        return True
 
     def solve(self) -> tuple[Duals, list[float]]:
         self.h.run()
@@ -230,6 +255,7 @@ class _Master:
             ],
             {key: max(0.0, -row[r]) for key, r in self.pool_row.items() if -row[r] > 0},
         )
+        self.branch_duals = {name: row[r] for name, r in self.branch_row.items()}
         usage = list(sol.col_value)[len(self.classes) :]
         return duals, usage
 

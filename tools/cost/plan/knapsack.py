@@ -19,7 +19,7 @@ import numpy as np
 
 from tools.cost.plan.relaxation import quiet_highs
 
-__all__ = ["Item", "LoadLimitError", "Node", "best_load", "loads_worth"]
+__all__ = ["Item", "LoadLimitError", "Node", "best_load", "load_cap", "load_multipliers", "loads_worth"]
 
 _FIT_TOL = 1e-6
 _INF = float("inf")
@@ -65,6 +65,29 @@ def _multipliers(node: Node, items: list[Item]) -> tuple[float, float, float]:
         return (0.0, 0.0, 0.0)
     d = h.getSolution().row_dual
     return (abs(float(d[0])), abs(float(d[1])), abs(float(d[2])))
+
+
+def load_multipliers(node: Node, items: list[Item]) -> tuple[float, float, float]:
+    """Prices per millicore, MiB and pod slot for `load_cap`: the load LP's duals at these items' values."""
+    return _multipliers(node, [it for it in items if it.value > 0])
+
+
+def load_cap(node: Node, items: list[Item], prices: tuple[float, float, float]) -> float:
+    """A proven cap on any load's value from any nonnegative resource prices (a Lagrangian bound): the node's
+    resources at those prices plus what each item may add above its priced resources. Cheap, and as tight as
+    the LP bound at the prices `load_multipliers` gave for the same values."""
+    a, b, c = prices
+    cap = a * node.cpu_m + b * node.memory_mib + c * node.max_pods
+    for it in items:
+        excess = it.value - a * it.cpu_m - b * it.memory_mib - c
+        if excess > 0:
+            n = min(it.most, node.max_pods)
+            if it.cpu_m > 0:
+                n = min(n, int((node.cpu_m + _FIT_TOL) // it.cpu_m))
+            if it.memory_mib > 0:
+                n = min(n, int((node.memory_mib + _FIT_TOL) // it.memory_mib))
+            cap += n * excess
+    return cap
 
 
 @dataclass

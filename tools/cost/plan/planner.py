@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, replace
 
 from tools.cost.plan.baseline import karpenter_style_plan
+from tools.cost.plan.branch_price import branch_and_price
 from tools.cost.plan.configuration import (
     ConfigurationLP,
     dual_objective,
@@ -48,6 +49,8 @@ _EXACT_DTIME = 8.0
 _PROBES = 4
 # Pods above which the integer-node MILP runs over the configuration LP's offerings only (a plan, no bound).
 _FULL_MILP_PODS = 3000
+# Branch and price after the configuration LP (pods <= _FULL_MILP_PODS): this many search nodes (x effort).
+_BRANCH_NODES = 80
 
 
 class PlanRejectedError(RuntimeError):
@@ -104,14 +107,18 @@ def _aggregate_restricted(problem: PlanProblem, best: _Best, used: set[str], eff
 
 
 def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
-    """The configuration LP (bound and price-and-branch plan), MILP-guided packing (integer node counts), then
-    large-neighbourhood search."""
+    """The configuration LP (its bound), MILP-guided packing (integer node counts), branch and price on node
+    counts (a higher bound; up to _FULL_MILP_PODS pods), then large-neighbourhood search."""
     pods = sum(w.replicas for w in problem.workloads)
-    # 10,000 pods: past ~500 branch-and-bound nodes the pattern MILP finds little the MILP-guided packing
-    # and the neighbourhood search below do not (seed 3: 409.37 $/h at 500 nodes in 2.7 s, 407.62 at 2,000
-    # in 11 s; the plan ends at 406.02 either way).
-    milp_nodes = 500 if pods > _FULL_MILP_PODS else 2_000
-    cfg = _configuration(problem, best, effort.count(40), effort.count(milp_nodes))
+    if pods > _FULL_MILP_PODS:
+        # 10,000 pods: past ~500 branch-and-bound nodes the pattern MILP finds little the MILP-guided packing
+        # and the neighbourhood search below do not (seed 3: 409.37 $/h at 500 nodes in 2.7 s, 407.62 at
+        # 2,000 in 11 s; the plan ends at 406.02 either way).
+        cfg = _configuration(problem, best, effort.count(40), effort.count(500))
+    else:
+        # 1,000 pods: the pattern MILP over the LP's columns (2,000 nodes, 5-9 s) left no trace on the final
+        # plans of seeds 1-5 (the MILP-guided packing below matched or beat it); branch and price takes its time.
+        cfg = _configuration(problem, best, effort.count(40), 0)
     if cfg is not None and pods > _FULL_MILP_PODS:
         # 10,000 pods: over every offering HiGHS spends ~28 s at the root (seed 1), and its plan is no better
         # than one over the offerings the configuration LP runs (3 s); its bound is below that LP's anyway.
@@ -134,8 +141,14 @@ def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
             best.offer(pack_guided(problem, guide, set()))
             if guide.dual_bound > best.bound * (1 + 1e-9):  # integer node counts: a stronger relaxation
                 best.bound, best.source = guide.dual_bound, "milp-bound"
-            if pods <= 3000:  # larger: few pods to round, little to win
-                _aggregate_restricted(problem, best, set(guide.nodes), effort)
+            _aggregate_restricted(problem, best, set(guide.nodes), effort)
+        if cfg is not None and not best.proven():
+            # After the plans above: the cheaper the plan in hand, the fewer nodes the search must look at.
+            found = branch_and_price(
+                cfg, prune_dominated(problem).offerings, _cost(best.nodes), effort.count(_BRANCH_NODES)
+            )
+            if found.bound > best.bound * (1 + 1e-9):
+                best.bound, best.source = min(found.bound, _cost(best.nodes)), "branch-and-price"
     best.offer(improve_on_demand(problem, list(best.nodes), effort.dtime(6.0)))
 
 
@@ -170,7 +183,7 @@ def _configuration(problem: PlanProblem, best: _Best, rounds: int, milp_nodes: i
     certified = certified_configuration_bound(problem, cfg.certificate)
     if certified > best.bound * (1 + 1e-9):
         best.bound, best.source, best.configuration = certified, "configuration-lp", cfg.certificate
-    if not best.proven():
+    if not best.proven() and milp_nodes:
         found = solve_patterns(cfg.classes, cfg.patterns, milp_nodes, rel_gap=1e-4)
         if found is not None and not found.infeasible:
             best.offer(found.nodes, "configuration-milp")
