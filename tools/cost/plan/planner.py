@@ -1,11 +1,12 @@
 """Plan nodes: the cheapest node multiset and pod placement, with a proven lower bound and its gap.
 
 Small problems (at most `exact_max_pods` pods) are solved exactly (pattern MILP or CP-SAT), started from
-the heuristic's plan; larger ones get the configuration LP's bound and price-and-branch plan, MILP-guided
-packing and a large-neighbourhood search. Every plan carries the best proven bound: CP-SAT's own (optimal or
-its objective bound) or a relaxation's, re-derived from its dual certificate. Every stage is limited by work
-(`tools.cost.plan.work`), never by the clock, so a plan does not depend on how busy the machine is. Every
-plan is validated by `verifiers.cost.validate_plan` before it is returned; an invalid one raises
+the heuristic's plan; larger ones get the configuration LP's bound, MILP-guided packing, branch and price
+on node counts (a higher bound, up to 3,000 pods; above, the pattern MILP over the LP's columns as a plan)
+and a large-neighbourhood search. Every plan carries the best proven bound: CP-SAT's own (optimal or its
+objective bound), branch and price's, or a relaxation's, re-derived from its dual certificate. Every stage
+is limited by work (`tools.cost.plan.work`), never by the clock, so a plan does not depend on how busy the
+machine is. Every plan is validated by `verifiers.cost.validate_plan` before it is returned; an invalid one raises
 PlanRejectedError.
 """
 
