@@ -152,3 +152,37 @@ def test_pod_larger_than_every_offering_stays_unplaceable_with_the_configuration
     cfg = solve_configuration(problem, {giant.name}, [])
     assert [w.name for c in cfg.classes for w in c.workloads] == [web.name]
     assert certified_configuration_bound(problem, cfg.certificate) == pytest.approx(7 / 3 * 0.1, rel=1e-3)
+
+
+def _one_per_node(name: str, replicas: int) -> Workload:
+    return Workload(name=f"ns/Deployment/{name}", namespace="ns", replicas=replicas, cpu_m=1000,
+                    memory_mib=1024, max_per_node=1)  # fmt: skip
+
+
+def test_a_one_per_node_workload_needs_its_own_nodes_in_the_bound_and_the_plan() -> None:
+    # One class (same size, same offerings) of 1 + 1 + 3 one-per-node pods; a node holds 3 such pods. The
+    # class alone would put 5 pods on 2 nodes (bound 5/3); the 3-replica workload needs 3 nodes.
+    node = Offering(instance_type="n", cpu_m=3000, memory_mib=8192, usd_per_hour=1.0)
+    problem = PlanProblem(
+        workloads=[_one_per_node("a", 1), _one_per_node("b", 1), _one_per_node("c", 3)], offerings=[node]
+    )
+    cfg = solve_configuration(problem, set(), [])
+    assert cfg.bound == pytest.approx(3.0, rel=1e-3)
+    # the verifier proves it from the certificate's per-workload prices alone
+    assert certified_configuration_bound(problem, cfg.certificate) == pytest.approx(3.0, rel=1e-3)
+    found = solve_patterns(cfg.classes, cfg.patterns, 100)
+    assert found is not None and len(found.nodes) == 3  # a pattern plan that can be built
+    plan = plan_nodes(problem)
+    assert validate_plan(problem, plan).ok
+    assert plan.hourly_cost == pytest.approx(3.0) and plan.status == "optimal"
+
+
+def test_node_count_rows_keep_the_bound_below_the_brute_force_optimum(
+    make_problem: Callable[..., PlanProblem], brute_force: Callable[[PlanProblem], float]
+) -> None:
+    for seed in range(400, 412):
+        problem = make_problem(seed, pods=7, rules=True)
+        cfg = solve_configuration(problem, set(), [])
+        certified = certified_configuration_bound(problem, cfg.certificate)
+        assert certified <= brute_force(problem) + 1e-9
+        assert certified == pytest.approx(cfg.bound, rel=1e-3)

@@ -55,3 +55,15 @@ def test_knapsacks_match_enumeration(seed: int) -> None:
     threshold = best - 0.02
     listed = {tuple(load.get(it.key, 0) for it in items) for _, load in loads_worth(node, items, threshold)}
     assert listed == {c for v, c in loads if v >= threshold and any(c)}
+
+
+def test_a_key_spread_over_items_of_falling_value_comes_back_summed() -> None:
+    # one pod class priced as a run: the first pod 3.0, the next two 1.0 each (a node-count row's price)
+    items = [Item(0, 1000, 1024, 3.0, 1), Item(0, 1000, 1024, 1.0, 2), Item(1, 2000, 1024, 1.5, 2)]
+    node = Node(4000, 8192, 10)
+    worth, cap, load = best_load(node, items)
+    assert load == {0: 2, 1: 1} and worth == pytest.approx(5.5)  # 3 + 1 + 1.5 beats 3 + 1 + 1 (+ room)
+    assert worth <= cap
+    for value, found in loads_worth(node, items, 5.0):
+        assert sum(found.values()) <= 4 and value >= 5.0
+    assert any(found == {0: 2, 1: 1} for _, found in loads_worth(node, items, 5.0))

@@ -67,6 +67,24 @@ class PodClass:
         """Most of its pods one spot node can hold under the workloads' caps."""
         return sum(min(w.per_node(), w.max_spot_cap(), w.pool_cap()) for w in self.workloads)
 
+    @cached_property
+    def spread(self) -> tuple[tuple[int, int], ...]:
+        """(workload index, its per-node cap) for each workload whose cap makes it need several nodes, in a
+        class of several workloads: the class's per-node count alone would let 3 one-per-node workloads of 4,
+        10 and 10 pods share 8 nodes, where each of the 10-pod ones needs 10."""
+        if len(self.workloads) < 2:
+            return ()
+        return tuple((i, w.per_node()) for i, w in enumerate(self.workloads) if w.per_node() < w.replicas)
+
+    def marginals(self, base: float, nu: dict[tuple[int, int], float], k: int, most: int) -> list[float]:
+        """The worth of the j-th pod of this class on one node (j = 1..most): `base`, plus the price of each
+        node-count row whose workload may still have a pod there (its cap >= j). Non-increasing in j."""
+        extra = sorted(((cap, nu.get((k, i), 0.0)) for i, cap in self.spread), reverse=True)
+        out = []
+        for j in range(1, most + 1):
+            out.append(base + sum(v for cap, v in extra if cap >= j))
+        return out
+
 
 def pod_classes(problem: PlanProblem, skip: set[str]) -> list[PodClass]:
     """The workloads not in `skip` grouped into classes (deterministic order)."""
@@ -96,31 +114,44 @@ class Duals:
     pi: list[float]
     sigma: list[float]
     rho: dict[tuple[int, str], float] = field(default_factory=dict)
+    nu: dict[tuple[int, int], float] = field(default_factory=dict)
+    """(class, workload index) -> price of that workload's node-count row (`PodClass.spread`)."""
 
     def scaled(self, theta: float) -> Duals:
         return Duals(
             [p * theta for p in self.pi],
             [s * theta for s in self.sigma],
             {k: r * theta for k, r in self.rho.items()},
+            {k: v * theta for k, v in self.nu.items()},
         )
 
 
 def node_items(o: Offering, classes: list[PodClass], duals: Duals) -> list[Item]:
-    """The knapsack items of one node of `o`: each class allowed there, at its dual value."""
+    """The knapsack items of one node of `o`: each class allowed there, at its dual value; a class with
+    priced node-count rows is a run of items of falling value (one key), the best taken first."""
     items = []
     for k, c in enumerate(classes):
         if o.name not in c.offerings:
             continue
         if o.capacity_type == "spot":
-            value = duals.pi[k] - duals.sigma[k] - duals.rho.get((k, o.name), 0.0)
-            items.append(Item(k, c.cpu_m, c.memory_mib, value, c.spot_most))
+            base, most = duals.pi[k] - duals.sigma[k] - duals.rho.get((k, o.name), 0.0), c.spot_most
         else:
-            items.append(Item(k, c.cpu_m, c.memory_mib, duals.pi[k], c.node_most))
+            base, most = duals.pi[k], c.node_most
+        if not any(duals.nu.get((k, i), 0.0) > 0 for i, _ in c.spread):
+            items.append(Item(k, c.cpu_m, c.memory_mib, base, most))
+            continue
+        values = c.marginals(base, duals.nu, k, most)
+        start = 0
+        for j in range(1, len(values) + 1):
+            if j == len(values) or values[j] != values[start]:
+                items.append(Item(k, c.cpu_m, c.memory_mib, values[start], j - start))
+                start = j
     return items
 
 
 def dual_objective(classes: list[PodClass], duals: Duals) -> float:
     total = sum(c.demand * p - c.spot_cap * s for c, p, s in zip(classes, duals.pi, duals.sigma, strict=True))
+    total += sum(classes[k].workloads[i].replicas * v for (k, i), v in duals.nu.items())
     return total - sum(classes[k].pool_cap * r for (k, _), r in duals.rho.items())
 
 
@@ -142,8 +173,10 @@ class ConfigurationLP:
 def _certificate(classes: list[PodClass], duals: Duals) -> ConfigurationCertificate:
     cert = ConfigurationCertificate(pod_prices={})
     for k, c in enumerate(classes):
-        for w in c.workloads:
-            cert.pod_prices[w.name] = max(0.0, duals.pi[k])
+        # A workload's pod is worth its class's price plus its node-count row's: on any node, n_w <= the
+        # class's pods there and n_w <= its cap, so no real node is worth more to the verifier than here.
+        for i, w in enumerate(c.workloads):
+            cert.pod_prices[w.name] = max(0.0, duals.pi[k]) + max(0.0, duals.nu.get((k, i), 0.0))
             if duals.sigma[k] > 0:
                 cert.spot_share_prices[w.name] = duals.sigma[k]
             for (kk, o), r in duals.rho.items():
@@ -179,6 +212,12 @@ class _Master:
                     self.pool_row[(k, o)] = len(lower)
                     lower.append(-highspy.kHighsInf)
                     upper.append(float(c.pool_cap))
+        self.spread_row: dict[tuple[int, int], tuple[int, int]] = {}  # (class, workload) -> (row, its cap)
+        for k, c in enumerate(classes):
+            for i, cap in c.spread:
+                self.spread_row[(k, i)] = (len(lower), cap)
+                lower.append(float(c.workloads[i].replicas))
+                upper.append(highspy.kHighsInf)
         self.branch_row: dict[str, int] = {}
         for name, (least, most) in sorted((branches or {}).items()):
             self.branch_row[name] = len(lower)
@@ -193,10 +232,12 @@ class _Master:
         lp.col_cost_ = np.full(n, big)
         lp.col_lower_, lp.col_upper_ = np.zeros(n), np.full(n, highspy.kHighsInf)
         lp.row_lower_, lp.row_upper_ = np.array(lower), np.array(upper)
+        # each also counts on its class's node-count rows (one pod, wherever it stands)
+        rows = [[k] + [self.spread_row[(k, i)][0] for i, _ in c.spread] for k, c in enumerate(classes)]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = np.arange(n + 1, dtype=np.int32)
-        lp.a_matrix_.index_ = np.arange(n, dtype=np.int32)
-        lp.a_matrix_.value_ = np.ones(n)
+        lp.a_matrix_.start_ = np.cumsum([0] + [len(r) for r in rows]).astype(np.int32)
+        lp.a_matrix_.index_ = np.array([x for r in rows for x in r], dtype=np.int32)
+        lp.a_matrix_.value_ = np.ones(sum(len(r) for r in rows))
         self.h.passModel(lp)
         self.patterns: list[Pattern] = []
         self.seen: set[tuple[str, tuple[tuple[int, int], ...]]] = set()
@@ -222,6 +263,9 @@ class _Master:
         for k, a in p.counts:
             idx.append(k)
             val.append(float(a))
+            for i, cap in self.classes[k].spread:
+                idx.append(self.spread_row[(k, i)][0])
+                val.append(float(min(a, cap)))
             if p.offering.capacity_type == "spot":
                 for row in (self.spot_row.get(k), self.pool_row.get((k, p.offering.name))):
                     if row is not None:
@@ -254,6 +298,7 @@ class _Master:
                 for k in range(len(self.classes))
             ],
             {key: max(0.0, -row[r]) for key, r in self.pool_row.items() if -row[r] > 0},
+            {key: max(0.0, row[r]) for key, (r, _) in self.spread_row.items() if row[r] > 0},
         )
         self.branch_duals = {name: row[r] for name, r in self.branch_row.items()}
         usage = list(sol.col_value)[len(self.classes) :]
@@ -343,11 +388,19 @@ def fixing(
     plan costs at least the bound + the reduced costs of its nodes) and each (workload, offering) pod value."""
     rcs: dict[str, float] = {}
     values: dict[tuple[str, str], float] = {}
+    seen: set[tuple[int, str]] = set()
     for o in offerings:
         items = node_items(o, cfg.classes, cfg.duals)
         _, cap, _ = best_load(Node(o.cpu_m, o.memory_mib, o.max_pods), items)
         rcs[o.name] = max(0.0, o.usd_per_hour - cap)
         for it in items:
-            for w in cfg.classes[it.key].workloads:
-                values[(w.name, o.name)] = it.value
+            if (it.key, o.name) in seen:
+                continue
+            seen.add((it.key, o.name))
+            c, d = cfg.classes[it.key], cfg.duals
+            base = d.pi[it.key]
+            if o.capacity_type == "spot":
+                base -= d.sigma[it.key] + d.rho.get((it.key, o.name), 0.0)
+            for i, w in enumerate(c.workloads):  # as in the certificate: the class's price + its row's
+                values[(w.name, o.name)] = base + d.nu.get((it.key, i), 0.0)
     return rcs, values

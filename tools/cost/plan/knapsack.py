@@ -118,7 +118,7 @@ class _Group:
         for _, n, key in self.runs:
             take = min(n, k)
             if take:
-                out[key] = take
+                out[key] = out.get(key, 0) + take
             k -= take
         return out
 
@@ -284,8 +284,11 @@ def _milp_load(node: Node, items: list[Item], max_nodes: int) -> tuple[float, fl
     if h.getInfo().primal_solution_status != 2:
         return None
     x = h.getSolution().col_value
-    load = {it.key: round(x[j]) for j, it in enumerate(items) if round(x[j]) > 0}
-    value = sum(it.value * load.get(it.key, 0) for it in items)
+    load: dict[int, int] = {}
+    for j, it in enumerate(items):  # one key may span several items (a run of falling values)
+        if round(x[j]) > 0:
+            load[it.key] = load.get(it.key, 0) + round(x[j])
+    value = sum(it.value * round(x[j]) for j, it in enumerate(items))
     cap = float(h.getInfo().mip_dual_bound)
     ok = all(
         sum(it.cpu_m * load.get(it.key, 0) for it in items) <= node.cpu_m + _FIT_TOL
@@ -307,7 +310,11 @@ def loads_worth(
 
     def leaf(value: float, counts: list[int]) -> None:
         if value >= threshold and any(counts):
-            found.append((value, {ordered[i].runs[0][2]: k for i, k in enumerate(counts) if k}))
+            load: dict[int, int] = {}
+            for i, k in enumerate(counts):  # one key may span several items
+                if k:
+                    load[ordered[i].runs[0][2]] = load.get(ordered[i].runs[0][2], 0) + k
+            found.append((value, load))
 
     _search(node, ordered, lambda v, cap: v + cap >= threshold, leaf, limit)
     return found
