@@ -37,6 +37,16 @@ __all__ = [
 
 
 @dataclass(frozen=True)
+class NodeCount:
+    """A node-count row of a pod class: sum over patterns of min(its pods, `cap`) x nodes >= `need`."""
+
+    cap: int
+    need: int
+    members: tuple[int, ...]
+    """Indices of the class's workloads it covers."""
+
+
+@dataclass(frozen=True)
 class PodClass:
     """Pods of one size allowed on the same offerings: interchangeable for packing."""
 
@@ -68,21 +78,39 @@ class PodClass:
         return sum(min(w.per_node(), w.max_spot_cap(), w.pool_cap()) for w in self.workloads)
 
     @cached_property
-    def spread(self) -> tuple[tuple[int, int], ...]:
-        """(workload index, its per-node cap) for each workload whose cap makes it need several nodes, in a
-        class of several workloads: the class's per-node count alone would let 3 one-per-node workloads of 4,
-        10 and 10 pods share 8 nodes, where each of the 10-pod ones needs 10."""
-        if len(self.workloads) < 2:
-            return ()
-        return tuple((i, w.per_node()) for i, w in enumerate(self.workloads) if w.per_node() < w.replicas)
+    def spread(self) -> tuple[NodeCount, ...]:
+        """Node-count rows: for the m workloads needing the most nodes (replicas / per-node cap; m = 1, 2, ...),
+        a node holds at most min(its pods of the class, their caps summed) of them, so the nodes must hold
+        their replicas that way. The class's per-node count alone would let one-per-node workloads of 4, 10
+        and 10 pods share 8 nodes of 3 pods, where the two 10-pod ones need 20 pod places two a node at
+        most. With equal caps these rows are exactly what a pattern plan needs to be built (Hall's
+        condition); a row whose caps reach the class's per-node count says nothing the demand row does not."""
+        ws = self.workloads
+        if all(w.per_node() >= w.replicas for w in ws):
+            return ()  # no workload needs more than one node: nothing to say beyond the demand row
+        capped = sorted(
+            range(len(ws)), key=lambda i: (-ws[i].replicas / ws[i].per_node(), -ws[i].replicas, i)
+        )
+        rows, cap, need = [], 0, 0
+        for m, i in enumerate(capped):
+            cap += self.workloads[i].per_node()
+            need += self.workloads[i].replicas
+            if cap < self.node_most:
+                rows.append(NodeCount(cap, need, tuple(capped[: m + 1])))
+        return tuple(rows)
 
     def marginals(self, base: float, nu: dict[tuple[int, int], float], k: int, most: int) -> list[float]:
         """The worth of the j-th pod of this class on one node (j = 1..most): `base`, plus the price of each
-        node-count row whose workload may still have a pod there (its cap >= j). Non-increasing in j."""
-        extra = sorted(((cap, nu.get((k, i), 0.0)) for i, cap in self.spread), reverse=True)
-        out = []
-        for j in range(1, most + 1):
-            out.append(base + sum(v for cap, v in extra if cap >= j))
+        node-count row whose workloads may still have a pod there (their caps summed >= j). Non-increasing."""
+        extra = [(row.cap, nu.get((k, m), 0.0)) for m, row in enumerate(self.spread)]
+        return [base + sum(v for cap, v in extra if cap >= j) for j in range(1, most + 1)]
+
+    def row_prices(self, nu: dict[tuple[int, int], float], k: int) -> list[float]:
+        """Per workload, the prices of the node-count rows it is in (what its pod is worth above the class's)."""
+        out = [0.0] * len(self.workloads)
+        for m, row in enumerate(self.spread):
+            for i in row.members:
+                out[i] += max(0.0, nu.get((k, m), 0.0))
         return out
 
 
@@ -115,7 +143,7 @@ class Duals:
     sigma: list[float]
     rho: dict[tuple[int, str], float] = field(default_factory=dict)
     nu: dict[tuple[int, int], float] = field(default_factory=dict)
-    """(class, workload index) -> price of that workload's node-count row (`PodClass.spread`)."""
+    """(class, row index in `PodClass.spread`) -> price of that node-count row."""
 
     def scaled(self, theta: float) -> Duals:
         return Duals(
@@ -137,7 +165,7 @@ def node_items(o: Offering, classes: list[PodClass], duals: Duals) -> list[Item]
             base, most = duals.pi[k] - duals.sigma[k] - duals.rho.get((k, o.name), 0.0), c.spot_most
         else:
             base, most = duals.pi[k], c.node_most
-        if not any(duals.nu.get((k, i), 0.0) > 0 for i, _ in c.spread):
+        if not any(duals.nu.get((k, m), 0.0) > 0 for m in range(len(c.spread))):
             items.append(Item(k, c.cpu_m, c.memory_mib, base, most))
             continue
         values = c.marginals(base, duals.nu, k, most)
@@ -151,7 +179,7 @@ def node_items(o: Offering, classes: list[PodClass], duals: Duals) -> list[Item]
 
 def dual_objective(classes: list[PodClass], duals: Duals) -> float:
     total = sum(c.demand * p - c.spot_cap * s for c, p, s in zip(classes, duals.pi, duals.sigma, strict=True))
-    total += sum(classes[k].workloads[i].replicas * v for (k, i), v in duals.nu.items())
+    total += sum(classes[k].spread[m].need * v for (k, m), v in duals.nu.items())
     return total - sum(classes[k].pool_cap * r for (k, _), r in duals.rho.items())
 
 
@@ -173,10 +201,12 @@ class ConfigurationLP:
 def _certificate(classes: list[PodClass], duals: Duals) -> ConfigurationCertificate:
     cert = ConfigurationCertificate(pod_prices={})
     for k, c in enumerate(classes):
-        # A workload's pod is worth its class's price plus its node-count row's: on any node, n_w <= the
-        # class's pods there and n_w <= its cap, so no real node is worth more to the verifier than here.
+        # A workload's pod is worth its class's price plus its node-count rows': on any node the pods of a
+        # row's workloads are at most min(the class's pods there, their caps), so no real node is worth more
+        # to the verifier at these prices than to the class model here, and the bound is the same.
+        extra = c.row_prices(duals.nu, k)
         for i, w in enumerate(c.workloads):
-            cert.pod_prices[w.name] = max(0.0, duals.pi[k]) + max(0.0, duals.nu.get((k, i), 0.0))
+            cert.pod_prices[w.name] = max(0.0, duals.pi[k]) + extra[i]
             if duals.sigma[k] > 0:
                 cert.spot_share_prices[w.name] = duals.sigma[k]
             for (kk, o), r in duals.rho.items():
@@ -212,11 +242,11 @@ class _Master:
                     self.pool_row[(k, o)] = len(lower)
                     lower.append(-highspy.kHighsInf)
                     upper.append(float(c.pool_cap))
-        self.spread_row: dict[tuple[int, int], tuple[int, int]] = {}  # (class, workload) -> (row, its cap)
+        self.spread_row: dict[tuple[int, int], int] = {}  # (class, node-count row) -> LP row
         for k, c in enumerate(classes):
-            for i, cap in c.spread:
-                self.spread_row[(k, i)] = (len(lower), cap)
-                lower.append(float(c.workloads[i].replicas))
+            for m, nc in enumerate(c.spread):
+                self.spread_row[(k, m)] = len(lower)
+                lower.append(float(nc.need))
                 upper.append(highspy.kHighsInf)
         self.branch_row: dict[str, int] = {}
         for name, (least, most) in sorted((branches or {}).items()):
@@ -233,7 +263,7 @@ class _Master:
         lp.col_lower_, lp.col_upper_ = np.zeros(n), np.full(n, highspy.kHighsInf)
         lp.row_lower_, lp.row_upper_ = np.array(lower), np.array(upper)
         # each also counts on its class's node-count rows (one pod, wherever it stands)
-        rows = [[k] + [self.spread_row[(k, i)][0] for i, _ in c.spread] for k, c in enumerate(classes)]
+        rows = [[k] + [self.spread_row[(k, m)] for m in range(len(c.spread))] for k, c in enumerate(classes)]
         lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
         lp.a_matrix_.start_ = np.cumsum([0] + [len(r) for r in rows]).astype(np.int32)
         lp.a_matrix_.index_ = np.array([x for r in rows for x in r], dtype=np.int32)
@@ -263,9 +293,9 @@ class _Master:
         for k, a in p.counts:
             idx.append(k)
             val.append(float(a))
-            for i, cap in self.classes[k].spread:
-                idx.append(self.spread_row[(k, i)][0])
-                val.append(float(min(a, cap)))
+            for m, nc in enumerate(self.classes[k].spread):
+                idx.append(self.spread_row[(k, m)])
+                val.append(float(min(a, nc.cap)))
             if p.offering.capacity_type == "spot":
                 for row in (self.spot_row.get(k), self.pool_row.get((k, p.offering.name))):
                     if row is not None:
@@ -298,7 +328,7 @@ class _Master:
                 for k in range(len(self.classes))
             ],
             {key: max(0.0, -row[r]) for key, r in self.pool_row.items() if -row[r] > 0},
-            {key: max(0.0, row[r]) for key, (r, _) in self.spread_row.items() if row[r] > 0},
+            {key: max(0.0, row[r]) for key, r in self.spread_row.items() if row[r] > 0},
         )
         self.branch_duals = {name: row[r] for name, r in self.branch_row.items()}
         usage = list(sol.col_value)[len(self.classes) :]
@@ -401,6 +431,7 @@ def fixing(
             base = d.pi[it.key]
             if o.capacity_type == "spot":
                 base -= d.sigma[it.key] + d.rho.get((it.key, o.name), 0.0)
-            for i, w in enumerate(c.workloads):  # as in the certificate: the class's price + its row's
-                values[(w.name, o.name)] = base + d.nu.get((it.key, i), 0.0)
+            extra = c.row_prices(d.nu, it.key)
+            for i, w in enumerate(c.workloads):  # as in the certificate: the class's price + its rows'
+                values[(w.name, o.name)] = base + extra[i]
     return rcs, values

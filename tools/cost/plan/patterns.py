@@ -67,18 +67,20 @@ def solve_patterns(
         (k, i): cover0 + len(classes) + j for j, (k, i) in enumerate(sorted({(k, i) for k, i, _ in pairs}))
     }
     n_rows = cover0 + len(classes) + len(wl_rows)
-    spread_row: dict[tuple[int, int], int] = {}  # a capped workload needs nodes enough: sum min(a, cap) >= n
+    spread_row: dict[
+        tuple[int, int], int
+    ] = {}  # node-count rows (`PodClass.spread`): sum min(a, cap) >= need
     for k, c in enumerate(classes):
-        for i, _ in c.spread:
-            spread_row[(k, i)] = n_rows
+        for m in range(len(c.spread)):
+            spread_row[(k, m)] = n_rows
             n_rows += 1
     cols: list[tuple[float, float, list[int], list[float]]] = []
     for p in patterns:
         idx, val = [], []
         for k, a in p.counts:
-            for i, cap in classes[k].spread:
-                idx.append(spread_row[(k, i)])
-                val.append(float(min(a, cap)))
+            for m, nc in enumerate(classes[k].spread):
+                idx.append(spread_row[(k, m)])
+                val.append(float(min(a, nc.cap)))
             if p.offering.capacity_type == "spot":
                 if (k, p.offering.name) in room_row:
                     idx.append(room_row[(k, p.offering.name)])
@@ -103,8 +105,8 @@ def solve_patterns(
         lower[cover0 + k], upper[cover0 + k] = float(c.demand), highspy.kHighsInf
     for (k, i), r in wl_rows.items():
         upper[r] = float(classes[k].workloads[i].max_spot_cap())
-    for (k, i), r in spread_row.items():
-        lower[r], upper[r] = float(classes[k].workloads[i].replicas), highspy.kHighsInf
+    for (k, m), r in spread_row.items():
+        lower[r], upper[r] = float(classes[k].spread[m].need), highspy.kHighsInf
     lp = highspy.HighsLp()
     lp.num_col_, lp.num_row_ = len(cols), n_rows
     lp.col_cost_ = np.array([c[0] for c in cols])
