@@ -26,7 +26,7 @@ def test_bound_never_passes_the_brute_force_optimum(
     optimum = brute_force(problem)
     cfg = solve_configuration(problem, set(), [])
     # a ceiling above the optimum: the optimum is one of the plans the search must keep in view
-    found = branch_and_price(cfg, problem.offerings, ceiling=optimum * 1.5 + 0.1, max_nodes=300)
+    found = branch_and_price(cfg, ceiling=optimum * 1.5 + 0.1, max_nodes=300)
     assert cfg.bound * (1 - 1e-9) <= found.bound <= optimum + 1e-7
     if found.closed and not rules:  # searched out: nothing below the bound, and the optimum is a plan
         assert found.bound == pytest.approx(optimum, abs=1e-6)
@@ -42,7 +42,7 @@ def test_a_fractional_node_count_is_rounded_up() -> None:
     problem = PlanProblem(workloads=[_pods(3, 1000)], offerings=[node])
     cfg = solve_configuration(problem, set(), [])
     assert cfg.bound == pytest.approx(1.5, rel=1e-3)
-    found = branch_and_price(cfg, problem.offerings, ceiling=10.0, max_nodes=10)
+    found = branch_and_price(cfg, ceiling=10.0, max_nodes=10)
     assert found.bound == pytest.approx(2.0, abs=1e-6)
 
 
@@ -54,11 +54,11 @@ def test_the_cheaper_mix_is_found_between_two_sizes() -> None:
     problem = PlanProblem(workloads=[_pods(5, 1000)], offerings=[small, big])
     cfg = solve_configuration(problem, set(), [])
     assert cfg.bound == pytest.approx(2.125, rel=1e-3)
-    found = branch_and_price(cfg, problem.offerings, ceiling=3.4, max_nodes=50)
+    found = branch_and_price(cfg, ceiling=3.4, max_nodes=50)
     assert found.bound == pytest.approx(2.6, abs=1e-6)
     assert plan_nodes(problem).hourly_cost == pytest.approx(2.6)
     # with that plan in hand as the ceiling, the search closes: nothing cheaper exists
-    proof = branch_and_price(cfg, problem.offerings, ceiling=2.6, max_nodes=50)
+    proof = branch_and_price(cfg, ceiling=2.6, max_nodes=50)
     assert proof.closed and proof.bound == 2.6
 
 
@@ -68,7 +68,7 @@ def test_a_short_search_proves_no_less_than_the_lp_and_repeats_exactly(
     problem = prune_dominated(make_problem(41, pods=150))
     cfg = solve_configuration(problem, set(), [])
     plan = plan_nodes(problem, effort=0.25, exact_max_pods=0)
-    runs = [branch_and_price(cfg, problem.offerings, plan.hourly_cost, max_nodes=12) for _ in range(2)]
+    runs = [branch_and_price(cfg, plan.hourly_cost, max_nodes=12) for _ in range(2)]
     assert runs[0].bound == runs[1].bound and runs[0].nodes == runs[1].nodes == 12
     assert [p.counts for p in runs[0].patterns] == [p.counts for p in runs[1].patterns]
     assert cfg.bound * (1 - 1e-9) <= runs[0].bound <= plan.hourly_cost

@@ -35,7 +35,6 @@ from tools.cost.plan.configuration import (
     node_items,
 )
 from tools.cost.plan.knapsack import Node, best_load, load_cap, load_multipliers
-from verifiers.cost.model import Offering
 
 __all__ = ["BranchAndPrice", "branch_and_price"]
 
@@ -69,22 +68,22 @@ class _Solved:
 
 
 class _Pool:
+    """The columns every search node starts from (a node's master holds them and its own)."""
+
     def __init__(self, patterns: list[Pattern]):
         self.patterns = list(patterns)
-        self.seen = {(p.offering.name, p.counts) for p in patterns}
+        self.seen = {p.key for p in patterns}
 
     def add(self, p: Pattern) -> bool:
-        key = (p.offering.name, p.counts)
-        if key in self.seen or not p.counts:
+        if p.key in self.seen or not p.counts:
             return False
-        self.seen.add(key)
+        self.seen.add(p.key)
         self.patterns.append(p)
         return True
 
 
 def _solve_node(
     cfg: ConfigurationLP,
-    offerings: list[Offering],
     pool: _Pool,
     branches: Branches,
     ceiling: float,
@@ -93,6 +92,7 @@ def _solve_node(
 ) -> _Solved:
     """Column generation at one search node: the best Lagrangian bound over its rounds, and the node counts
     of its last master solution."""
+    offerings = cfg.offerings
     most: dict[str, int] = {}
     for o in offerings:
         least, upper = branches.get(o.name, (0, None))
@@ -157,16 +157,10 @@ def _branch_on(counts: dict[str, float], price: dict[str, float]) -> tuple[str, 
     return None if best is None else (best[1], best[2])
 
 
-def branch_and_price(
-    cfg: ConfigurationLP,
-    offerings: list[Offering],
-    ceiling: float,
-    max_nodes: int,
-    rounds: int = 8,
-) -> BranchAndPrice:
-    """Best-bound branch and price from the configuration LP `cfg` (over `offerings`, the ones it was
-    solved over) for at most `max_nodes` search nodes of at most `rounds` pricing rounds each."""
-    price = {o.name: o.usd_per_hour for o in offerings}
+def branch_and_price(cfg: ConfigurationLP, ceiling: float, max_nodes: int, rounds: int = 8) -> BranchAndPrice:
+    """Best-bound branch and price from the configuration LP `cfg` (over the offerings it was solved over)
+    for at most `max_nodes` search nodes of at most `rounds` pricing rounds each."""
+    price = {o.name: o.usd_per_hour for o in cfg.offerings}
     pool = _Pool(cfg.patterns)
     prices: dict[str, tuple[float, float, float]] = {}  # per offering, resource prices for `load_cap`
     heap: list[tuple[float, int, Branches]] = [(cfg.bound, 0, {})]
@@ -174,7 +168,7 @@ def branch_and_price(
     whole: list[float] = []  # nodes whose node counts are all whole: no branch here, their bound stands
     while heap and solved < max_nodes and heap[0][0] < ceiling:
         inherited, _, branches = heapq.heappop(heap)
-        node = _solve_node(cfg, offerings, pool, branches, ceiling, rounds, prices)
+        node = _solve_node(cfg, pool, branches, ceiling, rounds, prices)
         solved += 1
         bound = max(inherited, node.bound)
         if bound >= ceiling:

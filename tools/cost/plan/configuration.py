@@ -93,17 +93,34 @@ class PodClass:
         )
         rows, cap, need = [], 0, 0
         for m, i in enumerate(capped):
-            cap += self.workloads[i].per_node()
-            need += self.workloads[i].replicas
+            cap += ws[i].per_node()
+            need += ws[i].replicas
             if cap < self.node_most:
                 rows.append(NodeCount(cap, need, tuple(capped[: m + 1])))
         return tuple(rows)
 
-    def marginals(self, base: float, nu: dict[tuple[int, int], float], k: int, most: int) -> list[float]:
-        """The worth of the j-th pod of this class on one node (j = 1..most): `base`, plus the price of each
-        node-count row whose workloads may still have a pod there (their caps summed >= j). Non-increasing."""
-        extra = [(row.cap, nu.get((k, m), 0.0)) for m, row in enumerate(self.spread)]
-        return [base + sum(v for cap, v in extra if cap >= j) for j in range(1, most + 1)]
+    def runs(
+        self, base: float, nu: dict[tuple[int, int], float], k: int, most: int
+    ) -> list[tuple[float, int]]:
+        """What up to `most` pods of this class on one node are worth, as (value, pods) runs, best first: the
+        j-th pod is worth `base` plus the price of each node-count row whose caps summed admit a j-th."""
+        priced = sorted((row.cap, v) for m, row in enumerate(self.spread) if (v := nu.get((k, m), 0.0)) > 0)
+        out, taken, extra = [], 0, sum(v for _, v in priced)
+        for cap, v in priced:  # pods taken+1 .. cap still get this row's price, and every larger cap's
+            if min(cap, most) > taken:
+                out.append((base + extra, min(cap, most) - taken))
+                taken = min(cap, most)
+            extra -= v
+        if most > taken:
+            out.append((base + extra, most - taken))
+        return out
+
+    def base_value(self, k: int, o: Offering, duals: Duals) -> float:
+        """A pod's worth on a node of `o` at `duals`, before node-count rows: its demand row's price, less
+        the spot-share and spot-pool rows' on spot."""
+        if o.capacity_type != "spot":
+            return duals.pi[k]
+        return duals.pi[k] - duals.sigma[k] - duals.rho.get((k, o.name), 0.0)
 
     def row_prices(self, nu: dict[tuple[int, int], float], k: int) -> list[float]:
         """Per workload, the prices of the node-count rows it is in (what its pod is worth above the class's)."""
@@ -136,6 +153,11 @@ class Pattern:
     counts: tuple[tuple[int, int], ...]
     """(class index, pods) pairs, sorted."""
 
+    @property
+    def key(self) -> tuple[str, tuple[tuple[int, int], ...]]:
+        """Equal keys, the same column."""
+        return (self.offering.name, self.counts)
+
 
 @dataclass
 class Duals:
@@ -159,21 +181,10 @@ def node_items(o: Offering, classes: list[PodClass], duals: Duals) -> list[Item]
     priced node-count rows is a run of items of falling value (one key), the best taken first."""
     items = []
     for k, c in enumerate(classes):
-        if o.name not in c.offerings:
-            continue
-        if o.capacity_type == "spot":
-            base, most = duals.pi[k] - duals.sigma[k] - duals.rho.get((k, o.name), 0.0), c.spot_most
-        else:
-            base, most = duals.pi[k], c.node_most
-        if not any(duals.nu.get((k, m), 0.0) > 0 for m in range(len(c.spread))):
-            items.append(Item(k, c.cpu_m, c.memory_mib, base, most))
-            continue
-        values = c.marginals(base, duals.nu, k, most)
-        start = 0
-        for j in range(1, len(values) + 1):
-            if j == len(values) or values[j] != values[start]:
-                items.append(Item(k, c.cpu_m, c.memory_mib, values[start], j - start))
-                start = j
+        if o.name in c.offerings:
+            most = c.spot_most if o.capacity_type == "spot" else c.node_most
+            for value, n in c.runs(c.base_value(k, o, duals), duals.nu, k, most):
+                items.append(Item(k, c.cpu_m, c.memory_mib, value, n))
     return items
 
 
@@ -196,6 +207,8 @@ class ConfigurationLP:
     certificate: ConfigurationCertificate
     converged: bool
     rounds: int
+    offerings: list[Offering]
+    """The offerings it was solved over (pruned of dominated ones by the planner)."""
 
 
 def _certificate(classes: list[PodClass], duals: Duals) -> ConfigurationCertificate:
@@ -271,18 +284,16 @@ class _Master:
         self.h.passModel(lp)
         self.patterns: list[Pattern] = []
         self.seen: set[tuple[str, tuple[tuple[int, int], ...]]] = set()
+        # an empty node of an offering branched up: real (if idle), so a lower end never bars a solution
         by_name = {o.name: o for o in offerings}
         for name, (least, _) in sorted((branches or {}).items()):
-            if (
-                least > 0
-            ):  # an empty node of the offering: real (if idle), so a lower end never bars a solution
+            if least > 0:
                 self._column(Pattern(by_name[name], ()))
 
     def add(self, p: Pattern) -> bool:
-        key = (p.offering.name, p.counts)
-        if key in self.seen or not p.counts:
+        if p.key in self.seen or not p.counts:
             return False
-        self.seen.add(key)
+        self.seen.add(p.key)
         self._column(p)
         return True
 
@@ -408,6 +419,7 @@ def solve_configuration(
         certificate=_certificate(classes, best_duals),
         converged=converged,
         rounds=rounds,
+        offerings=list(problem.offerings),
     )
 
 
@@ -418,20 +430,12 @@ def fixing(
     plan costs at least the bound + the reduced costs of its nodes) and each (workload, offering) pod value."""
     rcs: dict[str, float] = {}
     values: dict[tuple[str, str], float] = {}
-    seen: set[tuple[int, str]] = set()
     for o in offerings:
-        items = node_items(o, cfg.classes, cfg.duals)
-        _, cap, _ = best_load(Node(o.cpu_m, o.memory_mib, o.max_pods), items)
+        _, cap, _ = best_load(Node(o.cpu_m, o.memory_mib, o.max_pods), node_items(o, cfg.classes, cfg.duals))
         rcs[o.name] = max(0.0, o.usd_per_hour - cap)
-        for it in items:
-            if (it.key, o.name) in seen:
-                continue
-            seen.add((it.key, o.name))
-            c, d = cfg.classes[it.key], cfg.duals
-            base = d.pi[it.key]
-            if o.capacity_type == "spot":
-                base -= d.sigma[it.key] + d.rho.get((it.key, o.name), 0.0)
-            extra = c.row_prices(d.nu, it.key)
-            for i, w in enumerate(c.workloads):  # as in the certificate: the class's price + its rows'
-                values[(w.name, o.name)] = base + extra[i]
+        for k, c in enumerate(cfg.classes):
+            if o.name in c.offerings:  # as in the certificate: the class's price + its node-count rows'
+                base = c.base_value(k, o, cfg.duals)
+                for w, extra in zip(c.workloads, c.row_prices(cfg.duals.nu, k), strict=True):
+                    values[(w.name, o.name)] = base + extra
     return rcs, values

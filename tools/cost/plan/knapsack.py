@@ -284,17 +284,17 @@ def _milp_load(node: Node, items: list[Item], max_nodes: int) -> tuple[float, fl
     if h.getInfo().primal_solution_status != 2:
         return None
     x = h.getSolution().col_value
+    taken = [round(x[j]) for j in range(n)]
     load: dict[int, int] = {}
-    for j, it in enumerate(items):  # one key may span several items (a run of falling values)
-        if round(x[j]) > 0:
-            load[it.key] = load.get(it.key, 0) + round(x[j])
-    value = sum(it.value * round(x[j]) for j, it in enumerate(items))
+    for it, t in zip(items, taken, strict=True):  # one key may span several items (a run of falling values)
+        if t > 0:
+            load[it.key] = load.get(it.key, 0) + t
+    value = sum(it.value * t for it, t in zip(items, taken, strict=True))
     cap = float(h.getInfo().mip_dual_bound)
-    ok = all(
-        sum(it.cpu_m * load.get(it.key, 0) for it in items) <= node.cpu_m + _FIT_TOL
-        and sum(it.memory_mib * load.get(it.key, 0) for it in items) <= node.memory_mib + _FIT_TOL
-        and sum(load.values()) <= node.max_pods
-        for _ in (0,)
+    ok = (
+        sum(it.cpu_m * t for it, t in zip(items, taken, strict=True)) <= node.cpu_m + _FIT_TOL
+        and sum(it.memory_mib * t for it, t in zip(items, taken, strict=True)) <= node.memory_mib + _FIT_TOL
+        and sum(taken) <= node.max_pods
     )
     return (value, max(cap, value), load) if ok else None
 

@@ -67,9 +67,8 @@ def solve_patterns(
         (k, i): cover0 + len(classes) + j for j, (k, i) in enumerate(sorted({(k, i) for k, i, _ in pairs}))
     }
     n_rows = cover0 + len(classes) + len(wl_rows)
-    spread_row: dict[
-        tuple[int, int], int
-    ] = {}  # node-count rows (`PodClass.spread`): sum min(a, cap) >= need
+    # node-count rows (`PodClass.spread`): sum min(a, cap) >= need
+    spread_row: dict[tuple[int, int], int] = {}
     for k, c in enumerate(classes):
         for m in range(len(c.spread)):
             spread_row[(k, m)] = n_rows

@@ -6,8 +6,8 @@ on node counts (a higher bound, up to 3,000 pods; above, the pattern MILP over t
 and a large-neighbourhood search. Every plan carries the best proven bound: CP-SAT's own (optimal or its
 objective bound), branch and price's, or a relaxation's, re-derived from its dual certificate. Every stage
 is limited by work (`tools.cost.plan.work`), never by the clock, so a plan does not depend on how busy the
-machine is. Every plan is validated by `verifiers.cost.validate_plan` before it is returned; an invalid one raises
-PlanRejectedError.
+machine is. Every plan is validated by `verifiers.cost.validate_plan` before it is returned; an invalid
+one raises PlanRejectedError.
 """
 
 from __future__ import annotations
@@ -145,9 +145,7 @@ def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
             _aggregate_restricted(problem, best, set(guide.nodes), effort)
         if cfg is not None and not best.proven():
             # After the plans above: the cheaper the plan in hand, the fewer nodes the search must look at.
-            found = branch_and_price(
-                cfg, prune_dominated(problem).offerings, _cost(best.nodes), effort.count(_BRANCH_NODES)
-            )
+            found = branch_and_price(cfg, _cost(best.nodes), effort.count(_BRANCH_NODES))
             if found.bound > best.bound * (1 + 1e-9):
                 best.bound, best.source = min(found.bound, _cost(best.nodes)), "branch-and-price"
     best.offer(improve_on_demand(problem, list(best.nodes), effort.dtime(6.0)))
