@@ -32,6 +32,7 @@ __all__ = [
     "fixing",
     "node_items",
     "pod_classes",
+    "reduced_cost",
     "solve_configuration",
 ]
 
@@ -209,6 +210,11 @@ class ConfigurationLP:
     rounds: int
     offerings: list[Offering]
     """The offerings it was solved over (pruned of dominated ones by the planner)."""
+
+    @cached_property
+    def class_of(self) -> dict[str, int]:
+        """Workload name -> index of its class."""
+        return {w.name: k for k, c in enumerate(self.classes) for w in c.workloads}
 
 
 def _certificate(classes: list[PodClass], duals: Duals) -> ConfigurationCertificate:
@@ -439,3 +445,21 @@ def fixing(
                 for w, extra in zip(c.workloads, c.row_prices(cfg.duals.nu, k), strict=True):
                     values[(w.name, o.name)] = base + extra
     return rcs, values
+
+
+def reduced_cost(cfg: ConfigurationLP, node: OpenNode) -> float:
+    """What `node` costs above what its pods are worth at the LP's prices (demand, spot and node-count
+    rows). A plan costs the bound plus its nodes' reduced costs plus what its rows leave slack, so the nodes
+    with the largest reduced costs are where a plan loses most against the bound."""
+    per_class: dict[int, int] = {}
+    for name, n in node.counts.items():
+        if n and (k := cfg.class_of.get(name)) is not None:
+            per_class[k] = per_class.get(k, 0) + n
+    worth = 0.0
+    for k, a in per_class.items():
+        c = cfg.classes[k]
+        worth += a * c.base_value(k, node.offering, cfg.duals)
+        for m, row in enumerate(c.spread):
+            if (v := cfg.duals.nu.get((k, m), 0.0)) > 0:
+                worth += v * min(row.cap, sum(node.counts.get(c.workloads[i].name, 0) for i in row.members))
+    return node.offering.usd_per_hour - worth
