@@ -10,7 +10,7 @@ import pytest
 from tools.cost.plan import karpenter_style_plan, plan_nodes, solve_relaxation
 from tools.cost.plan.configuration import solve_configuration
 from tools.cost.plan.exact_patterns import solve_by_patterns
-from tools.cost.plan.packing import OpenNode
+from tools.cost.plan.packing import OpenNode, open_nodes
 from tools.cost.plan.patterns import solve_patterns
 from verifiers.cost import (
     ConfigurationCertificate,
@@ -27,17 +27,6 @@ def _as_plan(nodes: list[OpenNode]) -> Plan:
     cost = sum(n.offering.usd_per_hour for n in nodes)
     return Plan(nodes=[n.to_planned() for n in nodes], hourly_cost=cost, lower_bound=0.0,
                 bound_source="none", status="feasible", solver="test")  # fmt: skip
-
-
-def _nodes(problem: PlanProblem, plan: Plan) -> list[OpenNode]:
-    offerings, works = problem.offering_by_name(), problem.workload_by_name()
-    nodes = []
-    for pn in plan.nodes:
-        node = OpenNode(offerings[pn.offering])
-        for name, n in pn.pods.items():
-            node.add(works[name], n)
-        nodes.append(node)
-    return nodes
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -103,7 +92,7 @@ def test_pattern_proof_matches_brute_force(
     problem = make_problem(seed + 400, pods=6)
     cfg = solve_configuration(problem, set(), [])
     start = karpenter_style_plan(problem)
-    proof = solve_by_patterns(cfg, problem.offerings, _nodes(problem, start))
+    proof = solve_by_patterns(cfg, problem.offerings, open_nodes(problem, start))
     assert proof is not None
     optimum = brute_force(problem)
     found = _as_plan(proof.nodes)

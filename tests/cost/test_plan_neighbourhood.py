@@ -11,19 +11,8 @@ import pytest
 from tools.cost.plan import plan_nodes
 from tools.cost.plan.configuration import dual_objective, reduced_cost, solve_configuration
 from tools.cost.plan.neighbourhood import improve_on_demand
-from tools.cost.plan.packing import OpenNode
-from verifiers.cost import Offering, Plan, PlanProblem, Workload
-
-
-def _nodes(problem: PlanProblem, plan: Plan) -> list[OpenNode]:
-    offerings, works = problem.offering_by_name(), problem.workload_by_name()
-    nodes = []
-    for pn in plan.nodes:
-        node = OpenNode(offerings[pn.offering])
-        for name, n in pn.pods.items():
-            node.add(works[name], n)
-        nodes.append(node)
-    return nodes
+from tools.cost.plan.packing import OpenNode, open_nodes
+from verifiers.cost import Offering, PlanProblem, Workload
 
 
 def test_plan_cost_is_bound_plus_reduced_costs_plus_row_slack(
@@ -33,7 +22,7 @@ def test_plan_cost_is_bound_plus_reduced_costs_plus_row_slack(
     for seed in range(500, 512):
         problem = make_problem(seed, pods=8, rules=True)
         cfg = solve_configuration(problem, set(), [])
-        nodes = _nodes(problem, plan_nodes(problem, effort=0.25))
+        nodes = open_nodes(problem, plan_nodes(problem, effort=0.25))
         d, classes = cfg.duals, cfg.classes
         # what the plan leaves slack in each row, at the row's price (placed pods: exactly the demand)
         spot: Counter[int] = Counter()

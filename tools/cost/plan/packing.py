@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from verifiers.cost.model import Offering, PlannedNode, PlanProblem, Workload
+from verifiers.cost.model import Offering, Plan, PlannedNode, PlanProblem, Workload
 from verifiers.cost.placeable import placeable
 
-__all__ = ["OpenNode", "SpotLedger", "placeable_problem", "prune_dominated"]
+__all__ = ["OpenNode", "SpotLedger", "open_nodes", "placeable_problem", "prune_dominated"]
 
 
 @dataclass
@@ -59,6 +59,18 @@ class OpenNode:
             pods={k: v for k, v in sorted(self.counts.items()) if v},
             zone=self.zone,
         )
+
+
+def open_nodes(problem: PlanProblem, plan: Plan) -> list[OpenNode]:
+    """A plan's nodes as open nodes of `problem` (to improve on, or to seed a search with)."""
+    offerings, works = problem.offering_by_name(), problem.workload_by_name()
+    nodes = []
+    for pn in plan.nodes:
+        node = OpenNode(offerings[pn.offering], zone=pn.zone)
+        for name, n in pn.pods.items():
+            node.add(works[name], n)
+        nodes.append(node)
+    return nodes
 
 
 @dataclass

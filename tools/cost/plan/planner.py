@@ -31,7 +31,7 @@ from tools.cost.plan.exact import solve_exact
 from tools.cost.plan.exact_patterns import solve_by_patterns
 from tools.cost.plan.heuristic import pack_guided
 from tools.cost.plan.neighbourhood import improve_on_demand
-from tools.cost.plan.packing import OpenNode, placeable_problem, prune_dominated
+from tools.cost.plan.packing import OpenNode, open_nodes, placeable_problem, prune_dominated
 from tools.cost.plan.patterns import solve_patterns
 from tools.cost.plan.relaxation import solve_relaxation
 from tools.cost.plan.work import Effort
@@ -202,16 +202,8 @@ def _configuration(problem: PlanProblem, best: _Best, rounds: int, milp_nodes: i
 def _solve_small(problem: PlanProblem, best: _Best, effort: Effort) -> None:
     """Exact: the pattern proof when the patterns are few, else CP-SAT, warm-started from the best plan."""
     base = karpenter_style_plan(problem)
-    offerings = problem.offering_by_name()
-    by_name = problem.workload_by_name()
     if base.hourly_cost < _cost(best.nodes) and not validate_plan(problem, base).errors:
-        nodes = []
-        for pn in base.nodes:
-            node = OpenNode(offerings[pn.offering], zone=pn.zone)
-            for name, n in pn.pods.items():
-                node.add(by_name[name], n)
-            nodes.append(node)
-        best.nodes = nodes
+        best.nodes = open_nodes(problem, base)
     if best.proven():
         return
     cfg = _configuration(problem, best, effort.count(40), effort.count(5_000))
