@@ -49,6 +49,18 @@ class OpenNode:
         if self.counts[w.name] == 0:
             del self.counts[w.name]
 
+    def copy(self) -> OpenNode:
+        """An independent node with the same pods and zone."""
+        return OpenNode(
+            self.offering,
+            self.cpu_m,
+            self.memory_mib,
+            self.pods,
+            Counter(self.counts),
+            Counter(self.blocked),
+            self.zone,
+        )
+
     def utilisation(self) -> float:
         o = self.offering
         return max(self.cpu_m / o.cpu_m, self.memory_mib / o.memory_mib, self.pods / o.max_pods)
