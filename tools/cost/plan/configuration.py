@@ -5,6 +5,8 @@ class) one node of an offering holds. The master LP (HiGHS) picks lambda >= 0 no
     sum a_k lambda >= d_k                      (every pod of class k placed)
     sum_{spot} a_k lambda <= sum_w spotcap_w     (aggregated max-spot-share rows; a relaxation)
     sum_{pool o} a_k lambda <= sum_w poolcap_w   (aggregated spot-pool rows, where they can bind)
+    sum min(a_k, cap) lambda >= need             (node-count rows of workloads capped per node, with a
+                                                  smaller cap on spot nodes where spot caps bind)
 Pricing solves each offering's knapsack at the master's dual prices and adds loads worth more than the node.
 At every round the duals, scaled by theta = min_o price_o / V_o (Farley), prove a bound; the best one goes
 out as a `ConfigurationCertificate`, which `verifiers.cost.configuration` re-checks with its own knapsack.
@@ -26,6 +28,7 @@ from verifiers.cost.model import ConfigurationCertificate, Offering, PlanProblem
 __all__ = [
     "ConfigurationLP",
     "Duals",
+    "NodeCount",
     "Pattern",
     "PodClass",
     "dual_objective",
@@ -33,18 +36,44 @@ __all__ = [
     "node_items",
     "pod_classes",
     "reduced_cost",
+    "seed_patterns",
     "solve_configuration",
 ]
 
 
 @dataclass(frozen=True)
 class NodeCount:
-    """A node-count row of a pod class: sum over patterns of min(its pods, `cap`) x nodes >= `need`."""
+    """A node-count row of a pod class: sum over on-demand patterns of min(its pods, `cap`) x nodes, plus
+    over spot patterns of min(its pods, `spot`) x nodes, >= `need`."""
 
     cap: int
+    """On an on-demand node: the per-node caps of `members` and `on_demand` summed."""
     need: int
     members: tuple[int, ...]
-    """Indices of the class's workloads it covers."""
+    """Indices of the class's workloads it counts on every node (all their replicas are in `need`)."""
+    on_demand: tuple[int, ...] = ()
+    """Indices of workloads it counts on on-demand nodes only (their replicas beyond their spot caps)."""
+    spot: int = -1
+    """On a spot node: the per-node caps of `members` summed (-1: the same as `cap`)."""
+
+    def cap_on(self, spot: bool) -> int:
+        return (self.cap if self.spot < 0 else self.spot) if spot else self.cap
+
+    def counted(self, spot: bool) -> tuple[int, ...]:
+        """The workloads whose pods it counts on a spot (or an on-demand) node."""
+        return self.members if spot else self.members + self.on_demand
+
+
+def _sampled(n: int, most: int) -> bool:
+    """Prefix lengths the mixed node-count rows take: all up to 8, then about 1.5 times the last, and the
+    whole. All pairs would be quadratic in a class's workloads (10,000 pods with the availability rules:
+    22,000 rows, 15,000 in one class); these are about (2 log2 n)^2 a class."""
+    if n <= 8 or n == most:
+        return True
+    step = 8
+    while step < n:
+        step = step * 3 // 2
+    return step == n
 
 
 @dataclass(frozen=True)
@@ -80,12 +109,20 @@ class PodClass:
 
     @cached_property
     def spread(self) -> tuple[NodeCount, ...]:
-        """Node-count rows: for the m workloads needing the most nodes (replicas / per-node cap; m = 1, 2, ...),
-        a node holds at most min(its pods of the class, their caps summed) of them, so the nodes must hold
-        their replicas that way. The class's per-node count alone would let one-per-node workloads of 4, 10
-        and 10 pods share 8 nodes of 3 pods, where the two 10-pod ones need 20 pod places two a node at
+        """Node-count rows. For the m workloads needing the most nodes (replicas / per-node cap; m = 1, 2,
+        ...), a node holds at most min(its pods of the class, their caps summed) of them, so the nodes must
+        hold their replicas that way. The class's per-node count alone would let one-per-node workloads of 4,
+        10 and 10 pods share 8 nodes of 3 pods, where the two 10-pod ones need 20 pod places two a node at
         most. With equal caps these rows are exactly what a pattern plan needs to be built (Hall's
-        condition); a row whose caps reach the class's per-node count says nothing the demand row does not."""
+        condition); a row whose caps reach the class's per-node count says nothing the demand row does not.
+
+        Spot caps add rows of a second kind: a workload's replicas beyond its spot cap must stand on
+        on-demand nodes, so to any such set A of workloads (counted everywhere; A may be empty) add workloads
+        B counted on on-demand nodes only, needing their replicas less their spot caps. Without them a
+        one-per-node workload of 40 pods, at most 20 on spot, fits the class's rows on 24 on-demand and 16
+        spot nodes while two 4-pod workloads (at most 2 each on spot) are left 4 on-demand places short. For
+        one-per-node workloads and one spot pool these rows, taken over all sets, are the max-flow condition
+        of a plan's build (each is a cut); here A and B are prefixes of the orders that need the most."""
         ws = self.workloads
         if all(w.per_node() >= w.replicas for w in ws):
             return ()  # no workload needs more than one node: nothing to say beyond the demand row
@@ -93,19 +130,48 @@ class PodClass:
             range(len(ws)), key=lambda i: (-ws[i].replicas / ws[i].per_node(), -ws[i].replicas, i)
         )
         rows, cap, need = [], 0, 0
+        prefixes: list[tuple[tuple[int, ...], int, int]] = [((), 0, 0)]
         for m, i in enumerate(capped):
             cap += ws[i].per_node()
             need += ws[i].replicas
             if cap < self.node_most:
                 rows.append(NodeCount(cap, need, tuple(capped[: m + 1])))
+                prefixes.append((tuple(capped[: m + 1]), cap, need))
+
+        def beyond(w: Workload) -> int:
+            return w.replicas - w.max_spot_cap()
+
+        mixed = sorted(
+            (i for i, w in enumerate(ws) if w.max_spot_cap() and beyond(w) > w.per_node()),
+            key=lambda i: (-beyond(ws[i]) / ws[i].per_node(), -beyond(ws[i]), i),
+        )
+        for a, (members, spot, need) in enumerate(prefixes):
+            if not _sampled(a, len(prefixes) - 1):
+                continue
+            rest = [i for i in mixed if i not in members]
+            cap = spot
+            for b, i in enumerate(rest, 1):
+                cap += ws[i].per_node()
+                need += beyond(ws[i])
+                if (
+                    cap >= self.node_most
+                ):  # on-demand nodes count all their pods: the longest is the strongest
+                    if b == len(rest) and spot < self.spot_most:
+                        rows.append(NodeCount(cap, need, members, tuple(rest), spot))
+                elif _sampled(b, len(rest)):
+                    rows.append(NodeCount(cap, need, members, tuple(rest[:b]), spot))
         return tuple(rows)
 
     def runs(
-        self, base: float, nu: dict[tuple[int, int], float], k: int, most: int
+        self, base: float, nu: dict[tuple[int, int], float], k: int, most: int, spot: bool = False
     ) -> list[tuple[float, int]]:
-        """What up to `most` pods of this class on one node are worth, as (value, pods) runs, best first: the
-        j-th pod is worth `base` plus the price of each node-count row whose caps summed admit a j-th."""
-        priced = sorted((row.cap, v) for m, row in enumerate(self.spread) if (v := nu.get((k, m), 0.0)) > 0)
+        """What up to `most` pods of this class on one (spot) node are worth, as (value, pods) runs, best
+        first: the j-th pod is worth `base` plus the price of each node-count row whose caps there admit a j-th."""
+        priced = sorted(
+            (row.cap_on(spot), v)
+            for m, row in enumerate(self.spread)
+            if (v := nu.get((k, m), 0.0)) > 0 and row.cap_on(spot) > 0
+        )
         out, taken, extra = [], 0, sum(v for _, v in priced)
         for cap, v in priced:  # pods taken+1 .. cap still get this row's price, and every larger cap's
             if min(cap, most) > taken:
@@ -123,11 +189,12 @@ class PodClass:
             return duals.pi[k]
         return duals.pi[k] - duals.sigma[k] - duals.rho.get((k, o.name), 0.0)
 
-    def row_prices(self, nu: dict[tuple[int, int], float], k: int) -> list[float]:
-        """Per workload, the prices of the node-count rows it is in (what its pod is worth above the class's)."""
+    def row_prices(self, nu: dict[tuple[int, int], float], k: int, spot: bool = False) -> list[float]:
+        """Per workload, the prices of the node-count rows that count it on a spot (or an on-demand) node:
+        what its pod is worth there above the class's."""
         out = [0.0] * len(self.workloads)
         for m, row in enumerate(self.spread):
-            for i in row.members:
+            for i in row.counted(spot):
                 out[i] += max(0.0, nu.get((k, m), 0.0))
         return out
 
@@ -183,8 +250,9 @@ def node_items(o: Offering, classes: list[PodClass], duals: Duals) -> list[Item]
     items = []
     for k, c in enumerate(classes):
         if o.name in c.offerings:
-            most = c.spot_most if o.capacity_type == "spot" else c.node_most
-            for value, n in c.runs(c.base_value(k, o, duals), duals.nu, k, most):
+            spot = o.capacity_type == "spot"
+            most = c.spot_most if spot else c.node_most
+            for value, n in c.runs(c.base_value(k, o, duals), duals.nu, k, most, spot):
                 items.append(Item(k, c.cpu_m, c.memory_mib, value, n))
     return items
 
@@ -222,12 +290,15 @@ def _certificate(classes: list[PodClass], duals: Duals) -> ConfigurationCertific
     for k, c in enumerate(classes):
         # A workload's pod is worth its class's price plus its node-count rows': on any node the pods of a
         # row's workloads are at most min(the class's pods there, their caps), so no real node is worth more
-        # to the verifier at these prices than to the class model here, and the bound is the same.
+        # to the verifier at these prices than to the class model here, and the bound is the same. A row
+        # that counts a workload on on-demand nodes only adds its price to the workload's spot-share price
+        # too: its spot pods are worth what they were, and the bound gains the price x (replicas - spot cap).
         extra = c.row_prices(duals.nu, k)
+        spot_extra = c.row_prices(duals.nu, k, spot=True)
         for i, w in enumerate(c.workloads):
             cert.pod_prices[w.name] = max(0.0, duals.pi[k]) + extra[i]
-            if duals.sigma[k] > 0:
-                cert.spot_share_prices[w.name] = duals.sigma[k]
+            if (share := duals.sigma[k] + extra[i] - spot_extra[i]) > 0:
+                cert.spot_share_prices[w.name] = share
             for (kk, o), r in duals.rho.items():
                 if kk == k and r > 0 and w.max_spot_cap():
                     cert.pool_prices.setdefault(w.name, {})[o] = r
@@ -311,8 +382,9 @@ class _Master:
             idx.append(k)
             val.append(float(a))
             for m, nc in enumerate(self.classes[k].spread):
-                idx.append(self.spread_row[(k, m)])
-                val.append(float(min(a, nc.cap)))
+                if cap := nc.cap_on(p.offering.capacity_type == "spot"):
+                    idx.append(self.spread_row[(k, m)])
+                    val.append(float(min(a, cap)))
             if p.offering.capacity_type == "spot":
                 for row in (self.spot_row.get(k), self.pool_row.get((k, p.offering.name))):
                     if row is not None:
@@ -352,9 +424,7 @@ class _Master:
         return duals, usage
 
 
-def _seed_patterns(
-    classes: list[PodClass], offerings: list[Offering], seeds: list[OpenNode]
-) -> list[Pattern]:
+def seed_patterns(classes: list[PodClass], offerings: list[Offering], seeds: list[OpenNode]) -> list[Pattern]:
     """Columns to start from: the given plan's nodes, and per class its cheapest single-class node."""
     of_workload = {w.name: k for k, c in enumerate(classes) for w in c.workloads}
     out = []
@@ -389,7 +459,7 @@ def solve_configuration(
     either way. Rounds, not seconds, so the same input gives the same bound on a busy machine."""
     classes = pod_classes(problem, skip)
     master = _Master(classes, problem.offerings)
-    for p in _seed_patterns(classes, problem.offerings, seeds):
+    for p in seed_patterns(classes, problem.offerings, seeds):
         master.add(p)
     best_bound, best_duals = 0.0, Duals([0.0] * len(classes), [0.0] * len(classes))
     converged, rounds, usage = False, 0, [0.0] * len(master.patterns)
@@ -442,7 +512,8 @@ def fixing(
         for k, c in enumerate(cfg.classes):
             if o.name in c.offerings:  # as in the certificate: the class's price + its node-count rows'
                 base = c.base_value(k, o, cfg.duals)
-                for w, extra in zip(c.workloads, c.row_prices(cfg.duals.nu, k), strict=True):
+                rows = c.row_prices(cfg.duals.nu, k, o.capacity_type == "spot")
+                for w, extra in zip(c.workloads, rows, strict=True):
                     values[(w.name, o.name)] = base + extra
     return rcs, values
 
@@ -455,11 +526,12 @@ def reduced_cost(cfg: ConfigurationLP, node: OpenNode) -> float:
     for name, n in node.counts.items():
         if n and (k := cfg.class_of.get(name)) is not None:
             per_class[k] = per_class.get(k, 0) + n
-    worth = 0.0
+    worth, spot = 0.0, node.offering.capacity_type == "spot"
     for k, a in per_class.items():
         c = cfg.classes[k]
         worth += a * c.base_value(k, node.offering, cfg.duals)
         for m, row in enumerate(c.spread):
             if (v := cfg.duals.nu.get((k, m), 0.0)) > 0:
-                worth += v * min(row.cap, sum(node.counts.get(c.workloads[i].name, 0) for i in row.members))
+                held = sum(node.counts.get(c.workloads[i].name, 0) for i in row.counted(spot))
+                worth += v * min(row.cap_on(spot), held)
     return node.offering.usd_per_hour - worth

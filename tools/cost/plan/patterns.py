@@ -17,7 +17,7 @@ import highspy
 import numpy as np
 from ortools.graph.python import max_flow
 
-from tools.cost.plan.configuration import Pattern, PodClass
+from tools.cost.plan.configuration import NodeCount, Pattern, PodClass
 from tools.cost.plan.packing import OpenNode
 from tools.cost.plan.relaxation import quiet_highs
 
@@ -56,9 +56,12 @@ def solve_patterns(
     max_nodes: int,
     rel_gap: float = 1e-4,
     cutoff: float | None = None,
+    max_cuts: int = 0,
 ) -> PatternPlan | None:
     """The cheapest plan made of `patterns`; None when HiGHS finds none within `max_nodes` branch-and-bound
-    nodes (or none below `cutoff`)."""
+    nodes (or none below `cutoff`). When the pattern counts it picks cannot be built (the node-count rows
+    are exact only for some workload sets), up to `max_cuts` times it adds each failing class's min cut as
+    a node-count row and solves again (each solve gets `max_nodes`)."""
     pairs = _spot_pairs(classes, patterns)
     n_pat = len(patterns)
     room_row = {key: r for r, key in enumerate(sorted({(k, o) for k, _, o in pairs}))}
@@ -67,7 +70,7 @@ def solve_patterns(
         (k, i): cover0 + len(classes) + j for j, (k, i) in enumerate(sorted({(k, i) for k, i, _ in pairs}))
     }
     n_rows = cover0 + len(classes) + len(wl_rows)
-    # node-count rows (`PodClass.spread`): sum min(a, cap) >= need
+    # node-count rows (`PodClass.spread`): sum min(a, its cap on the node's capacity type) >= need
     spread_row: dict[tuple[int, int], int] = {}
     for k, c in enumerate(classes):
         for m in range(len(c.spread)):
@@ -78,8 +81,9 @@ def solve_patterns(
         idx, val = [], []
         for k, a in p.counts:
             for m, nc in enumerate(classes[k].spread):
-                idx.append(spread_row[(k, m)])
-                val.append(float(min(a, nc.cap)))
+                if cap := nc.cap_on(p.offering.capacity_type == "spot"):
+                    idx.append(spread_row[(k, m)])
+                    val.append(float(min(a, cap)))
             if p.offering.capacity_type == "spot":
                 if (k, p.offering.name) in room_row:
                     idx.append(room_row[(k, p.offering.name)])
@@ -127,17 +131,33 @@ def solve_patterns(
     if cutoff is not None:
         h.setOptionValue("objective_bound", float(cutoff))
     h.passModel(lp)
-    h.run()
-    if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
-        return PatternPlan([], True, float("inf"), infeasible=True)
-    if h.getInfo().primal_solution_status != 2:
-        return None
-    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-    counts = [round(v) for v in list(h.getSolution().col_value)[:n_pat]]
-    nodes = _build(classes, patterns, counts)
-    if nodes is None:
-        return None
-    return PatternPlan(nodes, optimal, float(h.getInfo().mip_dual_bound))
+    for _ in range(max_cuts + 1):
+        h.run()
+        if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+            return PatternPlan([], True, float("inf"), infeasible=True)
+        if h.getInfo().primal_solution_status != 2:
+            return None
+        optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        counts = [round(v) for v in list(h.getSolution().col_value)[:n_pat]]
+        nodes = _build(classes, patterns, counts)
+        if nodes is not None:
+            return PatternPlan(nodes, optimal, float(h.getInfo().mip_dual_bound))
+        cuts = _cuts(classes, patterns, counts)
+        if not cuts:
+            return None
+        for k, row in cuts:  # every plan keeps it; this one does not, so the next solve differs
+            idx = [j for j, p in enumerate(patterns) if _held(p, k, row)]
+            val = [float(_held(patterns[j], k, row)) for j in idx]
+            h.addRow(
+                float(row.need), highspy.kHighsInf, len(idx), np.array(idx, dtype=np.int32), np.array(val)
+            )
+    return None
+
+
+def _held(p: Pattern, k: int, row: NodeCount) -> int:
+    """Pods of class k a node of pattern p counts on `row`."""
+    a = dict(p.counts).get(k, 0)
+    return min(a, row.cap_on(p.offering.capacity_type == "spot"))
 
 
 class _Flow:
@@ -163,29 +183,42 @@ class _Flow:
         return int(self.graph.optimal_flow())
 
 
+def _rooms(patterns: list[Pattern], counts: list[int]) -> list[tuple[OpenNode, dict[int, int]]]:
+    return [
+        (OpenNode(p.offering), dict(p.counts))
+        for p, n in zip(patterns, counts, strict=True)
+        for _ in range(n)
+    ]
+
+
+def _flow(
+    c: PodClass, k: int, rooms: list[tuple[OpenNode, dict[int, int]]]
+) -> tuple[_Flow, list[tuple[int, int, int]]]:
+    """Class k's room given to its workloads: workload -> node (at most its per-node cap), through its spot
+    cap and per-pool caps for spot nodes. Also the (arc, workload index, room index) of each node arc."""
+    g = _Flow()
+    arcs: list[tuple[int, int, int]] = []
+    for j, w in enumerate(c.workloads):
+        g.arc("src", ("w", j), w.replicas)
+        for i, (node, room) in enumerate(rooms):
+            if not room.get(k):
+                continue
+            tail: object = ("w", j)
+            if node.offering.capacity_type == "spot":
+                g.arc(("w", j), ("spot", j), w.max_spot_cap())
+                tail = ("pool", j, node.offering.name)
+                g.arc(("spot", j), tail, w.pool_cap())
+            arcs.append((g.arc(tail, ("room", i), w.per_node()), j, i))
+            g.arc(("room", i), "sink", room[k])
+    return g, arcs
+
+
 def _build(classes: list[PodClass], patterns: list[Pattern], counts: list[int]) -> list[OpenNode] | None:
-    """Nodes for the chosen patterns, with each class's room given to its workloads by an exact max flow:
-    workload -> node (at most its per-node cap), through its spot cap and per-pool caps for spot nodes.
+    """Nodes for the chosen patterns, with each class's room given to its workloads by an exact max flow.
     None if the rooms cannot hold every pod, or a node would break an anti-affinity."""
-    rooms: list[tuple[OpenNode, dict[int, int]]] = []
-    for p, n in zip(patterns, counts, strict=True):
-        for _ in range(n):
-            rooms.append((OpenNode(p.offering), dict(p.counts)))
+    rooms = _rooms(patterns, counts)
     for k, c in enumerate(classes):
-        g = _Flow()
-        arcs: list[tuple[int, int, int]] = []  # (arc, workload index, room index)
-        for j, w in enumerate(c.workloads):
-            g.arc("src", ("w", j), w.replicas)
-            for i, (node, room) in enumerate(rooms):
-                if not room.get(k):
-                    continue
-                tail: object = ("w", j)
-                if node.offering.capacity_type == "spot":
-                    g.arc(("w", j), ("spot", j), w.max_spot_cap())
-                    tail = ("pool", j, node.offering.name)
-                    g.arc(("spot", j), tail, w.pool_cap())
-                arcs.append((g.arc(tail, ("room", i), w.per_node()), j, i))
-                g.arc(("room", i), "sink", room[k])
+        g, arcs = _flow(c, k, rooms)
         if g.solve() < c.demand:
             return None
         for arc, j, i in arcs:
@@ -195,3 +228,38 @@ def _build(classes: list[PodClass], patterns: list[Pattern], counts: list[int]) 
     if any(node.blocked[name] for node in nodes for name in node.counts):
         return None
     return nodes
+
+
+def _cuts(classes: list[PodClass], patterns: list[Pattern], counts: list[int]) -> list[tuple[int, NodeCount]]:
+    """For each class whose rooms cannot hold its pods, the node-count row its min cut gives (when that row
+    is broken by these counts: a cut through spot-pool arcs may not be). Workloads on the source side count:
+    on every node if their spot side is there too (all their replicas needed), on on-demand nodes only if
+    not (their replicas beyond the spot cap needed); the rest are left out. Every plan keeps such a row."""
+    rooms = _rooms(patterns, counts)
+    out = []
+    for k, c in enumerate(classes):
+        g, _ = _flow(c, k, rooms)
+        if g.solve() >= c.demand:
+            continue
+        side = set(g.graph.get_source_side_min_cut())
+        ids = g.ids
+        everywhere, on_demand = [], []
+        for j, w in enumerate(c.workloads):
+            if ids.get(("w", j)) not in side:
+                continue
+            spot_id = ids.get(("spot", j))
+            if w.max_spot_cap() and (spot_id is None or spot_id in side):
+                everywhere.append(j)
+            else:
+                on_demand.append(j)
+        spot = sum(c.workloads[j].per_node() for j in everywhere)
+        cap = spot + sum(c.workloads[j].per_node() for j in on_demand)
+        need = sum(c.workloads[j].replicas for j in everywhere)
+        need += sum(c.workloads[j].replicas - c.workloads[j].max_spot_cap() for j in on_demand)
+        row = NodeCount(cap, need, tuple(everywhere), tuple(on_demand), spot)
+        held = sum(
+            min(room.get(k, 0), row.cap_on(node.offering.capacity_type == "spot")) for node, room in rooms
+        )
+        if held < need:
+            out.append((k, row))
+    return out

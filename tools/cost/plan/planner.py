@@ -25,6 +25,7 @@ from tools.cost.plan.configuration import (
     fixing,
     pod_classes,
     reduced_cost,
+    seed_patterns,
     solve_configuration,
 )
 from tools.cost.plan.exact import solve_exact
@@ -56,6 +57,11 @@ _FULL_MILP_PODS = 3000
 # 1,000 pods: 40 nodes take 5-10 CPU s; 80 raise the bound by at most 0.04 % more (seed 5: 62.126 -> 62.152)
 # for as much time again, past 30 CPU s on a slow machine.
 _BRANCH_NODES = 40
+# The pattern MILP for workloads capped per node (`_capped_patterns`): branch-and-bound nodes per solve, and
+# solves again with min-cut rows when its node counts cannot be built.
+_CAPPED_MILP_NODES = 1_000
+_CAPPED_MILP_NODES_LARGE = 200  # above _FULL_MILP_PODS: 10,000 pods, ~23 CPU s a solve at 1,000
+_CUTS = 3
 
 
 class PlanRejectedError(RuntimeError):
@@ -111,19 +117,10 @@ def _aggregate_restricted(problem: PlanProblem, best: _Best, used: set[str], eff
     best.offer(pack_guided(problem, guide, set()))
 
 
-def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
-    """The configuration LP (its bound), MILP-guided packing (integer node counts), branch and price on node
-    counts (a higher bound; up to _FULL_MILP_PODS pods), then large-neighbourhood search."""
+def _milp_guided(problem: PlanProblem, best: _Best, cfg: ConfigurationLP | None, effort: Effort) -> None:
+    """MILP-guided packing: integer node counts (over the offerings the configuration LP runs, above
+    _FULL_MILP_PODS pods), packed node by node, then the aggregated MILP over the offerings it chose."""
     pods = sum(w.replicas for w in problem.workloads)
-    if pods > _FULL_MILP_PODS:
-        # 10,000 pods: past ~500 branch-and-bound nodes the pattern MILP finds little the MILP-guided packing
-        # and the neighbourhood search below do not (seed 3: 409.37 $/h at 500 nodes in 2.7 s, 407.62 at
-        # 2,000 in 11 s; the plan ends at 406.02 either way).
-        cfg = _configuration(problem, best, effort.count(40), effort.count(500))
-    else:
-        # 1,000 pods: the pattern MILP over the LP's columns (2,000 nodes, 5-9 s) left no trace on the final
-        # plans of seeds 1-5 (the MILP-guided packing below matched or beat it); branch and price takes its time.
-        cfg = _configuration(problem, best, effort.count(40), 0)
     if cfg is not None and pods > _FULL_MILP_PODS:
         # 10,000 pods: over every offering HiGHS spends ~28 s at the root (seed 1), and its plan is no better
         # than one over the offerings the configuration LP runs (3 s); its bound is below that LP's anyway.
@@ -147,6 +144,27 @@ def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
             if guide.dual_bound > best.bound * (1 + 1e-9):  # integer node counts: a stronger relaxation
                 best.bound, best.source = guide.dual_bound, "milp-bound"
             _aggregate_restricted(problem, best, set(guide.nodes), effort)
+
+
+def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
+    """The configuration LP (its bound), MILP-guided packing (integer node counts), branch and price on node
+    counts (a higher bound; up to _FULL_MILP_PODS pods), then large-neighbourhood search."""
+    pods = sum(w.replicas for w in problem.workloads)
+    # Workloads capped per node (anti-affinity, "on at least N nodes"; the default for 2+ replicas): the
+    # MILP-guided packing places them badly, and slowly (1,000 pods with the availability rules: 17-20 CPU s
+    # a packing, plans 15-20 % dearer than the pattern MILP's), so `_capped_patterns` plans them instead.
+    capped = any(c.spread for c in pod_classes(problem, set()))
+    if pods > _FULL_MILP_PODS and not capped:
+        # 10,000 pods: past ~500 branch-and-bound nodes the pattern MILP finds little the MILP-guided packing
+        # and the neighbourhood search below do not (seed 3: 409.37 $/h at 500 nodes in 2.7 s, 407.62 at
+        # 2,000 in 11 s; the plan ends at 406.02 either way).
+        cfg = _configuration(problem, best, effort.count(40), effort.count(500))
+    else:
+        # 1,000 pods: the pattern MILP over the LP's columns (2,000 nodes, 5-9 s) left no trace on the final
+        # plans of seeds 1-5 (the MILP-guided packing below matched or beat it); branch and price takes its time.
+        cfg = _configuration(problem, best, effort.count(40), 0)
+    if not (capped and cfg is not None and _capped_patterns(best, cfg, effort)):
+        _milp_guided(problem, best, cfg, effort)
     # Nodes ranked by reduced cost at the LP's prices, not by idle capacity: the gap to the bound sits in
     # nodes that are full but worth less than they cost (1,000 pods, seeds 1-5: 0.1-0.5 % cheaper plans).
     # Above 3,000 pods half the search: 10,000-pod seed 3 gains 0.08 % in 2 more units (1.10 -> 1.04 %, well
@@ -154,11 +172,31 @@ def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
     waste = partial(reduced_cost, cfg) if cfg is not None else None
     lns = effort.dtime(4.0 if pods <= _FULL_MILP_PODS else 2.0)
     best.offer(improve_on_demand(problem, list(best.nodes), lns, waste=waste))
-    if cfg is not None and pods <= _FULL_MILP_PODS and not best.proven():
-        # Last: the cheaper the plan in hand, the fewer nodes the search must look at.
+    if cfg is not None and pods <= _FULL_MILP_PODS and not capped and not best.proven():
+        # Last: the cheaper the plan in hand, the fewer nodes the search must look at. Not with workloads
+        # capped per node: their node-count rows make each search node's LP slow, and 40 raised the bound of
+        # 1,000 pods with the availability rules by 0.01 % (seed 1: 30.166 -> 30.169) in 15-20 CPU s.
         found = branch_and_price(cfg, _cost(best.nodes), effort.count(_BRANCH_NODES))
         if found.bound > best.bound * (1 + 1e-9):
             best.bound, best.source = min(found.bound, _cost(best.nodes)), "branch-and-price"
+
+
+def _capped_patterns(best: _Best, cfg: ConfigurationLP, effort: Effort) -> bool:
+    """Workloads capped per node (anti-affinity, "on at least N nodes"): the pattern MILP over the columns
+    the configuration LP uses and each class's cheapest single-class node, with min-cut rows added where its
+    node counts cannot be built. The packing heuristics place such workloads badly (1,000 pods with the
+    availability rules, seed 1: 37.02 $/h from them, 30.59 from this, over a bound of 30.17). True if it
+    found a plan."""
+    used = [p for p, n in zip(cfg.patterns, cfg.usage, strict=True) if n > 1e-9]
+    seen = {p.key for p in used}
+    cols = used + [p for p in seed_patterns(cfg.classes, cfg.offerings, []) if p.key not in seen]
+    pods = sum(c.demand for c in cfg.classes)
+    nodes = _CAPPED_MILP_NODES if pods <= _FULL_MILP_PODS else _CAPPED_MILP_NODES_LARGE
+    found = solve_patterns(cfg.classes, cols, effort.count(nodes), rel_gap=1e-3, max_cuts=_CUTS)
+    if found is None or found.infeasible:
+        return False
+    best.offer(found.nodes, "configuration-milp")
+    return True
 
 
 def _aggregate(problem: PlanProblem, best: _Best, effort: Effort) -> None:
