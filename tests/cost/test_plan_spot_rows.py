@@ -1,17 +1,18 @@
 """Workloads capped per node with a spot share: their replicas beyond the spot cap need on-demand nodes of
-their own, in the configuration LP's bound, in the pattern MILP and in the min-cut rows it adds."""
+their own, in the configuration LP's bound and in the pattern MILP; counts the MILP picks that still cannot
+be built leave a partial plan to complete."""
 
 from __future__ import annotations
 
-import itertools
 import random
 from collections.abc import Callable
 
 import pytest
 
 from tools.cost.plan import plan_nodes
-from tools.cost.plan.configuration import NodeCount, Pattern, PodClass, pod_classes, solve_configuration
-from tools.cost.plan.patterns import _build, _cuts, solve_patterns
+from tools.cost.plan.configuration import Pattern, PodClass, pod_classes, solve_configuration
+from tools.cost.plan.heuristic import place_leftovers
+from tools.cost.plan.patterns import solve_patterns
 from verifiers.cost import Offering, PlanProblem, Workload, validate_plan
 from verifiers.cost.configuration import certified_configuration_bound
 
@@ -95,55 +96,26 @@ def test_the_bound_never_passes_the_brute_force_optimum(brute_force: Callable[[P
     assert rows  # the on-demand rows were there to be priced
 
 
-def _one_class() -> tuple[list[PodClass], list[Pattern]]:
+def test_counts_that_cannot_be_built_leave_a_partial_plan_to_complete(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Without node-count rows the MILP packs the class as if its pods were interchangeable (a, 6 pods one a
+    # node, beside b and c, 4 each): the counts it picks cannot be built. With `partial` the plan is what they
+    # hold, the rest left over; placing that first-fit then completes a plan that keeps every rule.
+    monkeypatch.setattr(PodClass, "spread", property(lambda self: ()))
     problem = PlanProblem(
         workloads=[_spread("a", 6), _spread("b", 4), _spread("c", 4)], offerings=[ON_DEMAND, SPOT]
     )
     classes = pod_classes(problem, set())
-    assert len(classes) == 1
     patterns = [Pattern(o, ((0, n),)) for o in (ON_DEMAND, SPOT) for n in (1, 2, 3)]
-    return classes, patterns
-
-
-def test_a_min_cut_row_holds_for_every_plan_that_can_be_built() -> None:
-    classes, patterns = _one_class()
-
-    def held(row: NodeCount, counts: tuple[int, ...]) -> int:
-        return sum(
-            n * min(dict(p.counts).get(0, 0), row.cap_on(p.offering.capacity_type == "spot"))
-            for p, n in zip(patterns, counts, strict=True)
-        )
-
-    every = list(itertools.product(range(4), repeat=len(patterns)))
-    buildable = [c for c in every if _build(classes, patterns, list(c)) is not None]
-    rows: set[NodeCount] = set()
-    for counts in every:
-        cuts = _cuts(classes, patterns, list(counts))
-        if counts in buildable:
-            assert not cuts
-        for _, row in cuts:
-            assert held(row, counts) < row.need  # these counts break it
-            rows.add(row)
-    assert len(rows) >= 5 and any(row.on_demand for row in rows) and buildable
-    for row in rows:  # every plan that can be built keeps it
-        assert min(held(row, c) for c in buildable) >= row.need
-
-
-def test_cut_rows_turn_unbuildable_pattern_counts_into_a_plan(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Without any node-count rows the MILP packs the class as if its pods were interchangeable: the counts
-    # it picks cannot be built. Its min cuts, added one solve at a time, lead to counts that can.
-    monkeypatch.setattr(PodClass, "spread", property(lambda self: ()))
-    classes, patterns = _one_class()
     assert solve_patterns(classes, patterns, 100) is None
-    found = solve_patterns(classes, patterns, 100, max_cuts=10)
-    assert found is not None and found.nodes
-    problem = PlanProblem(workloads=list(classes[0].workloads), offerings=[ON_DEMAND, SPOT])
-    placed = {w.name: sum(n.counts.get(w.name, 0) for n in found.nodes) for w in problem.workloads}
-    assert placed == {w.name: w.replicas for w in problem.workloads}
+    found = solve_patterns(classes, patterns, 100, partial=True)
+    assert found is not None and found.leftover and not found.optimal
+    held = sum(n.pods for n in found.nodes)
+    assert held + sum(found.leftover.values()) == 14 and held < 14
+    assert place_leftovers(problem, found.nodes, found.leftover)
     for w in problem.workloads:
+        assert sum(n.counts.get(w.name, 0) for n in found.nodes) == w.replicas
         assert all(n.counts.get(w.name, 0) <= 1 for n in found.nodes)
-        assert sum(n.counts.get(w.name, 0) for n in found.nodes if n.offering.capacity_type == "spot") <= (
-            w.max_spot_cap()
-        )
-    # the cheapest such plan: a (6) on 6 nodes, 3 of them spot; b and c 2 + 2 on each side
-    assert sum(n.offering.usd_per_hour for n in found.nodes) == pytest.approx(3 * 1.0 + 3 * 0.3)
+        on_spot = sum(n.counts.get(w.name, 0) for n in found.nodes if n.offering.capacity_type == "spot")
+        assert on_spot <= w.max_spot_cap()

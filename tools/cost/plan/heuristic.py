@@ -19,7 +19,7 @@ from tools.cost.plan.packing import OpenNode, SpotLedger
 from tools.cost.plan.relaxation import Relaxation
 from verifiers.cost.model import Offering, PlanProblem, Workload
 
-__all__ = ["pack_guided"]
+__all__ = ["pack_guided", "place_leftovers"]
 
 
 def _size_key(w: Workload) -> tuple[float, float, str]:
@@ -234,6 +234,21 @@ def _open_for(
         for k, n in before.items():
             leftovers[k] -= n - demand.get(k, 0)
     return nodes
+
+
+def place_leftovers(problem: PlanProblem, nodes: list[OpenNode], leftovers: dict[str, int]) -> bool:
+    """Add `leftovers` (workload -> pods) to a partial plan: first-fit onto `nodes` (largest pods first,
+    every rule and spot cap kept), then onto new nodes chosen as the packing does. True if all are placed."""
+    by_name = problem.workload_by_name()
+    ledger = SpotLedger()
+    for node in nodes:
+        for name, n in node.counts.items():
+            ledger.add(by_name[name], node.offering, n)
+    left = {name: n for name, n in leftovers.items() if n > 0}
+    for name in sorted(left, key=lambda n: _size_key(by_name[n])):
+        left[name] -= _place_on(nodes, by_name[name], left[name], ledger)
+    nodes.extend(_open_for(problem, left, by_name, ledger))
+    return not any(n > 0 for n in left.values())
 
 
 def _targets(problem: PlanProblem, relaxation: Relaxation, skip: set[str]) -> dict[str, dict[str, int]]:

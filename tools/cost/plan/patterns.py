@@ -11,13 +11,13 @@ a complete pattern set the MILP optimum is the true optimum.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import highspy
 import numpy as np
 from ortools.graph.python import max_flow
 
-from tools.cost.plan.configuration import NodeCount, Pattern, PodClass
+from tools.cost.plan.configuration import Pattern, PodClass
 from tools.cost.plan.packing import OpenNode
 from tools.cost.plan.relaxation import quiet_highs
 
@@ -32,6 +32,9 @@ class PatternPlan:
     dual_bound: float
     infeasible: bool = False
     """No plan is made of the given patterns (HiGHS proved it)."""
+    leftover: dict[str, int] = field(default_factory=dict)
+    """Workload -> pods the nodes could not take (the last counts could not be built, even with cuts):
+    the nodes are then a partial plan for a packing heuristic to complete."""
 
 
 def _spot_pairs(classes: list[PodClass], patterns: list[Pattern]) -> list[tuple[int, int, str]]:
@@ -56,12 +59,14 @@ def solve_patterns(
     max_nodes: int,
     rel_gap: float = 1e-4,
     cutoff: float | None = None,
-    max_cuts: int = 0,
+    partial: bool = False,
 ) -> PatternPlan | None:
     """The cheapest plan made of `patterns`; None when HiGHS finds none within `max_nodes` branch-and-bound
-    nodes (or none below `cutoff`). When the pattern counts it picks cannot be built (the node-count rows
-    are exact only for some workload sets), up to `max_cuts` times it adds each failing class's min cut as
-    a node-count row and solves again (each solve gets `max_nodes`)."""
+    nodes (or none below `cutoff`). The node-count rows are exact only for some sets of workloads, so the
+    counts it picks may not be buildable: then None, or with `partial` the plan is what they hold, with the
+    rest in `leftover` for a packing heuristic. (Adding each short class's min cut as a row and solving
+    again made it buildable in 1-3 more solves, at 7-23 CPU s each for 1,000-10,000 pods, but the plans
+    came out no cheaper than the partial plan completed first-fit.)"""
     pairs = _spot_pairs(classes, patterns)
     n_pat = len(patterns)
     room_row = {key: r for r, key in enumerate(sorted({(k, o) for k, _, o in pairs}))}
@@ -131,33 +136,17 @@ def solve_patterns(
     if cutoff is not None:
         h.setOptionValue("objective_bound", float(cutoff))
     h.passModel(lp)
-    for _ in range(max_cuts + 1):
-        h.run()
-        if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
-            return PatternPlan([], True, float("inf"), infeasible=True)
-        if h.getInfo().primal_solution_status != 2:
-            return None
-        optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        counts = [round(v) for v in list(h.getSolution().col_value)[:n_pat]]
-        nodes = _build(classes, patterns, counts)
-        if nodes is not None:
-            return PatternPlan(nodes, optimal, float(h.getInfo().mip_dual_bound))
-        cuts = _cuts(classes, patterns, counts)
-        if not cuts:
-            return None
-        for k, row in cuts:  # every plan keeps it; this one does not, so the next solve differs
-            idx = [j for j, p in enumerate(patterns) if _held(p, k, row)]
-            val = [float(_held(patterns[j], k, row)) for j in idx]
-            h.addRow(
-                float(row.need), highspy.kHighsInf, len(idx), np.array(idx, dtype=np.int32), np.array(val)
-            )
-    return None
-
-
-def _held(p: Pattern, k: int, row: NodeCount) -> int:
-    """Pods of class k a node of pattern p counts on `row`."""
-    a = dict(p.counts).get(k, 0)
-    return min(a, row.cap_on(p.offering.capacity_type == "spot"))
+    h.run()
+    if h.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+        return PatternPlan([], True, float("inf"), infeasible=True)
+    if h.getInfo().primal_solution_status != 2:
+        return None
+    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    counts = [round(v) for v in list(h.getSolution().col_value)[:n_pat]]
+    nodes, leftover = _build(classes, patterns, counts)
+    if (leftover and not partial) or (not nodes and any(c.demand for c in classes)):
+        return None
+    return PatternPlan(nodes, optimal and not leftover, float(h.getInfo().mip_dual_bound), leftover=leftover)
 
 
 class _Flow:
@@ -213,53 +202,27 @@ def _flow(
     return g, arcs
 
 
-def _build(classes: list[PodClass], patterns: list[Pattern], counts: list[int]) -> list[OpenNode] | None:
-    """Nodes for the chosen patterns, with each class's room given to its workloads by an exact max flow.
-    None if the rooms cannot hold every pod, or a node would break an anti-affinity."""
+def _build(
+    classes: list[PodClass], patterns: list[Pattern], counts: list[int]
+) -> tuple[list[OpenNode], dict[str, int]]:
+    """Nodes for the chosen patterns, with each class's room given to its workloads by an exact max flow
+    (as much as it can hold), and the pods left over per workload; no nodes if one would break an
+    anti-affinity."""
     rooms = _rooms(patterns, counts)
+    leftover: dict[str, int] = {}
     for k, c in enumerate(classes):
         g, arcs = _flow(c, k, rooms)
-        if g.solve() < c.demand:
-            return None
+        short = g.solve() < c.demand
+        placed = [0] * len(c.workloads)
         for arc, j, i in arcs:
             if g.graph.flow(arc):
                 rooms[i][0].add(c.workloads[j], g.graph.flow(arc))
+                placed[j] += g.graph.flow(arc)
+        if short:
+            for j, w in enumerate(c.workloads):
+                if w.replicas > placed[j]:
+                    leftover[w.name] = w.replicas - placed[j]
     nodes = [node for node, _ in rooms if node.pods]
     if any(node.blocked[name] for node in nodes for name in node.counts):
-        return None
-    return nodes
-
-
-def _cuts(classes: list[PodClass], patterns: list[Pattern], counts: list[int]) -> list[tuple[int, NodeCount]]:
-    """For each class whose rooms cannot hold its pods, the node-count row its min cut gives (when that row
-    is broken by these counts: a cut through spot-pool arcs may not be). Workloads on the source side count:
-    on every node if their spot side is there too (all their replicas needed), on on-demand nodes only if
-    not (their replicas beyond the spot cap needed); the rest are left out. Every plan keeps such a row."""
-    rooms = _rooms(patterns, counts)
-    out = []
-    for k, c in enumerate(classes):
-        g, _ = _flow(c, k, rooms)
-        if g.solve() >= c.demand:
-            continue
-        side = set(g.graph.get_source_side_min_cut())
-        ids = g.ids
-        everywhere, on_demand = [], []
-        for j, w in enumerate(c.workloads):
-            if ids.get(("w", j)) not in side:
-                continue
-            spot_id = ids.get(("spot", j))
-            if w.max_spot_cap() and (spot_id is None or spot_id in side):
-                everywhere.append(j)
-            else:
-                on_demand.append(j)
-        spot = sum(c.workloads[j].per_node() for j in everywhere)
-        cap = spot + sum(c.workloads[j].per_node() for j in on_demand)
-        need = sum(c.workloads[j].replicas for j in everywhere)
-        need += sum(c.workloads[j].replicas - c.workloads[j].max_spot_cap() for j in on_demand)
-        row = NodeCount(cap, need, tuple(everywhere), tuple(on_demand), spot)
-        held = sum(
-            min(room.get(k, 0), row.cap_on(node.offering.capacity_type == "spot")) for node, room in rooms
-        )
-        if held < need:
-            out.append((k, row))
-    return out
+        return [], leftover
+    return nodes, leftover

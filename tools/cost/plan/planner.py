@@ -30,7 +30,7 @@ from tools.cost.plan.configuration import (
 )
 from tools.cost.plan.exact import solve_exact
 from tools.cost.plan.exact_patterns import solve_by_patterns
-from tools.cost.plan.heuristic import pack_guided
+from tools.cost.plan.heuristic import pack_guided, place_leftovers
 from tools.cost.plan.neighbourhood import improve_on_demand
 from tools.cost.plan.packing import OpenNode, open_nodes, placeable_problem, prune_dominated
 from tools.cost.plan.patterns import solve_patterns
@@ -57,11 +57,9 @@ _FULL_MILP_PODS = 3000
 # 1,000 pods: 40 nodes take 5-10 CPU s; 80 raise the bound by at most 0.04 % more (seed 5: 62.126 -> 62.152)
 # for as much time again, past 30 CPU s on a slow machine.
 _BRANCH_NODES = 40
-# The pattern MILP for workloads capped per node (`_capped_patterns`): branch-and-bound nodes per solve, and
-# solves again with min-cut rows when its node counts cannot be built.
+# The pattern MILP for workloads capped per node (`_capped_patterns`): branch-and-bound nodes.
 _CAPPED_MILP_NODES = 1_000
 _CAPPED_MILP_NODES_LARGE = 200  # above _FULL_MILP_PODS: 10,000 pods, ~23 CPU s a solve at 1,000
-_CUTS = 3
 
 
 class PlanRejectedError(RuntimeError):
@@ -183,8 +181,9 @@ def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
 
 def _capped_patterns(best: _Best, cfg: ConfigurationLP, effort: Effort) -> bool:
     """Workloads capped per node (anti-affinity, "on at least N nodes"): the pattern MILP over the columns
-    the configuration LP uses and each class's cheapest single-class node, with min-cut rows added where its
-    node counts cannot be built. The packing heuristics place such workloads badly (1,000 pods with the
+    the configuration LP uses and each class's cheapest single-class node; where its node counts cannot be
+    built, the pods they cannot hold are packed first-fit onto its nodes, then new ones. The packing
+    heuristics place such workloads badly (1,000 pods with the
     availability rules, seed 1: 37.02 $/h from them, 30.59 from this, over a bound of 30.17). True if it
     found a plan."""
     used = [p for p, n in zip(cfg.patterns, cfg.usage, strict=True) if n > 1e-9]
@@ -192,8 +191,10 @@ def _capped_patterns(best: _Best, cfg: ConfigurationLP, effort: Effort) -> bool:
     cols = used + [p for p in seed_patterns(cfg.classes, cfg.offerings, []) if p.key not in seen]
     pods = sum(c.demand for c in cfg.classes)
     nodes = _CAPPED_MILP_NODES if pods <= _FULL_MILP_PODS else _CAPPED_MILP_NODES_LARGE
-    found = solve_patterns(cfg.classes, cols, effort.count(nodes), rel_gap=1e-3, max_cuts=_CUTS)
+    found = solve_patterns(cfg.classes, cols, effort.count(nodes), rel_gap=1e-3, partial=True)
     if found is None or found.infeasible:
+        return False
+    if found.leftover and not place_leftovers(best.problem, found.nodes, found.leftover):
         return False
     best.offer(found.nodes, "configuration-milp")
     return True
