@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from tools.cost.plan.packing import OpenNode
-from tools.cost.plan.zones import _breaks, _greedy, assign_zones
+from tools.cost.plan.zones import _breaks, _domains, _greedy, assign_zones
 from verifiers.cost import Offering, PlannedNode, PlanProblem, Workload
 from verifiers.cost.model import Plan
 from verifiers.cost.validate import validate_plan
@@ -54,9 +54,15 @@ def test_a_greedy_start_breaks_few_spreads_and_cp_sat_finishes_from_it() -> None
                 nodes[i].add(w)
     rng.shuffle(nodes)
     problem = PlanProblem(workloads=works, offerings=[BIG], zones=ZONES)
-    start = _greedy(problem, nodes, works, [list(ZONES)] * len(nodes))
+    domains = {w.name: _domains(problem, w) for w in works}
+    start = _greedy(problem, nodes, works, [list(ZONES)] * len(nodes), domains)
     round_robin = [ZONES[i % 3] for i in range(len(nodes))]
-    assert _breaks(problem, nodes, works, start) <= 2 < 10 <= _breaks(problem, nodes, works, round_robin)
+    assert (
+        _breaks(problem, nodes, works, start, domains)
+        <= 2
+        < 10
+        <= _breaks(problem, nodes, works, round_robin, domains)
+    )
     placed = assign_zones(problem, nodes, 1.0)
     assert validate_plan(problem, _plan(problem, placed)).ok
     assert len(placed) == sum(1 for n in nodes if n.pods)  # no pod had to move to a new node

@@ -153,12 +153,9 @@ class PodClass:
             for b, i in enumerate(rest, 1):
                 cap += ws[i].per_node()
                 need += beyond(ws[i])
-                if (
-                    cap >= self.node_most
-                ):  # on-demand nodes count all their pods: the longest is the strongest
-                    if b == len(rest) and spot < self.spot_most:
-                        rows.append(NodeCount(cap, need, members, tuple(rest), spot))
-                elif _sampled(b, len(rest)):
+                # Once on-demand nodes count all their pods, only the longest row (the strongest) is kept.
+                saturated = cap >= self.node_most
+                if (b == len(rest) and spot < self.spot_most) if saturated else _sampled(b, len(rest)):
                     rows.append(NodeCount(cap, need, members, tuple(rest[:b]), spot))
         return tuple(rows)
 

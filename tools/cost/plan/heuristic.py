@@ -240,10 +240,7 @@ def place_leftovers(problem: PlanProblem, nodes: list[OpenNode], leftovers: dict
     """Add `leftovers` (workload -> pods) to a partial plan: first-fit onto `nodes` (largest pods first,
     every rule and spot cap kept), then onto new nodes chosen as the packing does. True if all are placed."""
     by_name = problem.workload_by_name()
-    ledger = SpotLedger()
-    for node in nodes:
-        for name, n in node.counts.items():
-            ledger.add(by_name[name], node.offering, n)
+    ledger = SpotLedger.holding(nodes, by_name)
     left = {name: n for name, n in leftovers.items() if n > 0}
     for name in sorted(left, key=lambda n: _size_key(by_name[n])):
         left[name] -= _place_on(nodes, by_name[name], left[name], ledger)

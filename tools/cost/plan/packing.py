@@ -98,6 +98,15 @@ class SpotLedger:
             return 1 << 30
         return max(0, min(w.max_spot_cap() - self.total[w.name], w.pool_cap() - self.pools[(w.name, o.name)]))
 
+    @classmethod
+    def holding(cls, nodes: list[OpenNode], by_name: dict[str, Workload]) -> SpotLedger:
+        """The ledger of the spot pods already on `nodes`."""
+        ledger = cls()
+        for node in nodes:
+            for name, n in node.counts.items():
+                ledger.add(by_name[name], node.offering, n)
+        return ledger
+
     def copy(self) -> SpotLedger:
         """An independent ledger with the same counts (keys are immutable: no deep copy needed)."""
         return SpotLedger(Counter(self.total), Counter(self.pools))

@@ -33,8 +33,8 @@ class PatternPlan:
     infeasible: bool = False
     """No plan is made of the given patterns (HiGHS proved it)."""
     leftover: dict[str, int] = field(default_factory=dict)
-    """Workload -> pods the nodes could not take (the last counts could not be built, even with cuts):
-    the nodes are then a partial plan for a packing heuristic to complete."""
+    """Workload -> pods the nodes could not take (the counts could not be built): the nodes are then a
+    partial plan for a packing heuristic to complete."""
 
 
 def _spot_pairs(classes: list[PodClass], patterns: list[Pattern]) -> list[tuple[int, int, str]]:
@@ -172,56 +172,41 @@ class _Flow:
         return int(self.graph.optimal_flow())
 
 
-def _rooms(patterns: list[Pattern], counts: list[int]) -> list[tuple[OpenNode, dict[int, int]]]:
-    return [
-        (OpenNode(p.offering), dict(p.counts))
-        for p, n in zip(patterns, counts, strict=True)
-        for _ in range(n)
-    ]
-
-
-def _flow(
-    c: PodClass, k: int, rooms: list[tuple[OpenNode, dict[int, int]]]
-) -> tuple[_Flow, list[tuple[int, int, int]]]:
-    """Class k's room given to its workloads: workload -> node (at most its per-node cap), through its spot
-    cap and per-pool caps for spot nodes. Also the (arc, workload index, room index) of each node arc."""
-    g = _Flow()
-    arcs: list[tuple[int, int, int]] = []
-    for j, w in enumerate(c.workloads):
-        g.arc("src", ("w", j), w.replicas)
-        for i, (node, room) in enumerate(rooms):
-            if not room.get(k):
-                continue
-            tail: object = ("w", j)
-            if node.offering.capacity_type == "spot":
-                g.arc(("w", j), ("spot", j), w.max_spot_cap())
-                tail = ("pool", j, node.offering.name)
-                g.arc(("spot", j), tail, w.pool_cap())
-            arcs.append((g.arc(tail, ("room", i), w.per_node()), j, i))
-            g.arc(("room", i), "sink", room[k])
-    return g, arcs
-
-
 def _build(
     classes: list[PodClass], patterns: list[Pattern], counts: list[int]
 ) -> tuple[list[OpenNode], dict[str, int]]:
-    """Nodes for the chosen patterns, with each class's room given to its workloads by an exact max flow
-    (as much as it can hold), and the pods left over per workload; no nodes if one would break an
-    anti-affinity."""
-    rooms = _rooms(patterns, counts)
+    """Nodes for the chosen patterns, with each class's room given to its workloads by an exact max flow:
+    workload -> node (at most its per-node cap), through its spot cap and per-pool caps for spot nodes; and
+    the pods the rooms cannot hold, per workload. No nodes if one would break an anti-affinity."""
+    rooms: list[tuple[OpenNode, dict[int, int]]] = []
+    for p, n in zip(patterns, counts, strict=True):
+        for _ in range(n):
+            rooms.append((OpenNode(p.offering), dict(p.counts)))
     leftover: dict[str, int] = {}
     for k, c in enumerate(classes):
-        g, arcs = _flow(c, k, rooms)
-        short = g.solve() < c.demand
+        g = _Flow()
+        arcs: list[tuple[int, int, int]] = []  # (arc, workload index, room index)
+        for j, w in enumerate(c.workloads):
+            g.arc("src", ("w", j), w.replicas)
+            for i, (node, room) in enumerate(rooms):
+                if not room.get(k):
+                    continue
+                tail: object = ("w", j)
+                if node.offering.capacity_type == "spot":
+                    g.arc(("w", j), ("spot", j), w.max_spot_cap())
+                    tail = ("pool", j, node.offering.name)
+                    g.arc(("spot", j), tail, w.pool_cap())
+                arcs.append((g.arc(tail, ("room", i), w.per_node()), j, i))
+                g.arc(("room", i), "sink", room[k])
+        g.solve()
         placed = [0] * len(c.workloads)
         for arc, j, i in arcs:
             if g.graph.flow(arc):
                 rooms[i][0].add(c.workloads[j], g.graph.flow(arc))
                 placed[j] += g.graph.flow(arc)
-        if short:
-            for j, w in enumerate(c.workloads):
-                if w.replicas > placed[j]:
-                    leftover[w.name] = w.replicas - placed[j]
+        for j, w in enumerate(c.workloads):
+            if w.replicas > placed[j]:
+                leftover[w.name] = w.replicas - placed[j]
     nodes = [node for node, _ in rooms if node.pods]
     if any(node.blocked[name] for node in nodes for name in node.counts):
         return [], leftover

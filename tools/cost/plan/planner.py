@@ -151,7 +151,7 @@ def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
     # Workloads capped per node (anti-affinity, "on at least N nodes"; the default for 2+ replicas): the
     # MILP-guided packing places them badly, and slowly (1,000 pods with the availability rules: 17-20 CPU s
     # a packing, plans 15-20 % dearer than the pattern MILP's), so `_capped_patterns` plans them instead.
-    capped = any(c.spread for c in pod_classes(problem, set()))
+    capped = any(w.per_node() < w.replicas for w in problem.workloads)  # what gives a class node-count rows
     if pods > _FULL_MILP_PODS and not capped:
         # 10,000 pods: past ~500 branch-and-bound nodes the pattern MILP finds little the MILP-guided packing
         # and the neighbourhood search below do not (seed 3: 409.37 $/h at 500 nodes in 2.7 s, 407.62 at
@@ -161,7 +161,7 @@ def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
         # 1,000 pods: the pattern MILP over the LP's columns (2,000 nodes, 5-9 s) left no trace on the final
         # plans of seeds 1-5 (the MILP-guided packing below matched or beat it); branch and price takes its time.
         cfg = _configuration(problem, best, effort.count(40), 0)
-    if not (capped and cfg is not None and _capped_patterns(best, cfg, effort)):
+    if not (capped and cfg is not None and _capped_patterns(best, cfg, pods, effort)):
         _milp_guided(problem, best, cfg, effort)
     # Nodes ranked by reduced cost at the LP's prices, not by idle capacity: the gap to the bound sits in
     # nodes that are full but worth less than they cost (1,000 pods, seeds 1-5: 0.1-0.5 % cheaper plans).
@@ -179,17 +179,15 @@ def _improve_large(problem: PlanProblem, best: _Best, effort: Effort) -> None:
             best.bound, best.source = min(found.bound, _cost(best.nodes)), "branch-and-price"
 
 
-def _capped_patterns(best: _Best, cfg: ConfigurationLP, effort: Effort) -> bool:
+def _capped_patterns(best: _Best, cfg: ConfigurationLP, pods: int, effort: Effort) -> bool:
     """Workloads capped per node (anti-affinity, "on at least N nodes"): the pattern MILP over the columns
     the configuration LP uses and each class's cheapest single-class node; where its node counts cannot be
     built, the pods they cannot hold are packed first-fit onto its nodes, then new ones. The packing
-    heuristics place such workloads badly (1,000 pods with the
-    availability rules, seed 1: 37.02 $/h from them, 30.59 from this, over a bound of 30.17). True if it
-    found a plan."""
+    heuristics place such workloads badly (1,000 pods with the availability rules, seed 1: 37.02 $/h from
+    them, 30.59 from this, over a bound of 30.17). True if it found a plan."""
     used = [p for p, n in zip(cfg.patterns, cfg.usage, strict=True) if n > 1e-9]
     seen = {p.key for p in used}
     cols = used + [p for p in seed_patterns(cfg.classes, cfg.offerings, []) if p.key not in seen]
-    pods = sum(c.demand for c in cfg.classes)
     nodes = _CAPPED_MILP_NODES if pods <= _FULL_MILP_PODS else _CAPPED_MILP_NODES_LARGE
     found = solve_patterns(cfg.classes, cols, effort.count(nodes), rel_gap=1e-3, partial=True)
     if found is None or found.infeasible:

@@ -41,6 +41,11 @@ def _node_zones(problem: PlanProblem, node: OpenNode, by_name: dict[str, Workloa
     return [z for z in problem.zones if all(by_name[w].allows(node.offering, z) for w in node.counts)]
 
 
+def _domains(problem: PlanProblem, w: Workload) -> list[str]:
+    """The zones `w`'s spread counts: those where some offering it may use can run it."""
+    return eligible_zones(w, [o for o in problem.offerings if w.allows(o) and w.fits(o)], problem.zones)
+
+
 def _broken(w: Workload, count: Counter[str], domains: list[str]) -> int:
     """How far `w`'s pods per zone are from its per-zone cap and its zone spread (0: both kept)."""
     out = 0
@@ -52,7 +57,11 @@ def _broken(w: Workload, count: Counter[str], domains: list[str]) -> int:
 
 
 def _greedy(
-    problem: PlanProblem, nodes: list[OpenNode], ruled: list[Workload], allowed: list[list[str]]
+    problem: PlanProblem,
+    nodes: list[OpenNode],
+    ruled: list[Workload],
+    allowed: list[list[str]],
+    domains: dict[str, list[str]],
 ) -> list[str]:
     """A zone per node without CP-SAT: nodes with the most ruled pods first, each to the allowed zone where
     its ruled workloads have the fewest pods so far; then single nodes move to another zone, and when no
@@ -60,13 +69,9 @@ def _greedy(
     even). It is CP-SAT's start and its fallback: with hundreds of nodes CP-SAT may find nothing as good in
     its time, and every rule left broken costs new nodes in the repair (10,000 pods with the availability
     rules: CP-SAT alone broke spreads by 3,640 pods, and 406.8 $/h of nodes became 546.4)."""
-    domains = {
-        w.name: eligible_zones(w, [o for o in problem.offerings if w.allows(o) and w.fits(o)], problem.zones)
-        for w in ruled
-    }
     by_name = {w.name: w for w in ruled}
     held: dict[str, Counter[str]] = {w.name: Counter({z: 0 for z in problem.zones}) for w in ruled}
-    per_zone: Counter[str] = Counter()
+    per_zone: Counter[str] = Counter()  # nodes a zone, to break ties in the first placement
     on = [[(w.name, n.counts[w.name]) for w in ruled if n.counts[w.name]] for n in nodes]
     order = sorted(range(len(nodes)), key=lambda i: (-sum(c for _, c in on[i]), i))
     out = [""] * len(nodes)
@@ -101,8 +106,6 @@ def _greedy(
         for name, c in on[i]:
             held[name][out[i]] -= c
             held[name][z] += c
-        per_zone[out[i]] -= 1
-        per_zone[z] += 1
         out[i] = z
 
     def swap(i: int, j: int) -> int:
@@ -159,6 +162,7 @@ def _choose(problem: PlanProblem, nodes: list[OpenNode], ruled: list[Workload], 
         x.append({z: m.new_bool_var(f"x[{i},{z}]") for z in ok})
         m.add_exactly_one(x[i].values())
     total = sum(n.counts[w.name] for n in nodes for w in ruled)
+    domains = {w.name: _domains(problem, w) for w in ruled}
     for w in ruled:
         holders = [(i, n.counts[w.name]) for i, n in enumerate(nodes) if n.counts[w.name]]
         count = {z: sum(c * x[i][z] for i, c in holders if z in x[i]) for z in zones}
@@ -168,9 +172,8 @@ def _choose(problem: PlanProblem, nodes: list[OpenNode], ruled: list[Workload], 
                 m.add(count[z] <= w.max_per_zone + over)
                 penalties.append(over)
         if w.zone_max_skew is not None:
-            hosts = [o for o in problem.offerings if w.allows(o) and w.fits(o)]
             low = m.new_int_var(0, total, f"low[{w.name}]")
-            for z in eligible_zones(w, hosts, zones):
+            for z in domains[w.name]:
                 gap = m.new_int_var(0, total, f"skew[{w.name},{z}]")
                 m.add(count[z] >= low)
                 m.add(count[z] <= low + w.zone_max_skew + gap)
@@ -181,7 +184,7 @@ def _choose(problem: PlanProblem, nodes: list[OpenNode], ruled: list[Workload], 
     m.minimize(
         cp_model.LinearExpr.weighted_sum([*penalties, most], [len(nodes) * 1000] * len(penalties) + [1])
     )
-    start = _greedy(problem, nodes, ruled, [list(v) for v in x])
+    start = _greedy(problem, nodes, ruled, [list(v) for v in x], domains)
     for v, z in zip(x, start, strict=True):
         for zone, var in v.items():
             m.add_hint(var, zone == z)
@@ -190,18 +193,23 @@ def _choose(problem: PlanProblem, nodes: list[OpenNode], ruled: list[Workload], 
     if solver.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return start  # no assignment in time: the repair makes the rules hold
     found = [next(z for z, var in v.items() if solver.value(var)) for v in x]
-    return min((found, start), key=lambda zs: (_breaks(problem, nodes, ruled, zs), zs is start))
+    return min((found, start), key=lambda zs: (_breaks(problem, nodes, ruled, zs, domains), zs is start))
 
 
-def _breaks(problem: PlanProblem, nodes: list[OpenNode], ruled: list[Workload], zones: list[str]) -> int:
+def _breaks(
+    problem: PlanProblem,
+    nodes: list[OpenNode],
+    ruled: list[Workload],
+    zones: list[str],
+    domains: dict[str, list[str]],
+) -> int:
     """How far a zone per node leaves the rules from kept, summed over the ruled workloads."""
     out = 0
     for w in ruled:
         count: Counter[str] = Counter({z: 0 for z in problem.zones})
         for n, z in zip(nodes, zones, strict=True):
             count[z] += n.counts[w.name]
-        hosts = [o for o in problem.offerings if w.allows(o) and w.fits(o)]
-        out += _broken(w, count, eligible_zones(w, hosts, problem.zones))
+        out += _broken(w, count, domains[w.name])
     return out
 
 
@@ -242,8 +250,7 @@ def _source(nodes: list[OpenNode], w: Workload, zone: str) -> OpenNode:
 
 
 def _repair(problem: PlanProblem, nodes: list[OpenNode], w: Workload, ledger: SpotLedger) -> None:
-    hosts = [o for o in problem.offerings if w.allows(o) and w.fits(o)]
-    domains = eligible_zones(w, hosts, problem.zones)
+    domains = _domains(problem, w)
     for _ in range(w.replicas * len(problem.zones) + 1):
         count = _counts(nodes, w, problem.zones)
         cap = w.max_per_zone
@@ -283,17 +290,13 @@ def assign_zones(problem: PlanProblem, nodes: list[OpenNode], dtime: float = 2.0
         return nodes
     for node, zone in zip(nodes, _choose(problem, nodes, ruled, dtime), strict=True):
         node.zone = zone
-    ledger = SpotLedger()
-    for n in nodes:
-        for name, c in n.counts.items():
-            ledger.add(by_name[name], n.offering, c)
+    ledger = SpotLedger.holding(nodes, by_name)
     for n in list(nodes):  # a pod a zone rule keeps out of its node's zone moves to a zone it may use
         for name in list(n.counts):
             w = by_name[name]
             if n.counts[name] and not w.allows(n.offering, n.zone):
-                hosts = [o for o in problem.offerings if w.allows(o) and w.fits(o)]
                 count = _counts(nodes, w, problem.zones)
-                dst = min(eligible_zones(w, hosts, problem.zones), key=lambda z: (count[z], z))
+                dst = min(_domains(problem, w), key=lambda z: (count[z], z))
                 for _ in range(n.counts[name]):
                     _move(problem, nodes, w, n, dst, ledger)
     for w in ruled:
